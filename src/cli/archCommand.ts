@@ -1,0 +1,170 @@
+/**
+ * `npm run arch -- <preset | spec.json> [--resolution N] [--classes N] [--batch N] [--depth N]
+ *                  [--format table|json|csv|md]`
+ *
+ * A torchinfo-like summary of any preset or spec file, from the same core as the app.
+ * `runArch` does the work and returns what to print, so tests call it in-process; `arch.ts` is the
+ * entry point.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import {
+  COUNTING_CONVENTION,
+  type LayerRow,
+  PRESETS,
+  analyze,
+  findPreset,
+  formatBytes,
+  formatInt,
+  formatShort,
+  rowsToCsv,
+  rowsToMarkdown,
+  trainingMemory,
+} from '../models/index';
+
+const USAGE = `usage: npm run arch -- <preset | path/to/spec.json> [--resolution N] [--classes N] [--batch N] [--depth N] [--format table|json|csv|md]`;
+const FORMATS = ['table', 'json', 'csv', 'md'] as const;
+type Format = (typeof FORMATS)[number];
+
+class CliError extends Error {}
+
+function positiveInt(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${flag} must be a positive whole number (got "${value}")`);
+  return n;
+}
+
+function loadSpec(target: string): unknown {
+  const preset = findPreset(target);
+  if (preset) return preset.spec;
+  if (!target.endsWith('.json')) {
+    const byGroup = new Map<string, string[]>();
+    for (const p of PRESETS) byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), p.name]);
+    const list = [...byGroup].map(([g, names]) => `  ${g}: ${names.join(', ')}`).join('\n');
+    throw new CliError(`unknown preset "${target}". Known presets:\n${list}\nor give a path to a spec .json file.`);
+  }
+  let text: string;
+  try {
+    text = readFileSync(target, 'utf8');
+  } catch (e) {
+    throw new CliError(`cannot read ${target}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new CliError(`${target} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+function textTable(rows: LayerRow[]): string {
+  const header = ['Layer', 'Type', 'Output shape', 'Groups', 'Params', 'MACs'];
+  const body = rows.map((r) => [
+    `${'  '.repeat(r.depth)}${r.level === 'op' ? r.name.split('.').pop() : r.name}`,
+    r.level === 'op' ? r.type : r.label,
+    r.outputShape,
+    r.groups && r.groups > 1 ? String(r.groups) : '',
+    r.params ? formatInt(r.params) : '--',
+    r.macs ? formatInt(r.macs) : '--',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const rule = '='.repeat(widths.reduce((a, w) => a + w + 2, -2));
+  return [rule, line(header), rule, ...body.map(line), rule].join('\n');
+}
+
+export interface CommandOutput {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function runArch(argv: string[]): CommandOutput {
+  const out: string[] = [];
+  const err: string[] = [];
+  try {
+    const code = arch(argv, out, err);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } catch (e) {
+    if (!(e instanceof CliError) && !(e instanceof TypeError)) throw e;
+    return { code: 1, stdout: out.join(''), stderr: `${err.join('')}error: ${e.message}\n${USAGE}\n` };
+  }
+}
+
+function arch(argv: string[], out: string[], err: string[]): number {
+  const print = (s: string) => out.push(`${s}\n`);
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      resolution: { type: 'string' },
+      classes: { type: 'string' },
+      batch: { type: 'string' },
+      depth: { type: 'string' },
+      format: { type: 'string', default: 'table' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length !== 1) {
+    (values.help ? out : err).push(`${USAGE}\n`);
+    return values.help ? 0 : 1;
+  }
+  const format = values.format as Format;
+  if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${values.format}")`);
+  const resolution = positiveInt('resolution', values.resolution);
+  const classes = positiveInt('classes', values.classes);
+  const batch = positiveInt('batch', values.batch) ?? 1;
+  const depth = positiveInt('depth', values.depth);
+
+  const raw = loadSpec(positionals[0]!);
+  const spec =
+    typeof raw === 'object' && raw !== null && (resolution || classes)
+      ? { ...raw, input: { ...(raw as { input?: object }).input, ...(resolution && { resolution }), ...(classes && { classes }) } }
+      : raw;
+  const a = analyze(spec);
+  if (!a.ok) {
+    err.push(`invalid spec (${positionals[0]}):\n`);
+    for (const e of a.errors) err.push(`  ${e.field}: ${e.message}\n`);
+    return 1;
+  }
+  const { totals } = a.stats;
+  const rows = depth === undefined ? a.stats.rows : a.stats.rows.filter((r) => r.depth < depth);
+  const memory = trainingMemory(a.stats, { batch });
+
+  if (format === 'json') {
+    const json = {
+      name: a.spec.name,
+      family: a.spec.family,
+      resolution: a.spec.input.resolution,
+      classes: a.spec.input.classes,
+      params: totals.params,
+      macs: totals.macs,
+      flops: totals.flops,
+      activations: totals.activations,
+      activationBytes: totals.activationBytes,
+      trainingMemory: memory,
+      convention: COUNTING_CONVENTION,
+      stages: a.stats.stages.map(({ name, label, outputShape, params, macs, activations }) => ({ name, label, outputShape, params, macs, activations })),
+      layers: rows.map(({ output: _output, ...r }) => r),
+      spec: a.spec,
+    };
+    print(JSON.stringify(json, null, 2));
+  } else if (format === 'csv') {
+    out.push(rowsToCsv(rows));
+  } else {
+    const summary = [
+      `${a.spec.name}: ${a.spec.input.resolution}x${a.spec.input.resolution} input, ${a.spec.input.classes} classes`,
+      `Total params:       ${formatInt(totals.params)} (${formatShort(totals.params)})`,
+      `Total MACs:         ${formatInt(totals.macs)} (${formatShort(totals.macs)}); FLOPs = 2 x MACs = ${formatInt(totals.flops)}`,
+      `Activations/image:  ${formatInt(totals.activations)} values (${formatBytes(totals.activationBytes)} float32)`,
+      `Training memory:    ${formatBytes(memory.totalBytes)} at batch ${batch} (activations ${formatBytes(memory.activationBytes)}, weights + grads + SGD momentum ${formatBytes(memory.weightBytes + memory.gradientBytes + memory.optimizerBytes)})`,
+      `Convention: params = ${COUNTING_CONVENTION.params}; MACs = ${COUNTING_CONVENTION.macs}.`,
+    ];
+    if (format === 'md') {
+      print(`## ${a.spec.name}\n\n${rowsToMarkdown(rows)}\n${summary.map((s) => `- ${s}`).join('\n')}`);
+    } else {
+      print(`${textTable(rows)}\n${summary.join('\n')}`);
+    }
+  }
+  return 0;
+}
