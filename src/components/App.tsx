@@ -1,47 +1,88 @@
-import { useMemo } from 'react';
-import { CONVENTION_SUMMARY, analyze, findPreset } from '../models';
-import { useSpecStore } from '../store/spec';
-import { PresetPicker } from './PresetPicker';
-import { StageTable } from './StageTable';
+import { useEffect, useState } from 'react';
+import { useShallow } from 'zustand/react/shallow';
+import { CONVENTION_SUMMARY } from '../models';
+import { useExplorer } from '../store/explorer';
+import { useModel } from '../store/model';
+import { type ViewId } from '../store/state';
+import { useUrlSync } from '../store/urlSync';
+import { Controls } from './controls/Controls';
+import { copyText } from './download';
+import { Notices } from './Notices';
+import { type Tab, Tabs } from './Tabs';
 import { Totals } from './Totals';
+import { LayerTable } from './views/LayerTable';
+import { PaperTables } from './views/PaperTables';
+
+function CopyLink() {
+  const [status, setStatus] = useState('');
+  return (
+    <>
+      <button
+        type="button"
+        onClick={async () => {
+          const ok = await copyText(window.location.href);
+          setStatus(ok ? 'Link copied' : 'Copy failed: select the address bar instead');
+        }}
+      >
+        Copy link
+      </button>
+      <span role="status" className="hint">
+        {status}
+      </span>
+    </>
+  );
+}
 
 export function App() {
-  const presetName = useSpecStore((s) => s.presetName);
-  const preset = findPreset(presetName);
-  const analysis = useMemo(() => analyze(preset?.spec), [preset]);
+  useUrlSync();
+  const model = useModel();
+  const { view, unit, batch, classroom, hide, locked } = useExplorer(
+    useShallow((s) => ({ view: s.view, unit: s.unit, batch: s.batch, classroom: s.classroom, hide: s.hide, locked: s.locked })),
+  );
+  const setView = useExplorer((s) => s.setView);
+  const setClassroom = useExplorer((s) => s.setClassroom);
+  const { graph, stats, spec } = model.shown;
+
+  useEffect(() => {
+    document.body.classList.toggle('classroom', classroom);
+  }, [classroom]);
+
+  const tabs: Tab<ViewId>[] = (
+    [
+      { id: 'layers', label: 'Layers', render: () => <LayerTable graph={graph} rows={stats.rows} unit={unit} modelName={spec.name} /> },
+      { id: 'papers', label: 'Paper tables', render: () => <PaperTables spec={spec} graph={graph} /> },
+    ] satisfies Tab<ViewId>[]
+  ).filter((t) => !hide.includes(t.id));
 
   return (
-    <div className="app">
+    <div className={`app${classroom ? ' classroom' : ''}`}>
       <header className="app-header">
-        <h1>ResNeXt Lab</h1>
-        <p className="tagline">Dial a CNN design; see its exact parameters, multiply-adds and shapes.</p>
+        <div>
+          <h1>ResNeXt Lab</h1>
+          <p className="tagline">Dial a CNN design; see its exact parameters, multiply-adds and shapes.</p>
+        </div>
+        <div className="header-tools">
+          <CopyLink />
+          <label className="toggle-inline">
+            <input type="checkbox" checked={classroom} onChange={(e) => setClassroom(e.target.checked)} /> Classroom mode
+          </label>
+        </div>
       </header>
-      <main>
-        <section className="controls" aria-label="Model">
-          <PresetPicker />
-          {preset && <p className="preset-description">{preset.description}</p>}
-        </section>
-        {analysis.ok ? (
-          <>
-            <Totals stats={analysis.stats} />
-            <StageTable stats={analysis.stats} />
-          </>
-        ) : (
-          <div role="alert" className="errors">
-            <p>This model cannot be built:</p>
-            <ul>
-              {analysis.errors.map((e) => (
-                <li key={e.field + e.message}>
-                  <code>{e.field}</code>: {e.message}
-                </li>
-              ))}
-            </ul>
-          </div>
-        )}
-        <p className="convention">
-          <strong>Counting convention.</strong> {CONVENTION_SUMMARY}
-        </p>
-      </main>
+      <Notices />
+      <div className={`layout${hide.includes('controls') ? ' no-controls' : ''}`}>
+        {!hide.includes('controls') && <Controls model={model} locked={locked} />}
+        <main>
+          <h2 className="model-title" data-testid="model-name">
+            {spec.name}
+            {model.errors.length > 0 && <span className="stale"> (last valid model: fix the highlighted control)</span>}
+          </h2>
+          {!hide.includes('totals') && <Totals stats={stats} batch={batch} unit={unit} />}
+          <Tabs tabs={tabs} active={view} onChange={setView} label="Views" />
+          <p className="convention">
+            <strong>Counting convention.</strong> {CONVENTION_SUMMARY}
+          </p>
+        </main>
+      </div>
     </div>
   );
 }

@@ -2,16 +2,12 @@
  * The architecture core: spec -> graph -> stats. Pure TypeScript, shared by the UI, the workers,
  * the tests and the command-line tool.
  */
-import { buildEfficientNet } from './families/efficientnet';
-import { buildResNet } from './families/resnet';
-import type { NetworkGraph } from './graph';
-import type { ArchSpec } from './spec';
-import { type NetworkStats, computeStats } from './stats';
-import { type SpecError, validateSpec } from './validate';
-
+export * from './analyze';
+export * from './complexity';
 export * from './convention';
 export * from './format';
 export * from './graph';
+export * from './papers';
 export * from './registry';
 export * from './rules';
 export * from './scaling';
@@ -20,23 +16,3 @@ export * from './stats';
 export * from './validate';
 export { resolveResNetStages } from './families/resnet';
 export { resolveEfficientNetStages } from './families/efficientnet';
-
-/** Expands a *validated* spec into its graph. Use `analyze` for untrusted input. */
-export function buildGraph(spec: ArchSpec): NetworkGraph {
-  return spec.family === 'resnet' ? buildResNet(spec) : buildEfficientNet(spec);
-}
-
-export type Analysis = { ok: true; spec: ArchSpec; graph: NetworkGraph; stats: NetworkStats } | { ok: false; errors: SpecError[] };
-
-/** Validate, build and count. Never throws for bad input: errors name the field instead. */
-export function analyze(raw: unknown): Analysis {
-  const result = validateSpec(raw);
-  if (!result.ok) return result;
-  const graph = buildGraph(result.spec);
-  const stats = computeStats(graph);
-  const { params, macs, flops } = stats.totals;
-  if (![params, macs, flops].every(Number.isSafeInteger)) {
-    return { ok: false, errors: [{ field: '(size)', message: 'this network is too large to count exactly (over 2^53 operations); make it smaller' }] };
-  }
-  return { ok: true, spec: result.spec, graph, stats };
-}

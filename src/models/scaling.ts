@@ -3,6 +3,7 @@
  * resolution r = gamma^phi, with alpha * beta^2 * gamma^2 ~ 2 so FLOPs grow by ~2^phi.
  * It applies to any spec: the paper scales MobileNets and ResNet the same way.
  */
+import { analyze } from './analyze';
 import type { ArchSpec } from './spec';
 
 export interface CompoundCoefficients {
@@ -47,4 +48,37 @@ export function compoundScale<S extends ArchSpec>(spec: S, c: CompoundCoefficien
     widthMultiplier: spec.widthMultiplier * m.width,
     input: { ...spec.input, resolution: Math.round(spec.input.resolution * m.resolution) },
   };
+}
+
+export interface PhiPoint {
+  phi: number;
+  resolution: number;
+  depthMultiplier: number;
+  widthMultiplier: number;
+  params: number;
+  macs: number;
+  /** The base model's MACs times (alpha·beta²·gamma²)^phi: the pure formula, before any rounding. */
+  idealMacs: number;
+}
+
+/** MACs against phi: the ideal ~2^phi growth beside the actual, rounded models. */
+export function phiSweep(spec: ArchSpec, coefficients: Omit<CompoundCoefficients, 'phi'>, phis = [0, 1, 2, 3, 4, 5, 6, 7]): PhiPoint[] {
+  const base = analyze(spec);
+  if (!base.ok) return [];
+  const points: PhiPoint[] = [];
+  for (const phi of phis) {
+    const scaled = compoundScale(spec, { ...coefficients, phi });
+    const a = analyze(scaled);
+    if (!a.ok) continue;
+    points.push({
+      phi,
+      resolution: scaled.input.resolution,
+      depthMultiplier: scaled.depthMultiplier,
+      widthMultiplier: scaled.widthMultiplier,
+      params: a.stats.totals.params,
+      macs: a.stats.totals.macs,
+      idealMacs: base.stats.totals.macs * compoundMultipliers({ ...coefficients, phi }).flopsFactor,
+    });
+  }
+  return points;
 }

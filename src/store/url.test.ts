@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { analyze, findPreset } from '../models';
+import { specFromDials } from './dials';
+import { defaultState } from './state';
+import { parseUrl, serializeUrl } from './url';
+
+const modelOf = (search: string) => {
+  const { state } = parseUrl(search);
+  return analyze(specFromDials(findPreset(state.preset)!, state.dials));
+};
+
+describe('URL state', () => {
+  it('an empty URL is the default state with no notices', () => {
+    expect(parseUrl('')).toEqual({ state: defaultState(), notices: [] });
+    expect(serializeUrl(defaultState())).toBe('preset=resnext50_32x4d');
+  });
+
+  it('round-trips every field', () => {
+    const search =
+      'preset=resnet50&data=cifar100&res=64&C=8&d=14&blocks=2,3,4,2&widths=64,128,256,512&form=a&shortcuts=0&resstage=1&mpshortcut=1&stempool=0&design=resnet&compound=1&phi=1.5&alpha=1.2&beta=1.1&gamma=1.15&preserve=block-params:69632&unit=flops&batch=32&view=charts&classroom=1&hide=controls,charts&lock=1';
+    const { state, notices } = parseUrl(search);
+    expect(notices).toEqual([]);
+    expect(serializeUrl(state)).toBe(search);
+    expect(parseUrl(serializeUrl(state)).state).toEqual(state);
+  });
+
+  it('garbage values are dropped with a notice and the model stays valid', () => {
+    const { state, notices } = parseUrl('preset=nonsense&C=abc&form=z&shortcuts=maybe&blocks=1,2&foo=bar');
+    expect(state.preset).toBe('resnext50_32x4d');
+    expect(state.dials).toEqual({});
+    expect(notices).toEqual([
+      'Ignored "C=abc": not a number.',
+      'Ignored "blocks=1,2": the preset has 4 stages.',
+      'Ignored "form=z": use one of a, b, c.',
+      'Ignored "shortcuts=maybe": use 1 or 0.',
+      'Ignored unknown URL parameter "foo".',
+      'Unknown preset "nonsense"; showing resnext50_32x4d.',
+    ]);
+    expect(modelOf('preset=nonsense&C=abc').ok).toBe(true);
+  });
+
+  it('out-of-range numbers are clamped with a notice', () => {
+    const { state, notices } = parseUrl('preset=resnet50&C=1e9&d=-3&res=2.6&phi=99');
+    expect(state.dials).toMatchObject({ cardinality: 4096, bottleneckWidth: 1, resolution: 3, phi: 8 });
+    expect(notices).toHaveLength(4);
+    expect(notices).toContain('"C=1e9" is outside 1–4096 or not whole; using 4096.');
+  });
+
+  it('a link that parses but cannot be built still gives readable errors, not a crash', () => {
+    const a = modelOf('preset=resnext50_32x4d&res=8');
+    expect(a.ok).toBe(false);
+    expect(!a.ok && a.errors.map((e) => e.field)).toEqual(['input.resolution']);
+  });
+});
+
+describe('dials -> spec', () => {
+  it('the preset with no dials is the preset', () => {
+    const p = findPreset('resnext50_32x4d')!;
+    expect(specFromDials(p, {})).toEqual(p.spec);
+  });
+
+  it('dataset sets the input; a CIFAR preset on ImageNet gets 224 px', () => {
+    const spec = specFromDials(findPreset('cifar_resnext29_8x64d')!, { dataset: 'imagenet' });
+    expect(spec.input).toEqual({ resolution: 224, channels: 3, classes: 1000 });
+  });
+
+  it('ResGroup design on ResNet-50 with C=64, d=4 is resgroup50 exactly', () => {
+    const a = analyze(specFromDials(findPreset('resnet50')!, { design: 'resgroup', cardinality: 64, bottleneckWidth: 4 }));
+    const b = analyze(findPreset('resgroup50')!.spec);
+    expect(a.ok && b.ok && a.stats.totals).toEqual(b.ok && b.stats.totals);
+  });
+
+  it('iResNet dials on ResNet-50 give iresnet50 exactly', () => {
+    const a = analyze(specFromDials(findPreset('resnet50')!, { resStage: true, improvedShortcut: true, stemMaxPool: false }));
+    const b = analyze(findPreset('iresnet50')!.spec);
+    expect(a.ok && b.ok && a.stats.totals).toEqual(b.ok && b.stats.totals);
+  });
+
+  it('compound scaling B0 by phi = 1 gives 9,109,994 params at 258 px', () => {
+    const a = analyze(specFromDials(findPreset('efficientnet_b0')!, { compound: true, phi: 1 }));
+    expect(a.ok && [a.stats.totals.params, a.spec.input.resolution]).toEqual([9_109_994, 258]);
+  });
+});

@@ -1,0 +1,186 @@
+/**
+ * One declarative table of URL fields (TensorFlow Playground's `state.ts` PROPS): each field knows
+ * how to read and write itself. Values are validated and clamped on parse, so a hand-edited link
+ * never breaks the page: bad values are dropped or clamped, each with a notice.
+ */
+import { type BlockForm, LIMITS, PRESET_NAMES, findPreset } from '../models';
+import { type BlockDesign, type Dataset, DATASETS } from './dials';
+import { type ExplorerState, HIDEABLE, type Hideable, type Preserve, VIEWS, type ViewId, defaultState } from './state';
+
+interface UrlField {
+  param: string;
+  /** The value to put in the URL, or undefined to leave the parameter out. */
+  write(s: ExplorerState): string | undefined;
+  /** Applies a raw value; returns a notice when it was unusable or had to be clamped. */
+  read(s: ExplorerState, raw: string): string | undefined;
+}
+
+const ignored = (param: string, raw: string, why: string) => `Ignored "${param}=${raw}": ${why}.`;
+
+function parseNumber(param: string, raw: string, min: number, max: number, integer: boolean): { value?: number; notice?: string } {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) return { notice: ignored(param, raw, 'not a number') };
+  const rounded = integer ? Math.round(n) : n;
+  const value = Math.min(max, Math.max(min, rounded));
+  if (value !== n) return { value, notice: `"${param}=${raw}" is outside ${min}–${max}${integer ? ' or not whole' : ''}; using ${value}.` };
+  return { value };
+}
+
+function numberField(param: string, min: number, max: number, integer: boolean, get: (s: ExplorerState) => number | undefined, set: (s: ExplorerState, v: number) => void): UrlField {
+  return {
+    param,
+    write: (s) => {
+      const v = get(s);
+      return v === undefined ? undefined : String(v);
+    },
+    read: (s, raw) => {
+      const { value, notice } = parseNumber(param, raw, min, max, integer);
+      if (value !== undefined) set(s, value);
+      return notice;
+    },
+  };
+}
+
+function dialNumber(param: string, key: 'resolution' | 'cardinality' | 'bottleneckWidth' | 'phi' | 'alpha' | 'beta' | 'gamma', min: number, max: number, integer = true): UrlField {
+  return numberField(param, min, max, integer, (s) => s.dials[key], (s, v) => (s.dials[key] = v));
+}
+
+function boolField(param: string, get: (s: ExplorerState) => boolean | undefined, set: (s: ExplorerState, v: boolean) => void): UrlField {
+  return {
+    param,
+    write: (s) => {
+      const v = get(s);
+      return v === undefined ? undefined : v ? '1' : '0';
+    },
+    read: (s, raw) => {
+      const v = { '1': true, true: true, on: true, '0': false, false: false, off: false }[raw.toLowerCase()];
+      if (v === undefined) return ignored(param, raw, 'use 1 or 0');
+      set(s, v);
+      return undefined;
+    },
+  };
+}
+
+function dialBool(param: string, key: 'shortcuts' | 'resStage' | 'improvedShortcut' | 'stemMaxPool' | 'compound'): UrlField {
+  return boolField(param, (s) => s.dials[key], (s, v) => (s.dials[key] = v));
+}
+
+function enumField<T extends string>(param: string, values: readonly T[], get: (s: ExplorerState) => T | undefined, set: (s: ExplorerState, v: T) => void): UrlField {
+  return {
+    param,
+    write: get,
+    read: (s, raw) => {
+      if (!values.includes(raw as T)) return ignored(param, raw, `use one of ${values.join(', ')}`);
+      set(s, raw as T);
+      return undefined;
+    },
+  };
+}
+
+/** A comma-separated list with one whole number per stage of the preset. */
+function stageList(param: string, key: 'blocks' | 'planes', max: number): UrlField {
+  return {
+    param,
+    write: (s) => s.dials[key]?.join(','),
+    read: (s, raw) => {
+      const stages = findPreset(s.preset)?.spec.stages.length ?? 0;
+      const parts = raw.split(',');
+      if (parts.length !== stages) return ignored(param, raw, `the preset has ${stages} stages`);
+      const values: number[] = [];
+      const notices: string[] = [];
+      for (const part of parts) {
+        const { value, notice } = parseNumber(param, part, 1, max, true);
+        if (value === undefined) return ignored(param, raw, `"${part}" is not a number`);
+        if (notice) notices.push(notice);
+        values.push(value);
+      }
+      s.dials[key] = values;
+      return notices[0];
+    },
+  };
+}
+
+const PRESERVE_VALUES = ['block-params', 'block-macs', 'network-params', 'network-macs'] as const;
+
+/** The URL fields, in the order they are written. `preset` comes first: stage lists depend on it. */
+export const URL_FIELDS: UrlField[] = [
+  enumField('preset', PRESET_NAMES, (s) => s.preset, (s, v) => (s.preset = v)),
+  enumField<Dataset>('data', Object.keys(DATASETS) as Dataset[], (s) => s.dials.dataset, (s, v) => (s.dials.dataset = v)),
+  dialNumber('res', 'resolution', 1, LIMITS.resolution),
+  dialNumber('C', 'cardinality', 1, LIMITS.cardinality),
+  dialNumber('d', 'bottleneckWidth', 1, LIMITS.width),
+  stageList('blocks', 'blocks', LIMITS.blocks),
+  stageList('widths', 'planes', LIMITS.width),
+  enumField<BlockForm>('form', ['a', 'b', 'c'], (s) => s.dials.form, (s, v) => (s.dials.form = v)),
+  dialBool('shortcuts', 'shortcuts'),
+  dialBool('resstage', 'resStage'),
+  dialBool('mpshortcut', 'improvedShortcut'),
+  dialBool('stempool', 'stemMaxPool'),
+  enumField<BlockDesign>('design', ['resnet', 'resgroupfix', 'resgroup'], (s) => s.dials.design, (s, v) => (s.dials.design = v)),
+  dialBool('compound', 'compound'),
+  dialNumber('phi', 'phi', 0, 8, false),
+  dialNumber('alpha', 'alpha', 1, 3, false),
+  dialNumber('beta', 'beta', 1, 3, false),
+  dialNumber('gamma', 'gamma', 1, 3, false),
+  {
+    param: 'preserve',
+    write: (s) => (s.preserve ? `${s.preserve.scope}-${s.preserve.metric}:${s.preserve.target}` : undefined),
+    read: (s, raw) => {
+      const [mode, target] = raw.split(':');
+      if (!PRESERVE_VALUES.includes(mode as (typeof PRESERVE_VALUES)[number])) return ignored('preserve', raw, `use one of ${PRESERVE_VALUES.join(', ')}`);
+      const { value } = parseNumber('preserve', target ?? '', 1, Number.MAX_SAFE_INTEGER, true);
+      if (value === undefined) return ignored('preserve', raw, 'the budget after ":" is not a number');
+      const [scope, metric] = (mode as string).split('-') as [Preserve['scope'], Preserve['metric']];
+      s.preserve = { scope, metric, target: value };
+      return undefined;
+    },
+  },
+  enumField<'macs' | 'flops'>('unit', ['macs', 'flops'], (s) => (s.unit === 'macs' ? undefined : s.unit), (s, v) => (s.unit = v)),
+  numberField('batch', 1, 4096, true, (s) => (s.batch === defaultState().batch ? undefined : s.batch), (s, v) => (s.batch = v)),
+  enumField<ViewId>('view', VIEWS, (s) => (s.view === 'layers' ? undefined : s.view), (s, v) => (s.view = v)),
+  boolField('classroom', (s) => (s.classroom ? true : undefined), (s, v) => (s.classroom = v)),
+  {
+    param: 'hide',
+    write: (s) => (s.hide.length ? s.hide.join(',') : undefined),
+    read: (s, raw) => {
+      const parts = raw.split(',').filter(Boolean);
+      const bad = parts.filter((p) => !HIDEABLE.includes(p as Hideable));
+      s.hide = parts.filter((p): p is Hideable => HIDEABLE.includes(p as Hideable));
+      return bad.length ? ignored('hide', bad.join(','), `use ${HIDEABLE.join(', ')}`) : undefined;
+    },
+  },
+  boolField('lock', (s) => (s.locked ? true : undefined), (s, v) => (s.locked = v)),
+];
+
+const FIELD_BY_PARAM = new Map(URL_FIELDS.map((f) => [f.param, f]));
+
+/** Reads a query string into a state; never throws. Notices say what was ignored or clamped. */
+export function parseUrl(search: string): { state: ExplorerState; notices: string[] } {
+  const params = new URLSearchParams(search);
+  const state = defaultState();
+  const notices: string[] = [];
+  for (const field of URL_FIELDS) {
+    const raw = params.get(field.param);
+    if (raw === null) continue;
+    const notice = field.read(state, raw);
+    if (notice) notices.push(notice);
+  }
+  for (const key of params.keys()) {
+    if (!FIELD_BY_PARAM.has(key)) notices.push(`Ignored unknown URL parameter "${key}".`);
+  }
+  if (params.has('preset') && state.preset !== params.get('preset')) {
+    notices.push(`Unknown preset "${params.get('preset')}"; showing ${state.preset}.`);
+    notices.splice(notices.findIndex((n) => n.startsWith('Ignored "preset=')), 1);
+  }
+  return { state, notices };
+}
+
+/** Writes a state as a query string (without "?"), in field order, leaving defaults out. */
+export function serializeUrl(state: ExplorerState): string {
+  const params = new URLSearchParams();
+  for (const field of URL_FIELDS) {
+    const v = field.write(state);
+    if (v !== undefined) params.set(field.param, v);
+  }
+  return params.toString().replace(/%2C/g, ',').replace(/%3A/g, ':');
+}
