@@ -106,7 +106,11 @@ export function resnetTableRows(spec: ResNetSpec, graph: NetworkGraph): StageRow
   };
   const { kernel, stride, maxPool } = spec.stem;
   const stemWidth = resnetStemWidth(spec);
-  const rows: StageRow[] = [{ stage: 'conv1', output: size(0), layers: `${kernel}x${kernel}, ${stemWidth}, stride ${stride}` }];
+  // conv1's own output: the stem's max pool belongs to conv2 in the paper's table.
+  const stem = graph.children[0];
+  const conv1 = stem?.kind === 'node' ? stem.children[0]?.output : undefined;
+  const conv1Size = conv1 ? `${conv1.height}x${conv1.width}` : size(0);
+  const rows: StageRow[] = [{ stage: 'conv1', output: conv1Size, layers: `${kernel}x${kernel}, ${stemWidth}, stride ${stride}` }];
   resolveResNetStages(spec).forEach((s, i) => {
     const groups = s.groups > 1 ? `, C=${s.groups}` : '';
     const body = spec.block === 'basic' ? `3x3, ${s.width}; 3x3, ${s.out}` : `1x1, ${s.width}; 3x3, ${s.width}${groups}; 1x1, ${s.out}`;
