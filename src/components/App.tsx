@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CONVENTION_SUMMARY } from '../models';
 import { useExplorer } from '../store/explorer';
@@ -10,6 +10,7 @@ import { copyText } from './download';
 import { Notices } from './Notices';
 import { type Tab, Tabs } from './Tabs';
 import { Totals } from './Totals';
+import { ChartsView } from './views/ChartsView';
 import { LayerTable } from './views/LayerTable';
 import { PaperTables } from './views/PaperTables';
 
@@ -40,6 +41,9 @@ export function App() {
     useShallow((s) => ({ view: s.view, unit: s.unit, batch: s.batch, classroom: s.classroom, hide: s.hide, locked: s.locked })),
   );
   const setView = useExplorer((s) => s.setView);
+  const preserve = useExplorer((s) => s.preserve);
+  const { alpha, beta, gamma } = model.dials;
+  const coefficients = useMemo(() => ({ alpha, beta, gamma }), [alpha, beta, gamma]);
   const setClassroom = useExplorer((s) => s.setClassroom);
   const { graph, stats, spec } = model.shown;
 
@@ -51,6 +55,21 @@ export function App() {
     [
       { id: 'layers', label: 'Layers', render: () => <LayerTable graph={graph} rows={stats.rows} unit={unit} modelName={spec.name} /> },
       { id: 'papers', label: 'Paper tables', render: () => <PaperTables spec={spec} graph={graph} /> },
+      {
+        id: 'charts',
+        label: 'Charts',
+        render: () => (
+          <ChartsView
+            base={model.base}
+            spec={spec}
+            stats={stats}
+            unit={unit}
+            preserve={preserve}
+            coefficients={coefficients}
+            phi={model.dials.compound ? model.dials.phi : null}
+          />
+        ),
+      },
     ] satisfies Tab<ViewId>[]
   ).filter((t) => !hide.includes(t.id));
 

@@ -14,6 +14,8 @@ export interface Model {
   preset: Preset;
   dials: DialValues;
   spec: ArchSpec;
+  /** The dialled model before compound scaling: what phi scales. */
+  base: ArchSpec;
   /** What is drawn: the current model if valid, else the last valid one. */
   shown: ValidAnalysis;
   /** Validation errors of the current dials (empty when valid). */
@@ -31,12 +33,13 @@ export function useModel(): Model {
   const rawDials = useExplorer((s) => s.dials);
   const preset = findPreset(presetName) ?? (findPreset(DEFAULT_PRESET) as Preset);
   const spec = useMemo(() => specFromDials(preset, rawDials), [preset, rawDials]);
+  const base = useMemo(() => specFromDials(preset, { ...rawDials, compound: false }), [preset, rawDials]);
   const dials = useMemo(() => effectiveDials(preset, rawDials), [preset, rawDials]);
   const analysis = useMemo(() => analyze(spec), [spec]);
   // "Storing information from previous renders" (React docs): keep the last model that built.
   const [lastValid, setLastValid] = useState<ValidAnalysis>(() => (analysis.ok ? analysis : presetAnalysis(preset)));
   if (analysis.ok && analysis !== lastValid) setLastValid(analysis);
-  return { preset, dials, spec, shown: analysis.ok ? analysis : lastValid, errors: analysis.ok ? [] : analysis.errors };
+  return { preset, dials, spec, base, shown: analysis.ok ? analysis : lastValid, errors: analysis.ok ? [] : analysis.errors };
 }
 
 /** Which control a validation error belongs next to. */
