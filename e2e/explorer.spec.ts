@@ -106,7 +106,7 @@ test('views are keyboard operable tabs; the paper tables are regenerated', async
 
 test('classroom mode and lock come from the URL', async ({ page }) => {
   await page.goto('/?preset=resnet50&classroom=1&lock=1&hide=totals');
-  await expect(page.locator('body')).toHaveClass(/classroom/);
+  await expect(page.locator('html')).toHaveClass(/classroom/);
   await expect(page.getByLabel('Preset')).toBeDisabled();
   await expect(page.getByTestId('total-params')).toHaveCount(0);
 });

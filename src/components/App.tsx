@@ -48,7 +48,7 @@ export function App() {
   const { graph, stats, spec } = model.shown;
 
   useEffect(() => {
-    document.body.classList.toggle('classroom', classroom);
+    document.documentElement.classList.toggle('classroom', classroom);
   }, [classroom]);
 
   const tabs: Tab<ViewId>[] = (
