@@ -11,6 +11,7 @@ import { Notices } from './Notices';
 import { type Tab, Tabs } from './Tabs';
 import { Totals } from './Totals';
 import { ChartsView } from './views/ChartsView';
+import { DiagramView } from './views/DiagramView';
 import { LayerTable } from './views/LayerTable';
 import { PaperTables } from './views/PaperTables';
 
@@ -55,6 +56,11 @@ export function App() {
     [
       { id: 'layers', label: 'Layers', render: () => <LayerTable graph={graph} rows={stats.rows} unit={unit} modelName={spec.name} /> },
       { id: 'papers', label: 'Paper tables', render: () => <PaperTables spec={spec} graph={graph} /> },
+      {
+        id: 'diagram',
+        label: 'Diagram',
+        render: () => <DiagramView graph={graph} form={spec.family === 'resnet' ? spec.form : undefined} modelName={spec.name} />,
+      },
       {
         id: 'charts',
         label: 'Charts',
