@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { expect, test } from '@playwright/test';
+
+test('the diagram draws the block forms with the paper\'s annotations, updating with C and d', async ({ page }) => {
+  await page.goto('/?preset=resnext50_32x4d&view=diagram');
+  const forms = page.getByTestId('block-forms');
+  await expect(forms.locator('svg')).toContainText('256, 1x1, 4');
+  await expect(forms.locator('svg')).toContainText('total 32 paths');
+  await expect(forms.locator('svg')).toContainText('128, 3x3, 128');
+  await page.getByLabel('Cardinality C slider').fill('8');
+  await page.getByLabel('Bottleneck width d', { exact: true }).fill('14');
+  await expect(forms.locator('svg')).toContainText('256, 1x1, 14');
+  await expect(forms.locator('svg')).toContainText('total 8 paths');
+  await expect(forms.locator('svg')).toContainText('112, 3x3, 112');
+});
+
+test('the network diagram expands a stage with the keyboard', async ({ page }) => {
+  await page.goto('/?preset=iresnet50&view=diagram');
+  const stage = page.getByTestId('network-diagram').getByRole('button', { name: /conv3/ });
+  await stage.focus();
+  await page.keyboard.press('Enter');
+  await expect(stage).toHaveAttribute('aria-expanded', 'true');
+  await expect(page.getByTestId('network-diagram')).toContainText('start');
+});
+
+test('exports: layer table as CSV and Markdown, diagram as SVG and PNG', async ({ page }) => {
+  await page.goto('/?preset=resnet50');
+  const csv = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]).then(([d]) => d);
+  expect(csv.suggestedFilename()).toBe('resnet50-layers.csv');
+  const csvText = readFileSync((await csv.path())!, 'utf8');
+  expect(csvText.split('\n')[0]).toBe('name,level,type,output,kernel,stride,groups,params,macs,activations');
+  expect(csvText).toContain('layer1.0.conv2,op,conv,64x56x56,3,1,1,36864,115605504,200704');
+
+  const md = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export Markdown' }).click()]).then(([d]) => d);
+  expect(readFileSync((await md.path())!, 'utf8')).toContain('| fc | op | linear | 1000x1x1 |');
+
+  await page.getByRole('tab', { name: 'Diagram' }).click();
+  const forms = page.getByTestId('block-forms');
+  const svg = await Promise.all([page.waitForEvent('download'), forms.getByRole('button', { name: 'Export SVG' }).click()]).then(([d]) => d);
+  const svgText = readFileSync((await svg.path())!, 'utf8');
+  expect(svgText).toMatch(/^(<\?xml[^>]*>\s*)?<svg[^>]+xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svgText).toContain('64, 3x3, 64');
+  const png = await Promise.all([page.waitForEvent('download'), forms.getByRole('button', { name: 'Export PNG' }).click()]).then(([d]) => d);
+  const bytes = readFileSync((await png.path())!);
+  expect([...bytes.subarray(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expect(bytes.length).toBeGreaterThan(5000);
+});
+
+test('charts render with data-table alternatives', async ({ page }) => {
+  await page.goto('/?preset=resnext50_32x4d&view=charts');
+  const stages = page.getByTestId('chart-stages');
+  await expect(stages.getByRole('img')).toBeVisible();
+  await stages.getByText('Show data as a table').click();
+  await expect(stages.getByRole('row', { name: /conv4/ })).toContainText('1,525,350,400');
+  const phi = page.getByTestId('chart-phi');
+  await phi.getByText('Show data as a table').click();
+  await expect(phi.getByRole('table')).toContainText('actual (rounded model)');
+  await expect(page.getByTestId('chart-params-vs-c').getByRole('img')).toBeVisible();
+  await expect(page.getByTestId('chart-accuracy').getByRole('img')).toBeVisible();
+  // The FLOPs toggle doubles the compute figures.
+  await page.getByRole('radio', { name: 'FLOPs = 2 × MACs' }).check();
+  await expect(stages.getByRole('row', { name: /conv4/ })).toContainText('3,050,700,800');
+  await expect(page.getByTestId('total-flops')).toHaveText('8,460,959,744');
+});
