@@ -21,7 +21,7 @@ test('picking another preset updates the totals', async ({ page }) => {
   const a = analyze(findPreset('cifar_resnext29_8x64d')!.spec);
   await expect(page.getByTestId('total-params')).toHaveText(formatInt(a.ok ? a.stats.totals.params : -1));
   await expect(page.getByTestId('total-params')).toHaveText('34,426,698');
-  await expect(page.getByRole('row', { name: /conv4/ })).toContainText('1024x8x8');
+  await expect(page.getByTestId('layer-table').getByRole('row', { name: /conv4/ })).toContainText('1024x8x8');
 });
 
 test('the test browser exposes WebGPU (SwiftShader on CPU-only machines)', async ({ page }) => {
