@@ -48,6 +48,7 @@ export function ModelControls({ model, disabled }: { model: Model; disabled: boo
         errors={errorsFor(model.errors, 'resolution')}
         disabled={disabled}
         testId="dial-resolution"
+        hint={model.dials.compound ? `compound scaling makes it ${model.spec.input.resolution} px` : undefined}
       />
     </Section>
   );

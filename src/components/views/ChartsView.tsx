@@ -95,7 +95,11 @@ export function ChartsView({ base, spec, stats, unit, preserve, coefficients, ph
     [phiPoints, k, phi],
   );
 
-  const stageData = useMemo(() => stats.stages.map((s) => ({ label: s.label, value: k * s.macs })), [stats, k]);
+  // EfficientNet stage labels repeat ("MBConv6, k5x5" twice): number them as Table 1 does.
+  const stageData = useMemo(() => {
+    const repeats = new Set(stats.stages.map((s) => s.label)).size < stats.stages.length;
+    return stats.stages.map((s, i) => ({ label: repeats ? `${i + 1}. ${s.label}` : s.label, value: k * s.macs }));
+  }, [stats, k]);
 
   const accuracyData = useMemo<XYChartData>(
     () => ({
