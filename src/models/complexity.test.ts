@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   RESNEXT_TABLE2,
+  RESNEXT_TABLE3,
+  RESNEXT_TABLE4,
+  accuracyPointMacs,
   type ResNetSpec,
   analyze,
   buildGraph,
@@ -77,5 +80,16 @@ describe('paper table generators', () => {
     expect(points[0]).toMatchObject({ phi: 0, macs: 385_814_752, idealMacs: 385_814_752, resolution: 224 });
     expect(points[1]!.params).toBe(9_109_994);
     expect(points[2]!.idealMacs / points[0]!.macs).toBeCloseTo(1.920_27 ** 2, 3);
+  });
+});
+
+describe('accuracy points', () => {
+  it('each point is computed from its preset with its C and d', () => {
+    const x50 = RESNEXT_TABLE3.find((p) => p.label === '50-layer 32x4d')!;
+    expect(accuracyPointMacs(x50)).toBe(4_230_479_872);
+    const r50 = RESNEXT_TABLE3.find((p) => p.label === '50-layer 1x64d')!;
+    expect(accuracyPointMacs(r50)).toBe(4_089_184_256);
+    // Every point is within 10% of the complexity the paper quotes for it.
+    for (const p of [...RESNEXT_TABLE3, ...RESNEXT_TABLE4]) expect(Math.abs(accuracyPointMacs(p) / p.paperMacs - 1), p.label).toBeLessThan(0.1);
   });
 });

@@ -2,9 +2,11 @@
  * The papers' own numbers (papers.md), to show beside what the model code computes, and the
  * generators that write a spec back as the papers' tables.
  */
+import { analyze } from './analyze';
 import { resolveEfficientNetStages } from './families/efficientnet';
 import { resolveResNetStages, resnetStemWidth } from './families/resnet';
 import type { NetworkGraph } from './graph';
+import { findPreset } from './registry';
 import type { ArchSpec, EfficientNetSpec, ResNetSpec } from './spec';
 
 /** ResNeXt Table 2: C and d at ~constant complexity (conv2 template, ~70k params). */
@@ -80,6 +82,14 @@ export const RESNEXT_TABLE4: AccuracyPoint[] = [
   { paper: 'ResNeXt', table: 'Table 4', label: 'ResNeXt-101 64x4d', preset: 'resnext101_64x4d', paperMacs: 15e9, top1Error: 20.4, top5Error: 5.3 },
   { paper: 'ResNeXt', table: 'Table 4', label: 'ResNeXt-101 32x4d', preset: 'resnext101_32x4d', paperMacs: 7.8e9, top1Error: 21.2, top5Error: 5.6 },
 ];
+
+/** The exact MACs of the model an accuracy point refers to (its preset, with its C and d). */
+export function accuracyPointMacs(p: AccuracyPoint): number {
+  const spec = findPreset(p.preset ?? 'resnet50')?.spec;
+  const a = analyze(spec && p.cardinality ? { ...spec, cardinality: p.cardinality, bottleneckWidth: p.bottleneckWidth } : spec);
+  if (!a.ok) throw new Error(`accuracy point ${p.label} does not build: ${a.errors.map((e) => e.message).join('; ')}`);
+  return a.stats.totals.macs;
+}
 
 /** ResNeXt Sec. 5.1: the residual-connection ablation (top-1 error). */
 export const RESNEXT_SHORTCUT_ABLATION = [

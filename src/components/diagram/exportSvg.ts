@@ -121,18 +121,3 @@ export async function svgToPngBlob(svg: SVGSVGElement, scale = 2): Promise<Blob>
     URL.revokeObjectURL(url);
   }
 }
-
-/** Saves `blob` as `filename` through a temporary link. */
-export function downloadBlob(blob: Blob, filename: string): void {
-  const url = URL.createObjectURL(blob);
-  const link = document.createElement('a');
-  link.href = url;
-  link.download = filename;
-  link.rel = 'noopener';
-  link.style.display = 'none';
-  document.body.appendChild(link);
-  link.click();
-  link.remove();
-  // Some browsers start the download after click() returns; revoke a little later.
-  setTimeout(() => URL.revokeObjectURL(url), 1000);
-}

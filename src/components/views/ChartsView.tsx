@@ -4,7 +4,6 @@
  */
 import { useMemo } from 'react';
 import {
-  type AccuracyPoint,
   type ArchSpec,
   type ComplexityTarget,
   EFFICIENTNET_RELEASES,
@@ -12,6 +11,7 @@ import {
   RESNEXT_TABLE3,
   RESNEXT_TABLE4,
   type ResNetSpec,
+  accuracyPointMacs,
   analyze,
   cardinalitySweep,
   currentCost,
@@ -40,18 +40,14 @@ const macsOf = (spec: unknown) => {
   return a.ok ? a.stats.totals.macs : NaN;
 };
 
-function accuracyMacs(p: AccuracyPoint): number {
-  const spec = findPreset(p.preset ?? 'resnet50')!.spec as ResNetSpec;
-  return macsOf(p.cardinality ? { ...spec, cardinality: p.cardinality, bottleneckWidth: p.bottleneckWidth } : spec);
-}
 
 /** The papers' accuracy points at each model's exact MACs (static: computed once). */
 let accuracySeries: { name: string; points: { x: number; y: number; label: string }[] }[] | undefined;
 function paperAccuracy() {
   accuracySeries ??= [
-    { name: 'ResNeXt Table 3 (50-layer)', points: RESNEXT_TABLE3.filter((p) => p.preset === 'resnet50').map((p) => ({ x: accuracyMacs(p), y: p.top1Error, label: p.label.replace('50-layer ', '') })) },
-    { name: 'ResNeXt Table 3 (101-layer)', points: RESNEXT_TABLE3.filter((p) => p.preset === 'resnet101').map((p) => ({ x: accuracyMacs(p), y: p.top1Error, label: p.label.replace('101-layer ', '') })) },
-    { name: 'ResNeXt Table 4 (~15 GFLOPs)', points: RESNEXT_TABLE4.slice(1, 5).map((p) => ({ x: accuracyMacs(p), y: p.top1Error, label: p.label })) },
+    { name: 'ResNeXt Table 3 (50-layer)', points: RESNEXT_TABLE3.filter((p) => p.preset === 'resnet50').map((p) => ({ x: accuracyPointMacs(p), y: p.top1Error, label: p.label.replace('50-layer ', '') })) },
+    { name: 'ResNeXt Table 3 (101-layer)', points: RESNEXT_TABLE3.filter((p) => p.preset === 'resnet101').map((p) => ({ x: accuracyPointMacs(p), y: p.top1Error, label: p.label.replace('101-layer ', '') })) },
+    { name: 'ResNeXt Table 4 (~15 GFLOPs)', points: RESNEXT_TABLE4.slice(1, 5).map((p) => ({ x: accuracyPointMacs(p), y: p.top1Error, label: p.label })) },
     { name: 'EfficientNet B0–B7', points: EFFICIENTNET_RELEASES.map((r) => ({ x: macsOf(findPreset(r.name)!.spec), y: +(100 - r.top1).toFixed(1), label: r.name.replace('efficientnet_', '').toUpperCase() })) },
   ];
   return accuracySeries;

@@ -6,9 +6,9 @@ import { useMemo, useRef, useState } from 'react';
 import type { BlockForm, GraphNode, NetworkGraph } from '../../models';
 import { BlockFormsDiagram } from '../diagram/BlockFormsDiagram';
 import { NetworkDiagram } from '../diagram/NetworkDiagram';
-import { downloadBlob, svgToPngBlob, svgToString } from '../diagram/exportSvg';
+import { svgToPngBlob, svgToString } from '../diagram/exportSvg';
 import { blockDiagramSpecFrom } from '../diagram/layout';
-import { downloadText } from '../download';
+import { downloadBlob, downloadText } from '../download';
 
 function blocksOf(graph: NetworkGraph): GraphNode[] {
   return graph.children.flatMap((stage) => (stage.kind === 'node' ? stage.children.filter((b): b is GraphNode => b.kind === 'node' && b.level === 'block') : []));

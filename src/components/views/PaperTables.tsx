@@ -4,7 +4,6 @@
  */
 import { useMemo } from 'react';
 import {
-  type AccuracyPoint,
   type ArchSpec,
   type NetworkGraph,
   EFFICIENTNET_RELEASES,
@@ -14,6 +13,7 @@ import {
   RESNEXT_TABLE3,
   RESNEXT_TABLE4,
   type ResNetSpec,
+  accuracyPointMacs,
   analyze,
   cardinalitySweep,
   findPreset,
@@ -33,11 +33,6 @@ function totalsOf(spec: unknown) {
 const presetSpec = (name: string) => findPreset(name)!.spec;
 const percent = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(2)}%`;
 
-function accuracyMacs(p: AccuracyPoint): number {
-  const spec = presetSpec(p.preset ?? 'resnet50') as ResNetSpec;
-  const withCd = p.cardinality ? { ...spec, cardinality: p.cardinality, bottleneckWidth: p.bottleneckWidth ?? spec.bottleneckWidth } : spec;
-  return totalsOf(withCd).stats.totals.macs;
-}
 
 function Table1({ current }: { current: { spec: ArchSpec; graph: NetworkGraph } }) {
   const data = useMemo(() => {
@@ -133,7 +128,7 @@ function Table2() {
 }
 
 function AccuracyTable() {
-  const rows = useMemo(() => [...RESNEXT_TABLE3, ...RESNEXT_TABLE4].map((p) => ({ p, macs: accuracyMacs(p) })), []);
+  const rows = useMemo(() => [...RESNEXT_TABLE3, ...RESNEXT_TABLE4].map((p) => ({ p, macs: accuracyPointMacs(p) })), []);
   return (
     <table className="paper" data-testid="paper-accuracy">
       <caption>ResNeXt Tables 3 and 4 — ImageNet-1K top-1 error with each model’s exact MACs</caption>
