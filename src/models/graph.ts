@@ -67,9 +67,18 @@ export interface BlockInfo {
   shortcut: 'identity' | 'projection' | 'maxpool-projection' | 'maxpool' | 'none';
 }
 
+/**
+ * How a branch node joins the data flow of its block: one of C `parallel` paths (merged by the
+ * next `sum` or `concat`), the `shortcut` (merged by `add`), or a `gate` (SE, merged by `multiply`).
+ * Parallel paths and gates start from the value flowing into them; a shortcut from the block input.
+ */
+export type BranchRole = 'parallel' | 'shortcut' | 'gate';
+
 export interface GraphNode {
   kind: 'node';
   level: NodeLevel;
+  /** Branch nodes only. */
+  branch?: BranchRole;
   name: string;
   /** Human label in the paper's words, e.g. `conv3` or `MBConv6, k5x5`. */
   label: string;
@@ -236,6 +245,10 @@ export function node(
 ): GraphNode {
   const last = children[children.length - 1];
   return { kind: 'node', level, name, label, input, output: last ? last.output : input, children, block };
+}
+
+export function branch(role: BranchRole, name: string, label: string, input: Shape, children: GraphItem[]): GraphNode {
+  return { ...node('branch', name, label, input, children), branch: role };
 }
 
 /** Every op under an item, in order. */

@@ -3,7 +3,7 @@
  * with torchvision's rounding rules. Module names follow torchvision's `efficientnet_b0`
  * (`features.2.1.block.1.0`, `classifier.1`) so exported weights can line up.
  */
-import { Chain, type GraphItem, type GraphNode, type NetworkGraph, type Shape, globalAvgPool, linear, merge, node, pointwise, shape } from '../graph';
+import { Chain, branch, type GraphItem, type GraphNode, type NetworkGraph, type Shape, globalAvgPool, linear, merge, node, pointwise, shape } from '../graph';
 import { scaledChannels, scaledRepeats, squeezeChannels } from '../rules';
 import type { EfficientNetSpec } from '../spec';
 
@@ -52,7 +52,7 @@ function mbconv(spec: EfficientNetSpec, prefix: string, input: Shape, stage: Res
     se.push(globalAvgPool(se.path('avgpool'), beforeSe));
     se.conv('fc1', { out: squeeze, kernel: 1, bias: true }).act('activation', 'silu');
     se.conv('fc2', { out: expanded, kernel: 1, bias: true }).act('scale_activation', 'sigmoid');
-    c.items.push(node('branch', se.prefix, 'squeeze-excitation', beforeSe, se.items));
+    c.items.push(branch('gate', se.prefix, 'squeeze-excitation', beforeSe, se.items));
     c.shape = beforeSe;
     c.push(pointwise(se.path('scale'), 'multiply', beforeSe));
   }

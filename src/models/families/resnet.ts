@@ -6,6 +6,7 @@
 import {
   Chain,
   type BlockInfo,
+  branch,
   type GraphItem,
   type GraphNode,
   type NetworkGraph,
@@ -125,7 +126,7 @@ function residualFunction(c: Chain, spec: ResNetSpec, plan: BlockPlan, form: Blo
       b.conv(`conv${j + 1}`, { out, kernel: layer.kernel, stride: layer.stride });
       if (j < last) b.bn(`bn${j + 1}`).act(`relu${j + 1}`, 'relu');
     });
-    branches.push(node('branch', b.prefix, `branch ${g + 1} of ${plan.groups}`, c.shape, b.items));
+    branches.push(branch('parallel', b.prefix, `branch ${g + 1} of ${plan.groups}`, c.shape, b.items));
   }
   const branchOut = branches[0]?.output ?? c.shape;
   branches.forEach((b) => c.items.push(b));
@@ -157,7 +158,7 @@ function shortcut(spec: ResNetSpec, prefix: string, input: Shape, stride: number
     s.conv('0', { out, kernel: 1, stride }).bn('1');
     kind = 'projection';
   }
-  return { items: [node('branch', s.prefix, 'shortcut', input, s.items)], kind };
+  return { items: [branch('shortcut', s.prefix, 'shortcut', input, s.items)], kind };
 }
 
 function residualBlock(spec: ResNetSpec, prefix: string, input: Shape, plan: BlockPlan): GraphNode {
