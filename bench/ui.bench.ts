@@ -4,9 +4,7 @@
  * the input event until React has committed the new totals (sync for a discrete event), and until
  * the next animation frame (the frame that paints it). Target: median < 16 ms for resnext101_64x4d.
  */
-import { chromium } from '@playwright/test';
-import { type ChildProcess, execSync, spawn } from 'node:child_process';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium';
+import { withPreview } from './preview';
 
 const PORT = 4175;
 const RUNS = Number(process.env.BENCH_RUNS ?? 40);
@@ -36,41 +34,23 @@ const IN_PAGE_MEASURE = `async function (label, runs) {
   return { commitMedianMs: median(commit), toNextFrameMedianMs: median(frame) };
 }`;
 
-async function waitForServer(url: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`server at ${url} did not start`);
-}
-
 async function main() {
-  execSync('npx vite build --logLevel error', { stdio: 'inherit' });
-  const server: ChildProcess = spawn('npx', ['vite', 'preview', '--port', String(PORT), '--strictPort'], { stdio: 'ignore', detached: true });
-  try {
-    await waitForServer(`http://localhost:${PORT}/`);
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+  const results = await withPreview(PORT, async (browser, origin) => {
     const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-    const results = [];
+    const rows = [];
     for (const preset of PRESETS) {
-      await page.goto(`http://localhost:${PORT}/?preset=${preset}&view=layers`);
+      await page.goto(`${origin}/?preset=${preset}&view=layers`);
       await page.getByTestId('total-params').waitFor();
       const hasC = (await page.getByLabel('Cardinality C', { exact: true }).count()) > 0;
       const label = hasC ? 'Cardinality C' : 'Input resolution (px)';
       // Plain JS source: tsx's transform would add helpers the page does not have.
       const timings = (await page.evaluate(`(${IN_PAGE_MEASURE})(${JSON.stringify(label)}, ${RUNS})`)) as { commitMedianMs: number; toNextFrameMedianMs: number };
-      results.push({ preset, dial: label, runs: RUNS, ...timings });
+      rows.push({ preset, dial: label, runs: RUNS, commitMedianMs: +timings.commitMedianMs.toFixed(2), toNextFrameMedianMs: +timings.toNextFrameMedianMs.toFixed(2) });
     }
-    await browser.close();
-    console.table(results.map((r) => ({ ...r, commitMedianMs: +r.commitMedianMs.toFixed(2), toNextFrameMedianMs: +r.toNextFrameMedianMs.toFixed(2) })));
-    console.log('target: dial -> updated table median < 16 ms (commitMedianMs)');
-  } finally {
-    if (server.pid) process.kill(-server.pid);
-  }
+    return rows;
+  });
+  console.table(results);
+  console.log('target: dial -> updated table median < 16 ms (commitMedianMs)');
 }
 
 await main();

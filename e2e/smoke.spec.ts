@@ -27,9 +27,9 @@ test('picking another preset updates the totals', async ({ page }) => {
 test('the test browser exposes WebGPU (SwiftShader on CPU-only machines)', async ({ page }) => {
   await page.goto('/');
   const adapter = await page.evaluate(async () => {
-    const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<{ info?: { architecture?: string; vendor?: string } } | null> } }).gpu;
+    const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<object | null> } }).gpu;
     if (!gpu) return 'no navigator.gpu';
-    const a = await gpu.requestAdapter();
+    const a = (await gpu.requestAdapter()) as { info?: { architecture?: string; vendor?: string } } | null;
     return a ? `adapter ${a.info?.vendor ?? ''} ${a.info?.architecture ?? ''}` : 'null adapter';
   });
   expect(adapter).toMatch(/^adapter/);

@@ -12,6 +12,7 @@ import { type Tab, Tabs } from './Tabs';
 import { Totals } from './Totals';
 import { ChartsView } from './views/ChartsView';
 import { DiagramView } from './views/DiagramView';
+import { EquivalencePanel } from './views/EquivalencePanel';
 import { LayerTable } from './views/LayerTable';
 import { PaperTables } from './views/PaperTables';
 
@@ -61,6 +62,7 @@ export function App() {
         label: 'Diagram',
         render: () => <DiagramView graph={graph} form={spec.family === 'resnet' ? spec.form : undefined} modelName={spec.name} />,
       },
+      { id: 'equivalence', label: 'Equivalence lab', render: () => <EquivalencePanel model={model} /> },
       {
         id: 'charts',
         label: 'Charts',

@@ -18,7 +18,7 @@ export type SpecResult = { ok: true; spec: ArchSpec } | { ok: false; errors: Spe
 /** Bounds that keep every count an exact integer and every graph small enough to draw. */
 export const LIMITS = {
   resolution: 4096,
-  channels: 64,
+  channels: 65_536,
   classes: 100_000,
   width: 65_536,
   cardinality: 4096,

@@ -73,6 +73,6 @@ export const useExplorer = create<ExplorerStore>()((set, get) => ({
 
 /** The part of the store that goes into the URL. */
 export function explorerState(s: ExplorerStore): ExplorerState {
-  const { preset, dials, preserve, unit, batch, view, classroom, hide, locked } = s;
-  return { preset, dials, preserve, unit, batch, view, classroom, hide, locked };
+  const { preset, dials, preserve, unit, batch, view, classroom, hide, locked, backend } = s;
+  return { preset, dials, preserve, unit, batch, view, classroom, hide, locked, backend };
 }

@@ -9,7 +9,7 @@ export interface Preserve {
   target: number;
 }
 
-export const VIEWS = ['layers', 'papers', 'diagram', 'charts'] as const;
+export const VIEWS = ['layers', 'papers', 'diagram', 'charts', 'equivalence'] as const;
 export type ViewId = (typeof VIEWS)[number];
 
 /** Parts of the page a teacher can hide via the URL (`hide=controls,charts`). */
@@ -28,7 +28,12 @@ export interface ExplorerState {
   hide: Hideable[];
   /** Classroom: controls visible but not editable. */
   locked: boolean;
+  /** tfjs backend for the compute worker: 'auto' picks by a measured probe. */
+  backend: BackendChoice;
 }
+
+export const BACKEND_CHOICES = ['auto', 'webgpu', 'wasm', 'webgl', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 
 export const DEFAULT_BATCH = 128;
 
@@ -43,5 +48,6 @@ export function defaultState(): ExplorerState {
     classroom: false,
     hide: [],
     locked: false,
+    backend: 'auto',
   };
 }

@@ -17,7 +17,7 @@ describe('URL state', () => {
 
   it('round-trips every field', () => {
     const search =
-      'preset=resnet50&data=cifar100&res=64&C=8&d=14&blocks=2,3,4,2&widths=64,128,256,512&form=a&shortcuts=0&resstage=1&mpshortcut=1&stempool=0&design=resnet&compound=1&phi=1.5&alpha=1.2&beta=1.1&gamma=1.15&preserve=block-params:69632&unit=flops&batch=32&view=charts&classroom=1&hide=controls,charts&lock=1';
+      'preset=resnet50&data=cifar100&res=64&C=8&d=14&blocks=2,3,4,2&widths=64,128,256,512&form=a&shortcuts=0&resstage=1&mpshortcut=1&stempool=0&design=resnet&compound=1&phi=1.5&alpha=1.2&beta=1.1&gamma=1.15&preserve=block-params:69632&unit=flops&batch=32&view=charts&classroom=1&hide=controls,charts&lock=1&backend=wasm';
     const { state, notices } = parseUrl(search);
     expect(notices).toEqual([]);
     expect(serializeUrl(state)).toBe(search);

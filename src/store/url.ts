@@ -5,7 +5,7 @@
  */
 import { type BlockForm, LIMITS, PRESET_NAMES, findPreset } from '../models';
 import { type BlockDesign, type Dataset, DATASETS } from './dials';
-import { type ExplorerState, HIDEABLE, type Hideable, type Preserve, VIEWS, type ViewId, defaultState } from './state';
+import { BACKEND_CHOICES, type BackendChoice, type ExplorerState, HIDEABLE, type Hideable, type Preserve, VIEWS, type ViewId, defaultState } from './state';
 
 interface UrlField {
   param: string;
@@ -150,6 +150,7 @@ export const URL_FIELDS: UrlField[] = [
     },
   },
   boolField('lock', (s) => (s.locked ? true : undefined), (s, v) => (s.locked = v)),
+  enumField<BackendChoice>('backend', BACKEND_CHOICES, (s) => (s.backend === 'auto' ? undefined : s.backend), (s, v) => (s.backend = v)),
 ];
 
 const FIELD_BY_PARAM = new Map(URL_FIELDS.map((f) => [f.param, f]));

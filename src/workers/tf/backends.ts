@@ -1,0 +1,106 @@
+/**
+ * The backend ladder for browsers: WebGPU, WASM (SIMD; threads when cross-origin isolated),
+ * WebGL, CPU. Each candidate must start (a null adapter makes setBackend('webgpu') resolve false)
+ * and is then timed on a short matMul probe: a software WebGPU adapter (SwiftShader) is far slower
+ * than WASM, so the name alone does not decide. `?backend=` overrides the choice.
+ */
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import type { AdapterInfo, BackendInfo, BackendName, ProbeResult } from '../protocol';
+import { registerGroupedConvKernels } from './groupedConv';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+export const BACKEND_LADDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
+
+// The threaded WASM build starts pthread workers from a blob script that fails inside a bundled
+// module worker ("e is not defined"), and on 2 vCPUs XNNPACK used 1 thread anyway (tfjs-notes):
+// use the single-threaded SIMD build. Cross-origin isolation stays on for when this is fixed upstream.
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmPlain,
+  'tfjs-backend-wasm-simd.wasm': wasmSimd,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
+});
+
+/** The probe: a 128x256 by 256x128 matMul (4.2 M MACs), timed after a warm-up. */
+const PROBE = { m: 128, k: 256, n: 128, runs: 3 };
+
+async function probe(backend: BackendName): Promise<ProbeResult> {
+  try {
+    if (!(await tf.setBackend(backend))) return { backend, ok: false, error: 'did not start (no adapter or not supported)' };
+    await tf.ready();
+    if (backend === 'webgpu') registerGroupedConvKernels();
+    if (backend === 'wasm') registerWasmTrainingKernels();
+    const a = tf.randomUniform([PROBE.m, PROBE.k]);
+    const b = tf.randomUniform([PROBE.k, PROBE.n]);
+    try {
+      const warm = tf.matMul(a, b);
+      await warm.data();
+      warm.dispose();
+      const t0 = performance.now();
+      for (let i = 0; i < PROBE.runs; i++) {
+        const c = tf.matMul(a, b);
+        await c.data();
+        c.dispose();
+      }
+      const seconds = (performance.now() - t0) / 1000 / PROBE.runs;
+      return { backend, ok: true, gflops: (2 * PROBE.m * PROBE.k * PROBE.n) / seconds / 1e9 };
+    } finally {
+      tf.dispose([a, b]);
+    }
+  } catch (e) {
+    return { backend, ok: false, error: (e as Error).message };
+  }
+}
+
+async function webgpuAdapter(): Promise<AdapterInfo | undefined> {
+  const gpu = (globalThis.navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  const adapter = (await gpu?.requestAdapter()) as { info?: Record<string, string>; isFallbackAdapter?: boolean } | null | undefined;
+  if (!adapter) return undefined;
+  const info = adapter.info ?? {};
+  const architecture = info.architecture ?? '';
+  return {
+    vendor: info.vendor ?? '',
+    architecture,
+    description: info.description ?? info.device ?? '',
+    software: architecture === 'swiftshader' || adapter.isFallbackAdapter === true,
+  };
+}
+
+/**
+ * Starts the best backend, or `preferred` when given and it starts. Probes every candidate so the
+ * UI can show why one was chosen.
+ */
+export async function selectBackend(preferred?: BackendName): Promise<BackendInfo> {
+  const probes: ProbeResult[] = [];
+  for (const backend of BACKEND_LADDER) probes.push(await probe(backend));
+  const working = probes.filter((p) => p.ok);
+  let chosen: ProbeResult | undefined;
+  let reason: string;
+  const wanted = preferred && working.find((p) => p.backend === preferred);
+  if (wanted) {
+    chosen = wanted;
+    reason = `chosen by ?backend=${preferred}`;
+  } else {
+    chosen = [...working].sort((a, b) => (b.gflops ?? 0) - (a.gflops ?? 0))[0];
+    const failed = preferred ? `?backend=${preferred} did not start (${probes.find((p) => p.backend === preferred)?.error ?? 'unknown backend'}); ` : '';
+    reason = `${failed}fastest on the matMul probe`;
+  }
+  if (!chosen) throw new Error(`no tfjs backend could start: ${probes.map((p) => `${p.backend}: ${p.error}`).join('; ')}`);
+  await tf.setBackend(chosen.backend);
+  await tf.ready();
+  const info: BackendInfo = { backend: chosen.backend, reason, probes };
+  if (chosen.backend === 'webgpu') info.adapter = await webgpuAdapter();
+  if (chosen.backend === 'wasm') {
+    info.wasm = {
+      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+      threads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    };
+  }
+  return info;
+}

@@ -1,0 +1,126 @@
+/**
+ * Forms (a), (b), (c) are the same function with the same parameters: on the tfjs CPU backend
+ * they agree to <= 1e-5 max abs (float32) in evaluation mode, in training mode and in every
+ * parameter gradient. And nothing leaks.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type GraphItem, type GraphNode, type NetworkGraph, analyze, opsOf } from '../../models';
+import { type BlockCheckRequest, type CheckResult, blockCheckSpec, canonicalTensors, networkCheckRequest, runEquivalenceCheck } from './equivalence';
+import { execute } from './execute';
+import { initParams } from './params';
+
+const TOLERANCE = 1e-5;
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+function expectEquivalent(r: CheckResult) {
+  for (const p of r.pairs) {
+    expect(p.eval.maxAbs, `${p.pair} eval`).toBeLessThanOrEqual(TOLERANCE);
+    expect(p.train.maxAbs, `${p.pair} train`).toBeLessThanOrEqual(TOLERANCE);
+    expect(p.gradients.maxAbs, `${p.pair} gradients`).toBeLessThanOrEqual(TOLERANCE);
+  }
+  const params = new Set(r.forms.map((f) => f.params));
+  expect(params.size, 'every form has the same parameter count').toBe(1);
+}
+
+const block = (over: Partial<BlockCheckRequest>): BlockCheckRequest => ({
+  kind: 'block',
+  block: 'bottleneck',
+  cardinality: 32,
+  bottleneckWidth: 4,
+  width: 256,
+  size: 8,
+  stride: 1,
+  batch: 2,
+  seed: 1,
+  ...over,
+});
+
+describe('ResNeXt block forms (Fig. 3) on the CPU backend', () => {
+  it('32x4d, 256-d: (a) = (b) = (c) in eval, train and gradients', async () => {
+    const r = await runEquivalenceCheck(block({}));
+    expectEquivalent(r);
+    expect(r.forms.map((f) => [f.form, f.branches])).toEqual([
+      ['a', 32],
+      ['b', 32],
+      ['c', 0],
+    ]);
+    expect(r.forms[0]!.params).toBe(71_168);
+    // The outputs are not trivially equal: they differ from zero and from the input.
+    expect(r.outputShape).toEqual([2, 8, 8, 256]);
+  }, 60_000);
+
+  it('stride 2 with a projection shortcut, odd size, other C and d', async () => {
+    expectEquivalent(await runEquivalenceCheck(block({ cardinality: 4, bottleneckWidth: 6, width: 40, size: 7, stride: 2, seed: 7 })));
+  }, 60_000);
+
+  it('Fig. 4: a depth-2 block of C branches equals one wide dense block', async () => {
+    const r = await runEquivalenceCheck(block({ block: 'basic', cardinality: 8, bottleneckWidth: 4, width: 32, size: 6 }));
+    expectEquivalent(r);
+    expect(r.forms.find((f) => f.form === 'c')!.branches).toBe(0);
+  }, 60_000);
+
+  it('the check can fail: swapping two branches\' weights in form (a) is caught', () => {
+    const request = block({ cardinality: 4, bottleneckWidth: 4, width: 16, size: 4 });
+    const graphOf = (form: 'a' | 'c') => {
+      const a = analyze(blockCheckSpec(request, form));
+      if (!a.ok) throw new Error('spec');
+      return a.graph;
+    };
+    const blockOf = (g: NetworkGraph) => (g.children[1] as GraphNode).children[0] as GraphNode;
+    const c = graphOf('c');
+    const swapped = graphOf('a');
+    // Give branch 0's 3x3 the slice of branch 1 and vice versa (swapping whole branches would be
+    // a symmetry of the sum): the ops are right, the weights wrong.
+    const conv2Of = (b: GraphItem) => [...opsOf(b)].find((o) => o.name.endsWith('.conv2'))!;
+    const branches = blockOf(swapped).children.filter((x): x is GraphNode => x.kind === 'node' && x.branch === 'parallel');
+    const [first, second] = [conv2Of(branches[0]!), conv2Of(branches[1]!)];
+    [first.name, second.name] = [second.name, first.name];
+    const params = canonicalTensors(initParams(c, 1), false);
+    const diff = tf.tidy(() => {
+      const x = tf.randomUniform([1, 4, 4, 16], -1, 1, 'float32', 5) as tf.Tensor4D;
+      const y1 = execute(blockOf(c), x, { params, training: false });
+      const y2 = execute(blockOf(swapped), x, { params, training: false });
+      return tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0]!;
+    });
+    tf.dispose([...params.values()]);
+    expect(diff).toBeGreaterThan(1e-2);
+  });
+});
+
+describe('a whole network in each form', () => {
+  it('the classroom ResNeXt-29 (8x4d)', async () => {
+    // 16x16 inputs keep the CPU backend quick (every layer still runs). At 8x8 the last stage's
+    // batch statistics cover 8 values and amplify float32 rounding to ~1e-5 in training mode.
+    const r = await runEquivalenceCheck(networkCheckRequest('classroom_resnext29_8x4d', 2, 3, 16));
+    expectEquivalent(r);
+    expect(r.outputShape).toEqual([2, 1, 1, 10]);
+    expect(r.forms.find((f) => f.form === 'a')!.branches).toBe(9 * 8);
+  }, 120_000);
+});
+
+describe('tensor ownership', () => {
+  it('50 build/run/dispose cycles leave tf.memory().numTensors where it started', async () => {
+    const start = tf.memory().numTensors;
+    for (let i = 0; i < 50; i++) {
+      await runEquivalenceCheck(block({ cardinality: 2, bottleneckWidth: 2, width: 8, size: 4, batch: 1, seed: i, timingRuns: i % 10 === 0 ? 1 : 0 }));
+    }
+    expect(tf.memory().numTensors).toBe(start);
+  }, 120_000);
+
+  it('a stopped check throws AbortError and leaks nothing', async () => {
+    const start = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = runEquivalenceCheck(block({ cardinality: 4, bottleneckWidth: 4, width: 16, size: 4 }), {
+      signal: controller.signal,
+      onProgress: (message) => {
+        if (message.startsWith('form (b)')) controller.abort();
+      },
+    });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(tf.memory().numTensors).toBe(start);
+  }, 60_000);
+});

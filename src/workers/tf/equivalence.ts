@@ -1,0 +1,324 @@
+/**
+ * The equivalence lab (ResNeXt Fig. 3 and 4): build forms (a), (b), (c) from the same graph
+ * template and the same parameters, run them on the same input, and compare outputs (evaluation
+ * and training-mode BatchNorm) and parameter gradients. Backend-agnostic: runs in a worker on
+ * WebGPU/WASM/WebGL and in Node on the CPU backend (npm run equiv).
+ */
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BlockForm,
+  type GraphNode,
+  type NetworkGraph,
+  type ResNetSpec,
+  analyze,
+  findPreset,
+  opsOf,
+} from '../../models';
+import { type ExecOptions, type ParamTensors, execute } from './execute';
+import { BN_EPSILON, type ParamValues, initParams, paramInfos, seededRandom, trainableCount, uniformArray } from './params';
+
+export const FORMS: BlockForm[] = ['a', 'b', 'c'];
+export type FormPair = `${BlockForm}-${BlockForm}`;
+export const DEFAULT_PAIRS: FormPair[] = ['a-b', 'a-c', 'b-c'];
+
+export interface BlockCheckRequest {
+  kind: 'block';
+  /** 'bottleneck': Fig. 3; 'basic': the depth-2 block of Fig. 4. */
+  block: 'bottleneck' | 'basic';
+  cardinality: number;
+  bottleneckWidth: number;
+  /** Input (and output) channels of the block, e.g. 256. */
+  width: number;
+  /** Spatial size of the input maps. */
+  size: number;
+  stride: 1 | 2;
+  batch: number;
+  seed: number;
+  pairs?: FormPair[];
+  /** Repetitions for the timings; 0 skips timing. */
+  timingRuns?: number;
+}
+
+export interface NetworkCheckRequest {
+  kind: 'network';
+  /** A spec of the ResNet family (e.g. the classroom ResNeXt-29); its form is overridden. */
+  spec: ResNetSpec;
+  batch: number;
+  seed: number;
+  pairs?: FormPair[];
+  timingRuns?: number;
+}
+
+export type CheckRequest = BlockCheckRequest | NetworkCheckRequest;
+
+export interface Diff {
+  maxAbs: number;
+  /** max |a - b| / max(|b|) over the tensor: scale-free. */
+  maxRel: number;
+}
+
+export interface PairResult {
+  pair: FormPair;
+  eval: Diff;
+  train: Diff;
+  /** Over every parameter gradient (loss = mean(output x fixed random weights), training mode). */
+  gradients: Diff;
+}
+
+export interface FormResult {
+  form: BlockForm;
+  /** Trainable parameters the form's graph counts (core counting convention). */
+  params: number;
+  ops: number;
+  branches: number;
+  /** Median ms over timingRuns; undefined when not timed. */
+  forwardMs?: number;
+  forwardBackwardMs?: number;
+}
+
+export interface CheckResult {
+  request: CheckRequest;
+  backend: string;
+  inputShape: number[];
+  outputShape: number[];
+  forms: FormResult[];
+  pairs: PairResult[];
+  /** The largest difference over all pairs and modes: the headline figure. */
+  worst: Diff;
+}
+
+export interface CheckHooks {
+  signal?: AbortSignal;
+  onProgress?: (message: string, fraction: number) => void;
+}
+
+/** The one-block ResNet spec whose only block is the block under test. */
+export function blockCheckSpec(r: BlockCheckRequest, form: BlockForm): ResNetSpec {
+  return {
+    family: 'resnet',
+    name: `${r.block} block ${r.cardinality}x${r.bottleneckWidth}d`,
+    input: { resolution: r.size, channels: r.width, classes: 10 },
+    stem: { width: r.width, kernel: 1, stride: 1, maxPool: false },
+    block: r.block,
+    cardinality: r.cardinality,
+    bottleneckWidth: r.bottleneckWidth,
+    // Expansion 1 keeps the block output = planes = width; the branch width is d (C·d in all).
+    expansion: 1,
+    stages: [{ blocks: 1, planes: r.width, stride: r.stride }],
+    shortcuts: true,
+    form,
+    resStage: false,
+    improvedShortcut: false,
+    depthMultiplier: 1,
+    widthMultiplier: 1,
+  };
+}
+
+interface Subject {
+  form: BlockForm;
+  graph: NetworkGraph;
+  /** What is executed: the block under test, or the whole network. */
+  node: GraphNode;
+}
+
+function subjects(request: CheckRequest): Subject[] {
+  return FORMS.map((form) => {
+    const spec = request.kind === 'block' ? blockCheckSpec(request, form) : { ...request.spec, form };
+    const a = analyze(spec);
+    if (!a.ok) throw new Error(a.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+    const graph = a.graph;
+    if (request.kind === 'network') return { form, graph, node: graph };
+    const stage = graph.children.find((s) => s.name === 'layer1');
+    const block = stage?.kind === 'node' ? stage.children[0] : undefined;
+    if (block?.kind !== 'node') throw new Error('the block under test is missing from its graph');
+    return { form, graph, node: block };
+  });
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DOMException('The check was stopped.', 'AbortError');
+}
+
+async function diffOf(a: tf.Tensor, b: tf.Tensor): Promise<Diff> {
+  const [maxAbs, scale] = tf.tidy(() => [tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(b))]);
+  const [abs, ref] = [(await maxAbs!.data())[0] ?? NaN, (await scale!.data())[0] ?? NaN];
+  maxAbs!.dispose();
+  scale!.dispose();
+  return { maxAbs: abs, maxRel: ref > 0 ? abs / ref : abs };
+}
+
+const worse = (a: Diff, b: Diff): Diff => ({ maxAbs: Math.max(a.maxAbs, b.maxAbs), maxRel: Math.max(a.maxRel, b.maxRel) });
+const ZERO: Diff = { maxAbs: 0, maxRel: 0 };
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)] ?? NaN;
+}
+
+/** Waits for every tensor's data (the only reliable sync on WebGPU), then disposes them. */
+async function settle(ts: tf.Tensor[]): Promise<void> {
+  await Promise.all(ts.map((t) => t.data()));
+  tf.dispose(ts);
+}
+
+export function canonicalTensors(values: ParamValues, trainable: boolean): ParamTensors {
+  const out: ParamTensors = new Map();
+  for (const [key, { shape, values: v }] of values) {
+    const t = tf.tensor(v, shape);
+    const isStat = key.endsWith('.running_mean') || key.endsWith('.running_var');
+    out.set(key, trainable && !isStat ? tf.variable(t, true, `equiv/${key}`) : t);
+    if (trainable && !isStat) t.dispose();
+  }
+  return out;
+}
+
+/**
+ * Runs the check. Every tensor it makes is disposed before it returns (or throws).
+ */
+export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHooks = {}): Promise<CheckResult> {
+  const { signal, onProgress } = hooks;
+  const subs = subjects(request);
+  const canonical = subs.find((s) => s.form === 'c')!;
+  const values = initParams(canonical.graph, request.seed);
+  const inputShape = [request.batch, canonical.node.input.height, canonical.node.input.width, canonical.node.input.channels];
+  const random = seededRandom(request.seed + 1);
+  const inputValues = uniformArray(inputShape.reduce((a, b) => a * b, 1), 1, random);
+  const outShape = [request.batch, canonical.node.output.height, canonical.node.output.width, canonical.node.output.channels];
+  const projectionValues = uniformArray(outShape.reduce((a, b) => a * b, 1), 1, random);
+  const pairs = request.pairs ?? DEFAULT_PAIRS;
+  const runs = request.timingRuns ?? 0;
+
+  const params = canonicalTensors(values, true);
+  const variables = [...params.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
+  const x = tf.tensor4d(inputValues, inputShape as [number, number, number, number]);
+  const projection = tf.tensor(projectionValues, outShape);
+  const outputs = new Map<BlockForm, { eval: tf.Tensor; train: tf.Tensor; grads: tf.Tensor[] }>();
+  const forms: FormResult[] = [];
+  try {
+    for (const [i, s] of subs.entries()) {
+      throwIfAborted(signal);
+      onProgress?.(`form (${s.form}): forward and gradients`, i / (subs.length + 1));
+      const evalOpts: ExecOptions = { params, training: false };
+      const trainOpts: ExecOptions = { params, training: true };
+      const evalOut = tf.tidy(() => execute(s.node, x, evalOpts));
+      const trainOut = tf.tidy(() => execute(s.node, x, trainOpts));
+      // A fixed random linear read-out of the output, averaged: a loss whose gradient reaches every parameter.
+      const loss = () => tf.mean(tf.mul(execute(s.node, x, trainOpts), projection)) as tf.Scalar;
+      const { value, grads } = tf.variableGrads(loss, variables);
+      value.dispose();
+      const gradList = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
+      outputs.set(s.form, { eval: evalOut, train: trainOut, grads: gradList });
+      await Promise.all([evalOut.data(), trainOut.data(), ...gradList.map((g) => g.data())]);
+
+      const result: FormResult = {
+        form: s.form,
+        params: trainableCount(paramInfos(s.node)),
+        ops: [...opsOf(s.node)].length,
+        branches: countBranches(s.node),
+      };
+      if (runs > 0) {
+        const fwd: number[] = [];
+        const fwdBwd: number[] = [];
+        for (let r = 0; r < runs + 1; r++) {
+          throwIfAborted(signal);
+          let t0 = performance.now();
+          await settle([tf.tidy(() => execute(s.node, x, trainOpts))]);
+          if (r > 0) fwd.push(performance.now() - t0); // the first run warms up (shader compiles)
+          t0 = performance.now();
+          const g = tf.variableGrads(loss, variables);
+          await settle([g.value, ...Object.values(g.grads)]);
+          if (r > 0) fwdBwd.push(performance.now() - t0);
+        }
+        result.forwardMs = median(fwd);
+        result.forwardBackwardMs = median(fwdBwd);
+      }
+      forms.push(result);
+    }
+
+    onProgress?.('comparing', subs.length / (subs.length + 1));
+    const pairResults: PairResult[] = [];
+    let worst = ZERO;
+    for (const pair of pairs) {
+      const [p, q] = pair.split('-') as [BlockForm, BlockForm];
+      const a = outputs.get(p)!;
+      const b = outputs.get(q)!;
+      let gradients = ZERO;
+      for (let k = 0; k < a.grads.length; k++) gradients = worse(gradients, await diffOf(a.grads[k]!, b.grads[k]!));
+      const r: PairResult = { pair, eval: await diffOf(a.eval, b.eval), train: await diffOf(a.train, b.train), gradients };
+      worst = worse(worst, worse(worse(r.eval, r.train), r.gradients));
+      pairResults.push(r);
+    }
+    onProgress?.('done', 1);
+    return { request, backend: tf.getBackend(), inputShape, outputShape: outShape, forms, pairs: pairResults, worst };
+  } finally {
+    for (const o of outputs.values()) tf.dispose([o.eval, o.train, ...o.grads]);
+    tf.dispose([x, projection, ...params.values()]);
+  }
+}
+
+function countBranches(node: GraphNode): number {
+  let n = 0;
+  const visit = (item: GraphNode) => {
+    for (const c of item.children) {
+      if (c.kind !== 'node') continue;
+      if (c.branch === 'parallel') n++;
+      visit(c);
+    }
+  };
+  visit(node);
+  return n;
+}
+
+export interface DumpedTensor {
+  shape: number[];
+  layout: string;
+  values: number[];
+}
+
+/**
+ * Everything needed to verify a block check in another framework: the input, every parameter of
+ * form (c) in tfjs layouts, BN epsilon, and the three outputs (evaluation mode), all NHWC.
+ */
+export async function dumpBlockCheck(request: BlockCheckRequest): Promise<Record<string, unknown>> {
+  const subs = subjects(request);
+  const canonical = subs.find((s) => s.form === 'c')!;
+  const values = initParams(canonical.graph, request.seed);
+  const inputShape = [request.batch, canonical.node.input.height, canonical.node.input.width, canonical.node.input.channels];
+  const inputValues = uniformArray(inputShape.reduce((a, b) => a * b, 1), 1, seededRandom(request.seed + 1));
+  const params = canonicalTensors(values, false);
+  const x = tf.tensor4d(inputValues, inputShape as [number, number, number, number]);
+  try {
+    const outputs: Record<string, DumpedTensor> = {};
+    for (const s of subs) {
+      const y = tf.tidy(() => execute(s.node, x, { params, training: false }));
+      outputs[s.form] = { shape: y.shape, layout: 'NHWC', values: Array.from(await y.data()) };
+      y.dispose();
+    }
+    const blockPrefix = `${canonical.node.name}.`;
+    const weights: Record<string, DumpedTensor> = {};
+    for (const [key, v] of values) {
+      if (!key.startsWith(blockPrefix)) continue;
+      const layout = key.endsWith('.weight') && v.shape.length === 4 ? 'conv filter [kh, kw, in/groups, out]' : 'per channel';
+      weights[key] = { shape: v.shape, layout, values: Array.from(v.values) };
+    }
+    const groupedConvs = [...opsOf(canonical.node)].filter((o) => o.type === 'conv').map((o) => ({ name: o.name, kernel: o.kernel, stride: o.stride, padding: o.padding, groups: o.groups }));
+    return {
+      request,
+      note: 'Form (c) block in evaluation mode (BN uses running_mean/running_var). Conv filters are tfjs layout [kh, kw, in/groups, out]; group g maps input channels [g*in/G, (g+1)*in/G) to output channels [g*out/G, (g+1)*out/G). Padding is symmetric. BN: gamma = .weight, beta = .bias.',
+      bnEpsilon: BN_EPSILON,
+      convs: groupedConvs,
+      input: { shape: inputShape, layout: 'NHWC', values: Array.from(inputValues) },
+      weights,
+      outputs,
+    };
+  } finally {
+    tf.dispose([x, ...params.values()]);
+  }
+}
+
+/** The classroom ResNeXt-29 (or any ResNet-family preset) as a whole-network check. */
+export function networkCheckRequest(presetName: string, batch: number, seed: number, resolution?: number): NetworkCheckRequest {
+  const spec = findPreset(presetName)?.spec;
+  if (spec?.family !== 'resnet') throw new Error(`${presetName} is not a ResNet-family preset`);
+  return { kind: 'network', spec: resolution ? { ...spec, input: { ...spec.input, resolution } } : spec, batch, seed };
+}

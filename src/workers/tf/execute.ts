@@ -1,0 +1,175 @@
+/**
+ * Runs a network graph (or any block of it) with TensorFlow.js, NHWC. The graph from
+ * `src/models` is the only description of the network: this file interprets it op by op.
+ *
+ * Parameters are keyed by the form-(c) names (see params.ts). An op inside branch g of form (a)
+ * or (b) (`layer1.0.branches.3.conv2`) reads its slice of the canonical tensor (`layer1.0.conv2`):
+ * along the output channels for the first layers, along the input channels for (a)'s last 1x1,
+ * exactly the rows and columns that branch owns in the grouped convolution.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { GraphItem, GraphNode, Op } from '../../models';
+import { groupedConv2d } from './groupedConv';
+import { BN_EPSILON } from './params';
+
+/** Canonical parameter tensors by key (variables when training or taking gradients). */
+export type ParamTensors = Map<string, tf.Tensor>;
+
+export interface ExecOptions {
+  params: ParamTensors;
+  /** BatchNorm with batch statistics (training) or running statistics (evaluation). */
+  training: boolean;
+}
+
+const BRANCH = /\.branches\.(\d+)(?=\.)/;
+
+/** The canonical tensor for `key`, sliced for branch ops so that its shape is `shape`. */
+function param(opts: ExecOptions, opName: string, suffix: string, shape: number[]): tf.Tensor {
+  const m = BRANCH.exec(opName);
+  const key = `${m ? opName.replace(BRANCH, '') : opName}.${suffix}`;
+  const full = opts.params.get(key);
+  if (!full) throw new Error(`no parameter ${key} for op ${opName}`);
+  if (!m) return full;
+  const g = Number(m[1]);
+  const begin = full.shape.map((size, axis) => (size === shape[axis] ? 0 : g * (shape[axis] as number)));
+  if (begin.every((b) => b === 0) && full.shape.every((s, axis) => s === shape[axis])) return full;
+  return tf.slice(full, begin, shape);
+}
+
+function explicitPad(p: number): [[0, 0], [number, number], [number, number], [0, 0]] {
+  return [
+    [0, 0],
+    [p, p],
+    [p, p],
+    [0, 0],
+  ];
+}
+
+function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
+  const k = op.kernel ?? 1;
+  const groups = op.groups ?? 1;
+  const stride = op.stride ?? 1;
+  const pad = op.padding ?? 0;
+  const cin = op.input.channels;
+  const cout = op.output.channels;
+  const w = param(opts, op.name, 'weight', [k, k, cin / groups, cout]) as tf.Tensor4D;
+  let y: tf.Tensor4D;
+  if (groups === 1) {
+    // 1x1 stride-1 convs as a matMul: tfjs' 1x1 filter gradient is slow on WebGPU (tfjs-notes).
+    if (k === 1 && stride === 1 && pad === 0) {
+      const [n, h, wd] = x.shape;
+      y = tf.matMul(x.reshape([n * h * wd, cin]), w.reshape([cin, cout])).reshape([n, h, wd, cout]);
+    } else {
+      y = tf.conv2d(x, w, stride, explicitPad(pad));
+    }
+  } else if (groups === cin && groups === cout) {
+    y = tf.depthwiseConv2d(x, w.reshape([k, k, cout, 1]) as tf.Tensor4D, stride, pad);
+  } else {
+    y = groupedConv2d(x, w, groups, stride, pad);
+  }
+  if (op.bias) y = tf.add(y, param(opts, op.name, 'bias', [cout])) as tf.Tensor4D;
+  return y;
+}
+
+function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
+  const c = [op.input.channels];
+  const gamma = param(opts, op.name, 'weight', c) as tf.Tensor1D;
+  const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
+  if (opts.training) {
+    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
+  }
+  const mean = param(opts, op.name, 'running_mean', c) as tf.Tensor1D;
+  const variance = param(opts, op.name, 'running_var', c) as tf.Tensor1D;
+  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON);
+}
+
+/** Sum of many tensors pairwise: `tf.addN` with 8+ inputs fails on WebGPU (tfjs-notes). */
+function sumAll(xs: tf.Tensor[]): tf.Tensor {
+  let level = xs;
+  while (level.length > 1) {
+    const next: tf.Tensor[] = [];
+    for (let i = 0; i < level.length; i += 2) next.push(i + 1 < level.length ? tf.add(level[i]!, level[i + 1]!) : level[i]!);
+    level = next;
+  }
+  if (!level[0]) throw new Error('sum of no tensors');
+  return level[0];
+}
+
+function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
+  switch (op.type) {
+    case 'conv':
+      return conv(op, x as tf.Tensor4D, opts);
+    case 'batchnorm':
+      return batchNorm(op, x as tf.Tensor4D, opts);
+    case 'relu':
+      return tf.relu(x);
+    case 'silu':
+      return tf.mul(x, tf.sigmoid(x));
+    case 'sigmoid':
+      return tf.sigmoid(x);
+    case 'maxpool':
+      return tf.maxPool(x as tf.Tensor4D, op.kernel ?? 1, op.stride ?? 1, op.padding ?? 0);
+    case 'avgpool':
+      // Global average pooling (the only average pool our graphs use), kept 4-D.
+      return tf.mean(x, [1, 2], true);
+    case 'linear': {
+      const features = op.input.channels * op.input.height * op.input.width;
+      const flat = x.reshape([x.shape[0] as number, features]);
+      return tf.add(tf.matMul(flat, param(opts, op.name, 'weight', [features, op.output.channels]) as tf.Tensor2D), param(opts, op.name, 'bias', [op.output.channels]));
+    }
+    case 'dropout':
+      // Deterministic runs (equivalence checks) leave dropout out; training adds its own.
+      return x;
+    default:
+      throw new Error(`op ${op.name} of type ${op.type} has no single-input rule`);
+  }
+}
+
+/**
+ * Runs `items` on `x`. `blockInput` is what a shortcut starts from and what `add` uses when a
+ * block has an identity shortcut.
+ */
+function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts: ExecOptions): tf.Tensor {
+  const parallel: tf.Tensor[] = [];
+  let shortcut: tf.Tensor | undefined;
+  let gate: tf.Tensor | undefined;
+  for (const item of items) {
+    if (item.kind === 'node') {
+      if (item.level !== 'branch') {
+        x = runItems(item.children, x, item.level === 'block' ? x : blockInput, opts);
+      } else if (item.branch === 'parallel') {
+        parallel.push(runItems(item.children, x, blockInput, opts));
+      } else if (item.branch === 'shortcut') {
+        shortcut = runItems(item.children, blockInput, blockInput, opts);
+      } else {
+        gate = runItems(item.children, x, blockInput, opts);
+      }
+      continue;
+    }
+    switch (item.type) {
+      case 'sum':
+        x = sumAll(parallel.splice(0));
+        break;
+      case 'concat':
+        x = tf.concat(parallel.splice(0), 3);
+        break;
+      case 'add':
+        x = tf.add(x, shortcut ?? blockInput);
+        shortcut = undefined;
+        break;
+      case 'multiply':
+        if (!gate) throw new Error(`${item.name}: no gate to multiply by`);
+        x = tf.mul(x, gate);
+        break;
+      default:
+        x = applyOp(item, x, opts);
+    }
+  }
+  return x;
+}
+
+/** Runs a whole network (its stages) or one node of it (a stage, a block) on an NHWC input. */
+export function execute(node: GraphNode, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor {
+  return node.level === 'network' || node.level === 'stage' ? runItems(node.children, x, x, opts) : runItems([node], x, x, opts);
+}

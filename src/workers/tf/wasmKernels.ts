@@ -1,0 +1,612 @@
+/**
+ * Training kernels for the tfjs WASM backend.
+ *
+ * Stock tfjs-backend-wasm 4.22 cannot train a CNN: it has no Conv2DBackpropFilter (tfjs#8474) and no
+ * DepthwiseConv2dNativeBackpropInput/Filter; its Conv2DBackpropInput, MaxPoolGrad and AvgPoolGrad are
+ * scalar loops 5–50x slower than the forward op, and a matMul with a transposed operand (both matMul
+ * gradients) leaves XNNPACK for a scalar loop. Every gradient here is rewritten as forward work the
+ * backend already does fast (XNNPACK convolutions and fully-connected layers, transposes) plus short
+ * JavaScript passes over the WASM heap for gathers and scatters:
+ *
+ * - filter gradient of a convolution = a convolution of the transposed input with the transposed output
+ *   gradient as its "filter", dilated by the stride;
+ * - input gradient = a convolution of the output gradient with the flipped, transposed filter; a stride
+ *   s is split into s·s phases (sub-pixel decomposition), each a stride-1 convolution with a sub-filter,
+ *   so no multiply-add is spent on the zeros a transposed convolution would insert;
+ * - AvgPoolGrad = that input gradient for a depthwise filter of 1/(fh·fw);
+ * - MaxPoolGrad = route dy to the first window element equal to the pooled value (one JS pass);
+ * - depthwise filter gradient = one JS pass (few outputs, each a long per-channel dot product);
+ * - matMul with a transposed operand = an explicit transpose + XNNPACK fully-connected.
+ *
+ * Kernels work on TensorInfos inside the backend; intermediates are freed with `backend.disposeData`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+type Info = tf.TensorInfo;
+type Shape4 = [number, number, number, number];
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+interface Pads {
+  top: number;
+  bottom: number;
+  left: number;
+  right: number;
+}
+
+interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: object;
+  attrs?: tf.NamedAttrMap;
+}
+
+const BACKEND = 'wasm';
+
+/** Contiguous runs at least this long are copied with `copyWithin` (a memmove) instead of a JS loop. */
+const MEMMOVE_MIN = 16;
+
+// ---------------------------------------------------------------------------------------------------
+// Plumbing: call the backend's own kernels on TensorInfos; read and write the heap from JavaScript.
+
+/** Stock kernels this module replaces, kept so the replacements can delegate to them. */
+const stockKernels = new Map<string, tf.KernelFunc>();
+
+function input(inputs: tf.NamedTensorInfoMap, name: string): Info {
+  const t = inputs[name];
+  if (t === undefined) throw new Error(`wasm training kernel: missing input '${name}'`);
+  return t;
+}
+
+function runKernel(name: string, inputs: Record<string, Info>, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
+  const kernelFunc = stockKernels.get(name) ?? tf.getKernel(name, BACKEND)?.kernelFunc;
+  if (kernelFunc === undefined) throw new Error(`wasm training kernel: '${name}' is not registered for 'wasm'`);
+  const out = kernelFunc({ inputs, backend, attrs });
+  return Array.isArray(out) ? out[0]! : out;
+}
+
+/** The same data seen with another shape: only for passing to a kernel; never returned or disposed. */
+function view(t: Info, shape: number[]): Info {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+function release(backend: BackendWasm, ...infos: Info[]): void {
+  for (const t of infos) backend.disposeData(t.dataId);
+}
+
+/**
+ * The whole WASM heap as float32. Any allocation may grow (and so detach) the heap: take the view after
+ * the last `makeOutput` or kernel call that precedes its use.
+ */
+function heapF32(backend: BackendWasm): Float32Array {
+  return new Float32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer);
+}
+
+/** A tensor's own elements on the heap (same caveat as `heapF32`). */
+function heap(backend: BackendWasm, t: Info): Float32Array {
+  return backend.typedArrayFromHeap(t) as Float32Array;
+}
+
+/** Copies `length` floats within the heap. */
+function copyRun(heap: Float32Array, from: number, to: number, length: number): void {
+  if (length >= MEMMOVE_MIN) {
+    heap.copyWithin(to, from, from + length);
+    return;
+  }
+  for (let k = 0; k < length; k++) heap[to + k] = heap[from + k]!;
+}
+
+/** A tensor's offset into `heapF32`, in floats (the allocator aligns to at least 8 bytes). */
+function offsetOf(backend: BackendWasm, t: Info): number {
+  return backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
+}
+
+function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
+  return runKernel('Transpose', { x }, backend, { perm });
+}
+
+/** A stride-1 NHWC convolution (or depthwise convolution) with explicit, non-negative padding. */
+function conv(backend: BackendWasm, x: Info, filter: Info, pads: Pads, dilations: [number, number], depthwise: boolean): Info {
+  return runKernel(depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', { x, filter }, backend, {
+    strides: [1, 1],
+    dilations,
+    pad: [
+      [0, 0],
+      [pads.top, pads.bottom],
+      [pads.left, pads.right],
+      [0, 0],
+    ],
+    dataFormat: 'NHWC',
+  });
+}
+
+/** A [rows, cols] matrix product on XNNPACK's fully-connected path (stock takes it only untransposed). */
+function matMul(backend: BackendWasm, a: Info, b: Info, rows: number, inner: number, cols: number): Info {
+  const out = runKernel('BatchMatMul', { a: view(a, [1, rows, inner]), b: view(b, [1, inner, cols]) }, backend, {
+    transposeA: false,
+    transposeB: false,
+  });
+  return { ...out, shape: [rows, cols] };
+}
+
+function assertSupported(convInfo: ConvInfo, kernel: string): void {
+  if (convInfo.dataFormat !== 'channelsLast') {
+    throw new Error(`wasm ${kernel}: only NHWC (channelsLast) is supported, got ${convInfo.dataFormat}`);
+  }
+  if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) {
+    throw new Error(`wasm ${kernel}: only dilation 1 is supported`);
+  }
+  const { top, bottom, left, right } = convInfo.padInfo;
+  if (Math.min(top, bottom, left, right) < 0) throw new Error(`wasm ${kernel}: negative padding is not supported`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Filter gradients.
+
+/**
+ * dW[i,j,ci,co] = Σ_{n,oh,ow} x[n, oh·sh+i−pt, ow·sw+j−pl, ci] · dy[n,oh,ow,co].
+ *
+ * As one convolution: input x transposed to [Ci, H, W, N] (batch Ci, channels N), filter dy transposed to
+ * [OH, OW, N, Co], dilation (sh, sw), stride 1; the output [Ci, kh, kw, Co] is transposed back. (Laying x
+ * out as [Ci, H, kw, OW·N] with a width im2col, so each tap contracts OW·N values, measured no faster.)
+ */
+function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convInfo: ConvInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = convInfo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = convInfo;
+  const pt = convInfo.padInfo.top;
+  const pl = convInfo.padInfo.left;
+
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h && ow === w) {
+    // 1x1: dW = xᵀ·dy, with xᵀ materialised so the product stays on XNNPACK.
+    const xT = transpose(backend, view(x, [n * h * w, ci]), [1, 0]);
+    const dW = matMul(backend, xT, dy, ci, n * h * w, co);
+    release(backend, xT);
+    return { ...dW, shape: [1, 1, ci, co] };
+  }
+
+  // Rows/columns of x past the last window are never read (XNNPACK takes no negative padding): crop.
+  const usedH = Math.min(h, (oh - 1) * sh + kh - pt);
+  const usedW = Math.min(w, (ow - 1) * sw + kw - pl);
+  const xSrc = usedH < h || usedW < w ? runKernel('Slice', { x }, backend, { begin: [0, 0, 0, 0], size: [n, usedH, usedW, ci] }) : x;
+  const xT = transpose(backend, xSrc, [3, 1, 2, 0]); // [Ci, H, W, N]
+  if (xSrc !== x) release(backend, xSrc);
+  const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
+  const pads: Pads = { top: pt, bottom: kh + (oh - 1) * sh - usedH - pt, left: pl, right: kw + (ow - 1) * sw - usedW - pl };
+  const out = conv(backend, view(xT, [ci, usedH, usedW, n]), view(dyT, [oh, ow, n, co]), pads, [sh, sw], false);
+  release(backend, xT, dyT);
+  const dW = transpose(backend, out, [1, 2, 0, 3]);
+  release(backend, out);
+  return dW;
+}
+
+/**
+ * dW[i,j,c] = Σ_{n,oh,ow} x[n, oh·sh+i−pt, ow·sw+j−pl, c] · dy[n,oh,ow,c]: few outputs, each a long
+ * per-channel dot product, which no XNNPACK operator computes well. One JS pass per tap, in float64.
+ * (Tried: XNNPACK depthwise convolution with dy as an OH×OW filter, and with dy cut into 5x5 blocks
+ * whose (image, block, channel) triples become channels; both stream the whole filter once per output
+ * pixel and measured slower than this loop.)
+ */
+function depthwiseBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convInfo: ConvInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = convInfo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = convInfo;
+  const pt = convInfo.padInfo.top;
+  const pl = convInfo.padInfo.left;
+  const dW = backend.makeOutput([kh, kw, c, 1], 'float32');
+  const heap = heapF32(backend);
+  const xBase = offsetOf(backend, x);
+  const dyBase = offsetOf(backend, dy);
+  const acc = new Float64Array(c);
+  const out = heap.subarray(offsetOf(backend, dW), offsetOf(backend, dW) + kh * kw * c);
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      acc.fill(0);
+      const q0 = Math.max(0, Math.ceil((pl - j) / sw));
+      const q1 = Math.min(ow - 1, Math.floor((w - 1 + pl - j) / sw));
+      for (let b = 0; b < n; b++) {
+        for (let r = 0; r < oh; r++) {
+          const row = r * sh + i - pt;
+          if (row < 0 || row >= h) continue;
+          let xOff = xBase + ((b * h + row) * w + q0 * sw + j - pl) * c;
+          let dyOff = dyBase + ((b * oh + r) * ow + q0) * c;
+          for (let q = q0; q <= q1; q++, xOff += sw * c, dyOff += c) {
+            for (let k = 0; k < c; k++) acc[k]! += heap[xOff + k]! * heap[dyOff + k]!;
+          }
+        }
+      }
+      out.set(acc, (i * kw + j) * c);
+    }
+  }
+  return dW;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Input gradients.
+
+/** The phase decomposition of a strided transposed convolution along one axis. */
+interface AxisPhase {
+  /** Residue r = (out + pad) mod stride that this phase produces. */
+  residue: number;
+  /** Sub-filter length: taps r, r+s, r+2s, … of the filter. */
+  taps: number;
+  /** Sub-filter length passed to XNNPACK (zero taps appended; see `fastDepthwiseTaps`). */
+  convTaps: number;
+  /** First and last dy index q whose output q·s + r − pad lies inside the input. */
+  q0: number;
+  q1: number;
+  /** Padding of the stride-1 convolution; its output index t = q − (taps − 1) + padBefore. */
+  padBefore: number;
+  padAfter: number;
+}
+
+function axisPhases(inSize: number, outSize: number, kernel: number, stride: number, pad: number): AxisPhase[] {
+  const phases: AxisPhase[] = [];
+  for (let residue = 0; residue < stride; residue++) {
+    const taps = Math.max(0, Math.ceil((kernel - residue) / stride));
+    const q0 = Math.ceil((pad - residue) / stride);
+    const q1 = Math.floor((inSize - 1 + pad - residue) / stride);
+    const padBefore = Math.max(0, taps - 1 - q0);
+    const padAfter = Math.max(0, q1 - outSize + 1);
+    phases.push({ residue, taps, convTaps: taps, q0, q1, padBefore, padAfter });
+  }
+  return phases;
+}
+
+/**
+ * XNNPACK's depthwise convolution is fast for 1, 3, 4, 9 and 25 taps and 3–8x slower for other counts
+ * (measured: 2x1 and 4x4 filters are slower than 3x3 and 5x5). Pad a sub-filter with zero taps to the
+ * smallest fast shape that holds it.
+ */
+const FAST_DEPTHWISE_TAPS = new Set([1, 3, 4, 9, 25]);
+
+function fastDepthwiseTaps(lh: number, lw: number): [number, number] {
+  let best: [number, number] = [lh, lw];
+  let bestTaps = FAST_DEPTHWISE_TAPS.has(lh * lw) ? lh * lw : Infinity;
+  for (let th = lh; th <= 5; th++) {
+    for (let tw = lw; tw <= 5; tw++) {
+      if (FAST_DEPTHWISE_TAPS.has(th * tw) && th * tw < bestTaps) {
+        best = [th, tw];
+        bestTaps = th * tw;
+      }
+    }
+  }
+  return best;
+}
+
+/**
+ * dx[h] = Σ_{oh,i: oh·s+i−p = h} dy[oh]·f[i]. For h with (h+p) mod s = r and q = ⌊(h+p)/s⌋, the taps are
+ * i = r + s·m against dy[q−m]: a stride-1 convolution of dy with the reversed sub-filter f[r], f[r+s], ….
+ * With s = 1 and p ≤ k−1 the single phase's output is dx itself; otherwise phases are scattered into dx.
+ */
+function backpropInputImpl(backend: BackendWasm, dy: Info, filter: Info, convInfo: ConvInfo, depthwise: boolean): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = convInfo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = convInfo;
+  const pt = convInfo.padInfo.top;
+  const pl = convInfo.padInfo.left;
+  const active = (p: AxisPhase): boolean => p.taps > 0 && p.q0 <= p.q1;
+  const rowPhases = axisPhases(h, oh, kh, sh, pt).filter(active);
+  const colPhases = axisPhases(w, ow, kw, sw, pl).filter(active);
+  // Residues without taps (a 1x1 filter at stride 2) leave their rows or columns of dx at zero.
+  const coversAll = rowPhases.length === sh && colPhases.length === sw;
+
+  let dx: Info | null = null;
+  for (const rowPhase of rowPhases) {
+    for (const colPhase of colPhases) {
+      let rp = rowPhase;
+      let cp = colPhase;
+      if (depthwise) {
+        const [th, tw] = fastDepthwiseTaps(rp.taps, cp.taps);
+        rp = { ...rp, convTaps: th, padAfter: rp.padAfter + th - rp.taps };
+        cp = { ...cp, convTaps: tw, padAfter: cp.padAfter + tw - cp.taps };
+      }
+      const sub = subFilter(backend, filter, kw, ci, co, sh, sw, rp, cp, depthwise);
+      const pads: Pads = { top: rp.padBefore, bottom: rp.padAfter, left: cp.padBefore, right: cp.padAfter };
+      const z = conv(backend, dy, sub, pads, [1, 1], depthwise);
+      release(backend, sub);
+      const [, zh, zw] = z.shape as Shape4;
+      if (sh === 1 && sw === 1 && zh === h && zw === w && rp.padBefore === kh - 1 - pt && cp.padBefore === kw - 1 - pl) {
+        return z; // stride 1: the output index t is h itself
+      }
+      if (dx === null) {
+        dx = backend.makeOutput([n, h, w, ci], 'float32');
+        if (!coversAll) heap(backend, dx).fill(0);
+      }
+      scatterPhase(heapF32(backend), offsetOf(backend, z), offsetOf(backend, dx), n, h, w, ci, zh, zw, sh, sw, pt, pl, rp, cp);
+      release(backend, z);
+    }
+  }
+  if (dx === null) {
+    dx = backend.makeOutput([n, h, w, ci], 'float32');
+    heap(backend, dx).fill(0);
+  }
+  return dx;
+}
+
+/**
+ * The reversed sub-filter of one phase, zero-padded to `convTaps`. Regular: f[kh,kw,Ci,Co] →
+ * g[Lh,Lw,Co,Ci] (channels swapped: the convolution maps dy's Co channels to dx's Ci). Depthwise:
+ * f[kh,kw,C,1] → g[Lh,Lw,C,1].
+ */
+function subFilter(
+  backend: BackendWasm,
+  filter: Info,
+  kw: number,
+  ci: number,
+  co: number,
+  sh: number,
+  sw: number,
+  rp: AxisPhase,
+  cp: AxisPhase,
+  depthwise: boolean,
+): Info {
+  const lh = rp.convTaps;
+  const lw = cp.convTaps;
+  const g = backend.makeOutput(depthwise ? [lh, lw, ci, 1] : [lh, lw, co, ci], 'float32');
+  const gv = heap(backend, g);
+  const fv = heap(backend, filter);
+  const tapSize = depthwise ? ci : ci * co;
+  for (let a = 0; a < lh; a++) {
+    for (let b = 0; b < lw; b++) {
+      const gOff = (a * lw + b) * tapSize;
+      if (a >= rp.taps || b >= cp.taps) {
+        gv.fill(0, gOff, gOff + tapSize);
+        continue;
+      }
+      const i = rp.residue + sh * (rp.taps - 1 - a);
+      const j = cp.residue + sw * (cp.taps - 1 - b);
+      const fOff = (i * kw + j) * tapSize;
+      if (depthwise) {
+        gv.set(fv.subarray(fOff, fOff + tapSize), gOff);
+        continue;
+      }
+      for (let o = 0; o < co; o++) {
+        for (let k = 0; k < ci; k++) gv[gOff + o * ci + k] = fv[fOff + k * co + o]!;
+      }
+    }
+  }
+  return g;
+}
+
+function scatterPhase(
+  heapView: Float32Array,
+  zBase: number,
+  dxBase: number,
+  n: number,
+  h: number,
+  w: number,
+  c: number,
+  zh: number,
+  zw: number,
+  sh: number,
+  sw: number,
+  pt: number,
+  pl: number,
+  rp: AxisPhase,
+  cp: AxisPhase,
+): void {
+  for (let b = 0; b < n; b++) {
+    for (let qh = rp.q0; qh <= rp.q1; qh++) {
+      const row = qh * sh + rp.residue - pt;
+      const th = qh - (rp.taps - 1) + rp.padBefore;
+      for (let qw = cp.q0; qw <= cp.q1; qw++) {
+        const col = qw * sw + cp.residue - pl;
+        const tw = qw - (cp.taps - 1) + cp.padBefore;
+        copyRun(heapView, zBase + ((b * zh + th) * zw + tw) * c, dxBase + ((b * h + row) * w + col) * c, c);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Pooling gradients.
+
+/**
+ * dx gets each dy at the first element (row-major in the window) equal to the pooled maximum: the
+ * position the CPU backend's `maxPoolPositions` picks (first strict maximum), so ties break the same way.
+ */
+function maxPoolGradImpl(backend: BackendWasm, dy: Info, x: Info, y: Info, convInfo: ConvInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = convInfo;
+  const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = convInfo;
+  const pt = convInfo.padInfo.top;
+  const pl = convInfo.padInfo.left;
+  const dx = backend.makeOutput([n, h, w, c], 'float32');
+  const heapView = heapF32(backend);
+  const xBase = offsetOf(backend, x);
+  const yBase = offsetOf(backend, y);
+  const dyBase = offsetOf(backend, dy);
+  const dxBase = offsetOf(backend, dx);
+  heapView.fill(0, dxBase, dxBase + n * h * w * c);
+  for (let b = 0; b < n; b++) {
+    for (let r = 0; r < oh; r++) {
+      const h0 = r * sh - pt;
+      const i0 = Math.max(0, -h0);
+      const i1 = Math.min(fh, h - h0);
+      for (let q = 0; q < ow; q++) {
+        const w0 = q * sw - pl;
+        const j0 = Math.max(0, -w0);
+        const j1 = Math.min(fw, w - w0);
+        const yOff = ((b * oh + r) * ow + q) * c;
+        const winOff = ((b * h + h0) * w + w0) * c;
+        for (let k = 0; k < c; k++) {
+          const target = heapView[yBase + yOff + k]!;
+          search: for (let i = i0; i < i1; i++) {
+            for (let j = j0; j < j1; j++) {
+              const at = winOff + (i * w + j) * c + k;
+              if (heapView[xBase + at] === target) {
+                heapView[dxBase + at]! += heapView[dyBase + yOff + k]!;
+                break search;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+/** The average pool's gradient is the input gradient of a depthwise convolution whose taps are 1/(fh·fw). */
+function avgPoolGradImpl(backend: BackendWasm, dy: Info, convInfo: ConvInfo): Info {
+  const { filterHeight: fh, filterWidth: fw, inChannels: c } = convInfo;
+  const filter = backend.makeOutput([fh, fw, c, 1], 'float32');
+  // The CPU backend (and stock wasm) divide by the full window, also where it overlaps padding.
+  heap(backend, filter).fill(1 / (fh * fw));
+  const dx = backpropInputImpl(backend, dy, filter, convInfo, true);
+  release(backend, filter);
+  return dx;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Kernels.
+
+function convInfoOf(xShape: Shape4, filterShape: Shape4, attrs: tf.NamedAttrMap, depthwise: boolean): ConvInfo {
+  const strides = attrs.strides as [number, number] | number;
+  const pad = attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  const dimRoundingMode = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
+  const dataFormat = tf.backend_util.convertConv2DDataFormat((attrs.dataFormat as 'NHWC' | 'NCHW' | undefined) ?? 'NHWC');
+  const dilations = (attrs.dilations as [number, number] | number | undefined) ?? 1;
+  return tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, dilations, pad, dimRoundingMode, depthwise, dataFormat);
+}
+
+function poolInfoOf(xShape: Shape4, attrs: tf.NamedAttrMap, kernel: string): ConvInfo {
+  const convInfo = tf.backend_util.computePool2DInfo(
+    xShape,
+    attrs.filterSize as [number, number] | number,
+    attrs.strides as [number, number] | number,
+    1,
+    attrs.pad as 'valid' | 'same' | number | tf.backend_util.ExplicitPadding,
+    attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined,
+  );
+  assertSupported(convInfo, kernel);
+  return convInfo;
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  const dy = input(inputs, 'dy');
+  const convInfo = convInfoOf(x.shape as Shape4, attrs.filterShape as Shape4, attrs, false);
+  assertSupported(convInfo, 'Conv2DBackpropFilter');
+  return conv2dBackpropFilterImpl(backend as BackendWasm, x, dy, convInfo);
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const dy = input(inputs, 'dy');
+  const filter = input(inputs, 'filter');
+  const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, false);
+  assertSupported(convInfo, 'Conv2DBackpropInput');
+  return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo, false);
+}
+
+function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const dy = input(inputs, 'dy');
+  const filter = input(inputs, 'filter');
+  const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, true);
+  assertSupported(convInfo, 'DepthwiseConv2dNativeBackpropInput');
+  assertMultiplierOne(filter.shape as Shape4);
+  return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo, true);
+}
+
+function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  const dy = input(inputs, 'dy');
+  const filterShape = attrs.filterShape as Shape4;
+  const convInfo = convInfoOf(x.shape as Shape4, filterShape, attrs, true);
+  assertSupported(convInfo, 'DepthwiseConv2dNativeBackpropFilter');
+  assertMultiplierOne(filterShape);
+  return depthwiseBackpropFilterImpl(backend as BackendWasm, x, dy, convInfo);
+}
+
+function assertMultiplierOne(filterShape: Shape4): void {
+  if (filterShape[3] !== 1) {
+    throw new Error(`wasm depthwise gradients: only channel multiplier 1 is supported, got ${filterShape[3]}`);
+  }
+}
+
+function maxPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const x = input(inputs, 'input');
+  const convInfo = poolInfoOf(x.shape as Shape4, attrs, 'MaxPoolGrad');
+  return maxPoolGradImpl(backend as BackendWasm, input(inputs, 'dy'), x, input(inputs, 'output'), convInfo);
+}
+
+function avgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const x = input(inputs, 'input');
+  const convInfo = poolInfoOf(x.shape as Shape4, attrs, 'AvgPoolGrad');
+  return avgPoolGradImpl(backend as BackendWasm, input(inputs, 'dy'), convInfo);
+}
+
+/**
+ * Stock BatchMatMul runs XNNPACK only for untransposed operands with batch 1; with a transpose flag (both
+ * matMul gradients) it takes a scalar loop ~10x slower. Transpose explicitly, then delegate.
+ */
+function batchMatMul(args: KernelArgs): Info | Info[] {
+  const { inputs, backend, attrs = {} } = args;
+  const stock = stockKernels.get('BatchMatMul')!;
+  const a = input(inputs, 'a');
+  const b = input(inputs, 'b');
+  const transposeA = attrs.transposeA === true;
+  const transposeB = attrs.transposeB === true;
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
+  if ((!transposeA && !transposeB) || batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return stock(args);
+  }
+  const wasm = backend as BackendWasm;
+  const [a0, a1] = a.shape.slice(-2) as [number, number];
+  const [b0, b1] = b.shape.slice(-2) as [number, number];
+  const aT = transposeA ? transpose(wasm, view(a, [a0, a1]), [1, 0]) : null;
+  const bT = transposeB ? transpose(wasm, view(b, [b0, b1]), [1, 0]) : null;
+  const [rows, inner] = transposeA ? [a1, a0] : [a0, a1];
+  const cols = transposeB ? b0 : b1;
+  const out = matMul(wasm, aT ?? a, bT ?? b, rows, inner, cols);
+  if (aT !== null) release(wasm, aT);
+  if (bT !== null) release(wasm, bT);
+  const outerDims = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+  return { ...out, shape: [...outerDims, rows, cols] };
+}
+
+interface TrainingKernel {
+  kernelName: string;
+  kernelFunc: (args: KernelArgs) => Info | Info[];
+  /** Replace the stock kernel (measured faster); false: register only where stock has none. */
+  replacesStock: boolean;
+}
+
+const TRAINING_KERNELS: readonly TrainingKernel[] = [
+  { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter, replacesStock: false },
+  { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput, replacesStock: true },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInput, replacesStock: false },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', kernelFunc: depthwiseConv2dNativeBackpropFilter, replacesStock: false },
+  { kernelName: 'MaxPoolGrad', kernelFunc: maxPoolGrad, replacesStock: true },
+  { kernelName: 'AvgPoolGrad', kernelFunc: avgPoolGrad, replacesStock: true },
+  { kernelName: 'BatchMatMul', kernelFunc: batchMatMul, replacesStock: true },
+];
+
+/** Kernel names this module registers for 'wasm' (for tests and diagnostics). */
+export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = TRAINING_KERNELS.map((k) => k.kernelName);
+
+/**
+ * Registers the training kernels above for the 'wasm' backend (only); safe to call more than once.
+ * Call after importing '@tensorflow/tfjs-backend-wasm' (which registers the stock kernels these build
+ * on), before or after `tf.setBackend('wasm')`.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (tf.getKernel('Conv2D', BACKEND) === undefined) {
+    throw new Error("registerWasmTrainingKernels: import '@tensorflow/tfjs-backend-wasm' first");
+  }
+  for (const { kernelName, kernelFunc, replacesStock } of TRAINING_KERNELS) {
+    const existing = tf.getKernel(kernelName, BACKEND);
+    if (existing?.kernelFunc === kernelFunc) continue;
+    if (existing !== undefined) {
+      if (!replacesStock) continue;
+      stockKernels.set(kernelName, existing.kernelFunc);
+      tf.unregisterKernel(kernelName, BACKEND);
+    }
+    // Keep the stock setup (its cwrap of the C++ entry point, which the replacement delegates to): the
+    // engine runs setupFuncs when it initialises the backend, which may happen after this call.
+    tf.registerKernel({
+      kernelName,
+      backendName: BACKEND,
+      kernelFunc: kernelFunc as tf.KernelFunc,
+      ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}),
+      ...(existing?.disposeFunc ? { disposeFunc: existing.disposeFunc } : {}),
+    });
+  }
+}
