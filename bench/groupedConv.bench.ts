@@ -9,7 +9,11 @@
  * output. Before timing, groupedConv2d is checked against split+concat on the same backend.
  * The page code is bundled on the fly with esbuild and injected into the app's preview build.
  * BENCH_BACKENDS=webgpu,wasm,... picks backends; BENCH_BLOCK_DIAGONAL=1 adds the G x MACs dense form;
- * BENCH_LAYER='{"inChannels":512,...}' overrides fields of the layer (the dense rows keep 16->32 and 23->23).
+ * BENCH_ALL=1 adds depthwiseExpanded and im2col on webgpu too (slow there);
+ * BENCH_LAYER='{"inChannels":512,...}' overrides fields of the layer (the dense rows follow its MACs).
+ * On wasm the app's training kernels (src/workers/tf/wasmKernels.ts) are registered first, as the app
+ * does: stock wasm has no Conv2DBackpropFilter and no depthwise gradients.
+ * The machine's noise is large (2 vCPUs, shared): compare ratios within one run, not across runs.
  */
 import { chromium } from '@playwright/test';
 import { build } from 'esbuild';
@@ -22,6 +26,7 @@ const PORT = 4176;
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'webgpu,wasm,webgl,cpu').split(',');
 const BLOCK_DIAGONAL = process.env.BENCH_BLOCK_DIAGONAL === '1';
+const ALL = process.env.BENCH_ALL === '1';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WASM_DIR = `${ROOT}node_modules/@tensorflow/tfjs-backend-wasm/dist/`;
 
@@ -64,7 +69,7 @@ async function time(runs, f) {
   return median(ms);
 }
 
-window.benchGroupedConv = async (backend, layer, runs, blockDiagonal) => {
+window.benchGroupedConv = async (backend, layer, runs, blockDiagonal, all) => {
   if (!(await tf.setBackend(backend))) return { backend, error: 'did not start' };
   await tf.ready();
   let wasmTrainingKernels = false;
@@ -94,7 +99,10 @@ window.benchGroupedConv = async (backend, layer, runs, blockDiagonal) => {
   const variants = {
     ['groupedConv2d (' + chosen + ')']: grouped(groupedConv2d),
   };
-  for (const m of ['split', 'depthwise', 'depthwiseExpanded', 'im2col', ...(blockDiagonal ? ['blockDiagonal'] : [])]) {
+  // On webgpu the sum over a small inner axis (depthwiseExpanded) and the patch copies (im2col) take
+  // 10-30 s per step on SwiftShader: only with BENCH_ALL=1.
+  const others = backend === 'webgpu' && !all ? ['split', 'depthwise'] : ['split', 'depthwise', 'depthwiseExpanded', 'im2col'];
+  for (const m of [...others, ...(blockDiagonal ? ['blockDiagonal'] : [])]) {
     if (m !== chosen) variants[m] = grouped((...a) => groupedConv2dWith(m, ...a));
   }
   // Dense 3x3 convs with the MACs of the grouped one: Cout*Cin/G per pixel and tap.
@@ -119,6 +127,7 @@ window.benchGroupedConv = async (backend, layer, runs, blockDiagonal) => {
 
   const results = {};
   for (const [name, v] of Object.entries(variants)) {
+    const tensorsBefore = tf.memory().numTensors;
     try {
       const forwardMs = await time(runs, () => [v.conv(v.x, v.w)]);
       const grads = tf.grads((x, w) => v.conv(x, w));
@@ -127,6 +136,8 @@ window.benchGroupedConv = async (backend, layer, runs, blockDiagonal) => {
     } catch (e) {
       results[name] = { error: String(e.message ?? e).slice(0, 200) };
     }
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    if (leaked !== 0) results[name].tensorsLeaked = leaked;
     tf.dispose([v.x, v.w, v.dy]);
   }
   return { backend, chosen, wasmTrainingKernels, checkVsSplit: check, numTensorsLeft: tf.memory().numTensors, results };
@@ -200,9 +211,9 @@ async function main() {
       await page.waitForFunction(() => 'benchGroupedConv' in window);
       const t0 = Date.now();
       const r = (await page.evaluate(
-        ([b, layer, runs, bd]) =>
-          (window as unknown as { benchGroupedConv: (...a: unknown[]) => Promise<BackendResult> }).benchGroupedConv(b, layer, runs, bd),
-        [backend, LAYER, RUNS, BLOCK_DIAGONAL] as const,
+        ([b, layer, runs, bd, all]) =>
+          (window as unknown as { benchGroupedConv: (...a: unknown[]) => Promise<BackendResult> }).benchGroupedConv(b, layer, runs, bd, all),
+        [backend, LAYER, RUNS, BLOCK_DIAGONAL, ALL] as const,
       )) as BackendResult;
       out.push({ ...r, ratios: r.results ? ratios(r) : undefined });
       console.error(`${backend}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);

@@ -188,16 +188,17 @@ export function groupedConv2dWith(method: GroupedConvMethod, x: tf.Tensor4D, fil
 
 /**
  * The formulation groupedConv2d uses on `backend`: the fastest forward+backward measured by
- * bench/groupedConv.bench.ts in headless Chromium (32x4d layer, 128 channels, batch 8, 16x16; and
- * Cin/G = 1, 8, 16, 32 on wasm). Training dominates, so ties on the forward alone do not decide.
- * - webgpu: the custom kernels (~15x split+concat).
- * - Cin/G = 1: tfjs' depthwise conv (multiplier Cout/G), except wasm with Cout/G > 1 (its depthwise
- *   gradients take multiplier 1 only).
- * - wasm: depthwiseExpanded up to 8 channels in and out per group (XNNPACK depthwise; channel slices
- *   are slow copies there: ~1.9x faster than split at 4x4, 1.4x at 8x8); wider groups expand the
- *   activations too much and split wins (1.6x at 16x16).
- * - webgl: im2col (~1.5-2.5x faster than split, whose backward is slow there).
- * - cpu: split (the CPU conv is a plain loop, so fewer, larger convs win; im2col's copies cost more).
+ * bench/groupedConv.bench.ts in headless Chromium on a 2-vCPU machine (32x4d layer: 128 channels,
+ * groups 32, batch 8, 16x16; on wasm also Cin/G = 8, 16, 32 and depthwise layers). Training
+ * dominates, so the forward alone does not decide. Ratios are split+concat time / this time.
+ * - webgpu: the custom kernels (forward+backward 15-60x, SwiftShader).
+ * - Cin/G = 1: tfjs' depthwise conv with multiplier Cout/G (2x split on cpu, 14x on webgl), except
+ *   on wasm with Cout/G > 1, whose depthwise gradients take multiplier 1 only.
+ * - wasm: depthwiseExpanded up to 8 channels in and out per group (1.7-2.7x at 4, 1.4x at 8: channel
+ *   slices are slow copies there while XNNPACK's depthwise is fast); wider groups blow up the expanded
+ *   activations and split wins (1.6x at 16 and 32).
+ * - webgl: im2col (1.0-2.9x over five runs; split's backward is slow there, its forward is faster).
+ * - cpu: split (the CPU conv is a plain loop: fewer, larger convs; im2col's copies cost 2-3x).
  */
 export function groupedConvMethodFor(backend: string, g: GroupedConvGeometry): GroupedConvMethod {
   const cinG = g.inChannels / g.groups;

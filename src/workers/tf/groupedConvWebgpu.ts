@@ -6,9 +6,9 @@
  * Every size is baked into the WGSL as a constant (so the shader key names them all), and each
  * invocation computes a small register tile: several output pixels times several channels of one
  * group. On SwiftShader (SIMD across invocations) loads, not MACs, are the cost, and a PB x OB tile
- * does PB*OB MACs for PB + OB loads. The programs index the storage arrays directly and only read
- * the shapes tfjs passes as uniforms through the `threads` uniform (the auto layout drops an unused
- * uniform binding and bind-group creation then fails).
+ * does PB*OB MACs for PB + OB loads. The programs index the storage arrays directly; the one
+ * uniform they read is `threads` (some uniform must be read: the auto layout drops an unused uniform
+ * binding and bind-group creation then fails, tfjs-notes).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
@@ -57,13 +57,15 @@ export interface TileOptions {
 const WORKGROUP = 64;
 
 /**
- * The tiles the kernels use (measured on SwiftShader: bench/groupedConv.bench.ts). Mutable so a
- * benchmark can try others; every value is part of the shader key.
+ * The tiles the kernels use. On SwiftShader (2 cores) 2, 4, 8 or 16 pixels and 1k to 64k
+ * filter-gradient invocations all timed within the noise (about +-30%) of each other, and 2
+ * channels instead of 4 was slower; 4 x 4 keeps registers modest for real GPUs. Mutable so a
+ * benchmark can try others (every value is part of the shader key).
  */
-export const WEBGPU_TILES = {
-  forward: { pixels: 4, channels: 4 } as TileOptions,
-  backpropInput: { pixels: 4, channels: 4 } as TileOptions,
-  backpropFilter: { pixels: 1, channels: 4 } as TileOptions,
+export const WEBGPU_TILES: { forward: TileOptions; backpropInput: TileOptions; backpropFilter: { channels: number }; filterChunks: { targetThreads: number; minChunk: number } } = {
+  forward: { pixels: 4, channels: 4 },
+  backpropInput: { pixels: 4, channels: 4 },
+  backpropFilter: { channels: 4 },
   /** Filter gradient, pass 1: aim for this many invocations, each summing at least minChunk positions. */
   filterChunks: { targetThreads: 4096, minChunk: 64 },
 };
@@ -100,7 +102,7 @@ function range(n: number): number[] {
 }
 
 /** A flat program with `threads` invocations (workgroups of 64, one dimension). */
-function flatProgram(name: string, key: string, outputShape: number[], variableNames: string[], threads: number, body: string, extraUniforms = ''): WebGPUProgram {
+function flatProgram(name: string, key: string, outputShape: number[], variableNames: string[], threads: number, body: string): WebGPUProgram {
   const dispatchLayout = { x: outputShape.map((_, i) => i) };
   return {
     outputShape,
@@ -109,7 +111,7 @@ function flatProgram(name: string, key: string, outputShape: number[], variableN
     dispatch: [Math.ceil(threads / WORKGROUP), 1, 1],
     variableNames,
     workgroupSize: [WORKGROUP, 1, 1],
-    uniforms: `threads : i32,${extraUniforms}`,
+    uniforms: 'threads : i32,',
     getUserCode: () => body,
   };
 }
@@ -272,7 +274,7 @@ export function filterGradChunks(
  */
 export function backpropFilterPartialProgram(
   g: GroupedConvGeometry,
-  tile: TileOptions = WEBGPU_TILES.backpropFilter,
+  tile: { channels: number } = WEBGPU_TILES.backpropFilter,
 ): { program: WebGPUProgram; threads: number; chunks: number } {
   const cinG = g.inChannels / g.groups;
   const IB = channelTile(cinG, tile.channels);
