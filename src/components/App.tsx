@@ -15,6 +15,7 @@ import { DiagramView } from './views/DiagramView';
 import { EquivalencePanel } from './views/EquivalencePanel';
 import { LayerTable } from './views/LayerTable';
 import { PaperTables } from './views/PaperTables';
+import { TrainingView } from './views/TrainingView';
 
 function CopyLink() {
   const [status, setStatus] = useState('');
@@ -63,6 +64,7 @@ export function App() {
         render: () => <DiagramView graph={graph} form={spec.family === 'resnet' ? spec.form : undefined} modelName={spec.name} />,
       },
       { id: 'equivalence', label: 'Equivalence lab', render: () => <EquivalencePanel model={model} /> },
+      { id: 'train', label: 'Train', render: () => <TrainingView model={model} /> },
       {
         id: 'charts',
         label: 'Charts',

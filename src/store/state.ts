@@ -9,7 +9,7 @@ export interface Preserve {
   target: number;
 }
 
-export const VIEWS = ['layers', 'papers', 'diagram', 'charts', 'equivalence'] as const;
+export const VIEWS = ['layers', 'papers', 'diagram', 'charts', 'equivalence', 'train'] as const;
 export type ViewId = (typeof VIEWS)[number];
 
 /** Parts of the page a teacher can hide via the URL (`hide=controls,charts`). */

@@ -4,7 +4,7 @@
  * clear message and the next call starts a fresh worker.
  */
 import * as Comlink from 'comlink';
-import type { BackendInfo, BackendName, CheckRequest, CheckResult, ProgressCallback, RuntimeApi } from './protocol';
+import type { BackendInfo, BackendName, CheckRequest, CheckResult, ProgressCallback, RuntimeApi, TrainData, TrainEvent, TrainOutcome, TrainRequest } from './protocol';
 
 interface Runtime {
   worker: Worker;
@@ -61,4 +61,35 @@ export async function runEquivalence(request: CheckRequest, options: { signal?: 
 
 export function workerTensorCount(): Promise<number> {
   return guarded((api) => api.tensorCount());
+}
+
+/** Sends the dataset to the worker (copied: the page keeps its arrays for the image grid). */
+export function sendTrainData(data: TrainData): Promise<void> {
+  return guarded((api) => api.setTrainData(data));
+}
+
+export interface RunHandle {
+  job: number;
+  outcome: Promise<TrainOutcome>;
+  pause(): void;
+  resume(): void;
+  setLearningRate(lr: number): void;
+  predictTest(count: number): Promise<Float32Array>;
+}
+
+/** Starts a training run; `signal` stops it (the outcome then has status 'stopped'). */
+export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): RunHandle {
+  const job = nextJob++;
+  const r = current();
+  const onAbort = () => void r.api.cancel(job);
+  signal?.addEventListener('abort', onAbort);
+  const outcome = guarded((api) => api.train(job, request, Comlink.proxy(onEvent))).finally(() => signal?.removeEventListener('abort', onAbort));
+  return {
+    job,
+    outcome,
+    pause: () => void r.api.pause(job),
+    resume: () => void r.api.resume(job),
+    setLearningRate: (lr) => void r.api.setLearningRate(job, lr),
+    predictTest: (count) => guarded((api) => api.predictTest(job, count)),
+  };
 }

@@ -2,7 +2,9 @@
  * The typed protocol between the app and its compute worker (Comlink). Types only: importing it
  * never pulls tfjs into the main bundle.
  */
+import type { ArchSpec } from '../models';
 import type { CheckRequest, CheckResult } from './tf/equivalence';
+import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData, TrainSettings } from './tf/train';
 
 export type { BlockCheckRequest, CheckRequest, CheckResult, Diff, FormPair, FormResult, NetworkCheckRequest, PairResult } from './tf/equivalence';
 
@@ -35,6 +37,30 @@ export interface BackendInfo {
 
 export type ProgressCallback = (message: string, fraction: number) => void;
 
+export type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData, TrainSettings };
+
+export interface TrainRequest {
+  spec: ArchSpec;
+  settings: Partial<TrainSettings>;
+  /** Continue an interrupted run from its checkpoint. */
+  resume?: TrainCheckpoint;
+  /** Evaluate on the test set after every epoch (and at the end). */
+  evaluateEachEpoch: boolean;
+  /** Save a checkpoint this often (steps), for resume after a lost device or worker. */
+  checkpointEvery: number;
+}
+
+/** What a training job reports, in order. */
+export type TrainEvent =
+  | { type: 'started'; totalSteps: number; stepsPerEpoch: number; backend: string }
+  | { type: 'step'; metrics: StepMetrics }
+  | { type: 'eval'; step: number; epoch: number; metrics: EvalMetrics }
+  | { type: 'checkpoint'; checkpoint: TrainCheckpoint }
+  | { type: 'paused'; step: number }
+  | { type: 'resumed'; step: number };
+
+export type TrainOutcome = { status: 'finished' | 'stopped'; step: number; checkpoint: TrainCheckpoint; final?: EvalMetrics };
+
 /** What the worker exposes. Job ids let the app cancel a job (an AbortSignal cannot cross threads). */
 export interface RuntimeApi {
   init(preferred?: BackendName): Promise<BackendInfo>;
@@ -42,4 +68,12 @@ export interface RuntimeApi {
   cancel(jobId: number): void;
   /** Live tensors in the worker (for leak checks). */
   tensorCount(): number;
+  /** Gives the worker the dataset (kept there for the runs that follow). */
+  setTrainData(data: TrainData): void;
+  train(jobId: number, request: TrainRequest, onEvent: (e: TrainEvent) => void): Promise<TrainOutcome>;
+  pause(jobId: number): void;
+  resume(jobId: number): void;
+  setLearningRate(jobId: number, lr: number): void;
+  /** Class probabilities for `count` test images (the evaluation grid). */
+  predictTest(jobId: number, count: number): Promise<Float32Array>;
 }

@@ -2,12 +2,16 @@
  * The compute worker: one long-lived worker that owns TensorFlow.js. Created once by client.ts.
  */
 import * as Comlink from 'comlink';
-import type { BackendInfo, BackendName, RuntimeApi } from './protocol';
+import { TrainingJob } from './jobs/training';
+import type { BackendInfo, BackendName, RuntimeApi, TrainData } from './protocol';
 import { selectBackend } from './tf/backends';
 import { runEquivalenceCheck, tensorCount } from './tf';
 
 const jobs = new Map<number, AbortController>();
 let started: Promise<BackendInfo> | undefined;
+let trainData: TrainData | undefined;
+/** The latest training job (kept after it ends, for predictions on the test images). */
+let training: { id: number; job: TrainingJob } | undefined;
 
 const api: RuntimeApi = {
   init(preferred?: BackendName) {
@@ -29,6 +33,38 @@ const api: RuntimeApi = {
     jobs.get(jobId)?.abort();
   },
   tensorCount,
+  setTrainData(data) {
+    trainData = data;
+  },
+  async train(jobId, request, onEvent) {
+    if (!started) await api.init();
+    await started;
+    if (!trainData) throw new Error('No training data: load CIFAR first.');
+    const controller = new AbortController();
+    jobs.set(jobId, controller);
+    training?.job.dispose();
+    training = undefined;
+    const job = new TrainingJob(request, trainData, controller.signal);
+    training = { id: jobId, job };
+    try {
+      return await job.run(onEvent);
+    } finally {
+      jobs.delete(jobId);
+    }
+  },
+  pause(jobId) {
+    if (training?.id === jobId) training.job.pause();
+  },
+  resume(jobId) {
+    if (training?.id === jobId) training.job.resume();
+  },
+  setLearningRate(jobId, lr) {
+    if (training?.id === jobId) training.job.setLearningRate(lr);
+  },
+  async predictTest(jobId, count) {
+    if (training?.id !== jobId || !trainData) throw new Error('That run is no longer in the worker.');
+    return training.job.predict(trainData.testImages, Math.min(count, trainData.testLabels.length));
+  },
 };
 
 Comlink.expose(api);

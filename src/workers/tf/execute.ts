@@ -19,6 +19,12 @@ export interface ExecOptions {
   params: ParamTensors;
   /** BatchNorm with batch statistics (training) or running statistics (evaluation). */
   training: boolean;
+  /**
+   * Training only: each BatchNorm op puts the batch mean and (biased) variance it normalised with
+   * here, keyed by its op name, so a trainer can update the running statistics. The tensors belong
+   * to the caller's scope (keep them inside a tidy or gradient function to use them after it).
+   */
+  bnBatchStats?: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
 }
 
 const BRANCH = /\.branches\.(\d+)(?=\.)/;
@@ -77,6 +83,7 @@ function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
   const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
   if (opts.training) {
     const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    opts.bnBatchStats?.set(op.name, { mean, variance });
     return tf.batchNorm(x, mean as tf.Tensor1D, variance as tf.Tensor1D, beta, gamma, BN_EPSILON);
   }
   const mean = param(opts, op.name, 'running_mean', c) as tf.Tensor1D;

@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { analyze, findPreset, formatInt } from '../src/models';
+
+/** The real CIFAR-10 subset beside the repository (932 images per batch file); never copied into it. */
+const ARCHIVE = resolve(process.cwd(), '..', 'shared', 'data', 'cifar10-subset', 'cifar-10-binary.tar.gz');
+/** A tiny model the explorer can build: the classroom ResNet-29 with one block per stage, on WASM (the fast path here). */
+const TINY = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&backend=wasm';
+
+test('load the shared archive, train a tiny model, loss falls, accuracy beats chance; runs survive stop and reload', async ({ page }) => {
+  test.setTimeout(480_000);
+  await page.goto(TINY);
+  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
+  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images', { timeout: 60_000 });
+  const training = page.getByRole('region', { name: 'Training settings' });
+  await training.getByLabel('Steps (0 = epochs)').fill('40');
+  await training.getByLabel('Learning rate', { exact: true }).fill('0.05');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('test-accuracy')).toBeVisible({ timeout: 420_000 });
+
+  const trend = (await page.getByTestId('loss-trend').textContent()) ?? '';
+  const [first, last] = [...trend.matchAll(/(\d+\.\d+)/g)].map((m) => Number(m[1]));
+  expect(last!, trend).toBeLessThan(first!);
+  const accuracy = Number(/Test accuracy ([\d.]+)%/.exec((await page.getByTestId('test-accuracy').textContent()) ?? '')?.[1]);
+  expect(accuracy, 'test accuracy after 40 steps').toBeGreaterThan(15); // chance: 10%
+  await expect(page.getByTestId('ledger')).toContainText('finished');
+
+  // A second run, stopped part-way: it is kept, stopped, with its checkpoint.
+  await training.getByLabel('Steps (0 = epochs)').fill('200');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('train-progress')).toContainText(/step [3-9] \//, { timeout: 120_000 });
+  await training.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('ledger')).toContainText('stopped', { timeout: 60_000 });
+
+  await page.reload();
+  const ledger = page.getByTestId('ledger');
+  await expect(ledger).toContainText('finished');
+  await expect(ledger).toContainText('stopped');
+  await expect(ledger.getByRole('button', { name: 'Resume' })).toHaveCount(1);
+});
+
+test('a corrupt archive shows a clear error and the app keeps working', async ({ page }) => {
+  await page.goto(TINY);
+  const bytes = readFileSync(ARCHIVE).subarray(0, 100_000); // a truncated download
+  await page.getByLabel('Archive or .bin files').setInputFiles({ name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: bytes });
+  await expect(page.getByTestId('data-error')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('data-error')).not.toBeEmpty();
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeDisabled();
+  await page.getByRole('tab', { name: 'Layers' }).click();
+  const tiny = findPreset('classroom_resnet29_1x18d')!.spec;
+  const a = analyze({ ...tiny, stages: tiny.family === 'resnet' ? tiny.stages.map((s) => ({ ...s, blocks: 1 })) : [] });
+  await expect(page.getByTestId('total-params')).toHaveText(formatInt(a.ok ? a.stats.totals.params : -1));
+});

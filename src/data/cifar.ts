@@ -1,0 +1,636 @@
+/**
+ * The official binary CIFAR-10 and CIFAR-100 files (https://www.cs.toronto.edu/~kriz/cifar.html,
+ * "Binary version"), read into typed arrays. Pure TypeScript: no DOM, no Node; it runs the same in
+ * the page, a worker, Node tests and `scripts/data.ts` (src/data/tsconfig.json checks it without
+ * the DOM library).
+ *
+ * A record is the label byte(s) then 3072 pixel bytes: the red, green and blue 32x32 planes, each
+ * row-major (CHW). CIFAR-10: `<label><3072>`; CIFAR-100: `<coarse label><fine label><3072>`.
+ *
+ * Every check runs before anything is returned, so a bad file gives a `CifarDataError` and no
+ * half-built dataset.
+ */
+import { type ParsedTarFileItem, parseTar } from 'nanotar';
+
+export type CifarKind = 'cifar10' | 'cifar100';
+
+export interface CifarSplit {
+  /** count x 3072 bytes: each image's R, G and B planes (32x32, row-major), as in the files. */
+  images: Uint8Array;
+  /** CIFAR-10: the class (0-9); CIFAR-100: the fine label (0-99). */
+  labels: Uint8Array;
+  /** CIFAR-100 only: the superclass (0-19). */
+  coarseLabels?: Uint8Array;
+  count: number;
+}
+
+export interface CifarDataset {
+  kind: CifarKind;
+  /** CIFAR-10's 10 classes, or CIFAR-100's 100 fine classes, indexed by label. */
+  classNames: string[];
+  /** CIFAR-100 only: the 20 superclasses, indexed by coarse label. */
+  coarseClassNames?: string[];
+  train: CifarSplit;
+  test: CifarSplit;
+  /** Where the data came from, in words (a file name, a URL, "IndexedDB cache"). */
+  source: string;
+}
+
+export type CifarDataErrorCode =
+  /** A file's size is not a whole number of records. */
+  | 'truncated'
+  /** A file is empty or holds more records than the official one. */
+  | 'wrong-size'
+  | 'label-out-of-range'
+  /** Neither a gzip nor a tar file, or a damaged one. */
+  | 'not-an-archive'
+  /** An archive or file set of another dataset, or another version (Python, MATLAB) of it. */
+  | 'wrong-dataset'
+  | 'unknown-file'
+  | 'empty-train-set'
+  | 'empty-test-set'
+  | 'bad-class-names'
+  // Raised by sources.ts (the browser side):
+  | 'not-hosted'
+  | 'download-failed'
+  | 'checksum-mismatch'
+  | 'storage-quota'
+  | 'storage-failed';
+
+/** A bad input, in words a person can act on. `code` is for the UI and tests. */
+export class CifarDataError extends Error {
+  readonly code: CifarDataErrorCode;
+  constructor(code: CifarDataErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CifarDataError';
+    this.code = code;
+  }
+}
+
+export const CIFAR_IMAGE_SIZE = 32;
+export const CIFAR_CHANNELS = 3;
+/** Pixel bytes of one image: 3 planes of 32x32. */
+export const CIFAR_IMAGE_BYTES = CIFAR_IMAGE_SIZE * CIFAR_IMAGE_SIZE * CIFAR_CHANNELS;
+
+export const CIFAR10_CLASS_NAMES: readonly string[] = [
+  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
+];
+
+/** fine_label_names.txt of the CIFAR-100 binary archive, in label order. */
+export const CIFAR100_CLASS_NAMES: readonly string[] = [
+  'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle',
+  'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle',
+  'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur',
+  'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard',
+  'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain',
+  'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid', 'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree',
+  'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket',
+  'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
+  'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor',
+  'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf', 'woman', 'worm',
+];
+
+/** coarse_label_names.txt of the CIFAR-100 binary archive, in label order. */
+export const CIFAR100_COARSE_CLASS_NAMES: readonly string[] = [
+  'aquatic_mammals', 'fish', 'flowers', 'food_containers', 'fruit_and_vegetables',
+  'household_electrical_devices', 'household_furniture', 'insects', 'large_carnivores',
+  'large_man-made_outdoor_things', 'large_natural_outdoor_scenes', 'large_omnivores_and_herbivores',
+  'medium_mammals', 'non-insect_invertebrates', 'people', 'reptiles', 'small_mammals', 'trees',
+  'vehicles_1', 'vehicles_2',
+];
+
+export interface ChannelStats {
+  /** Per-channel mean and standard deviation on the 0-255 scale, R, G, B. */
+  mean: readonly [number, number, number];
+  std: readonly [number, number, number];
+}
+
+/**
+ * Training-set statistics as the ResNeXt code uses them (facebookresearch/ResNeXt, from
+ * fb.resnet.torch: datasets/cifar10.lua and cifar100.lua), on the 0-255 scale. The same shape as
+ * `Normalization` in src/workers/tf/augment.ts. Divided by 255 they are the familiar
+ * (0.4914, 0.4822, 0.4465) / (0.2470, 0.2435, 0.2616); the (0.2023, 0.1994, 0.2010) seen in many
+ * repositories is the mean of per-image deviations, not the dataset's.
+ */
+export const CIFAR_NORMALIZATION: Readonly<Record<CifarKind, ChannelStats>> = {
+  cifar10: { mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] },
+  cifar100: { mean: [129.3, 124.1, 112.4], std: [68.2, 65.4, 70.4] },
+};
+
+/** What each kind's binary files are called and hold (the cifar.html "Binary version" section). */
+interface Layout {
+  kind: CifarKind;
+  title: string;
+  /** The folder of the official archive. */
+  folder: string;
+  archiveName: string;
+  /** Label bytes before the pixels; the fine label is the last of them. */
+  labelBytes: 1 | 2;
+  classes: number;
+  coarseClasses?: number;
+  /** Records of a full file: each CIFAR-10 batch holds 10000; CIFAR-100's train.bin 50000. */
+  maxTrainRecordsPerFile: number;
+  maxTestRecords: number;
+}
+
+export const CIFAR_LAYOUTS: Readonly<Record<CifarKind, Layout>> = {
+  cifar10: {
+    kind: 'cifar10',
+    title: 'CIFAR-10',
+    folder: 'cifar-10-batches-bin',
+    archiveName: 'cifar-10-binary.tar.gz',
+    labelBytes: 1,
+    classes: 10,
+    maxTrainRecordsPerFile: 10000,
+    maxTestRecords: 10000,
+  },
+  cifar100: {
+    kind: 'cifar100',
+    title: 'CIFAR-100',
+    folder: 'cifar-100-binary',
+    archiveName: 'cifar-100-binary.tar.gz',
+    labelBytes: 2,
+    classes: 100,
+    coarseClasses: 20,
+    maxTrainRecordsPerFile: 50000,
+    maxTestRecords: 10000,
+  },
+};
+
+export function recordBytes(kind: CifarKind): number {
+  return CIFAR_LAYOUTS[kind].labelBytes + CIFAR_IMAGE_BYTES;
+}
+
+/** The official downloads (cifar.html). The size is known for CIFAR-10's only. */
+export const OFFICIAL_ARCHIVES: Readonly<Record<CifarKind, { url: string; md5: string; bytes?: number }>> = {
+  cifar10: { url: 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz', md5: 'c32a1d4ab5d03f1284b67883e8d87530', bytes: 170_052_171 },
+  cifar100: { url: 'https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz', md5: '03b5dce01913d631647c71ecec9e9cb8' },
+};
+
+/**
+ * 'official' when `md5` is the official archive's; 'other' for any other archive (a part of the
+ * set, a repack), which parsing then checks. Throws `checksum-mismatch` when the file has the
+ * official size but not its md5 (a damaged download), or `expectedMd5` is given and differs.
+ */
+export function checkArchiveMd5(kind: CifarKind, size: number, md5: string, expectedMd5?: string): 'official' | 'other' {
+  const official = OFFICIAL_ARCHIVES[kind];
+  const actual = md5.toLowerCase();
+  if (expectedMd5 !== undefined && actual !== expectedMd5.toLowerCase())
+    throw new CifarDataError('checksum-mismatch', `The file's md5 is ${actual}, not the expected ${expectedMd5.toLowerCase()}: it is damaged or a different file.`);
+  if (actual === official.md5) return 'official';
+  if (size === official.bytes)
+    throw new CifarDataError(
+      'checksum-mismatch',
+      `The file has the size of the official ${CIFAR_LAYOUTS[kind].archiveName} (${fmt(size)} bytes) but its md5 is ${actual}, not ${official.md5}: the download is damaged. Try again.`,
+    );
+  return 'other';
+}
+
+/** Folders of the other CIFAR downloads, so a wrong archive can be named. */
+const OTHER_VERSIONS: Readonly<Record<string, string>> = {
+  'cifar-10-batches-py': 'the Python (pickle) version of CIFAR-10',
+  'cifar-10-batches-mat': 'the MATLAB version of CIFAR-10',
+  'cifar-100-python': 'the Python (pickle) version of CIFAR-100',
+  'cifar-100-matlab': 'the MATLAB version of CIFAR-100',
+};
+
+export type ParsePhase = 'decompress' | 'parse';
+
+export interface ParseOptions {
+  /** The dataset asked for; a file set or archive of the other one is an error. */
+  kind?: CifarKind;
+  /** Stored in `CifarDataset.source`. */
+  source?: string;
+  onProgress?: (done: number, total: number, phase: ParsePhase) => void;
+  /** Stops decompression between chunks. */
+  signal?: AbortSignal;
+}
+
+export interface NamedBytes {
+  name: string;
+  bytes: Uint8Array;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+// ---------------------------------------------------------------------------------------------
+// Archives
+
+const GZIP_MAGIC = [0x1f, 0x8b];
+const TAR_BLOCK = 512;
+/** Decompressed archives larger than this are not CIFAR (the official tars are ~185 MB). */
+const MAX_TAR_BYTES = 1 << 30;
+const DECOMPRESS_CHUNK = 1 << 20;
+
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 18 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
+}
+
+/**
+ * A tar starts with a header block whose checksum field (bytes 148-155, octal) is the sum of the
+ * block's bytes with that field counted as spaces (POSIX ustar). Checked rather than the "ustar"
+ * magic so old v7 tars pass too. An archive with no entries starts with a zero block.
+ */
+function tarStart(bytes: Uint8Array): 'entries' | 'empty' | 'no' {
+  if (bytes.length < TAR_BLOCK) return bytes.length > 0 && bytes.every((b) => b === 0) ? 'empty' : 'no';
+  const header = bytes.subarray(0, TAR_BLOCK);
+  if (header.every((b) => b === 0)) return 'empty';
+  let sum = 0;
+  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
+  const field = String.fromCharCode(...header.subarray(148, 156)).replace(/[\0 ]+/g, ' ').trim();
+  return /^[0-7]+$/.test(field) && parseInt(field, 8) === sum ? 'entries' : 'no';
+}
+
+/** What a non-archive looks like, for the error message. */
+function describeNonArchive(bytes: Uint8Array): string {
+  if (bytes.length === 0) return 'it is empty (0 bytes)';
+  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'it is a zip file';
+  const head = String.fromCharCode(...bytes.subarray(0, 64)).trimStart().toLowerCase();
+  if (head.startsWith('<'))
+    return 'it is an HTML page (an error or login page served instead of the file?)';
+  return `its first bytes are ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+}
+
+/**
+ * gunzip with the platform's DecompressionStream (browsers, workers, Node >= 18). The gzip trailer's
+ * ISIZE (the size mod 2^32) sizes the output up front, so the ~185 MB tar is not held twice.
+ */
+async function gunzip(bytes: Uint8Array, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ArrayBuffer> {
+  const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
+  let out = new Uint8Array(isize > 0 && isize <= MAX_TAR_BYTES ? isize : DECOMPRESS_CHUNK);
+  let length = 0;
+  const stream = new DecompressionStream('gzip');
+  const writer = stream.writable.getWriter();
+  const reader = stream.readable.getReader();
+  const writing = (async () => {
+    for (let at = 0; at < bytes.length; at += DECOMPRESS_CHUNK) {
+      signal?.throwIfAborted();
+      const end = Math.min(at + DECOMPRESS_CHUNK, bytes.length);
+      // A copy: DecompressionStream takes ArrayBuffer-backed chunks, and the caller's bytes may be a view.
+      await writer.write(bytes.slice(at, end));
+      onProgress?.(end, bytes.length);
+    }
+    await writer.close();
+  })().catch(async (e: unknown) => {
+    // An abort on the write side must also end the read below.
+    await writer.abort(e).catch(() => undefined);
+    throw e;
+  });
+  // Errors of the write side also fail the read side, where they are reported.
+  writing.catch(() => undefined);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (length + value.length > MAX_TAR_BYTES) throw new Error(`it decompresses to more than ${fmt(MAX_TAR_BYTES)} bytes`);
+      if (length + value.length > out.length) {
+        const grown = new Uint8Array(Math.min(MAX_TAR_BYTES, Math.max(out.length * 2, length + value.length)));
+        grown.set(out.subarray(0, length));
+        out = grown;
+      }
+      out.set(value, length);
+      length += value.length;
+    }
+    await writing;
+  } catch (e) {
+    if (signal?.aborted) throw signal.reason;
+    throw new CifarDataError(
+      'not-an-archive',
+      `The archive is not a valid gzip file (${(e as Error).message}). It may be damaged or only partly downloaded.`,
+      { cause: e },
+    );
+  }
+  return length === out.length ? out.buffer : out.buffer.slice(0, length);
+}
+
+interface TarFile {
+  /** The path in the archive, without a leading "./". */
+  path: string;
+  bytes: Uint8Array;
+}
+
+function untar(tar: ArrayBuffer): TarFile[] {
+  let items: ParsedTarFileItem[];
+  try {
+    // nanotar reads `.buffer` of a view and ignores its offset: hand it the ArrayBuffer itself.
+    items = parseTar(tar);
+  } catch (e) {
+    throw new CifarDataError('not-an-archive', `The tar archive is damaged or cut short (${(e as Error).message}).`, { cause: e });
+  }
+  return items
+    .filter((item) => (item.type === 'file' || item.type === 'contiguousFile' || item.type === undefined) && !item.name.endsWith('/'))
+    .map((item) => ({ path: item.name.replace(/^(\.\/)+/, ''), bytes: item.data ?? new Uint8Array(0) }));
+}
+
+function parentFolder(path: string): string {
+  const parts = path.split('/');
+  return parts.length >= 2 ? parts[parts.length - 2]! : '';
+}
+
+function baseName(path: string): string {
+  return path.split(/[\\/]/).pop() ?? path;
+}
+
+function listSome(names: readonly string[], max = 6): string {
+  if (names.length === 0) return 'nothing';
+  const shown = names.slice(0, max).join(', ');
+  return names.length > max ? `${shown} and ${fmt(names.length - max)} more` : shown;
+}
+
+/** Which kind's folder an archive holds, or a `wrong-dataset` error saying what it holds instead. */
+function pickArchiveKind(files: TarFile[], wanted: CifarKind | undefined): CifarKind {
+  const folders = new Set(files.map((f) => parentFolder(f.path)));
+  const present = (Object.keys(CIFAR_LAYOUTS) as CifarKind[]).filter((k) => folders.has(CIFAR_LAYOUTS[k].folder));
+  if (wanted && present.includes(wanted)) return wanted;
+  if (!wanted && present.length === 1) return present[0]!;
+  if (!wanted && present.length > 1)
+    throw new CifarDataError('wrong-dataset', 'The archive holds both CIFAR-10 and CIFAR-100 folders; say which one to load.');
+  const expected = wanted
+    ? `${CIFAR_LAYOUTS[wanted].folder}/ folder (${CIFAR_LAYOUTS[wanted].title}, ${CIFAR_LAYOUTS[wanted].archiveName})`
+    : `${CIFAR_LAYOUTS.cifar10.folder}/ or ${CIFAR_LAYOUTS.cifar100.folder}/ folder (${CIFAR_LAYOUTS.cifar10.archiveName} or ${CIFAR_LAYOUTS.cifar100.archiveName})`;
+  const other = present[0];
+  if (wanted && other) {
+    const o = CIFAR_LAYOUTS[other];
+    throw new CifarDataError(
+      'wrong-dataset',
+      `This is the ${o.title} archive (it has a ${o.folder}/ folder), but ${CIFAR_LAYOUTS[wanted].title} was asked for. Choose ${o.title}, or give ${CIFAR_LAYOUTS[wanted].archiveName}.`,
+    );
+  }
+  for (const [folder, what] of Object.entries(OTHER_VERSIONS)) {
+    if (folders.has(folder))
+      throw new CifarDataError(
+        'wrong-dataset',
+        `This archive is ${what} (${folder}/); the app reads the binary version: ${wanted ? CIFAR_LAYOUTS[wanted].archiveName : 'cifar-10-binary.tar.gz or cifar-100-binary.tar.gz'}.`,
+      );
+  }
+  if (files.length === 0) throw new CifarDataError('wrong-dataset', `The tar archive is empty: it has no files, and a ${expected} was expected.`);
+  throw new CifarDataError('wrong-dataset', `The archive has no ${expected}; it holds ${listSome(files.map((f) => f.path))}.`);
+}
+
+/**
+ * A `.tar.gz` or `.tar` (told apart by their first bytes) of the official binary layout: the whole
+ * archive as downloaded, or a part with fewer batches or records.
+ */
+export async function parseCifarArchive(bytes: Uint8Array, options: ParseOptions = {}): Promise<CifarDataset> {
+  let tar: ArrayBuffer;
+  if (isGzip(bytes)) {
+    const { onProgress } = options;
+    tar = await gunzip(bytes, onProgress && ((done, total) => onProgress(done, total, 'decompress')), options.signal);
+    const start = tarStart(new Uint8Array(tar, 0, Math.min(tar.byteLength, TAR_BLOCK)));
+    if (start === 'no')
+      throw new CifarDataError(
+        'not-an-archive',
+        `The file is gzip-compressed, but what it holds (${fmt(tar.byteLength)} bytes) is not a tar archive. Expected ${CIFAR_LAYOUTS[options.kind ?? 'cifar10'].archiveName}.`,
+      );
+  } else {
+    if (tarStart(bytes) === 'no')
+      throw new CifarDataError(
+        'not-an-archive',
+        `This is neither a .tar.gz nor a .tar archive: ${describeNonArchive(bytes)}. Expected ${CIFAR_LAYOUTS[options.kind ?? 'cifar10'].archiveName} (or the .bin files from it).`,
+      );
+    tar = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
+  }
+  const files = untar(tar);
+  const kind = pickArchiveKind(files, options.kind);
+  const folder = CIFAR_LAYOUTS[kind].folder;
+  const inFolder = files.filter((f) => parentFolder(f.path) === folder).map((f) => ({ name: baseName(f.path), bytes: f.bytes }));
+  return assemble(kind, classify(inFolder, kind, { ignoreUnknown: true }), { ...options, source: options.source ?? `${folder}/ of an archive` });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The .bin files
+
+interface Classified {
+  train: NamedBytes[];
+  test?: NamedBytes;
+  classNames?: NamedBytes;
+  coarseClassNames?: NamedBytes;
+}
+
+const CIFAR10_TRAIN = /^data_batch_(\d+)\.bin$/;
+
+function kindOfFile(name: string): CifarKind | undefined {
+  if (CIFAR10_TRAIN.test(name) || name === 'test_batch.bin' || name === 'batches.meta.txt') return 'cifar10';
+  if (name === 'train.bin' || name === 'test.bin' || name === 'fine_label_names.txt' || name === 'coarse_label_names.txt') return 'cifar100';
+  return undefined;
+}
+
+function classify(files: readonly NamedBytes[], kind: CifarKind, { ignoreUnknown }: { ignoreUnknown: boolean }): Classified {
+  const out: Classified = { train: [] };
+  const seen = new Set<string>();
+  for (const file of files) {
+    const name = file.name;
+    if (kindOfFile(name) !== kind) {
+      if (ignoreUnknown || !name.endsWith('.bin')) continue;
+      throw new CifarDataError('unknown-file', `${name} is not a ${CIFAR_LAYOUTS[kind].title} binary file; expected ${expectedFiles(kind)}.`);
+    }
+    if (seen.has(name)) throw new CifarDataError('unknown-file', `${name} was given twice.`);
+    seen.add(name);
+    if (name === 'test_batch.bin' || name === 'test.bin') out.test = file;
+    else if (name === 'batches.meta.txt' || name === 'fine_label_names.txt') out.classNames = file;
+    else if (name === 'coarse_label_names.txt') out.coarseClassNames = file;
+    else out.train.push(file);
+  }
+  const batchNumber = (f: NamedBytes) => Number(CIFAR10_TRAIN.exec(f.name)?.[1] ?? 0);
+  out.train.sort((a, b) => batchNumber(a) - batchNumber(b));
+  return out;
+}
+
+function expectedFiles(kind: CifarKind): string {
+  return kind === 'cifar10'
+    ? 'data_batch_1.bin ... data_batch_5.bin and test_batch.bin (and optionally batches.meta.txt)'
+    : 'train.bin and test.bin (and optionally fine_label_names.txt, coarse_label_names.txt)';
+}
+
+/**
+ * The .bin files a person dropped or picked (the folder of the archive, in part or whole), and
+ * optionally the class-name .txt files. Other files (readme.html) are ignored; the kind is told by
+ * the names unless `options.kind` says it.
+ */
+export function parseCifarFiles(files: readonly NamedBytes[], options: ParseOptions = {}): CifarDataset {
+  const named = files.map((f) => ({ name: baseName(f.name), bytes: f.bytes }));
+  const archives = named.filter((f) => /\.(tar\.gz|tgz|tar|gz|zip)$/i.test(f.name));
+  if (archives.length > 0)
+    throw new CifarDataError(
+      'unknown-file',
+      `${archives[0]!.name} is an archive: give the archive on its own, or the .bin files from it, not both.`,
+    );
+  const kinds = new Set(named.map((f) => kindOfFile(f.name)).filter((k): k is CifarKind => k !== undefined));
+  const names = listSome(named.map((f) => f.name));
+  if (kinds.size === 0)
+    throw new CifarDataError(
+      'unknown-file',
+      `None of the files (${names}) is a CIFAR binary file. Expected ${expectedFiles('cifar10')} for CIFAR-10, or ${expectedFiles('cifar100')} for CIFAR-100.`,
+    );
+  if (kinds.size > 1) throw new CifarDataError('wrong-dataset', `The files (${names}) mix CIFAR-10 and CIFAR-100 files; give one dataset's files.`);
+  const found = [...kinds][0]!;
+  if (options.kind && options.kind !== found)
+    throw new CifarDataError(
+      'wrong-dataset',
+      `These are ${CIFAR_LAYOUTS[found].title} files (${names}), but ${CIFAR_LAYOUTS[options.kind].title} was asked for. Choose ${CIFAR_LAYOUTS[found].title}, or give ${expectedFiles(options.kind)}.`,
+    );
+  return assemble(found, classify(named, found, { ignoreUnknown: false }), options);
+}
+
+interface FileRecords {
+  file: NamedBytes;
+  count: number;
+}
+
+/** Checks one file's size and labels; throws what is wrong with it. */
+function checkRecords(file: NamedBytes, layout: Layout, split: 'train' | 'test'): FileRecords {
+  const size = file.bytes.length;
+  const record = layout.labelBytes + CIFAR_IMAGE_BYTES;
+  const maxRecords = split === 'train' ? layout.maxTrainRecordsPerFile : layout.maxTestRecords;
+  if (size === 0)
+    throw split === 'test'
+      ? new CifarDataError('empty-test-set', `There is no test set: ${file.name} is empty (0 bytes).`)
+      : new CifarDataError('wrong-size', `${file.name} is empty (0 bytes).`);
+  const leftOver = size % record;
+  if (leftOver !== 0) {
+    const otherRecord = (layout.labelBytes === 1 ? 2 : 1) + CIFAR_IMAGE_BYTES;
+    const hint =
+      size % otherRecord === 0
+        ? ` Its size fits ${otherRecord}-byte records: is it a ${layout.labelBytes === 1 ? 'CIFAR-100' : 'CIFAR-10'} file?`
+        : ' It is probably cut short (an interrupted download or copy).';
+    throw new CifarDataError(
+      'truncated',
+      `${file.name} is ${fmt(size)} bytes: ${fmt(Math.floor(size / record))} whole ${record}-byte records and ${fmt(leftOver)} bytes left over.${hint}`,
+    );
+  }
+  const count = size / record;
+  if (count > maxRecords)
+    throw new CifarDataError(
+      'wrong-size',
+      `${file.name} holds ${fmt(count)} records, but the official ${layout.title} file has ${fmt(maxRecords)}: this is not a ${layout.title} file.`,
+    );
+  const fineAt = layout.labelBytes - 1;
+  for (let i = 0; i < count; i++) {
+    const offset = i * record;
+    const fine = file.bytes[offset + fineAt]!;
+    if (fine >= layout.classes)
+      throw new CifarDataError(
+        'label-out-of-range',
+        `${file.name}: record ${fmt(i)} (counting from 0, at byte ${fmt(offset + fineAt)}) has label ${fine}, but ${layout.title} labels are 0-${layout.classes - 1}.`,
+      );
+    if (layout.coarseClasses !== undefined) {
+      const coarse = file.bytes[offset]!;
+      if (coarse >= layout.coarseClasses)
+        throw new CifarDataError(
+          'label-out-of-range',
+          `${file.name}: record ${fmt(i)} (counting from 0, at byte ${fmt(offset)}) has coarse label ${coarse}, but ${layout.title} coarse labels are 0-${layout.coarseClasses - 1}.`,
+        );
+    }
+  }
+  return { file, count };
+}
+
+function buildSplit(parts: readonly FileRecords[], layout: Layout): CifarSplit {
+  const count = parts.reduce((n, p) => n + p.count, 0);
+  const record = layout.labelBytes + CIFAR_IMAGE_BYTES;
+  const images = new Uint8Array(count * CIFAR_IMAGE_BYTES);
+  const labels = new Uint8Array(count);
+  const coarseLabels = layout.coarseClasses !== undefined ? new Uint8Array(count) : undefined;
+  let n = 0;
+  for (const { file, count: fileCount } of parts) {
+    for (let i = 0; i < fileCount; i++, n++) {
+      const offset = i * record;
+      if (coarseLabels) coarseLabels[n] = file.bytes[offset]!;
+      labels[n] = file.bytes[offset + layout.labelBytes - 1]!;
+      images.set(file.bytes.subarray(offset + layout.labelBytes, offset + record), n * CIFAR_IMAGE_BYTES);
+    }
+  }
+  return coarseLabels ? { images, labels, coarseLabels, count } : { images, labels, count };
+}
+
+function readClassNames(file: NamedBytes | undefined, expected: number, fallback: readonly string[]): string[] {
+  if (!file) return [...fallback];
+  const names = new TextDecoder()
+    .decode(file.bytes)
+    .split(/\r?\n/)
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (names.length !== expected)
+    throw new CifarDataError('bad-class-names', `${file.name} lists ${fmt(names.length)} class names, but there should be ${expected}.`);
+  return names;
+}
+
+function assemble(kind: CifarKind, files: Classified, options: ParseOptions): CifarDataset {
+  const layout = CIFAR_LAYOUTS[kind];
+  const trainName = kind === 'cifar10' ? 'data_batch_1.bin ... data_batch_5.bin' : 'train.bin';
+  const testName = kind === 'cifar10' ? 'test_batch.bin' : 'test.bin';
+  if (files.train.length === 0)
+    throw new CifarDataError('empty-train-set', `There is no training set: ${trainName} ${kind === 'cifar10' ? 'are' : 'is'} missing.`);
+  if (!files.test) throw new CifarDataError('empty-test-set', `There is no test set: ${testName} is missing.`);
+  options.onProgress?.(0, 1, 'parse');
+  const trainParts = files.train.map((f) => checkRecords(f, layout, 'train'));
+  const testParts = [checkRecords(files.test, layout, 'test')];
+  const classNames = readClassNames(files.classNames, layout.classes, kind === 'cifar10' ? CIFAR10_CLASS_NAMES : CIFAR100_CLASS_NAMES);
+  const coarseClassNames =
+    kind === 'cifar100' ? readClassNames(files.coarseClassNames, layout.coarseClasses ?? 0, CIFAR100_COARSE_CLASS_NAMES) : undefined;
+  const dataset: CifarDataset = {
+    kind,
+    classNames,
+    train: buildSplit(trainParts, layout),
+    test: buildSplit(testParts, layout),
+    source: options.source ?? [...files.train, files.test].map((f) => f.name).join(', '),
+  };
+  if (coarseClassNames) dataset.coarseClassNames = coarseClassNames;
+  options.onProgress?.(1, 1, 'parse');
+  return dataset;
+}
+
+/** "CIFAR-10: 46,600 training + 932 test images, 10 classes". */
+export function describeDataset(dataset: Pick<CifarDataset, 'kind' | 'classNames' | 'train' | 'test'>): string {
+  return `${CIFAR_LAYOUTS[dataset.kind].title}: ${fmt(dataset.train.count)} training + ${fmt(dataset.test.count)} test images, ${dataset.classNames.length} classes`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// For training
+
+export interface NHWCOptions {
+  /** Subtract the mean and divide by the std per channel (e.g. `CIFAR_NORMALIZATION.cifar10`); otherwise scale to [0, 1]. */
+  normalize?: ChannelStats;
+  /** Written into when given (length >= n x 3072), e.g. to reuse one batch buffer. */
+  out?: Float32Array;
+}
+
+function checkIndex(split: CifarSplit, index: number): number {
+  if (!Number.isInteger(index) || index < 0 || index >= split.count) throw new RangeError(`image index ${index} is outside 0..${split.count - 1}`);
+  return index;
+}
+
+/**
+ * The images at `indices` (default: all, in order) as float32 NHWC, [n, 32, 32, 3], from the
+ * files' CHW planes.
+ */
+export function toNHWCFloat(split: CifarSplit, indices?: ArrayLike<number>, options: NHWCOptions = {}): Float32Array {
+  const n = indices ? indices.length : split.count;
+  const out = options.out ?? new Float32Array(n * CIFAR_IMAGE_BYTES);
+  if (out.length < n * CIFAR_IMAGE_BYTES) throw new RangeError(`out holds ${out.length} floats; ${n} images need ${n * CIFAR_IMAGE_BYTES}`);
+  // x -> x * scale[c] + shift[c]
+  const scale = [0, 1, 2].map((c) => (options.normalize ? 1 / options.normalize.std[c]! : 1 / 255));
+  const shift = [0, 1, 2].map((c) => (options.normalize ? -options.normalize.mean[c]! / options.normalize.std[c]! : 0));
+  const plane = CIFAR_IMAGE_SIZE * CIFAR_IMAGE_SIZE;
+  for (let i = 0; i < n; i++) {
+    const src = (indices ? checkIndex(split, indices[i]!) : i) * CIFAR_IMAGE_BYTES;
+    const dst = i * CIFAR_IMAGE_BYTES;
+    for (let c = 0; c < CIFAR_CHANNELS; c++) {
+      const s = scale[c]!;
+      const b = shift[c]!;
+      const from = src + c * plane;
+      for (let p = 0; p < plane; p++) out[dst + p * CIFAR_CHANNELS + c] = split.images[from + p]! * s + b;
+    }
+  }
+  return out;
+}
+
+/** The labels at `indices` (default: all) as int32, as tf.oneHot wants them. */
+export function labelsAt(split: CifarSplit, indices?: ArrayLike<number>, which: 'fine' | 'coarse' = 'fine'): Int32Array {
+  const source = which === 'coarse' ? split.coarseLabels : split.labels;
+  if (!source) throw new Error('this split has no coarse labels (CIFAR-10)');
+  if (!indices) return Int32Array.from(source);
+  const out = new Int32Array(indices.length);
+  for (let i = 0; i < indices.length; i++) out[i] = source[checkIndex(split, indices[i]!)]!;
+  return out;
+}

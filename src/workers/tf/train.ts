@@ -1,0 +1,630 @@
+/**
+ * The training engine (issue 5): trains any network the explorer builds at CIFAR size, from its
+ * graph via `execute`, on whatever tfjs backend is active (WebGPU, WASM, WebGL, CPU).
+ *
+ * Recipe: ResNeXt's CIFAR recipe (Sec. 5.3) scaled to a browser: SGD with momentum 0.9 in PyTorch's
+ * semantics, weight decay 5e-4 on conv and FC weights only, lr / 10 at 50% and 75% of the run
+ * (or cosine, or one-cycle), zero-pad 4 + random crop + random flip on the backend, per-channel
+ * normalisation, softmax cross-entropy. BatchNorm trains on batch statistics and keeps PyTorch's
+ * running estimates (momentum 0.1, unbiased variance), which evaluation uses.
+ *
+ * Determinism: initial weights, each epoch's batch order and each step's crops and flips are pure
+ * functions of (seed, epoch) and (seed, step), so a run is reproducible on the same backend and a
+ * checkpoint needs no generator state beyond the seed and the step.
+ *
+ * Fixed shapes: the last partial batch of an epoch is dropped; evaluation pads its last batch with
+ * zeros and ignores the padding (evaluation BatchNorm is per image, so padding changes nothing).
+ * WebGPU's buffer pool never shrinks (tfjs-notes), so every step reuses the same buffers.
+ *
+ * Not modelled: dropout and stochastic depth (`execute` runs dropout as the identity).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type ArchSpec, type NetworkGraph, analyze, opsOf } from '../../models';
+import {
+  CIFAR10_NORMALIZATION,
+  CIFAR_CHANNELS,
+  CIFAR_RECORD,
+  CIFAR_SIZE,
+  Mulberry32,
+  type Normalization,
+  deriveSeed,
+  makeBatch,
+  planAugmentation,
+  shuffledIndices,
+} from './augment';
+import { type ExecOptions, type ParamTensors, execute } from './execute';
+import { type LrSchedule, SgdMomentum, type SgdParam, learningRateAt } from './optimizer';
+import { type ParamInfo, type ParamValues, paramInfos } from './params';
+import { registerWasmTrainKernels } from './trainKernels';
+import { registerWasmTrainingKernels } from './wasmKernels';
+
+export interface TrainData {
+  /** N x 3072 bytes, each record the CIFAR file's planes: 1024 R, 1024 G, 1024 B, row-major. */
+  trainImages: Uint8Array;
+  trainLabels: Uint8Array;
+  testImages: Uint8Array;
+  testLabels: Uint8Array;
+  /** 10 for CIFAR-10, 100 for CIFAR-100; must equal the spec's `input.classes`. */
+  classes: number;
+}
+
+export interface TrainSettings {
+  batchSize: number;
+  /** Length of the run in epochs (of floor(N / batchSize) steps); `steps` overrides it. */
+  epochs: number;
+  steps?: number;
+  /** Base (peak) learning rate of the schedule. */
+  learningRate: number;
+  schedule: LrSchedule;
+  momentum: number;
+  weightDecay: number;
+  seed: number;
+  /** Pad-crop-flip augmentation (the paper's); off gives plain normalised images. */
+  augment: boolean;
+  normalization: Normalization;
+  /** BatchNorm running-statistics momentum, PyTorch's convention (new = (1 - m)·old + m·batch). */
+  bnMomentum: number;
+  /** Batch size of evaluation and prediction (fixed; the last batch is padded). Default: batchSize. */
+  evalBatchSize?: number;
+}
+
+/** The paper's CIFAR recipe scaled to a browser: batch 64 instead of 128, 5 epochs instead of 300. */
+export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = {
+  batchSize: 64,
+  epochs: 5,
+  learningRate: 0.1,
+  schedule: 'step',
+  momentum: 0.9,
+  weightDecay: 5e-4,
+  seed: 1,
+  augment: true,
+  normalization: CIFAR10_NORMALIZATION,
+  bnMomentum: 0.1,
+};
+
+export interface StepMetrics {
+  /** Steps completed, this one included (1-based). */
+  step: number;
+  /** Epochs completed, fractional (step / stepsPerEpoch). */
+  epoch: number;
+  loss: number;
+  /** Accuracy on this (augmented) batch, 0-1. */
+  accuracy: number;
+  /** The learning rate this step used. */
+  lr: number;
+  /** This step's images over its wall time, measured to the loss being read back (await data). */
+  imagesPerSecond: number;
+  /** Seconds to the end of the run at the recent pace (exponential average of step times). */
+  etaSeconds: number;
+}
+
+export interface EvalMetrics {
+  split: 'test' | 'train';
+  images: number;
+  /** Mean softmax cross-entropy. */
+  loss: number;
+  accuracy: number;
+  /** Per true class: correct / images of the class (NaN for a class with no images). */
+  perClassAccuracy: number[];
+  /** confusion[trueClass][predictedClass] = count. */
+  confusion: number[][];
+  seconds: number;
+}
+
+export interface TrainCheckpoint {
+  version: 1;
+  specName: string;
+  /** Steps completed. */
+  step: number;
+  /** The settings of the run, `learningRate` being the base in force (after setLearningRate). */
+  settings: TrainSettings;
+  /** state_dict: parameters and BatchNorm running statistics, tfjs layouts (see params.ts). */
+  params: ParamValues;
+  /** SGD momentum buffers, keyed by the parameter they belong to. */
+  momentum: ParamValues;
+  /** The whole generator state: every random draw of step s comes from (seed, s). */
+  rng: { algorithm: 'mulberry32'; seed: number; step: number };
+}
+
+export interface RunHooks {
+  signal?: AbortSignal;
+  onStep?: (m: StepMetrics) => void;
+}
+
+/** Independent random streams of a run. */
+const STREAM = { init: 0, shuffle: 1, augment: 2 } as const;
+
+/** Smoothing of the step time behind the ETA. */
+const ETA_SMOOTHING = 0.1;
+
+const BRANCH = /\.branches\.(\d+)(?=\.)/;
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new DOMException('Stopped.', 'AbortError');
+}
+
+/** Lets other work (an abort, a message from the page) run between steps. */
+function yieldToEventLoop(): Promise<void> {
+  const g = globalThis as { setImmediate?: (f: () => void) => void };
+  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+export function resolveSettings(settings: Partial<TrainSettings> = {}): TrainSettings {
+  const s: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...settings };
+  const positiveInt = (name: string, v: number | undefined) => {
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${name} must be a positive integer, not ${v}`);
+  };
+  positiveInt('epochs', s.epochs);
+  positiveInt('steps', s.steps);
+  positiveInt('evalBatchSize', s.evalBatchSize);
+  if (!(Number.isInteger(s.batchSize) && s.batchSize >= 2)) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs batch statistics), not ${s.batchSize}`);
+  if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be positive, not ${s.learningRate}`);
+  if (!(s.momentum >= 0 && s.momentum < 1)) throw new Error(`momentum must be in [0, 1), not ${s.momentum}`);
+  if (!(s.weightDecay >= 0 && Number.isFinite(s.weightDecay))) throw new Error(`weightDecay must be >= 0, not ${s.weightDecay}`);
+  if (!(s.bnMomentum > 0 && s.bnMomentum <= 1)) throw new Error(`bnMomentum must be in (0, 1], not ${s.bnMomentum}`);
+  if (!Number.isInteger(s.seed)) throw new Error(`seed must be an integer, not ${s.seed}`);
+  return s;
+}
+
+function validateData(data: TrainData, classes: number): void {
+  if (data.classes !== classes) throw new Error(`the network has ${classes} outputs but the data has ${data.classes} classes`);
+  const check = (split: string, images: Uint8Array, labels: Uint8Array) => {
+    if (images.length !== labels.length * CIFAR_RECORD) throw new Error(`${split}: ${images.length} image bytes for ${labels.length} labels (expected ${CIFAR_RECORD} per image)`);
+    const bad = labels.findIndex((l) => l >= classes);
+    if (bad >= 0) throw new Error(`${split}: label ${labels[bad]} at ${bad} is not below ${classes}`);
+  };
+  check('train', data.trainImages, data.trainLabels);
+  check('test', data.testImages, data.testLabels);
+}
+
+/** The graph the network runs and the form-(c) graph its canonical parameters come from. */
+function graphsOf(spec: ArchSpec): { graph: NetworkGraph; paramGraph: NetworkGraph } {
+  const a = analyze(spec);
+  if (!a.ok) throw new Error(a.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  const { input } = a.spec;
+  if (input.resolution !== CIFAR_SIZE || input.channels !== CIFAR_CHANNELS) {
+    throw new Error(`training takes CIFAR images (${CIFAR_SIZE}x${CIFAR_SIZE}, ${CIFAR_CHANNELS} channels); the spec's input is ${input.resolution} px, ${input.channels} channels`);
+  }
+  const out = a.graph.output;
+  if (out.height !== 1 || out.width !== 1 || out.channels !== input.classes) throw new Error(`the network's output is ${out.channels}x${out.height}x${out.width}, not ${input.classes} class scores`);
+  if (a.spec.family !== 'resnet' || a.spec.form === 'c') return { graph: a.graph, paramGraph: a.graph };
+  // Forms (a) and (b) read slices of the form-(c) parameters (execute.ts).
+  const c = analyze({ ...a.spec, form: 'c' });
+  if (!c.ok) throw new Error(c.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  return { graph: a.graph, paramGraph: c.graph };
+}
+
+/** Standard normal from two uniforms (Box-Muller). */
+function gaussian(random: Mulberry32): number {
+  const u = 1 - random.next();
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.next());
+}
+
+/**
+ * Initial values for training, torchvision's ResNet/EfficientNet initialisation: conv weights
+ * Kaiming-normal with fan_out (std = sqrt(2 / (k·k·out))), conv biases 0, BN gamma 1 and beta 0,
+ * running mean 0 and variance 1, FC as nn.Linear (uniform ±1/sqrt(fan_in) for weight and bias).
+ * (params.ts' initParams perturbs BN on purpose, for the equivalence checks; training wants this.)
+ */
+export function trainingInit(infos: readonly ParamInfo[], seed: number): ParamValues {
+  const random = new Mulberry32(deriveSeed(seed, STREAM.init, 0));
+  const values: ParamValues = new Map();
+  const fcFanIn = new Map<string, number>();
+  for (const info of infos) if (info.role === 'fcWeight') fcFanIn.set(info.key.replace(/\.weight$/, ''), info.shape[0]!);
+  for (const info of infos) {
+    const n = info.shape.reduce((a, b) => a * b, 1);
+    const v = new Float32Array(n);
+    const op = info.key.replace(/\.[a-z_]+$/, '');
+    switch (info.role) {
+      case 'conv': {
+        const [kh, kw, , out] = info.shape as [number, number, number, number];
+        const std = Math.sqrt(2 / (kh * kw * out));
+        for (let i = 0; i < n; i++) v[i] = std * gaussian(random);
+        break;
+      }
+      case 'fcWeight': {
+        const bound = 1 / Math.sqrt(info.shape[0]!);
+        for (let i = 0; i < n; i++) v[i] = (2 * random.next() - 1) * bound;
+        break;
+      }
+      case 'bias': {
+        const fanIn = fcFanIn.get(op);
+        if (fanIn !== undefined) for (let i = 0; i < n; i++) v[i] = (2 * random.next() - 1) / Math.sqrt(fanIn);
+        break;
+      }
+      case 'gamma':
+      case 'runningVar':
+        v.fill(1);
+        break;
+      default:
+        break; // beta, running mean: 0
+    }
+    values.set(info.key, { shape: info.shape, values: v });
+  }
+  return values;
+}
+
+interface BnOp {
+  /** Canonical key prefix (`layer1.0.bn2`), branch part removed. */
+  key: string;
+  branch: number;
+  /** Values per channel in a batch of one image (H·W): the statistics average over batch·H·W. */
+  perImage: number;
+}
+
+function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
+  const out = new Map<string, BnOp>();
+  for (const op of opsOf(graph)) {
+    if (op.type !== 'batchnorm') continue;
+    const m = BRANCH.exec(op.name);
+    out.set(op.name, { key: m ? op.name.replace(BRANCH, '') : op.name, branch: m ? Number(m[1]) : 0, perImage: op.input.height * op.input.width });
+  }
+  return out;
+}
+
+let nextTrainerId = 0;
+
+export class Trainer {
+  readonly spec: ArchSpec;
+  readonly graph: NetworkGraph;
+  readonly stepsPerEpoch: number;
+  readonly totalSteps: number;
+  readonly classes: number;
+  private readonly data: TrainData;
+  private readonly runSettings: TrainSettings;
+  private readonly infos: ParamInfo[];
+  /** Every parameter and running statistic, by state_dict key. */
+  private readonly variables: Map<string, tf.Variable>;
+  private readonly optimizer: SgdMomentum;
+  private readonly bnOps: Map<string, BnOp>;
+  private readonly scratch: Float32Array;
+  private stepsDone: number;
+  private lrBase: number;
+  private order?: { epoch: number; indices: Int32Array };
+  private secondsPerStep?: number;
+  private running = false;
+  private disposed = false;
+
+  private constructor(spec: ArchSpec, data: TrainData, settings: TrainSettings, resume?: TrainCheckpoint) {
+    const { graph, paramGraph } = graphsOf(spec);
+    this.spec = spec;
+    this.graph = graph;
+    this.classes = graph.output.channels;
+    validateData(data, this.classes);
+    this.data = data;
+    this.runSettings = settings;
+    this.stepsPerEpoch = Math.floor(data.trainLabels.length / settings.batchSize);
+    if (this.stepsPerEpoch < 1) throw new Error(`${data.trainLabels.length} training images make no batch of ${settings.batchSize}`);
+    this.totalSteps = settings.steps ?? settings.epochs * this.stepsPerEpoch;
+    this.infos = paramInfos(paramGraph);
+    this.bnOps = bnOpsOf(graph);
+    this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_RECORD);
+    this.stepsDone = resume?.step ?? 0;
+    this.lrBase = settings.learningRate;
+
+    const values = resume ? resume.params : trainingInit(this.infos, settings.seed);
+    const id = nextTrainerId++;
+    this.variables = new Map();
+    try {
+      for (const info of this.infos) {
+        const v = values.get(info.key);
+        const size = info.shape.reduce((a, b) => a * b, 1);
+        if (!v || v.values.length !== size) throw new Error(`checkpoint: ${info.key} is ${v ? `${v.values.length} values` : 'missing'}, the network needs ${size}`);
+        const isStat = info.role === 'runningMean' || info.role === 'runningVar';
+        // A copy: the CPU backend would keep the checkpoint's array as its storage.
+        const t = tf.tensor(resume ? v.values.slice() : v.values, info.shape);
+        this.variables.set(info.key, tf.variable(t, !isStat, `train${id}/${info.key}`));
+        t.dispose();
+      }
+      const trainable: SgdParam[] = this.infos
+        .filter((i) => i.role !== 'runningMean' && i.role !== 'runningVar')
+        .map((i) => ({ key: i.key, variable: this.variables.get(i.key)!, decay: i.role === 'conv' || i.role === 'fcWeight' }));
+      const buffers = resume ? new Map([...resume.momentum].map(([k, v]) => [k, v.values])) : undefined;
+      if (buffers) for (const p of trainable) if (!buffers.has(p.key)) throw new Error(`checkpoint: no momentum buffer for ${p.key}`);
+      this.optimizer = new SgdMomentum(trainable, { momentum: settings.momentum, weightDecay: settings.weightDecay }, buffers);
+    } catch (e) {
+      tf.dispose([...this.variables.values()]);
+      throw e;
+    }
+  }
+
+  /**
+   * A trainer for `spec` on `data` (the active tfjs backend must be ready). With `resume`, the run
+   * continues from the checkpoint: its settings (and seed) win over `settings`.
+   */
+  static create(spec: ArchSpec, data: TrainData, settings: Partial<TrainSettings> = {}, resume?: TrainCheckpoint): Trainer {
+    if (resume && resume.version !== 1) throw new Error(`checkpoint version ${String(resume.version)} is not supported`);
+    if (tf.getBackend() === 'wasm') {
+      // Stock tfjs-wasm cannot train convolutions, and its Tile/Sum/Mean make BatchNorm's gradient slow.
+      registerWasmTrainingKernels();
+      registerWasmTrainKernels();
+    }
+    return new Trainer(spec, data, resolveSettings(resume ? resume.settings : settings), resume);
+  }
+
+  get step(): number {
+    return this.stepsDone;
+  }
+  /** Epochs completed. */
+  get epoch(): number {
+    return Math.floor(this.stepsDone / this.stepsPerEpoch);
+  }
+  get settings(): Readonly<TrainSettings> {
+    return { ...this.runSettings, learningRate: this.lrBase };
+  }
+  get done(): boolean {
+    return this.stepsDone >= this.totalSteps;
+  }
+  /** The learning rate the next step will use. */
+  get learningRate(): number {
+    return learningRateAt(this.runSettings.schedule, this.lrBase, this.stepsDone, this.totalSteps);
+  }
+
+  /** Like TF Playground's control: replaces the schedule's base rate from the next step on (the schedule's shape stays). */
+  setLearningRate(lr: number): void {
+    if (!(lr > 0 && Number.isFinite(lr))) throw new Error(`learning rate must be positive, not ${lr}`);
+    this.lrBase = lr;
+  }
+
+  /** Parameter tensors as execute takes them (the trainer's variables; do not dispose). */
+  get params(): ParamTensors {
+    return this.variables;
+  }
+
+  private batchIndices(step: number): Int32Array {
+    const epoch = Math.floor(step / this.stepsPerEpoch);
+    if (this.order?.epoch !== epoch) {
+      const random = new Mulberry32(deriveSeed(this.runSettings.seed, STREAM.shuffle, epoch));
+      this.order = { epoch, indices: shuffledIndices(this.data.trainLabels.length, random) };
+    }
+    const b = this.runSettings.batchSize;
+    const start = (step % this.stepsPerEpoch) * b;
+    return this.order.indices.subarray(start, start + b);
+  }
+
+  /**
+   * One SGD step (synchronous: every op is queued on the backend). Returns the loss and the
+   * number of correct predictions, still on the backend.
+   */
+  private trainStep(lr: number): { loss: tf.Tensor; correct: tf.Tensor } {
+    const s = this.runSettings;
+    const b = s.batchSize;
+    const indices = this.batchIndices(this.stepsDone);
+    const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, this.stepsDone))) : undefined;
+    const labelValues = Int32Array.from(indices, (i) => this.data.trainLabels[i]!);
+    const x = makeBatch(this.data.trainImages, indices, b, this.scratch, s.normalization, plan);
+    const labels = tf.tensor1d(labelValues, 'int32');
+    const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, this.classes), 'float32'));
+    const stats = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
+    let logits: tf.Tensor | undefined;
+    const opts: ExecOptions = { params: this.variables, training: true, bnBatchStats: stats };
+    const trainable = this.optimizer.params.map((p) => p.variable);
+    try {
+      const { value, grads } = tf.variableGrads(() => {
+        const out = tf.reshape(execute(this.graph, x, opts), [b, this.classes]);
+        // Kept past the gradient's scope: the batch statistics feed the running estimates below.
+        logits = tf.keep(out);
+        for (const st of stats.values()) {
+          tf.keep(st.mean);
+          tf.keep(st.variance);
+        }
+        return tf.losses.softmaxCrossEntropy(oneHot, out) as tf.Scalar;
+      }, trainable);
+      this.optimizer.apply(grads, lr);
+      tf.dispose(Object.values(grads));
+      this.updateRunningStats(stats, b);
+      const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'int32')));
+      return { loss: value, correct };
+    } finally {
+      tf.dispose([x, labels, oneHot, ...(logits ? [logits] : []), ...[...stats.values()].flatMap((st) => [st.mean, st.variance])]);
+    }
+  }
+
+  /** PyTorch's BatchNorm running estimates: m·batch + (1 - m)·running, the variance unbiased (n / (n - 1)). */
+  private updateRunningStats(stats: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>, batch: number): void {
+    const m = this.runSettings.bnMomentum;
+    // Branch ops of forms (a)/(b) hold slices of one canonical BatchNorm: put them back in branch order.
+    const byKey = new Map<string, { branch: number; perImage: number; mean: tf.Tensor; variance: tf.Tensor }[]>();
+    for (const [name, st] of stats) {
+      const op = this.bnOps.get(name);
+      if (!op) throw new Error(`BatchNorm ${name} is not in the graph`);
+      const list = byKey.get(op.key) ?? [];
+      list.push({ branch: op.branch, perImage: op.perImage, ...st });
+      byKey.set(op.key, list);
+    }
+    tf.tidy(() => {
+      const keep = tf.scalar(1 - m);
+      for (const [key, parts] of byKey) {
+        parts.sort((p, q) => p.branch - q.branch);
+        const n = batch * parts[0]!.perImage;
+        const mean = parts.length === 1 ? parts[0]!.mean : tf.concat(parts.map((p) => p.mean));
+        const variance = parts.length === 1 ? parts[0]!.variance : tf.concat(parts.map((p) => p.variance));
+        const runningMean = this.variables.get(`${key}.running_mean`)!;
+        const runningVar = this.variables.get(`${key}.running_var`)!;
+        runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, m)));
+        runningVar.assign(tf.add(tf.mul(runningVar, keep), tf.mul(variance, (m * n) / Math.max(1, n - 1))));
+      }
+    });
+  }
+
+  /**
+   * Runs up to `n` steps (never past totalSteps) and resolves with the number run. Each step's
+   * metrics are read back (await data: the only safe sync on WebGPU) and passed to onStep. An abort
+   * stops between steps and resolves normally: the trainer is consistent and can go on later.
+   */
+  async runSteps(n: number, hooks: RunHooks = {}): Promise<number> {
+    if (this.disposed) throw new Error('the trainer was disposed');
+    if (this.running) throw new Error('the trainer is already running');
+    this.running = true;
+    let done = 0;
+    try {
+      while (done < n && !this.done && !this.disposed && !hooks.signal?.aborted) {
+        const t0 = performance.now();
+        const lr = this.learningRate;
+        const { loss, correct } = this.trainStep(lr);
+        let lossValue: number;
+        let correctValue: number;
+        try {
+          const [l, c] = await Promise.all([loss.data(), correct.data()]);
+          lossValue = l[0]!;
+          correctValue = c[0]!;
+        } finally {
+          tf.dispose([loss, correct]);
+        }
+        if (this.disposed) break;
+        this.stepsDone++;
+        done++;
+        const seconds = (performance.now() - t0) / 1000;
+        this.secondsPerStep = this.secondsPerStep === undefined ? seconds : this.secondsPerStep + ETA_SMOOTHING * (seconds - this.secondsPerStep);
+        hooks.onStep?.({
+          step: this.stepsDone,
+          epoch: this.stepsDone / this.stepsPerEpoch,
+          loss: lossValue,
+          accuracy: correctValue / this.runSettings.batchSize,
+          lr,
+          imagesPerSecond: this.runSettings.batchSize / seconds,
+          etaSeconds: (this.totalSteps - this.stepsDone) * this.secondsPerStep,
+        });
+        await yieldToEventLoop();
+      }
+    } finally {
+      this.running = false;
+    }
+    return done;
+  }
+
+  /**
+   * The parameters as they are now, sharing the variables' data (no copy): later steps assign new
+   * data to the variables and leave the snapshot alone, so a long evaluation sees one model.
+   */
+  private snapshot(): ParamTensors {
+    if (this.disposed) throw new Error('the trainer was disposed');
+    return new Map([...this.variables].map(([k, v]) => [k, tf.clone(v)]));
+  }
+
+  /** Runs `images` (count records) through the network in evaluation mode, batch by batch. */
+  private async forEachEvalBatch(
+    images: Uint8Array,
+    count: number,
+    signal: AbortSignal | undefined,
+    visit: (logits: tf.Tensor2D, start: number, size: number) => Promise<void>,
+  ): Promise<void> {
+    const b = this.runSettings.evalBatchSize ?? this.runSettings.batchSize;
+    const params = this.snapshot();
+    try {
+      const opts: ExecOptions = { params, training: false };
+      for (let start = 0; start < count; start += b) {
+        throwIfAborted(signal);
+        const size = Math.min(b, count - start);
+        const indices = Int32Array.from({ length: size }, (_, i) => start + i);
+        const x = makeBatch(images, indices, b, this.scratch, this.runSettings.normalization);
+        const logits = tf.tidy(() => tf.reshape(execute(this.graph, x, opts), [b, this.classes]) as tf.Tensor2D);
+        x.dispose();
+        try {
+          await visit(logits, start, size);
+        } finally {
+          logits.dispose();
+        }
+        await yieldToEventLoop();
+      }
+    } finally {
+      tf.dispose([...params.values()]);
+    }
+  }
+
+  /** Loss, accuracy, per-class accuracy and confusion matrix on the test set (or the first `limit` training images). */
+  async evaluate(opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number } = {}): Promise<EvalMetrics> {
+    const t0 = performance.now();
+    const split = opts.split ?? 'test';
+    const images = split === 'test' ? this.data.testImages : this.data.trainImages;
+    const labels = split === 'test' ? this.data.testLabels : this.data.trainLabels;
+    const count = Math.min(labels.length, opts.limit ?? Infinity);
+    const k = this.classes;
+    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
+    let lossSum = 0;
+    let correct = 0;
+    await this.forEachEvalBatch(images, count, opts.signal, async (logits, start, size) => {
+      const [losses, predicted] = tf.tidy(() => {
+        const onehot = tf.oneHot(tf.tensor1d(Int32Array.from({ length: logits.shape[0] }, (_, i) => (i < size ? labels[start + i]! : 0)), 'int32'), k);
+        return [tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE), tf.argMax(logits, 1)];
+      });
+      try {
+        const [l, p] = await Promise.all([losses!.data(), predicted!.data()]);
+        for (let i = 0; i < size; i++) {
+          const truth = labels[start + i]!;
+          const guess = p[i]!;
+          lossSum += l[i]!;
+          confusion[truth]![guess]!++;
+          if (truth === guess) correct++;
+        }
+      } finally {
+        tf.dispose([losses!, predicted!]);
+      }
+    });
+    const perClassAccuracy = confusion.map((row, c) => {
+      const total = row.reduce((a, v) => a + v, 0);
+      return total > 0 ? row[c]! / total : NaN;
+    });
+    return { split, images: count, loss: lossSum / count, accuracy: correct / count, perClassAccuracy, confusion, seconds: (performance.now() - t0) / 1000 };
+  }
+
+  /** Class probabilities (softmax), count x classes, for `count` CIFAR records. */
+  async predict(images: Uint8Array, count: number, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
+    if (images.length < count * CIFAR_RECORD) throw new Error(`${images.length} bytes hold fewer than ${count} images`);
+    const out = new Float32Array(count * this.classes);
+    await this.forEachEvalBatch(images, count, opts.signal, async (logits, start, size) => {
+      const probs = tf.softmax(logits);
+      try {
+        const p = await probs.data();
+        out.set(p.subarray(0, size * this.classes), start * this.classes);
+      } finally {
+        probs.dispose();
+      }
+    });
+    return out;
+  }
+
+  /** Everything needed to continue the run exactly, as plain arrays (transferable). */
+  async checkpoint(): Promise<TrainCheckpoint> {
+    // Snapshots are taken synchronously, so a step running meanwhile cannot tear the checkpoint.
+    const params = this.snapshot();
+    const step = this.stepsDone;
+    const momentum = new Map([...this.optimizer.buffers].map(([k, v]) => [k, tf.clone(v)]));
+    try {
+      const read = async (m: Map<string, tf.Tensor>): Promise<ParamValues> => {
+        const out: ParamValues = new Map();
+        // A copy: the CPU backend hands out its own storage, which a transfer would detach.
+        for (const [k, t] of m) out.set(k, { shape: [...t.shape], values: ((await t.data()) as Float32Array).slice() });
+        return out;
+      };
+      return {
+        version: 1,
+        specName: this.spec.name,
+        step,
+        settings: this.settings,
+        params: await read(params),
+        momentum: await read(momentum),
+        rng: { algorithm: 'mulberry32', seed: this.runSettings.seed, step },
+      };
+    } finally {
+      tf.dispose([...params.values(), ...momentum.values()]);
+    }
+  }
+
+  /** Frees every tensor the trainer owns. A step in flight finishes its read-back and stops. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.optimizer.dispose();
+    tf.dispose([...this.variables.values()]);
+    this.variables.clear();
+  }
+}
