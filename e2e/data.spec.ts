@@ -245,7 +245,9 @@ test.describe('CIFAR data in the browser', () => {
       const outcome = await load(page, { source: 'url', url: `${origin}/cors/cifar-10-binary.tar.gz` });
       expect(ok(outcome)).toMatchObject({ trainCount: TRAIN, testCount: TEST, md5: { hex: ARCHIVE_MD5, official: false }, ...expected });
       const download = outcome.progress.filter((p) => p.phase === 'download');
-      expect(download.length).toBeGreaterThanOrEqual(Math.ceil(ARCHIVE.length / chunk));
+      // The server sends ~16 chunks; the network stack may coalesce some, so ask for a real stream
+      // of progress (well over a handful of reports), not one report per chunk.
+      expect(download.length).toBeGreaterThanOrEqual(Math.ceil(ARCHIVE.length / chunk / 2));
       for (let i = 1; i < download.length; i++) expect(download[i]!.loaded).toBeGreaterThanOrEqual(download[i - 1]!.loaded);
       expect(download.every((p) => p.total === ARCHIVE.length)).toBe(true);
       expect(download.at(-1)!.loaded).toBe(ARCHIVE.length);
