@@ -47,6 +47,7 @@ import torch.nn.functional as F
 import torchvision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # no __pycache__ in the repository
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import count_torch  # noqa: E402  (the PyTorch ports of the papers' reference models)
 
@@ -111,7 +112,7 @@ def derived_spec(name):
         "resnet_overrides": dict(
             family="resnet", name="ResGroup-like overrides", cardinality=16, bottleneckWidth=4, expansion=1.5,
             stem=dict(width=48, kernel=3, stride=2, maxPool=True),
-            stages=[dict(blocks=2, planes=64, stride=1, groups=8), dict(blocks=2, planes=128, stride=2, width=96, groups=12),
+            stages=[dict(blocks=2, planes=64, stride=1, groups=8), dict(blocks=2, planes=128, stride=2, width=96, groups=8),
                     dict(blocks=1, planes=256, stride=2)],
             depthMultiplier=1.3, widthMultiplier=0.9,
             input=dict(resolution=64, channels=3, classes=10),
@@ -631,7 +632,10 @@ def main():
         with tempfile.TemporaryDirectory(prefix="check_export-") as workdir:
             for target in args.targets or DEFAULT_TARGETS:
                 print(f"checking {target}", file=sys.stderr, flush=True)
-                results.append(check_target(target, workdir))
+                try:
+                    results.append(check_target(target, workdir))
+                except Exception as e:  # one broken target must not hide the others' results
+                    results.append({"target": target, "ok": False, "error": f"{type(e).__name__}: {e}"[:2000]})
     report = {
         "torch": torch.__version__,
         "torchvision": torchvision.__version__,

@@ -6,14 +6,14 @@
  * `runArch` does the work and returns what to print, so tests call it in-process; `arch.ts` is the
  * entry point.
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { CliError, type CommandOutput, loadSpec, positiveInt } from './common';
 import {
   COUNTING_CONVENTION,
   type LayerRow,
-  PRESETS,
+
   analyze,
-  findPreset,
+
   formatBytes,
   formatInt,
   formatShort,
@@ -25,37 +25,6 @@ import {
 const USAGE = `usage: npm run arch -- <preset | path/to/spec.json> [--resolution N] [--classes N] [--batch N] [--depth N] [--format table|json|csv|md]`;
 const FORMATS = ['table', 'json', 'csv', 'md'] as const;
 type Format = (typeof FORMATS)[number];
-
-class CliError extends Error {}
-
-function positiveInt(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${flag} must be a positive whole number (got "${value}")`);
-  return n;
-}
-
-function loadSpec(target: string): unknown {
-  const preset = findPreset(target);
-  if (preset) return preset.spec;
-  if (!target.endsWith('.json')) {
-    const byGroup = new Map<string, string[]>();
-    for (const p of PRESETS) byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), p.name]);
-    const list = [...byGroup].map(([g, names]) => `  ${g}: ${names.join(', ')}`).join('\n');
-    throw new CliError(`unknown preset "${target}". Known presets:\n${list}\nor give a path to a spec .json file.`);
-  }
-  let text: string;
-  try {
-    text = readFileSync(target, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${target}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`${target} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 function textTable(rows: LayerRow[]): string {
   const header = ['Layer', 'Type', 'Output shape', 'Groups', 'Params', 'MACs'];
@@ -71,12 +40,6 @@ function textTable(rows: LayerRow[]): string {
   const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const rule = '='.repeat(widths.reduce((a, w) => a + w + 2, -2));
   return [rule, line(header), rule, ...body.map(line), rule].join('\n');
-}
-
-export interface CommandOutput {
-  code: number;
-  stdout: string;
-  stderr: string;
 }
 
 export function runArch(argv: string[]): CommandOutput {

@@ -8,7 +8,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '../workers/tf';
-import type { CommandOutput } from './archCommand';
+import type { CommandOutput } from './common';
 
 const USAGE =
   'usage: npm run equiv -- [--C 32] [--d 4] [--width 256] [--size 8] [--batch 2] [--seed 1] [--stride 1|2] [--block bottleneck|basic] [--network <preset>] [--form-pairs a-b,a-c,b-c] [--timing N] [--dump file.json]';

@@ -7,47 +7,19 @@
  * export has (JSON), for checking it against PyTorch. `runExport` does the work and returns what
  * to print, so tests call it in-process; `export.ts` is the entry point.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stateDictShapes, toKeras, toPyTorch } from '../export/index';
-import { PRESETS, analyze, findPreset, formatInt } from '../models/index';
-import type { CommandOutput } from './archCommand';
+import { analyze, formatInt } from '../models/index';
+import { CliError, type CommandOutput, loadSpec, positiveInt } from './common';
 
 const USAGE =
   'usage: npm run export -- <preset | path/to/spec.json> --to pytorch|keras|state-dict [--out file] [--training-script] [--resolution N] [--classes N]';
 const TARGETS = ['pytorch', 'keras', 'state-dict'] as const;
 type Target = (typeof TARGETS)[number];
 
-class CliError extends Error {}
 
-function positiveInt(flag: string, value: string | undefined): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new CliError(`--${flag} must be a positive whole number (got "${value}")`);
-  return n;
-}
 
-function loadSpec(target: string): unknown {
-  const preset = findPreset(target);
-  if (preset) return preset.spec;
-  if (!target.endsWith('.json')) {
-    const byGroup = new Map<string, string[]>();
-    for (const p of PRESETS) byGroup.set(p.group, [...(byGroup.get(p.group) ?? []), p.name]);
-    const list = [...byGroup].map(([g, names]) => `  ${g}: ${names.join(', ')}`).join('\n');
-    throw new CliError(`unknown preset "${target}". Known presets:\n${list}\nor give a path to a spec .json file.`);
-  }
-  let text: string;
-  try {
-    text = readFileSync(target, 'utf8');
-  } catch (e) {
-    throw new CliError(`cannot read ${target}: ${(e as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`${target} is not valid JSON: ${(e as Error).message}`);
-  }
-}
 
 export function runExport(argv: string[]): CommandOutput {
   const out: string[] = [];

@@ -21,9 +21,9 @@ export function trainingScript(spec: ArchSpec): string[] {
 #   epochs (150 and 225 of 300); augmentation: zero-pad to 40x40, random 32x32 crop, random
 #   horizontal flip; inputs normalised per channel with the training set's mean and std.
 #
-#   python3 this_file.py --train                                  # one process (GPU if there is one)
-#   torchrun --nproc_per_node=4 this_file.py --train             # 4 processes (GPUs), one machine
-#   python3 this_file.py --train --fake-data --epochs 1           # smoke test: random images, no download
+#   python3 this_file.py --train                          # one process (GPU if there is one)
+#   torchrun --nproc_per_node=4 this_file.py --train      # 4 processes (GPUs), one machine
+#   python3 this_file.py --train --fake-data --epochs 1   # smoke test: random images, no download
 #
 # Under torchrun every process takes batch / N images per step, so the total batch stays 128 and
 # the learning rate stays 0.1. BatchNorm statistics are per process unless you pass --sync-bn.
