@@ -62,3 +62,17 @@ test('charts render with data-table alternatives', async ({ page }) => {
   await expect(stages.getByRole('row', { name: /conv4/ })).toContainText('3,050,700,800');
   await expect(page.getByTestId('total-flops')).toHaveText('8,460,959,744');
 });
+
+test('export buttons download the design as PyTorch and Keras code', async ({ page }) => {
+  await page.goto('/?preset=resnext50_32x4d');
+  const menu = page.getByRole('group', { name: 'Export the design' });
+  const torch = await Promise.all([page.waitForEvent('download'), menu.getByRole('button', { name: 'PyTorch (.py)' }).click()]).then(([d]) => d);
+  expect(torch.suggestedFilename()).toBe('resnext50_32x4d.py');
+  const code = readFileSync((await torch.path())!, 'utf8');
+  expect(code).toContain('groups=');
+  expect(code).toContain('25028904');
+  const train = await Promise.all([page.waitForEvent('download'), menu.getByRole('button', { name: 'PyTorch + training script' }).click()]).then(([d]) => d);
+  expect(readFileSync((await train.path())!, 'utf8')).toContain('torchrun');
+  const keras = await Promise.all([page.waitForEvent('download'), menu.getByRole('button', { name: 'Keras 3 (.py)' }).click()]).then(([d]) => d);
+  expect(readFileSync((await keras.path())!, 'utf8')).toContain('keras.Model');
+});

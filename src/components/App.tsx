@@ -6,6 +6,7 @@ import { useModel } from '../store/model';
 import { type ViewId } from '../store/state';
 import { useUrlSync } from '../store/urlSync';
 import { Controls } from './controls/Controls';
+import { ExportMenu } from './ExportMenu';
 import { copyText } from './download';
 import { Notices } from './Notices';
 import { type Tab, Tabs } from './Tabs';
@@ -106,6 +107,7 @@ export function App() {
             {model.errors.length > 0 && <span className="stale"> (last valid model: fix the highlighted control)</span>}
           </h2>
           {!hide.includes('totals') && <Totals stats={stats} batch={batch} unit={unit} />}
+          <ExportMenu spec={spec} />
           <Tabs tabs={tabs} active={view} onChange={setView} label="Views" />
           <p className="convention">
             <strong>Counting convention.</strong> {CONVENTION_SUMMARY}
