@@ -14,7 +14,7 @@ import { type RunHandle, sendTrainData, startTraining } from '../../workers/clie
 import type { EvalMetrics, TrainEvent, TrainRequest, TrainSettings } from '../../workers/protocol';
 import { XYChart } from '../charts/Chart';
 import type { XYChartData } from '../charts/types';
-import { downloadText } from '../download';
+import { downloadBlob, downloadText } from '../download';
 
 type Settings = Pick<TrainSettings, 'batchSize' | 'epochs' | 'learningRate' | 'schedule' | 'seed' | 'augment'> & { steps: number };
 const DEFAULT_SETTINGS: Settings = { batchSize: 32, epochs: 5, learningRate: 0.05, schedule: 'cosine', seed: 1, augment: true, steps: 0 };
@@ -287,6 +287,18 @@ function Ledger({ current, onResume, busy }: { current?: string; onResume: (run:
                 <button type="button" onClick={() => downloadText(JSON.stringify({ ...r, checkpoint: undefined }, null, 1), `${r.name}-metrics.json`, 'application/json')}>
                   Export metrics
                 </button>{' '}
+                {r.checkpoint && (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      const { toSafetensors } = await import('../../export/index');
+                      const bytes = toSafetensors(r.checkpoint!.params, { step: r.checkpoint!.step, metadata: { model: r.spec.name, run: r.name } });
+                      downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${r.name.replace(/[^A-Za-z0-9_]+/g, '_')}.safetensors`);
+                    }}
+                  >
+                    Weights (.safetensors)
+                  </button>
+                )}{' '}
                 <button type="button" disabled={r.id === current && busy} onClick={() => void remove(r.id)}>
                   Delete
                 </button>
