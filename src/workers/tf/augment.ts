@@ -2,8 +2,8 @@
  * CIFAR input pipeline on the backend: CHW uint8 records -> NHWC float, per-channel normalisation,
  * and ResNeXt's CIFAR augmentation (Sec. 5.3: zero-pad 4, random 32x32 crop, random horizontal
  * flip). The random choices are drawn in JavaScript from a seeded generator (so a run is
- * reproducible on any backend); the pixels never leave the backend: the crop and flip are two
- * batched gathers of the padded batch.
+ * reproducible on any backend); the pixels never leave the backend: the crop and flip are one
+ * gather of the padded batch.
  *
  * As in the paper's code (fb.resnet.torch's CIFAR pipeline), the image is normalised first and the
  * padding is zeros after normalisation, i.e. the mean colour.
@@ -110,18 +110,26 @@ export function normalizeBatch(chw: tf.Tensor4D, norm: Normalization = CIFAR10_N
  * Zero-pad by `pad`, crop each image at its (offsetY, offsetX) to the input size, flip where asked:
  * output row i of image b is padded row offsetY[b] + i; output column j is padded column
  * offsetX[b] + j, or offsetX[b] + W - 1 - j when flipped. Shapes are kept.
+ *
+ * One gather of whole pixels from the padded batch seen as [B·H'·W', C]. (A per-image gather
+ * with `batchDims` would send fewer indices, but tfjs-wasm 4.22's Gather gets batchDims wrong:
+ * every image after the first comes out wrong, and large batches read out of bounds.)
  */
 export function augmentBatch(x: tf.Tensor4D, plan: AugmentPlan, pad = CIFAR_PAD): tf.Tensor4D {
-  const [batch, height, width] = x.shape;
+  const [batch, height, width, channels] = x.shape;
   if (plan.flip.length !== batch) throw new Error(`augmentation plan for ${plan.flip.length} images, batch of ${batch}`);
-  const rows = new Int32Array(batch * height);
-  const cols = new Int32Array(batch * width);
-  for (let b = 0; b < batch; b++) {
+  const paddedH = height + 2 * pad;
+  const paddedW = width + 2 * pad;
+  const pixels = new Int32Array(batch * height * width);
+  for (let b = 0, k = 0; b < batch; b++) {
     const oy = plan.offsetY[b]!;
     const ox = plan.offsetX[b]!;
+    if (oy < 0 || ox < 0 || oy > 2 * pad || ox > 2 * pad) throw new Error(`crop offset (${oy}, ${ox}) is outside the padding of ${pad}`);
     const flip = plan.flip[b] === 1;
-    for (let i = 0; i < height; i++) rows[b * height + i] = oy + i;
-    for (let j = 0; j < width; j++) cols[b * width + j] = ox + (flip ? width - 1 - j : j);
+    for (let i = 0; i < height; i++) {
+      const row = (b * paddedH + oy + i) * paddedW + ox;
+      for (let j = 0; j < width; j++, k++) pixels[k] = row + (flip ? width - 1 - j : j);
+    }
   }
   return tf.tidy(() => {
     const padded = tf.pad(x, [
@@ -130,9 +138,8 @@ export function augmentBatch(x: tf.Tensor4D, plan: AugmentPlan, pad = CIFAR_PAD)
       [pad, pad],
       [0, 0],
     ]);
-    // gather with batchDims 1: each image picks its own rows, then its own columns.
-    const byRows = tf.gather(padded, tf.tensor2d(rows, [batch, height], 'int32'), 1, 1);
-    return tf.gather(byRows, tf.tensor2d(cols, [batch, width], 'int32'), 2, 1) as tf.Tensor4D;
+    const flat = tf.reshape(padded, [batch * paddedH * paddedW, channels]);
+    return tf.reshape(tf.gather(flat, tf.tensor1d(pixels, 'int32')), [batch, height, width, channels]) as tf.Tensor4D;
   });
 }
 

@@ -66,6 +66,13 @@ export interface TrainSettings {
   bnMomentum: number;
   /** Batch size of evaluation and prediction (fixed; the last batch is padded). Default: batchSize. */
   evalBatchSize?: number;
+  /**
+   * Split each batch into micro-batches of this size (a divisor of batchSize) to bound memory: the
+   * gradient is still the whole batch's, and so are the BN running estimates, but BatchNorm
+   * normalises with each micro-batch's statistics (as data-parallel training without SyncBatchNorm).
+   * On wasm32 (4 GB) a classroom ResNeXt-29 step needs ~72 MB per image. Default: batchSize.
+   */
+  microBatchSize?: number;
 }
 
 /** The paper's CIFAR recipe scaled to a browser: batch 64 instead of 128, 5 epochs instead of 300. */
@@ -165,6 +172,10 @@ export function resolveSettings(settings: Partial<TrainSettings> = {}): TrainSet
   positiveInt('epochs', s.epochs);
   positiveInt('steps', s.steps);
   positiveInt('evalBatchSize', s.evalBatchSize);
+  positiveInt('microBatchSize', s.microBatchSize);
+  if (s.microBatchSize !== undefined && (s.batchSize % s.microBatchSize !== 0 || s.microBatchSize < 2)) {
+    throw new Error(`microBatchSize must divide batchSize and be >= 2 (BatchNorm needs batch statistics), not ${s.microBatchSize}`);
+  }
   if (!(Number.isInteger(s.batchSize) && s.batchSize >= 2)) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs batch statistics), not ${s.batchSize}`);
   if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be positive, not ${s.learningRate}`);
   if (!(s.momentum >= 0 && s.momentum < 1)) throw new Error(`momentum must be in [0, 1), not ${s.momentum}`);
@@ -270,6 +281,22 @@ function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
   return out;
 }
 
+/** ResNeXt Sec. 5.3's weight decay applies to conv and FC weights; not to BN gamma/beta, not to biases. */
+export function weightDecayApplies(info: ParamInfo): boolean {
+  return info.role === 'conv' || info.role === 'fcWeight';
+}
+
+/** One forward pass's BatchNorm statistics, by op name (execute's bnBatchStats). */
+type BatchStats = Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
+
+/** sum + t, disposing both inputs (sum may be undefined: the first term). */
+function accumulate(sum: tf.Tensor | undefined, t: tf.Tensor): tf.Tensor {
+  if (!sum) return t;
+  const out = tf.add(sum, t);
+  tf.dispose([sum, t]);
+  return out;
+}
+
 let nextTrainerId = 0;
 
 export class Trainer {
@@ -326,7 +353,7 @@ export class Trainer {
       }
       const trainable: SgdParam[] = this.infos
         .filter((i) => i.role !== 'runningMean' && i.role !== 'runningVar')
-        .map((i) => ({ key: i.key, variable: this.variables.get(i.key)!, decay: i.role === 'conv' || i.role === 'fcWeight' }));
+        .map((i) => ({ key: i.key, variable: this.variables.get(i.key)!, decay: weightDecayApplies(i) }));
       const buffers = resume ? new Map([...resume.momentum].map(([k, v]) => [k, v.values])) : undefined;
       if (buffers) for (const p of trainable) if (!buffers.has(p.key)) throw new Error(`checkpoint: no momentum buffer for ${p.key}`);
       this.optimizer = new SgdMomentum(trainable, { momentum: settings.momentum, weightDecay: settings.weightDecay }, buffers);
@@ -379,7 +406,8 @@ export class Trainer {
     return this.variables;
   }
 
-  private batchIndices(step: number): Int32Array {
+  /** The training images (indices into TrainData) of step `step` (0-based), in batch order. */
+  batchIndices(step: number = this.stepsDone): Int32Array {
     const epoch = Math.floor(step / this.stepsPerEpoch);
     if (this.order?.epoch !== epoch) {
       const random = new Mulberry32(deriveSeed(this.runSettings.seed, STREAM.shuffle, epoch));
@@ -387,66 +415,114 @@ export class Trainer {
     }
     const b = this.runSettings.batchSize;
     const start = (step % this.stepsPerEpoch) * b;
-    return this.order.indices.subarray(start, start + b);
+    return this.order.indices.slice(start, start + b);
   }
 
   /**
    * One SGD step (synchronous: every op is queued on the backend). Returns the loss and the
-   * number of correct predictions, still on the backend.
+   * number of correct predictions, still on the backend. With micro-batches, the gradient of each
+   * is taken in turn and summed (each loss scaled by 1 / parts, so the sum is the batch's mean-loss
+   * gradient); only one micro-batch's activations are alive at a time.
    */
   private trainStep(lr: number): { loss: tf.Tensor; correct: tf.Tensor } {
     const s = this.runSettings;
     const b = s.batchSize;
+    const mb = s.microBatchSize ?? b;
+    const parts = b / mb;
+    const k = this.classes;
     const indices = this.batchIndices(this.stepsDone);
     const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, this.stepsDone))) : undefined;
     const labelValues = Int32Array.from(indices, (i) => this.data.trainLabels[i]!);
     const x = makeBatch(this.data.trainImages, indices, b, this.scratch, s.normalization, plan);
     const labels = tf.tensor1d(labelValues, 'int32');
-    const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, this.classes), 'float32'));
-    const stats = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
-    let logits: tf.Tensor | undefined;
-    const opts: ExecOptions = { params: this.variables, training: true, bnBatchStats: stats };
+    const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, k), 'float32'));
     const trainable = this.optimizer.params.map((p) => p.variable);
+    const stats: BatchStats[] = [];
+    const owned: tf.Tensor[] = [x, labels, oneHot];
+    let grads: tf.NamedTensorMap | undefined;
+    let loss: tf.Tensor | undefined;
+    let correct: tf.Tensor | undefined;
     try {
-      const { value, grads } = tf.variableGrads(() => {
-        const out = tf.reshape(execute(this.graph, x, opts), [b, this.classes]);
-        // Kept past the gradient's scope: the batch statistics feed the running estimates below.
-        logits = tf.keep(out);
-        for (const st of stats.values()) {
-          tf.keep(st.mean);
-          tf.keep(st.variance);
+      for (let part = 0; part < parts; part++) {
+        const slice = <T extends tf.Tensor>(t: T): T => {
+          if (parts === 1) return t;
+          const begin = t.shape.map((_, axis) => (axis === 0 ? part * mb : 0));
+          const size = t.shape.map((d, axis) => (axis === 0 ? mb : d));
+          const out = tf.slice(t, begin, size) as T;
+          owned.push(out);
+          return out;
+        };
+        const [xs, ys, ls] = [slice(x), slice(oneHot), slice(labels)];
+        const partStats: BatchStats = new Map();
+        stats.push(partStats);
+        const opts: ExecOptions = { params: this.variables, training: true, bnBatchStats: partStats };
+        let logits: tf.Tensor | undefined;
+        const { value, grads: g } = tf.variableGrads(() => {
+          const out = tf.reshape(execute(this.graph, xs, opts), [mb, k]);
+          // Kept past the gradient's scope: the batch statistics feed the running estimates below.
+          logits = tf.keep(out);
+          for (const st of partStats.values()) {
+            owned.push(tf.keep(st.mean), tf.keep(st.variance));
+          }
+          const l = tf.losses.softmaxCrossEntropy(ys, out) as tf.Scalar;
+          return parts === 1 ? l : tf.div(l, parts);
+        }, trainable);
+        owned.push(logits!);
+        const right = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), ls), 'int32')));
+        [loss, correct] = [accumulate(loss, value), accumulate(correct, right)];
+        if (!grads) {
+          grads = g;
+        } else {
+          for (const name of Object.keys(g)) grads[name] = accumulate(grads[name], g[name]!);
         }
-        return tf.losses.softmaxCrossEntropy(oneHot, out) as tf.Scalar;
-      }, trainable);
-      this.optimizer.apply(grads, lr);
-      tf.dispose(Object.values(grads));
-      this.updateRunningStats(stats, b);
-      const correct = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits!, 1), labels), 'int32')));
-      return { loss: value, correct };
+      }
+      this.optimizer.apply(grads!, lr);
+      this.updateRunningStats(stats, mb);
+      return { loss: loss!, correct: correct! };
+    } catch (e) {
+      tf.dispose([...(loss ? [loss] : []), ...(correct ? [correct] : [])]);
+      throw e;
     } finally {
-      tf.dispose([x, labels, oneHot, ...(logits ? [logits] : []), ...[...stats.values()].flatMap((st) => [st.mean, st.variance])]);
+      tf.dispose([...owned, ...Object.values(grads ?? {})]);
     }
   }
 
-  /** PyTorch's BatchNorm running estimates: m·batch + (1 - m)·running, the variance unbiased (n / (n - 1)). */
-  private updateRunningStats(stats: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>, batch: number): void {
+  /**
+   * PyTorch's BatchNorm running estimates: m·batch + (1 - m)·running, the batch variance unbiased
+   * (n / (n - 1)). With micro-batches the statistics of the whole batch are pooled from theirs
+   * (mean of the means; mean of the variances plus the variance of the means), so the running
+   * estimates are those of the whole batch either way.
+   */
+  private updateRunningStats(stats: BatchStats[], microBatch: number): void {
     const m = this.runSettings.bnMomentum;
     // Branch ops of forms (a)/(b) hold slices of one canonical BatchNorm: put them back in branch order.
-    const byKey = new Map<string, { branch: number; perImage: number; mean: tf.Tensor; variance: tf.Tensor }[]>();
-    for (const [name, st] of stats) {
-      const op = this.bnOps.get(name);
-      if (!op) throw new Error(`BatchNorm ${name} is not in the graph`);
-      const list = byKey.get(op.key) ?? [];
-      list.push({ branch: op.branch, perImage: op.perImage, ...st });
-      byKey.set(op.key, list);
-    }
+    const byKey = new Map<string, { perImage: number; parts: Array<Array<{ branch: number; mean: tf.Tensor; variance: tf.Tensor }>> }>();
+    stats.forEach((partStats, part) => {
+      for (const [name, st] of partStats) {
+        const op = this.bnOps.get(name);
+        if (!op) throw new Error(`BatchNorm ${name} is not in the graph`);
+        const entry = byKey.get(op.key) ?? { perImage: op.perImage, parts: [] };
+        (entry.parts[part] ??= []).push({ branch: op.branch, ...st });
+        byKey.set(op.key, entry);
+      }
+    });
     tf.tidy(() => {
       const keep = tf.scalar(1 - m);
-      for (const [key, parts] of byKey) {
-        parts.sort((p, q) => p.branch - q.branch);
-        const n = batch * parts[0]!.perImage;
-        const mean = parts.length === 1 ? parts[0]!.mean : tf.concat(parts.map((p) => p.mean));
-        const variance = parts.length === 1 ? parts[0]!.variance : tf.concat(parts.map((p) => p.variance));
+      for (const [key, { perImage, parts }] of byKey) {
+        const merged = parts.map((branches) => {
+          branches.sort((p, q) => p.branch - q.branch);
+          return branches.length === 1
+            ? branches[0]!
+            : { mean: tf.concat(branches.map((p) => p.mean)), variance: tf.concat(branches.map((p) => p.variance)) };
+        });
+        let mean = merged[0]!.mean;
+        let variance = merged[0]!.variance;
+        if (merged.length > 1) {
+          const means = tf.stack(merged.map((p) => p.mean));
+          mean = tf.mean(means, 0);
+          variance = tf.add(tf.mean(tf.stack(merged.map((p) => p.variance)), 0), tf.mean(tf.square(tf.sub(means, mean)), 0));
+        }
+        const n = merged.length * microBatch * perImage;
         const runningMean = this.variables.get(`${key}.running_mean`)!;
         const runningVar = this.variables.get(`${key}.running_var`)!;
         runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, m)));

@@ -1,0 +1,127 @@
+/**
+ * `npx tsx bench/trainEngine.bench.ts`: training speed of the engine (src/workers/tf/train.ts) on the
+ * tfjs 'wasm' backend in Node, for the two classroom presets at batch 32 and 64, against the backend's
+ * large-matMul rate as the ceiling. Prints one JSON object; not a test.
+ *
+ * - imagesPerSecond: steps x batch over the wall time of `runSteps` (each step synced by await data),
+ *   after a warm-up; augmentation, the optimizer and BN running statistics included.
+ * - achieved MAC/s: imagesPerSecond x forward MACs per image (analyze(spec).stats.totals.macs) x 3
+ *   (forward + input gradient + weight gradient).
+ * - ceiling: the best of a few 1024x1024 by 1024x1024 matMuls (XNNPACK's fully-connected path).
+ * - topKernelsMs: where one step's time goes (`tf.profile`, batch 32).
+ * Node's wasm runs single-threaded here. The machine is shared: `loadAverage` is printed so a run on
+ * a busy machine can be recognised. BENCH_SECONDS (default 20) sets the time per configuration.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { analyze, findPreset } from '../src/models';
+import { seededRandom } from '../src/workers/tf/params';
+import { type TrainData, Trainer } from '../src/workers/tf/train';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_STEPS = 2;
+const PRESETS = ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
+const BATCHES = [32, 64];
+
+/** Random images are as fast as real ones; 40 batches of 64 keep every configuration inside one epoch. */
+function syntheticData(images: number): TrainData {
+  const random = seededRandom(1);
+  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
+  const labels = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 10));
+  return { trainImages: bytes(images * 3072), trainLabels: labels(images), testImages: bytes(64 * 3072), testLabels: labels(64), classes: 10 };
+}
+
+async function matMulCeiling(size = 1024, runs = 5): Promise<number> {
+  const a = tf.randomNormal([size, size]);
+  const b = tf.randomNormal([size, size]);
+  let best = Infinity;
+  for (let i = 0; i < runs + 1; i++) {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    await c.data();
+    c.dispose();
+    if (i > 0) best = Math.min(best, (performance.now() - t0) / 1000);
+  }
+  tf.dispose([a, b]);
+  return size ** 3 / best;
+}
+
+async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
+  const profile = await tf.profile(async () => {
+    await trainer.runSteps(1);
+  });
+  const byKernel = new Map<string, number>();
+  for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  return Object.fromEntries(
+    [...byKernel]
+      .sort((x, y) => y[1] - x[1])
+      .slice(0, 8)
+      .map(([k, ms]) => [k, +ms.toFixed(1)]),
+  );
+}
+
+setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
+const loadBefore = os.loadavg();
+const ceiling = await matMulCeiling();
+const data = syntheticData(64 * 40);
+
+const results = [];
+for (const name of PRESETS) {
+  const spec = findPreset(name)!.spec;
+  const a = analyze(spec);
+  if (!a.ok) throw new Error(`${name} does not analyze`);
+  const macs = a.stats.totals.macs;
+  for (const batch of BATCHES) {
+    const trainer = Trainer.create(spec, data, { batchSize: batch, epochs: 1, learningRate: 0.05 });
+    await trainer.runSteps(WARMUP_STEPS);
+    const tensors = tf.memory().numTensors;
+    let steps = 0;
+    let lastLoss = NaN;
+    const t0 = performance.now();
+    while (performance.now() - t0 < SECONDS * 1000) {
+      steps += await trainer.runSteps(1, { onStep: (m) => (lastLoss = m.loss) });
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    if (tf.memory().numTensors !== tensors) throw new Error(`${name} batch ${batch}: tensors leaked`);
+    const imagesPerSecond = (steps * batch) / seconds;
+    const macsPerSecond = imagesPerSecond * macs * 3;
+    const profile = batch === 32 ? await topKernels(trainer) : undefined;
+    trainer.dispose();
+    results.push({
+      preset: name,
+      batch,
+      forwardMMacsPerImage: +(macs / 1e6).toFixed(2),
+      params: a.stats.totals.params,
+      steps,
+      seconds: +seconds.toFixed(1),
+      msPerStep: +((seconds * 1000) / steps).toFixed(0),
+      imagesPerSecond: +imagesPerSecond.toFixed(1),
+      achievedGMacsPerSecond: +(macsPerSecond / 1e9).toFixed(2),
+      fractionOfMatMulCeiling: +(macsPerSecond / ceiling).toFixed(3),
+      lastLoss: +lastLoss.toFixed(3),
+      ...(profile ? { topKernelsMs: profile } : {}),
+    });
+  }
+}
+console.log(
+  JSON.stringify(
+    {
+      node: process.version,
+      tfjs: tf.version.tfjs,
+      backend: tf.getBackend(),
+      wasmSimd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'),
+      cpus: os.cpus().length,
+      loadAverage: { before: loadBefore.map((l) => +l.toFixed(2)), after: os.loadavg().map((l) => +l.toFixed(2)) },
+      secondsPerConfig: SECONDS,
+      ceiling: { what: 'matMul 1024x1024x1024, best of 5', gMacsPerSecond: +(ceiling / 1e9).toFixed(2) },
+      results,
+    },
+    null,
+    2,
+  ),
+);
