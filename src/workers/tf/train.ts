@@ -16,6 +16,10 @@
  * zeros and ignores the padding (evaluation BatchNorm is per image, so padding changes nothing).
  * WebGPU's buffer pool never shrinks (tfjs-notes), so every step reuses the same buffers.
  *
+ * Memory: tfjs' autodiff keeps every saved activation until the backward pass ends, and BatchNorm
+ * through tf.moments saves several full-size tensors; a classroom ResNeXt-29 step needs ~72 MB per
+ * image on wasm (ResNet-29 ~43 MB). `microBatchSize` bounds it (see TrainSettings).
+ *
  * Not modelled: dropout and stochastic depth (`execute` runs dropout as the identity).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -370,7 +374,8 @@ export class Trainer {
   static create(spec: ArchSpec, data: TrainData, settings: Partial<TrainSettings> = {}, resume?: TrainCheckpoint): Trainer {
     if (resume && resume.version !== 1) throw new Error(`checkpoint version ${String(resume.version)} is not supported`);
     if (tf.getBackend() === 'wasm') {
-      // Stock tfjs-wasm cannot train convolutions, and its Tile/Sum/Mean make BatchNorm's gradient slow.
+      // Stock tfjs-wasm cannot train convolutions; its Tile (in BatchNorm's gradient) is slow and its
+      // Identity copies every tensor the backward pass saves (trainKernels.ts).
       registerWasmTrainingKernels();
       registerWasmTrainKernels();
     }
