@@ -20,8 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyze, findPreset } from '../src/models';
-import { seededRandom } from '../src/workers/tf/params';
-import { type TrainData, Trainer } from '../src/workers/tf/train';
+import { Trainer } from '../src/workers/tf/train';
+import { syntheticCifar } from './train/synthetic';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const WARMUP_STEPS = 2;
@@ -36,14 +36,6 @@ const CONFIGS: Array<{ preset: string; batch: number; microBatch?: number }> = [
   { preset: 'classroom_resnet29_1x18d', batch: 32 },
   { preset: 'classroom_resnet29_1x18d', batch: 64 },
 ];
-
-/** Random images are as fast as real ones; 40 batches of 64 keep every configuration inside one epoch. */
-function syntheticData(images: number): TrainData {
-  const random = seededRandom(1);
-  const bytes = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 256));
-  const labels = (n: number) => Uint8Array.from({ length: n }, () => Math.floor(random() * 10));
-  return { trainImages: bytes(images * 3072), trainLabels: labels(images), testImages: bytes(64 * 3072), testLabels: labels(64), classes: 10 };
-}
 
 async function matMulCeiling(size = 1024, runs = 5): Promise<number> {
   const a = tf.randomNormal([size, size]);
@@ -78,7 +70,7 @@ setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tf
 if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
 const loadBefore = os.loadavg();
 const ceiling = await matMulCeiling();
-const data = syntheticData(64 * 40);
+const data = syntheticCifar(64 * 40);
 
 const wasmHeapMB = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length / 2 ** 20;
 

@@ -4,8 +4,8 @@
  * (ConvNetJS's setting) and 32. ConvNetJS itself trains this network at ~80 img/s on this machine;
  * stock tfjs-wasm cannot train it (no Conv2DBackpropFilter). Prints one JSON object; not a test.
  *
- * Network: conv5x5/16 pad 2 relu, maxpool 2x2 s2, conv5x5/20 pad 2 relu, pool, conv5x5/20 pad 2 relu,
- * pool, fc10, softmax cross-entropy. GFLOP/s counts 2 flops per MAC and fwd+bwd ≈ 3x the forward MACs.
+ * Network and optimizer: bench/train/convnetjs.ts (momentum SGD, each step synced by await data).
+ * GFLOP/s counts 2 flops per MAC and fwd+bwd ≈ 3x the forward MACs.
  * Node's wasm runs single-threaded here (no SharedArrayBuffer threads); browser XNNPACK may differ.
  * BENCH_SECONDS (default 10) sets the time per configuration.
  */
@@ -15,11 +15,11 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { registerWasmTrainingKernels } from '../src/workers/tf/wasmKernels';
+import { CONVNETJS_IMAGES_PER_SECOND, ConvNetJsNet, convNetJsForwardMacs } from './train/convnetjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 /** Warm-up (XNNPACK operator creation, JIT) before timing: at least one step, up to this long. */
 const WARMUP_SECONDS = 1;
-const CONVNETJS_IMAGES_PER_SECOND = 80;
 const CONFIGS = [
   { backend: 'wasm', batch: 4 },
   { backend: 'wasm', batch: 32 },
@@ -27,80 +27,21 @@ const CONFIGS = [
   { backend: 'cpu', batch: 32 },
 ];
 
-/** ConvNetJS's CIFAR-10 demo, as [kernel, filters] conv layers, each followed by relu and a 2x2/2 max pool. */
-const CONV_LAYERS = [
-  [5, 16],
-  [5, 20],
-  [5, 20],
-] as const;
-const IMAGE = 32;
-const CLASSES = 10;
-
-function forwardMacsPerImage(): number {
-  let size = IMAGE;
-  let channels = 3;
-  let macs = 0;
-  for (const [k, filters] of CONV_LAYERS) {
-    macs += size * size * filters * k * k * channels; // 'same' padding (pad 2 for 5x5)
-    channels = filters;
-    size /= 2;
-  }
-  return macs + size * size * channels * CLASSES;
-}
-
-interface Params {
-  convs: Array<{ filter: tf.Variable; bias: tf.Variable }>;
-  dense: tf.Variable;
-  denseBias: tf.Variable;
-}
-
-function makeParams(): Params {
-  let channels = 3;
-  const convs = CONV_LAYERS.map(([k, filters], i) => {
-    const fanIn = k * k * channels;
-    const filter = tf.variable(tf.randomNormal([k, k, channels, filters], 0, Math.sqrt(2 / fanIn), 'float32', i));
-    channels = filters;
-    return { filter, bias: tf.variable(tf.zeros([filters])) };
-  });
-  const flat = (IMAGE / 2 ** CONV_LAYERS.length) ** 2 * channels;
-  return {
-    convs,
-    dense: tf.variable(tf.randomNormal([flat, CLASSES], 0, Math.sqrt(1 / flat), 'float32', 9)),
-    denseBias: tf.variable(tf.zeros([CLASSES])),
-  };
-}
-
-function loss(params: Params, x: tf.Tensor4D, labels: tf.Tensor2D): tf.Scalar {
-  let h = x;
-  for (const { filter, bias } of params.convs) {
-    const y = tf.fused.conv2d({ x: h, filter: filter as tf.Tensor4D, strides: 1, pad: 'same', bias, activation: 'relu' });
-    h = tf.maxPool(y, 2, 2, 'valid');
-  }
-  const logits = tf.add(tf.matMul(tf.reshape(h, [h.shape[0], -1]) as tf.Tensor2D, params.dense as tf.Tensor2D), params.denseBias);
-  return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-}
-
 async function run(backend: string, batch: number) {
   if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
-  const params = makeParams();
-  const x = tf.randomUniform([batch, IMAGE, IMAGE, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
-  const labels = tf.oneHot(tf.randomUniform([batch], 0, CLASSES, 'int32', 2) as tf.Tensor1D, CLASSES) as tf.Tensor2D;
-  const optimizer = tf.train.sgd(0.01);
-  const step = (): number => {
-    const l = optimizer.minimize(() => loss(params, x, labels), true)!;
-    const value = l.dataSync()[0]!;
-    l.dispose();
-    return value;
-  };
+  const net = new ConvNetJsNet();
+  const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
+  const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10) as tf.Tensor2D;
+  const step = (): Promise<number> => net.step(x, labels);
   const warmupStart = performance.now();
-  do step();
+  do await step();
   while (performance.now() - warmupStart < WARMUP_SECONDS * 1000);
   const tensors = tf.memory().numTensors;
   let steps = 0;
   let lastLoss = NaN;
   const t0 = performance.now();
   while (performance.now() - t0 < SECONDS * 1000) {
-    lastLoss = step();
+    lastLoss = await step();
     steps++;
   }
   const seconds = (performance.now() - t0) / 1000;
@@ -109,8 +50,8 @@ async function run(backend: string, batch: number) {
   // Where one step's time goes (wasm only: on cpu, Conv2DBackpropFilter alone is ~95% of a step).
   let topKernelsMs: Record<string, number> | undefined;
   if (backend === 'wasm') {
-    const profile = await tf.profile(() => {
-      step();
+    const profile = await tf.profile(async () => {
+      await step();
     });
     const byKernel = new Map<string, number>();
     for (const k of profile.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
@@ -121,8 +62,8 @@ async function run(backend: string, batch: number) {
         .map(([k, ms]) => [k, +ms.toFixed(2)]),
     );
   }
-  optimizer.dispose();
-  tf.dispose([x, labels, ...params.convs.flatMap((c) => [c.filter, c.bias]), params.dense, params.denseBias]);
+  net.dispose();
+  tf.dispose([x, labels]);
 
   const imagesPerSecond = (steps * batch) / seconds;
   return {
@@ -132,7 +73,7 @@ async function run(backend: string, batch: number) {
     seconds: +seconds.toFixed(2),
     msPerStep: +((seconds * 1000) / steps).toFixed(2),
     imagesPerSecond: +imagesPerSecond.toFixed(1),
-    gflopsPerSecond: +((imagesPerSecond * forwardMacsPerImage() * 2 * 3) / 1e9).toFixed(2),
+    gflopsPerSecond: +((imagesPerSecond * convNetJsForwardMacs() * 2 * 3) / 1e9).toFixed(2),
     vsConvNetJS: +(imagesPerSecond / CONVNETJS_IMAGES_PER_SECOND).toFixed(2),
     lastLoss: +lastLoss.toFixed(4),
     ...(topKernelsMs ? { topKernelsMs } : {}),
@@ -207,7 +148,7 @@ console.log(
       node: process.version,
       tfjs: tf.version.tfjs,
       wasm: { simd: await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), threads: getThreadsCount() },
-      forwardMMacsPerImage: +(forwardMacsPerImage() / 1e6).toFixed(3),
+      forwardMMacsPerImage: +(convNetJsForwardMacs() / 1e6).toFixed(3),
       secondsPerConfig: SECONDS,
       convnetjsImagesPerSecond: CONVNETJS_IMAGES_PER_SECOND,
       results,

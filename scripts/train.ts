@@ -51,7 +51,7 @@ const result = await withPreview(Number(values.port), async (browser, origin) =>
   await settings.getByLabel('Batch size').fill(values.batch!);
   await settings.getByLabel('Seed').fill(values.seed!);
   await settings.getByLabel('Learning rate', { exact: true }).fill(values.lr!);
-  if (values.epochs) await settings.getByLabel('Epochs').fill(values.epochs);
+  if (values.epochs) await settings.getByLabel('Epochs', { exact: true }).fill(values.epochs);
   await settings.getByLabel('Steps (0 = epochs)').fill(values.steps ?? '0');
   const t0 = Date.now();
   await settings.getByRole('button', { name: 'Train', exact: true }).click();

@@ -1,0 +1,121 @@
+/**
+ * The training benchmark's worker (one per backend, like the app's runtime worker): starts a backend
+ * through the app's ladder, measures its large-matMul rate, and times training steps of our engine.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as Comlink from 'comlink';
+import { analyze, findPreset } from '../../src/models';
+import type { BackendName } from '../../src/workers/protocol';
+import { selectBackend } from '../../src/workers/tf/backends';
+import { Trainer } from '../../src/workers/tf/train';
+import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
+import { syntheticCifar } from './synthetic';
+
+export interface StepTiming {
+  /** Training steps timed (after the warm-up), each synced by reading its loss back. */
+  steps: number;
+  seconds: number;
+  /** Wall time of the first (untimed) step: shader compilation, XNNPACK operator creation. */
+  warmupSeconds: number;
+  imagesPerSecond: number;
+  forwardMacsPerImage: number;
+  /** imagesPerSecond x forward MACs x 3 (forward, input gradient, weight gradient). */
+  macsPerSecond: number;
+  lastLoss: number;
+  tensorsLeaked: number;
+}
+
+async function timeSteps(step: () => Promise<number>, batch: number, seconds: number, forwardMacs: number): Promise<StepTiming> {
+  const w0 = performance.now();
+  await step();
+  const warmupSeconds = (performance.now() - w0) / 1000;
+  const tensors = tf.memory().numTensors;
+  let steps = 0;
+  let lastLoss: number;
+  const t0 = performance.now();
+  do {
+    lastLoss = await step();
+    steps++;
+  } while (performance.now() - t0 < seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  const imagesPerSecond = (steps * batch) / elapsed;
+  return {
+    steps,
+    seconds: elapsed,
+    warmupSeconds,
+    imagesPerSecond,
+    forwardMacsPerImage: forwardMacs,
+    macsPerSecond: imagesPerSecond * forwardMacs * 3,
+    lastLoss,
+    tensorsLeaked: tf.memory().numTensors - tensors,
+  };
+}
+
+const api = {
+  async start(backend: BackendName) {
+    const info = await selectBackend(backend);
+    if (info.backend !== backend) throw new Error(`${backend} did not start: ${info.reason}`);
+    return info;
+  },
+
+  /** Best MAC/s of a size^3 matMul, after one warm-up. */
+  async matMulMacsPerSecond(size: number, runs: number): Promise<number> {
+    const a = tf.randomNormal([size, size]);
+    const b = tf.randomNormal([size, size]);
+    let best = Infinity;
+    for (let i = 0; i <= runs; i++) {
+      const t0 = performance.now();
+      const c = tf.matMul(a, b);
+      await c.data();
+      c.dispose();
+      if (i > 0) best = Math.min(best, (performance.now() - t0) / 1000);
+    }
+    tf.dispose([a, b]);
+    return size ** 3 / best;
+  },
+
+  /** A preset trained by the app's Trainer (augmentation, SGD, BN statistics included). */
+  async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
+    const spec = findPreset(name)?.spec;
+    if (!spec) throw new Error(`unknown preset ${name}`);
+    const a = analyze(spec);
+    if (!a.ok) throw new Error(`${name} does not analyze`);
+    const trainer = Trainer.create(spec, syntheticCifar(batch * 8), { batchSize: batch, epochs: 1000, learningRate: 0.05, ...(microBatch ? { microBatchSize: microBatch } : {}) });
+    try {
+      let loss = NaN;
+      return await timeSteps(
+        async () => {
+          await trainer.runSteps(1, { onStep: (m) => (loss = m.loss) });
+          return loss;
+        },
+        batch,
+        seconds,
+        a.stats.totals.macs,
+      );
+    } finally {
+      trainer.dispose();
+    }
+  },
+
+  /** ConvNetJS's CIFAR demo network, cycling through 16 random batches held on the backend. */
+  async convnetjs(batch: number, seconds: number): Promise<StepTiming> {
+    const net = new ConvNetJsNet();
+    const batches = Array.from({ length: 16 }, (_, i) => ({
+      x: tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 2 * i) as tf.Tensor4D,
+      labels: tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2 * i + 1) as tf.Tensor1D, 10) as tf.Tensor2D,
+    }));
+    let i = 0;
+    try {
+      return await timeSteps(() => {
+        const b = batches[i++ % batches.length]!;
+        return net.step(b.x, b.labels);
+      }, batch, seconds, convNetJsForwardMacs());
+    } finally {
+      net.dispose();
+      tf.dispose(batches.flatMap((b) => [b.x, b.labels]));
+    }
+  },
+};
+
+export type TrainBenchWorker = typeof api;
+Comlink.expose(api);
