@@ -46,8 +46,11 @@ export interface TrainRequest {
   resume?: TrainCheckpoint;
   /** Evaluate on the test set after every epoch (and at the end). */
   evaluateEachEpoch: boolean;
-  /** Save a checkpoint this often (steps), for resume after a lost device or worker. */
-  checkpointEvery: number;
+  /**
+   * Save a checkpoint after this many steps or this many seconds since the last one, whichever
+   * comes first, for resume after a lost device or worker.
+   */
+  checkpointEvery: { steps: number; seconds: number };
 }
 
 /** What a training job reports, in order. */

@@ -20,6 +20,8 @@ type Settings = Pick<TrainSettings, 'batchSize' | 'epochs' | 'learningRate' | 's
 const DEFAULT_SETTINGS: Settings = { batchSize: 32, epochs: 5, learningRate: 0.05, schedule: 'cosine', seed: 1, augment: true, steps: 0 };
 /** A device budget for the memory warning: WebGPU's default max buffer (SwiftShader: 1 GiB) as a rough ceiling. */
 const MEMORY_BUDGET = 1024 ** 3;
+/** A lost device or worker costs at most this much training. */
+const CHECKPOINT_EVERY = { steps: 50, seconds: 15 } as const;
 
 let dataset: LoadedDataset | undefined;
 
@@ -272,9 +274,13 @@ function Ledger({ current, onResume, busy }: { current?: string; onResume: (run:
                 />
               </td>
               <th scope="row">{r.name}</th>
-              <td>{r.status}</td>
+              <td>
+                {r.status}
+                {r.status === 'interrupted' && r.error && <small className="ledger-error">: {r.error}</small>}
+              </td>
               <td className="num">
                 {r.steps.at(-1)?.step ?? 0} / {r.totalSteps}
+                {r.checkpoint && r.status !== 'finished' && <small data-testid="ledger-checkpoint"> (saved at {r.checkpoint.step})</small>}
               </td>
               <td className="num">{r.final ? `${(100 * r.final.accuracy).toFixed(1)}%` : (r.evals.at(-1) ? `${(100 * r.evals.at(-1)!.accuracy).toFixed(1)}%` : '–')}</td>
               <td>{r.backend}</td>
@@ -335,7 +341,11 @@ export function TrainingView({ model }: { model: Model }) {
   const set = (p: Partial<Settings>) => setSettings((s) => ({ ...s, ...p }));
 
   const begin = async (runSpec: ArchSpec, resume?: RunRecord) => {
-    if (!loaded) return;
+    if (!loaded || (resume && resume.dataset !== kind)) {
+      const wanted = resume?.dataset ?? kind;
+      setError(`Load ${wanted === 'cifar10' ? 'CIFAR-10' : 'CIFAR-100'} above first${resume ? ' to resume this run' : ''}.`);
+      return;
+    }
     setError('');
     setGrid(undefined);
     const controller = new AbortController();
@@ -352,8 +362,10 @@ export function TrainingView({ model }: { model: Model }) {
         seed: settings.seed,
         augment: settings.augment,
       };
+      // A resumed run goes on from its checkpoint: the steps logged after it are done again.
+      const upTo = resume?.checkpoint?.step ?? 0;
       let record: RunRecord = resume
-        ? { ...resume, status: 'running' }
+        ? { ...resume, status: 'running', error: undefined, steps: resume.steps.filter((p) => p.step <= upTo), evals: resume.evals.filter((p) => p.step <= upTo) }
         : {
             id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
             name: `${runSpec.name} seed ${settings.seed}`,
@@ -368,8 +380,9 @@ export function TrainingView({ model }: { model: Model }) {
             evals: [],
           };
       setRun(record);
+      setProgress({ step: upTo, total: record.totalSteps, eta: 0, ips: 0 });
       setState('running');
-      const request: TrainRequest = { spec: runSpec, settings: trainSettings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: 50 };
+      const request: TrainRequest = { spec: runSpec, settings: trainSettings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: CHECKPOINT_EVERY };
       let lastSave = 0;
       const onEvent = (e: TrainEvent) => {
         if (e.type === 'started') record = { ...record, backend: e.backend, totalSteps: e.totalSteps };

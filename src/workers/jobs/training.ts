@@ -57,7 +57,8 @@ export class TrainingJob {
     const t = this.trainer;
     try {
       emit({ type: 'started', totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, backend: tf.getBackend() });
-      let lastCheckpoint = t.step;
+      const every = this.request.checkpointEvery;
+      let lastCheckpoint = { step: t.step, time: performance.now() };
       while (!t.done && !this.signal.aborted) {
         await this.waitWhilePaused(emit);
         if (this.signal.aborted) break;
@@ -67,8 +68,8 @@ export class TrainingJob {
         if (this.request.evaluateEachEpoch && epochAfter > epochBefore && !this.signal.aborted) {
           emit({ type: 'eval', step: t.step, epoch: epochAfter, metrics: await t.evaluate({ signal: this.signal }) });
         }
-        if (t.step - lastCheckpoint >= this.request.checkpointEvery) {
-          lastCheckpoint = t.step;
+        if (!t.done && (t.step - lastCheckpoint.step >= every.steps || performance.now() - lastCheckpoint.time >= every.seconds * 1000)) {
+          lastCheckpoint = { step: t.step, time: performance.now() };
           emit({ type: 'checkpoint', checkpoint: await t.checkpoint() });
         }
       }

@@ -73,6 +73,21 @@ async function webgpuAdapter(): Promise<AdapterInfo | undefined> {
 }
 
 /**
+ * A lost GPU device (driver reset, GPU unplugged, the browser revoking it) cannot be used again and
+ * tfjs does not watch for it: fail the whole worker, so the page marks the run interrupted (with its
+ * last checkpoint) and the next call starts a fresh worker and device (client.ts). tfjs never destroys
+ * its device itself, so every loss is unexpected.
+ */
+function watchDeviceLoss(): void {
+  const device = (tf.backend() as unknown as { device?: { lost: Promise<{ reason: string; message: string }> } }).device;
+  void device?.lost.then(({ reason, message }) => {
+    setTimeout(() => {
+      throw new Error(`the GPU device was lost (${reason || 'unknown'}${message ? `: ${message}` : ''})`);
+    });
+  });
+}
+
+/**
  * Starts the best backend, or `preferred` when given and it starts. Probes every candidate so the
  * UI can show why one was chosen.
  */
@@ -95,7 +110,10 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendInf
   await tf.setBackend(chosen.backend);
   await tf.ready();
   const info: BackendInfo = { backend: chosen.backend, reason, probes };
-  if (chosen.backend === 'webgpu') info.adapter = await webgpuAdapter();
+  if (chosen.backend === 'webgpu') {
+    info.adapter = await webgpuAdapter();
+    watchDeviceLoss();
+  }
   if (chosen.backend === 'wasm') {
     info.wasm = {
       simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
