@@ -52,3 +52,29 @@ test('a corrupt archive shows a clear error and the app keeps working', async ({
   const a = analyze({ ...tiny, stages: tiny.family === 'resnet' ? tiny.stages.map((s) => ({ ...s, blocks: 1 })) : [] });
   await expect(page.getByTestId('total-params')).toHaveText(formatInt(a.ok ? a.stats.totals.params : -1));
 });
+
+test('training goes on while the tab is hidden (no animation frames, page timers throttled to 1 s)', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(TINY);
+  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
+  await expect(page.getByTestId('data-status')).toContainText('Loaded', { timeout: 60_000 });
+  const training = page.getByRole('region', { name: 'Training settings' });
+  await training.getByLabel('Batch size').fill('16');
+  await training.getByLabel('Steps (0 = epochs)').fill('30');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await expect(page.getByTestId('train-progress')).toContainText('running');
+  // Headless Chromium never hides a page, so hide this one the way Chromium treats a background tab:
+  // visibilityState 'hidden', no requestAnimationFrame callbacks, page timers at most once a second.
+  await page.evaluate(() => {
+    Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+    Object.defineProperty(document, 'hidden', { configurable: true, get: () => true });
+    window.requestAnimationFrame = () => 0;
+    const setTimeoutOriginal = window.setTimeout;
+    window.setTimeout = ((f: TimerHandler, ms?: number, ...args: unknown[]) => setTimeoutOriginal(f, Math.max(1000, ms ?? 0), ...args)) as typeof window.setTimeout;
+    document.dispatchEvent(new Event('visibilitychange'));
+  });
+  const hiddenAt = Number(/step (\d+) \//.exec((await page.getByTestId('train-progress').textContent()) ?? '')?.[1]);
+  expect(hiddenAt).toBeLessThan(30);
+  await expect(page.getByTestId('ledger')).toContainText('finished', { timeout: 240_000 });
+  await expect(page.getByTestId('test-accuracy')).toBeVisible();
+});
