@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { type Download, expect, test } from '@playwright/test';
 import { analyze, findPreset, formatInt } from '../src/models';
 
 /** The real CIFAR-10 subset beside the repository (932 images per batch file); never copied into it. */
@@ -25,6 +25,19 @@ test('load the shared archive, train a tiny model, loss falls, accuracy beats ch
   const accuracy = Number(/Test accuracy ([\d.]+)%/.exec((await page.getByTestId('test-accuracy').textContent()) ?? '')?.[1]);
   expect(accuracy, 'test accuracy after 40 steps').toBeGreaterThan(15); // chance: 10%
   await expect(page.getByTestId('ledger')).toContainText('finished');
+
+  // The trained weights as tf.io files: a manifest naming the app's parameters and their float32 data.
+  const downloads: Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByTestId('ledger').getByRole('button', { name: 'Weights (tf.io)' }).click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const file = (suffix: string) => downloads.find((d) => d.suggestedFilename().endsWith(suffix))!.path();
+  const manifest = JSON.parse(readFileSync(await file('.json'), 'utf8')) as { weightsManifest: { paths: string[]; weights: { name: string; shape: number[] }[] }[] };
+  const specs = manifest.weightsManifest[0]!.weights;
+  const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+  expect(readFileSync(await file('.weights.bin')).length).toBe(4 * specs.reduce((n, w) => n + size(w.shape), 0));
+  const learned = specs.filter((w) => !/running_(mean|var)$/.test(w.name)).reduce((n, w) => n + size(w.shape), 0);
+  expect(formatInt(learned)).toBe(await page.getByTestId('total-params').textContent());
 
   // A second run, stopped part-way: it is kept, stopped, with its checkpoint.
   await training.getByLabel('Steps (0 = epochs)').fill('200');

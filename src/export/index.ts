@@ -6,3 +6,4 @@ export { toPyTorch, type PyTorchOptions } from './pytorch';
 export { toKeras } from './keras';
 export { stateDictShapes, type StateDictShapes } from './stateDict';
 export { toSafetensors, toTorchLayout } from './safetensors';
+export { toTfjsWeights, type TfjsWeightsFiles } from './tfjsWeights';

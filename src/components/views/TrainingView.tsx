@@ -305,6 +305,21 @@ function Ledger({ current, onResume, busy }: { current?: string; onResume: (run:
                     Weights (.safetensors)
                   </button>
                 )}{' '}
+                {r.checkpoint && (
+                  <button
+                    type="button"
+                    title="TensorFlow.js weights: a manifest (.json) and a .weights.bin, as tf.io saves them; tf.io.loadWeights reads them"
+                    onClick={async () => {
+                      const { toTfjsWeights } = await import('../../export/index');
+                      const baseName = r.name.replace(/[^A-Za-z0-9_]+/g, '_');
+                      const files = toTfjsWeights(r.checkpoint!.params, { baseName, modelTopology: r.spec, metadata: { step: r.checkpoint!.step, run: r.name } });
+                      downloadText(files.manifest, `${baseName}.json`, 'application/json');
+                      downloadBlob(new Blob([files.weights as BlobPart], { type: 'application/octet-stream' }), files.weightsFileName);
+                    }}
+                  >
+                    Weights (tf.io)
+                  </button>
+                )}{' '}
                 <button type="button" disabled={r.id === current && busy} onClick={() => void remove(r.id)}>
                   Delete
                 </button>
