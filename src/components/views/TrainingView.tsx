@@ -114,6 +114,7 @@ function smooth(values: number[], alpha = 0.1): number[] {
 
 const STEP_OPTIONS = { xLabel: 'step', height: 220 } as const;
 const EPOCH_OPTIONS = { xLabel: 'epoch', yLabel: 'test accuracy (%)', height: 220 } as const;
+const SPEED_OPTIONS = { xLabel: 'step', yLabel: 'images/s', height: 220 } as const;
 
 function RunCharts({ run }: { run: RunRecord }) {
   const loss = useMemo<XYChartData>(() => {
@@ -135,11 +136,23 @@ function RunCharts({ run }: { run: RunRecord }) {
     [run.steps],
   );
   const test = useMemo<XYChartData>(() => ({ series: [{ name: 'test accuracy', kind: 'line', points: run.evals.map((e) => ({ x: e.epoch, y: 100 * e.accuracy })) }] }), [run.evals]);
+  const speed = useMemo<XYChartData>(
+    () => ({ series: [{ name: 'images/s (smoothed)', kind: 'line', points: smooth(run.steps.map((p) => p.imagesPerSecond)).map((y, i) => ({ x: run.steps[i]!.step, y })) }] }),
+    [run.steps],
+  );
   return (
     <div className="charts-grid">
       <XYChart title="Training loss per step" options={LOSS_OPTIONS} data={loss} testId="chart-train-loss" />
       <XYChart title="Accuracy and learning rate per step" options={STEP_OPTIONS} data={acc} testId="chart-train-acc" />
-      <XYChart title="Test accuracy per epoch" options={EPOCH_OPTIONS} data={test} testId="chart-test-acc" />
+      {run.evals.length > 0 ? (
+        <XYChart title="Test accuracy per epoch" options={EPOCH_OPTIONS} data={test} testId="chart-test-acc" />
+      ) : (
+        <figure className="chart chart-empty" data-testid="chart-test-acc">
+          <figcaption className="chart-title">Test accuracy per epoch</figcaption>
+          <p className="hint">No evaluation yet: the test set is evaluated after each epoch and at the end of the run.</p>
+        </figure>
+      )}
+      <XYChart title="Training speed per step" options={SPEED_OPTIONS} data={speed} testId="chart-speed" />
     </div>
   );
 }
