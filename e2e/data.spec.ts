@@ -2,9 +2,9 @@
  * The CIFAR data layer (src/data) in Chromium, on the real subset in ../shared/data/cifar10-subset:
  * the archive parsed in the page gives the same arrays as in Node; the IndexedDB copy serves later
  * loads without the network (across a reload, and offline); bad files leave the copy alone; a URL
- * download reports progress; a full storage quota is explained. The app has no data panel yet, so
- * e2e/fixtures/data.ts is bundled here with esbuild and injected into a page of the app (as
- * groupedConv.spec.ts does). Archives are served with page.route: the machine has no internet.
+ * download reports progress; a full storage quota is explained. The layer is driven directly (the
+ * Train tab's data panel has its own tests in train.spec.ts): e2e/fixtures/data.ts is bundled here
+ * with esbuild and injected into a page of the app (as groupedConv.spec.ts does). Archives are served with page.route: the machine has no internet.
  */
 import { type Page, type Request, expect, test } from '@playwright/test';
 import { build } from 'esbuild';

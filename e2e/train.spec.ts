@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { type Download, expect, test } from '@playwright/test';
@@ -90,4 +91,39 @@ test('training goes on while the tab is hidden (no animation frames, page timers
   expect(hiddenAt).toBeLessThan(30);
   await expect(page.getByTestId('ledger')).toContainText('finished', { timeout: 240_000 });
   await expect(page.getByTestId('test-accuracy')).toBeVisible();
+});
+
+test('the data panel: a URL download and its md5, the cached copy across a reload without the network, and clearing it', async ({ page }) => {
+  test.setTimeout(180_000);
+  const archive = readFileSync(ARCHIVE);
+  const md5 = createHash('md5').update(archive).digest('hex');
+  const url = 'https://data.example.org/cifar-10-binary.tar.gz';
+  let online = true;
+  await page.route(url, (route) =>
+    online ? route.fulfill({ status: 200, contentType: 'application/gzip', headers: { 'access-control-allow-origin': '*' }, body: archive }) : route.abort('internetdisconnected'),
+  );
+  await page.goto(TINY);
+  const data = page.getByRole('region', { name: 'Training data' });
+  await expect(page.getByTestId('data-status')).toContainText('No cached copy yet');
+  await data.getByLabel('URL').fill(url);
+  await data.getByRole('button', { name: 'Download' }).click();
+  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images', { timeout: 60_000 });
+  await expect(page.getByTestId('data-status')).toContainText(`md5 ${md5}: not the official archive`);
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
+
+  // Offline after a reload: the IndexedDB copy serves it.
+  online = false;
+  await page.reload();
+  await expect(page.getByTestId('data-status')).toContainText('A cached copy is available (4,660 training, 932 test images)');
+  await data.getByRole('button', { name: 'Load (cached or self-hosted)' }).click();
+  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images from the cache');
+
+  // Cleared: the next load has to find the data elsewhere, and says where it looked.
+  await data.getByRole('button', { name: 'Clear cached data' }).click();
+  await expect(page.getByTestId('data-status')).toHaveText('Cached data cleared.');
+  await page.reload();
+  await expect(page.getByTestId('data-status')).toContainText('No cached copy yet');
+  await data.getByRole('button', { name: 'Load (cached or self-hosted)' }).click();
+  await expect(page.getByTestId('data-error')).toBeVisible({ timeout: 30_000 });
+  await expect(page.getByTestId('data-error')).not.toBeEmpty();
 });

@@ -39,16 +39,22 @@ function DataSection({ kind, setKind, onLoaded }: { kind: CifarKind; setKind: (k
       live = false;
     };
   }, [kind]);
+  const loading = useRef<AbortController | null>(null);
   const load = async (options: Parameters<typeof loadDataset>[1]) => {
     setError('');
+    loading.current?.abort();
+    const controller = new AbortController();
+    loading.current = controller;
     try {
-      const d = await loadDataset(kind, { ...options, onProgress: (loaded, total, phase) => setProgress({ loaded, total, phase }) });
+      const d = await loadDataset(kind, { ...options, signal: controller.signal, onProgress: (loaded, total, phase) => setProgress({ loaded, total, phase }) });
       dataset = d;
-      setInfo(`Loaded ${formatInt(d.train.count)} training and ${formatInt(d.test.count)} test images${d.fromCache ? ' from the cache' : ''}.${d.cacheWarning ? ` ${d.cacheWarning}` : ''}`);
+      const checksum = d.md5 ? ` md5 ${d.md5.hex}: ${d.md5.official ? 'the official archive' : 'not the official archive (no checksum to compare with)'}.` : '';
+      setInfo(`Loaded ${formatInt(d.train.count)} training and ${formatInt(d.test.count)} test images${d.fromCache ? ' from the cache' : ''}.${checksum}${d.cacheWarning ? ` ${d.cacheWarning}` : ''}`);
       onLoaded(d);
     } catch (e) {
-      setError((e as Error).message);
+      setError(controller.signal.aborted ? 'Loading was cancelled; nothing changed.' : (e as Error).message);
     } finally {
+      if (loading.current === controller) loading.current = null;
       setProgress(null);
     }
   };
@@ -90,7 +96,10 @@ function DataSection({ kind, setKind, onLoaded }: { kind: CifarKind; setKind: (k
       {progress && (
         <p role="status">
           <progress max={progress.total || 1} value={progress.total ? progress.loaded : undefined} /> {progress.phase}
-          {progress.total > 1 ? ` ${formatBytes(progress.loaded)} / ${formatBytes(progress.total)}` : ''}
+          {progress.total > 1 ? ` ${formatBytes(progress.loaded)} / ${formatBytes(progress.total)}` : ''}{' '}
+          <button type="button" onClick={() => loading.current?.abort()}>
+            Cancel
+          </button>
         </p>
       )}
       <p className="hint" data-testid="data-status">
