@@ -127,3 +127,18 @@ test('the data panel: a URL download and its md5, the cached copy across a reloa
   await expect(page.getByTestId('data-error')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('data-error')).not.toBeEmpty();
 });
+
+test('a batch too big for the backend runs as micro-batches, measured and said so', async ({ page }) => {
+  test.setTimeout(300_000);
+  await page.goto(TINY);
+  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
+  await expect(page.getByTestId('data-status')).toContainText('Loaded', { timeout: 60_000 });
+  const training = page.getByRole('region', { name: 'Training settings' });
+  await training.getByLabel('Batch size').fill('512');
+  await training.getByLabel('Steps (0 = epochs)').fill('1');
+  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  // tfjs keeps several times the activations the core counts: 512 images of even the tiny ResNet pass WASM's 3 GiB budget.
+  await expect(page.getByTestId('train-memory')).toContainText(/measured [\d.]+ MiB per image: batch 512 runs as \d+ micro-batches of \d+/, { timeout: 120_000 });
+  await expect(page.getByTestId('ledger')).toContainText('finished', { timeout: 240_000 });
+  await expect(page.getByTestId('test-accuracy')).toBeVisible();
+});

@@ -6,7 +6,7 @@
 import { createStore, del, get, keys, set } from 'idb-keyval';
 import { create } from 'zustand';
 import type { ArchSpec } from '../models';
-import type { EvalMetrics, TrainCheckpoint, TrainSettings } from '../workers/protocol';
+import type { EvalMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
 
 export interface StepPoint {
   step: number;
@@ -36,6 +36,8 @@ export interface RunRecord {
   dataset: 'cifar10' | 'cifar100';
   backend: string;
   totalSteps: number;
+  /** Measured memory per image and the micro-batching it led to (the latest start of the run). */
+  memory?: TrainMemoryPlan;
   steps: StepPoint[];
   evals: EvalPoint[];
   final?: EvalMetrics;

@@ -53,9 +53,17 @@ export interface TrainRequest {
   checkpointEvery: { steps: number; seconds: number };
 }
 
+/** The measured memory of a training image and how the job fits a step in the backend's budget. */
+export interface TrainMemoryPlan {
+  bytesPerImage: number;
+  budgetBytes: number;
+  /** Set when the batch runs as micro-batches of this size. */
+  microBatchSize?: number;
+}
+
 /** What a training job reports, in order. */
 export type TrainEvent =
-  | { type: 'started'; totalSteps: number; stepsPerEpoch: number; backend: string }
+  | { type: 'started'; totalSteps: number; stepsPerEpoch: number; backend: string; memory: TrainMemoryPlan }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'eval'; step: number; epoch: number; metrics: EvalMetrics }
   | { type: 'checkpoint'; checkpoint: TrainCheckpoint }

@@ -8,6 +8,17 @@ import { selectBackend } from './tf/backends';
 import { runEquivalenceCheck, tensorCount } from './tf';
 
 const jobs = new Map<number, AbortController>();
+
+/**
+ * A WASM module that aborted (out of memory) fails every later call: fail the whole worker as well,
+ * so the page marks the run interrupted and its next call starts a fresh worker (client.ts).
+ */
+function failWorkerIfAborted(e: unknown): void {
+  if (!/\bAborted\(/.test((e as Error)?.message ?? '')) return;
+  setTimeout(() => {
+    throw new Error('the WASM backend ran out of memory and aborted');
+  });
+}
 let started: Promise<BackendInfo> | undefined;
 let trainData: TrainData | undefined;
 /** The latest training job (kept after it ends, for predictions on the test images). */
@@ -25,6 +36,9 @@ const api: RuntimeApi = {
     jobs.set(jobId, controller);
     try {
       return await runEquivalenceCheck(request, { signal: controller.signal, onProgress });
+    } catch (e) {
+      failWorkerIfAborted(e);
+      throw e;
     } finally {
       jobs.delete(jobId);
     }
@@ -48,6 +62,9 @@ const api: RuntimeApi = {
     training = { id: jobId, job };
     try {
       return await job.run(onEvent);
+    } catch (e) {
+      failWorkerIfAborted(e);
+      throw e;
     } finally {
       jobs.delete(jobId);
     }

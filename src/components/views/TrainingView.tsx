@@ -422,7 +422,7 @@ export function TrainingView({ model }: { model: Model }) {
       const request: TrainRequest = { spec: runSpec, settings: trainSettings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: CHECKPOINT_EVERY };
       let lastSave = 0;
       const onEvent = (e: TrainEvent) => {
-        if (e.type === 'started') record = { ...record, backend: e.backend, totalSteps: e.totalSteps };
+        if (e.type === 'started') record = { ...record, backend: e.backend, totalSteps: e.totalSteps, memory: e.memory };
         else if (e.type === 'step') {
           const m = e.metrics;
           record = { ...record, steps: [...record.steps, { step: m.step, epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, lr: m.lr, imagesPerSecond: m.imagesPerSecond }] };
@@ -563,6 +563,15 @@ export function TrainingView({ model }: { model: Model }) {
           <p role="status" data-testid="train-progress">
             <progress max={progress.total || 1} value={progress.step} /> step {progress.step} / {progress.total} · {progress.ips.toFixed(0)} img/s · ETA {Math.round(progress.eta)} s ·{' '}
             {run.status} on {run.backend || '…'}
+            {run.memory && (
+              <span className="hint" data-testid="train-memory">
+                {' '}
+                · measured {formatBytes(run.memory.bytesPerImage)} per image
+                {run.memory.microBatchSize
+                  ? `: batch ${run.settings.batchSize} runs as ${(run.settings.batchSize ?? 0) / run.memory.microBatchSize} micro-batches of ${run.memory.microBatchSize} to stay within ~${formatBytes(run.memory.budgetBytes)} (BatchNorm normalises per micro-batch)`
+                  : ` (the batch fits in ~${formatBytes(run.memory.budgetBytes)})`}
+              </span>
+            )}
           </p>
         )}
         {error && (

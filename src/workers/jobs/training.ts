@@ -4,7 +4,8 @@
  */
 import type { TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../protocol';
 import * as tf from '@tensorflow/tfjs';
-import { Trainer } from '../tf/train';
+import { trainingMemoryBudget } from '../tf/backends';
+import { Trainer, planMicroBatch } from '../tf/train';
 
 const CHUNK = 5;
 
@@ -56,7 +57,14 @@ export class TrainingJob {
   async run(emit: (e: TrainEvent) => void): Promise<TrainOutcome> {
     const t = this.trainer;
     try {
-      emit({ type: 'started', totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, backend: tf.getBackend() });
+      // Measured before the first step, so that a batch too big for the backend runs as micro-batches
+      // instead of exhausting its memory (which aborts a WASM module for good).
+      const budgetBytes = trainingMemoryBudget(tf.getBackend());
+      const bytesPerImage = await t.measureBytesPerImage();
+      const microBatchSize = planMicroBatch(t.settings.batchSize, bytesPerImage, budgetBytes);
+      t.setMicroBatchSize(microBatchSize);
+      const memory = { bytesPerImage, budgetBytes, ...(microBatchSize ? { microBatchSize } : {}) };
+      emit({ type: 'started', totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, backend: tf.getBackend(), memory });
       const every = this.request.checkpointEvery;
       let lastCheckpoint = { step: t.step, time: performance.now() };
       while (!t.done && !this.signal.aborted) {

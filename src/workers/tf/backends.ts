@@ -27,6 +27,16 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
 });
 
+/**
+ * How much tensor memory a training step may take on each backend (the trainer splits larger batches
+ * into micro-batches: planMicroBatch). WASM: one wasm32 heap, at most 4 GiB, whose growth fails before
+ * that; a batch-32 classroom ResNeXt-29 step (~2.8 GiB) is the largest measured to run. WebGPU and
+ * WebGL do not tell how much memory the GPU has: 2 GiB, which integrated GPUs and SwiftShader give a tab.
+ */
+export function trainingMemoryBudget(backend: string): number {
+  return backend === 'wasm' ? 3 * 2 ** 30 : 2 * 2 ** 30;
+}
+
 /** The probe: a 128x256 by 256x128 matMul (4.2 M MACs), timed after a warm-up. */
 const PROBE = { m: 128, k: 256, n: 128, runs: 3 };
 

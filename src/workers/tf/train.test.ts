@@ -16,7 +16,7 @@ import { CIFAR10_NORMALIZATION, CIFAR_RECORD, Mulberry32, augmentBatch, makeBatc
 import { execute } from './execute';
 import { SgdMomentum, learningRateAt } from './optimizer';
 import { paramInfos } from './params';
-import { type StepMetrics, type TrainData, Trainer, weightDecayApplies } from './train';
+import { type StepMetrics, type TrainData, Trainer, planMicroBatch, weightDecayApplies } from './train';
 
 const TIMEOUT_MS = 120_000;
 const WASM_DIR = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
@@ -456,5 +456,47 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
     expect(() => Trainer.create(TINY, { ...data, trainLabels: data.trainLabels.subarray(1) })).toThrow(/labels/);
     expect(() => Trainer.create({ ...TINY, cardinality: 0 }, data)).toThrow();
     expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it(
+    "measures a training image's memory without changing anything; a batch over the budget runs as micro-batches",
+    async () => {
+      const spec = findPreset('classroom_resnext29_8x4d')!.spec;
+      const a = analyze(spec);
+      if (!a.ok) throw new Error('does not analyze');
+      const t = Trainer.create(spec, data, { batchSize: 8, steps: 1 });
+      const before = await t.checkpoint();
+      const tensors = tf.memory().numTensors;
+      const perImage = await t.measureBytesPerImage();
+      expect(tf.memory().numTensors).toBe(tensors);
+      // tfjs keeps at least every activation of the forward pass (float32), and not absurdly more.
+      const activations = a.stats.totals.activations * 4;
+      expect(perImage).toBeGreaterThan(activations);
+      expect(perImage).toBeLessThan(20 * activations);
+      const after = await t.checkpoint();
+      for (const [key, v] of before.params) expect(after.params.get(key)!.values, key).toEqual(v.values);
+
+      // A budget of 5 images' worth: batch 8 runs as 2 micro-batches of 4, and trains.
+      const micro = planMicroBatch(8, perImage, 5 * perImage);
+      expect(micro).toBe(4);
+      t.setMicroBatchSize(micro);
+      expect(t.settings.microBatchSize).toBe(4);
+      expect(await t.runSteps(1)).toBe(1);
+      t.dispose();
+    },
+    TIMEOUT_MS,
+  );
+});
+
+describe('planMicroBatch', () => {
+  const MB = 2 ** 20;
+  it('keeps the batch when it fits, else the largest divisor that fits, else says why', () => {
+    expect(planMicroBatch(64, 10 * MB, 1024 * MB)).toBeUndefined();
+    expect(planMicroBatch(64, 89 * MB, 3072 * MB)).toBe(32);
+    expect(planMicroBatch(128, 89 * MB, 3072 * MB)).toBe(32);
+    expect(planMicroBatch(96, 89 * MB, 3072 * MB)).toBe(32);
+    expect(planMicroBatch(30, 100 * MB, 1000 * MB)).toBe(10);
+    expect(() => planMicroBatch(64, 2000 * MB, 3072 * MB)).toThrow(/about 2000 MiB per training image .* even 2 images exceed the ~3072 MiB/);
+    expect(() => planMicroBatch(31, 200 * MB, 3072 * MB)).toThrow(/no micro-batch of batch 31 fits .* or use an even batch size/);
   });
 });
