@@ -509,7 +509,8 @@ export function TrainingView({ model }: { model: Model }) {
           </label>
         </div>
         <p className={`hint${memory.totalBytes > MEMORY_BUDGET ? ' field-errors' : ''}`} data-testid="memory-estimate">
-          Training memory estimate at batch {settings.batchSize}: {formatBytes(memory.totalBytes)}
+          Training memory estimate at batch {settings.batchSize}: {formatBytes(memory.totalBytes)} (activations, weights, gradients and momentum as the
+          architecture counts them; tfjs keeps several times the activations: the run measures it and splits a batch that would not fit)
           {memory.totalBytes > MEMORY_BUDGET ? ` — more than the ~${formatBytes(MEMORY_BUDGET)} a browser GPU allows; try batch ${Math.max(1, Math.floor((settings.batchSize * MEMORY_BUDGET) / memory.totalBytes))}.` : ''}
         </p>
         <div className="table-tools">
