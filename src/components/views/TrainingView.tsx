@@ -5,7 +5,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { type CifarKind, CIFAR10_CLASS_NAMES, CIFAR100_CLASS_NAMES } from '../../data/cifar';
 import { type LoadPhase, cachedDatasetInfo, clearCachedData, loadDataset, type LoadedDataset } from '../../data/sources';
-import { type ArchSpec, findPreset, formatBytes, formatInt, trainingMemory } from '../../models';
+import { type ArchSpec, analyze, findPreset, formatBytes, formatInt, trainingMemory } from '../../models';
 import { useExplorer } from '../../store/explorer';
 import type { Model } from '../../store/model';
 import { type RunRecord, useLedger } from '../../store/runs';
@@ -115,6 +115,7 @@ function DataSection({ kind, setKind, onLoaded }: { kind: CifarKind; setKind: (k
 }
 
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 function smooth(values: number[], alpha = 0.1): number[] {
   let s = values[0] ?? 0;
@@ -250,6 +251,7 @@ function Evaluation({ metrics, classNames, grid }: { metrics: EvalMetrics; class
 function Ledger({ current, onResume, busy }: { current?: string; onResume: (run: RunRecord) => void; busy: boolean }) {
   const { runs, load, loaded, remove, error } = useLedger();
   const [overlay, setOverlay] = useState<ReadonlySet<string>>(new Set());
+  const paramsOf = useMemo(() => new Map(runs.map((r) => [r.id, analyze(r.spec)] as const).map(([id, a]) => [id, a.ok ? a.stats.totals.params : NaN])), [runs]);
   useEffect(() => {
     if (!loaded) void load();
   }, [loaded, load]);
@@ -273,6 +275,8 @@ function Ledger({ current, onResume, busy }: { current?: string; onResume: (run:
             <th scope="col">status</th>
             <th scope="col" className="num">steps</th>
             <th scope="col" className="num">test acc.</th>
+            <th scope="col" className="num">params</th>
+            <th scope="col" className="num">img/s</th>
             <th scope="col">backend</th>
             <th scope="col" />
           </tr>
@@ -305,6 +309,8 @@ function Ledger({ current, onResume, busy }: { current?: string; onResume: (run:
                 {r.checkpoint && r.status !== 'finished' && <small data-testid="ledger-checkpoint"> (saved at {r.checkpoint.step})</small>}
               </td>
               <td className="num">{r.final ? `${(100 * r.final.accuracy).toFixed(1)}%` : (r.evals.at(-1) ? `${(100 * r.evals.at(-1)!.accuracy).toFixed(1)}%` : '–')}</td>
+              <td className="num">{Number.isFinite(paramsOf.get(r.id)) ? formatInt(paramsOf.get(r.id)!) : '–'}</td>
+              <td className="num">{r.steps.length ? median(r.steps.map((p) => p.imagesPerSecond)).toFixed(1) : '–'}</td>
               <td>{r.backend}</td>
               <td>
                 {(r.status === 'interrupted' || r.status === 'stopped') && r.checkpoint && (
