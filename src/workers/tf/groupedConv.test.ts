@@ -98,6 +98,8 @@ describe('groupedConv2d', () => {
     expect(groupedConvMethodFor('cpu', layer(64, 128, 64))).toBe('depthwise');
     expect(groupedConvMethodFor('wasm', layer(64, 64, 64))).toBe('depthwise');
     expect(groupedConvMethodFor('wasm', layer(64, 128, 64))).toBe('depthwiseExpanded');
+    expect(groupedConvMethodFor('wasm', layer(32, 32, 8))).toBe('blockDiagonal'); // classroom ResNeXt-29 8x4d, stage 1
+    expect(groupedConvMethodFor('wasm', layer(64, 64, 8))).toBe('split'); // 8 per group
   });
 
   it('leaves no tensors behind over 20 forward+backward calls inside tf.tidy', () => {

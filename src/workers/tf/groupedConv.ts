@@ -196,7 +196,10 @@ export function groupedConv2dWith(method: GroupedConvMethod, x: tf.Tensor4D, fil
  *   on wasm with Cout/G > 1, whose depthwise gradients take multiplier 1 only.
  * - wasm: depthwiseExpanded up to 8 channels in and out per group (1.7-2.7x at 4, 1.4x at 8: channel
  *   slices are slow copies there while XNNPACK's depthwise is fast); wider groups blow up the expanded
- *   activations and split wins (1.6x at 16 and 32).
+ *   activations and split wins (1.6x at 16 and 32). With few groups (<= 8; the classroom ResNeXt-29's
+ *   8x4d, batch 32) the dense block-diagonal conv wins despite G x the MACs: 124 ms against split 257
+ *   and depthwiseExpanded ~265 at 32 channels and 4 per group, while at 8 and 16 per group split does
+ *   (102 vs 165 block-diagonal vs 268; 74 vs 124 with 4 groups of 16). BENCH_LAYER reproduces each.
  * - webgl: im2col (1.0-2.9x over five runs; split's backward is slow there, its forward is faster).
  * - cpu: split (the CPU conv is a plain loop: fewer, larger convs; im2col's copies cost 2-3x).
  */
@@ -206,7 +209,10 @@ export function groupedConvMethodFor(backend: string, g: GroupedConvGeometry): G
   if (backend === 'webgpu') return 'webgpu';
   if (g.groups === 1) return 'split';
   if (cinG === 1 && (coutG === 1 || backend !== 'wasm')) return 'depthwise';
-  if (backend === 'wasm') return cinG <= 8 && coutG <= 8 ? 'depthwiseExpanded' : 'split';
+  if (backend === 'wasm') {
+    if (g.groups <= 8) return cinG >= 8 ? 'split' : 'blockDiagonal';
+    return cinG <= 8 && coutG <= 8 ? 'depthwiseExpanded' : 'split';
+  }
   if (backend === 'webgl') return 'im2col';
   return 'split';
 }
