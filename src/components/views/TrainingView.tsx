@@ -411,7 +411,7 @@ export function TrainingView({ model }: { model: Model }) {
         ? { ...resume, status: 'running', error: undefined, steps: resume.steps.filter((p) => p.step <= upTo), evals: resume.evals.filter((p) => p.step <= upTo) }
         : {
             id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
-            name: `${runSpec.name} seed ${settings.seed}`,
+            name: `${runSpec.name} seed ${settings.seed}, batch ${settings.batchSize}, ${new Date().toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' })}`,
             createdAt: Date.now(),
             status: 'running',
             spec: runSpec,
