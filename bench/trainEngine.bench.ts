@@ -21,6 +21,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyze, findPreset } from '../src/models';
 import { Trainer } from '../src/workers/tf/train';
+import { matMulMacsPerSecond } from './train/ceiling';
 import { syntheticCifar } from './train/synthetic';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -36,21 +37,6 @@ const CONFIGS: Array<{ preset: string; batch: number; microBatch?: number }> = [
   { preset: 'classroom_resnet29_1x18d', batch: 32 },
   { preset: 'classroom_resnet29_1x18d', batch: 64 },
 ];
-
-async function matMulCeiling(size = 1024, runs = 5): Promise<number> {
-  const a = tf.randomNormal([size, size]);
-  const b = tf.randomNormal([size, size]);
-  let best = Infinity;
-  for (let i = 0; i < runs + 1; i++) {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    await c.data();
-    c.dispose();
-    if (i > 0) best = Math.min(best, (performance.now() - t0) / 1000);
-  }
-  tf.dispose([a, b]);
-  return size ** 3 / best;
-}
 
 async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
   const profile = await tf.profile(async () => {
@@ -69,7 +55,7 @@ async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
 setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
 if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
 const loadBefore = os.loadavg();
-const ceiling = await matMulCeiling();
+const ceiling = await matMulMacsPerSecond(1024, 5);
 const data = syntheticCifar(64 * 40);
 
 const wasmHeapMB = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length / 2 ** 20;

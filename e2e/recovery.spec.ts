@@ -1,7 +1,6 @@
-import { resolve } from 'node:path';
 import { expect, test } from '@playwright/test';
+import { startTraining } from './training';
 
-const ARCHIVE = resolve(process.cwd(), '..', 'shared', 'data', 'cifar10-subset', 'cifar-10-binary.tar.gz');
 /** The tiny classroom ResNet on WebGPU (SwiftShader here: slow, so few steps). */
 const TINY_WEBGPU = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&backend=webgpu';
 
@@ -9,13 +8,7 @@ const stepOf = (text: string | null) => Number(/step (\d+) \//.exec(text ?? '')?
 
 test('a lost GPU device: the run is marked interrupted with its checkpoint, the app stays usable, and the run resumes from the checkpoint', async ({ page }) => {
   test.setTimeout(480_000);
-  await page.goto(TINY_WEBGPU);
-  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
-  await expect(page.getByTestId('data-status')).toContainText('Loaded', { timeout: 60_000 });
-  const training = page.getByRole('region', { name: 'Training settings' });
-  await training.getByLabel('Batch size').fill('8');
-  await training.getByLabel('Steps (0 = epochs)').fill('400');
-  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const training = await startTraining(page, TINY_WEBGPU, { batch: 8, steps: 400 });
 
   // A checkpoint is saved every 15 s of training.
   const ledger = page.getByTestId('ledger');

@@ -1,23 +1,15 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
 import { type Download, expect, test } from '@playwright/test';
 import { analyze, findPreset, formatInt } from '../src/models';
+import { SUBSET_ARCHIVE, startTraining } from './training';
 
-/** The real CIFAR-10 subset beside the repository (932 images per batch file); never copied into it. */
-const ARCHIVE = resolve(process.cwd(), '..', 'shared', 'data', 'cifar10-subset', 'cifar-10-binary.tar.gz');
 /** A tiny model the explorer can build: the classroom ResNet-29 with one block per stage, on WASM (the fast path here). */
 const TINY = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&backend=wasm';
 
 test('load the shared archive, train a tiny model, loss falls, accuracy beats chance; runs survive stop and reload', async ({ page }) => {
   test.setTimeout(480_000);
-  await page.goto(TINY);
-  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
-  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images', { timeout: 60_000 });
-  const training = page.getByRole('region', { name: 'Training settings' });
-  await training.getByLabel('Steps (0 = epochs)').fill('40');
-  await training.getByLabel('Learning rate', { exact: true }).fill('0.05');
-  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  const training = await startTraining(page, TINY, { steps: 40, lr: 0.05 });
   await expect(page.getByTestId('test-accuracy')).toBeVisible({ timeout: 420_000 });
 
   const trend = (await page.getByTestId('loss-trend').textContent()) ?? '';
@@ -56,7 +48,7 @@ test('load the shared archive, train a tiny model, loss falls, accuracy beats ch
 
 test('a corrupt archive shows a clear error and the app keeps working', async ({ page }) => {
   await page.goto(TINY);
-  const bytes = readFileSync(ARCHIVE).subarray(0, 100_000); // a truncated download
+  const bytes = readFileSync(SUBSET_ARCHIVE).subarray(0, 100_000); // a truncated download
   await page.getByLabel('Archive or .bin files').setInputFiles({ name: 'cifar-10-binary.tar.gz', mimeType: 'application/gzip', buffer: bytes });
   await expect(page.getByTestId('data-error')).toBeVisible({ timeout: 30_000 });
   await expect(page.getByTestId('data-error')).not.toBeEmpty();
@@ -69,13 +61,7 @@ test('a corrupt archive shows a clear error and the app keeps working', async ({
 
 test('training goes on while the tab is hidden (no animation frames, page timers throttled to 1 s)', async ({ page }) => {
   test.setTimeout(300_000);
-  await page.goto(TINY);
-  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
-  await expect(page.getByTestId('data-status')).toContainText('Loaded', { timeout: 60_000 });
-  const training = page.getByRole('region', { name: 'Training settings' });
-  await training.getByLabel('Batch size').fill('16');
-  await training.getByLabel('Steps (0 = epochs)').fill('30');
-  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await startTraining(page, TINY, { batch: 16, steps: 30 });
   await expect(page.getByTestId('train-progress')).toContainText('running');
   // Headless Chromium never hides a page, so hide this one the way Chromium treats a background tab:
   // visibilityState 'hidden', no requestAnimationFrame callbacks, page timers at most once a second.
@@ -95,7 +81,7 @@ test('training goes on while the tab is hidden (no animation frames, page timers
 
 test('the data panel: a URL download and its md5, the cached copy across a reload without the network, and clearing it', async ({ page }) => {
   test.setTimeout(180_000);
-  const archive = readFileSync(ARCHIVE);
+  const archive = readFileSync(SUBSET_ARCHIVE);
   const md5 = createHash('md5').update(archive).digest('hex');
   const url = 'https://data.example.org/cifar-10-binary.tar.gz';
   let online = true;
@@ -130,13 +116,7 @@ test('the data panel: a URL download and its md5, the cached copy across a reloa
 
 test('a batch too big for the backend runs as micro-batches, measured and said so', async ({ page }) => {
   test.setTimeout(300_000);
-  await page.goto(TINY);
-  await page.getByLabel('Archive or .bin files').setInputFiles(ARCHIVE);
-  await expect(page.getByTestId('data-status')).toContainText('Loaded', { timeout: 60_000 });
-  const training = page.getByRole('region', { name: 'Training settings' });
-  await training.getByLabel('Batch size').fill('512');
-  await training.getByLabel('Steps (0 = epochs)').fill('1');
-  await training.getByRole('button', { name: 'Train', exact: true }).click();
+  await startTraining(page, TINY, { batch: 512, steps: 1 });
   // tfjs keeps several times the activations the core counts: 512 images of even the tiny ResNet pass WASM's 3 GiB budget.
   await expect(page.getByTestId('train-memory')).toContainText(/measured [\d.]+ MiB per image: batch 512 runs as \d+ micro-batches of \d+/, { timeout: 120_000 });
   await expect(page.getByTestId('ledger')).toContainText('finished', { timeout: 240_000 });

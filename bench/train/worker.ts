@@ -8,6 +8,7 @@ import { analyze, findPreset } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/tf/backends';
 import { Trainer } from '../../src/workers/tf/train';
+import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
 import { syntheticCifar } from './synthetic';
 
@@ -58,21 +59,7 @@ const api = {
     return info;
   },
 
-  /** Best MAC/s of a size^3 matMul, after one warm-up. */
-  async matMulMacsPerSecond(size: number, runs: number): Promise<number> {
-    const a = tf.randomNormal([size, size]);
-    const b = tf.randomNormal([size, size]);
-    let best = Infinity;
-    for (let i = 0; i <= runs; i++) {
-      const t0 = performance.now();
-      const c = tf.matMul(a, b);
-      await c.data();
-      c.dispose();
-      if (i > 0) best = Math.min(best, (performance.now() - t0) / 1000);
-    }
-    tf.dispose([a, b]);
-    return size ** 3 / best;
-  },
+  matMulMacsPerSecond,
 
   /** A preset trained by the app's Trainer (augmentation, SGD, BN statistics included). */
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
