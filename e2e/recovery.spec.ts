@@ -7,8 +7,8 @@ const TINY_WEBGPU = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&b
 const stepOf = (text: string | null) => Number(/step (\d+) \//.exec(text ?? '')?.[1] ?? NaN);
 
 test('a lost GPU device: the run is marked interrupted with its checkpoint, the app stays usable, and the run resumes from the checkpoint', async ({ page }) => {
-  test.setTimeout(480_000);
-  const training = await startTraining(page, TINY_WEBGPU, { batch: 8, steps: 400 });
+  test.setTimeout(600_000);
+  const training = await startTraining(page, TINY_WEBGPU, { batch: 4, steps: 400 });
 
   // A checkpoint is saved every 15 s of training.
   const ledger = page.getByTestId('ledger');
@@ -43,9 +43,9 @@ test('a lost GPU device: the run is marked interrupted with its checkpoint, the 
   const resumeFrom = Number(/saved at (\d+)/.exec(interrupted)?.[1]);
   await ledger.getByRole('button', { name: 'Resume' }).click();
   await expect(page.getByTestId('train-progress')).toContainText('running');
-  await expect.poll(async () => stepOf(await page.getByTestId('train-progress').textContent()), { timeout: 300_000 }).toBeGreaterThan(resumeFrom + 1);
+  await expect.poll(async () => stepOf(await page.getByTestId('train-progress').textContent()), { timeout: 300_000 }).toBeGreaterThan(resumeFrom);
   await training.getByRole('button', { name: 'Stop' }).click();
-  await expect(ledger).toContainText('stopped', { timeout: 120_000 });
+  await expect(ledger).toContainText('stopped', { timeout: 180_000 });
 
   // The stored run: one history, steps 1..N without repeats, past the checkpoint it resumed from.
   const steps = await page.evaluate(
