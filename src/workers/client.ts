@@ -24,7 +24,8 @@ function start(): Runtime {
       worker.terminate();
       reject(new Error(`The compute worker stopped: ${message}. It restarts on the next run.`));
     };
-    worker.addEventListener('error', (e) => fail(e.message || 'script error'));
+    // An error thrown in the worker arrives as "Uncaught Error: …": keep the message only.
+    worker.addEventListener('error', (e) => fail((e.message || 'script error').replace(/^Uncaught (\w*Error: )?/, '')));
     worker.addEventListener('messageerror', () => fail('a message could not be read'));
   });
   dead.catch(() => undefined);
