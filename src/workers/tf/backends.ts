@@ -30,7 +30,7 @@ setWasmPaths({
 /**
  * How much tensor memory a training step may take on each backend (the trainer splits larger batches
  * into micro-batches: planMicroBatch). WASM: one wasm32 heap, at most 4 GiB, whose growth fails before
- * that; a batch-32 classroom ResNeXt-29 step (~2.8 GiB) is the largest measured to run. WebGPU and
+ * that; batch-32 classroom ResNeXt-29 steps of ~2.8 GiB (before a leaner grouped conv) ran. WebGPU and
  * WebGL do not tell how much memory the GPU has: 2 GiB, which integrated GPUs and SwiftShader give a tab.
  */
 export function trainingMemoryBudget(backend: string): number {

@@ -16,9 +16,9 @@
  * zeros and ignores the padding (evaluation BatchNorm is per image, so padding changes nothing).
  * WebGPU's buffer pool never shrinks (tfjs-notes), so every step reuses the same buffers.
  *
- * Memory: tfjs' autodiff keeps every saved activation until the backward pass ends, and BatchNorm
- * through tf.moments saves several full-size tensors; a classroom ResNeXt-29 step needs ~72 MB per
- * image on wasm (ResNet-29 ~43 MB). `microBatchSize` bounds it (see TrainSettings).
+ * Memory: tfjs' autodiff keeps every saved activation until the backward pass ends: a classroom
+ * ResNeXt-29 step needs ~57 MiB per image on wasm (ResNet-29 ~44 MiB), several times the activations
+ * the core counts. `measureBytesPerImage` measures it and `microBatchSize` bounds it.
  *
  * Not modelled: dropout and stochastic depth (`execute` runs dropout as the identity).
  */
@@ -74,7 +74,7 @@ export interface TrainSettings {
    * Split each batch into micro-batches of this size (a divisor of batchSize) to bound memory: the
    * gradient is still the whole batch's, and so are the BN running estimates, but BatchNorm
    * normalises with each micro-batch's statistics (as data-parallel training without SyncBatchNorm).
-   * On wasm32 (4 GB) a classroom ResNeXt-29 step needs ~72 MB per image. Default: batchSize.
+   * On wasm32 (4 GB) a classroom ResNeXt-29 step needs ~57 MiB per image. Default: batchSize.
    */
   microBatchSize?: number;
 }
@@ -427,7 +427,7 @@ export class Trainer {
    * of a forward and backward pass as tfjs runs them), measured: the peak of tf.profile over the
    * gradient of `images` training images, above what was allocated before, divided by `images`.
    * Updates nothing. tfjs keeps far more than the activations the architecture core counts (the
-   * classroom ResNeXt-29: ~89 MB per image against 11.6 MB of activations).
+   * classroom ResNeXt-29 on wasm: ~57 MiB per image against 11 MiB of activations).
    */
   async measureBytesPerImage(images = 2): Promise<number> {
     if (this.disposed) throw new Error('the trainer was disposed');
