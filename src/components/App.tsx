@@ -2,7 +2,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { useShallow } from 'zustand/react/shallow';
 import { CONVENTION_SUMMARY } from '../models';
 import { useExplorer } from '../store/explorer';
-import { useModel } from '../store/model';
+import { useModel } from '../store/currentModel';
 import { type ViewId } from '../store/state';
 import { useUrlSync } from '../store/urlSync';
 import { Controls } from './controls/Controls';

@@ -1,6 +1,6 @@
 import { EFFICIENTNET_RELEASES, compoundMultipliers } from '../../models';
 import { useExplorer } from '../../store/explorer';
-import { type Model, errorsFor } from '../../store/model';
+import { type Model, errorsFor } from '../../store/currentModel';
 import { FieldErrors, NumberDial, Section, Toggle } from './fields';
 
 /** How far alpha·beta²·gamma² may be from 2 before we warn (the paper's constraint is "~2"). */

@@ -1,4 +1,4 @@
-import type { Model } from '../../store/model';
+import type { Model } from '../../store/currentModel';
 import { CompoundControls } from './CompoundControls';
 import { IResNetControls } from './IResNetControls';
 import { MemoryControls } from './MemoryControls';
@@ -6,7 +6,7 @@ import { ModelControls } from './ModelControls';
 import { ResNeXtControls } from './ResNeXtControls';
 import { StageControls } from './StageControls';
 import { FieldErrors } from './fields';
-import { errorsFor } from '../../store/model';
+import { errorsFor } from '../../store/currentModel';
 
 /** The dial panel. With `locked` (classroom), everything is visible but read-only. */
 export function Controls({ model, locked }: { model: Model; locked: boolean }) {

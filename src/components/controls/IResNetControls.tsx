@@ -1,6 +1,6 @@
 import type { BlockDesign } from '../../store/dials';
 import { useExplorer } from '../../store/explorer';
-import { type Model, errorsFor } from '../../store/model';
+import { type Model, errorsFor } from '../../store/currentModel';
 import { Choice, Section, Toggle } from './fields';
 
 const DESIGNS: { value: BlockDesign; label: string }[] = [

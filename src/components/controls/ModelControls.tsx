@@ -1,7 +1,7 @@
 import { PRESETS, type PresetGroup } from '../../models';
 import { DATASETS, type Dataset } from '../../store/dials';
 import { useExplorer } from '../../store/explorer';
-import { type Model, errorsFor } from '../../store/model';
+import { type Model, errorsFor } from '../../store/currentModel';
 import { FieldErrors, NumberDial, Section } from './fields';
 
 const PRESET_GROUPS = PRESETS.reduce((map, p) => map.set(p.group, [...(map.get(p.group) ?? []), p.name]), new Map<PresetGroup, string[]>());

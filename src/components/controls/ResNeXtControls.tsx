@@ -1,6 +1,6 @@
 import { type BlockForm, type ComplexityMetric, type ComplexityScope, type ResNetSpec, formatInt, templateBlockFormula } from '../../models';
 import { useExplorer } from '../../store/explorer';
-import { type Model, errorsFor } from '../../store/model';
+import { type Model, errorsFor } from '../../store/currentModel';
 import { Choice, NumberDial, Section, Toggle } from './fields';
 
 type PreserveMode = 'off' | `${ComplexityScope}-${ComplexityMetric}`;

@@ -1,5 +1,5 @@
 import { useExplorer } from '../../store/explorer';
-import { type Model, errorsFor } from '../../store/model';
+import { type Model, errorsFor } from '../../store/currentModel';
 import { FieldErrors, Section } from './fields';
 
 /** Blocks per stage (depth) and stage widths (planes), one number box per stage. */

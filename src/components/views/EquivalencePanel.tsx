@@ -6,7 +6,7 @@
 import { useRef, useState } from 'react';
 import { findPreset, formatInt } from '../../models';
 import { useExplorer } from '../../store/explorer';
-import type { Model } from '../../store/model';
+import type { Model } from '../../store/currentModel';
 import { useRuntime } from '../../store/runtime';
 import { runEquivalence } from '../../workers/client';
 import type { BackendInfo, BlockCheckRequest, CheckRequest, CheckResult, Diff } from '../../workers/protocol';

@@ -7,7 +7,7 @@ import { type CifarKind, CIFAR10_CLASS_NAMES, CIFAR100_CLASS_NAMES } from '../..
 import { type LoadPhase, cachedDatasetInfo, clearCachedData, loadDataset, type LoadedDataset } from '../../data/sources';
 import { type ArchSpec, analyze, findPreset, formatBytes, formatInt, trainingMemory } from '../../models';
 import { useExplorer } from '../../store/explorer';
-import type { Model } from '../../store/model';
+import type { Model } from '../../store/currentModel';
 import { type RunRecord, useLedger } from '../../store/runs';
 import { useRuntime } from '../../store/runtime';
 import { type RunHandle, sendTrainData, startTraining } from '../../workers/client';
