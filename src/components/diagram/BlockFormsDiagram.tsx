@@ -4,7 +4,8 @@
  * block is drawn as Fig. 4: C two-layer paths, and the single wide dense block they amount to.
  */
 import { type Ref, useId, useMemo } from 'react';
-import { type BlockDiagramSpec, type FormId, type FormLayout, highlightedForm, layoutBlockForms } from './layout';
+import { type BlockDiagramSpec, type FormId, highlightedForm } from '../../viz/diagram/blockForms';
+import { type FormLayout, layoutBlockForms } from '../../viz/diagram/blockFormsLayout';
 import { Box, Edge, MAX_ZOOM, Merge } from './svgParts';
 import './diagram.css';
 

@@ -5,7 +5,8 @@
  */
 import { type KeyboardEvent, type Ref, useId, useMemo, useState } from 'react';
 import type { NetworkGraph } from '../../models';
-import { type ShareMetric, type StageLayout, countsText, layoutNetwork, shareText, stageCountText, summarizeStages } from './layout';
+import { type StageLayout, layoutNetwork } from '../../viz/diagram/networkLayout';
+import { type ShareMetric, countsText, shareText, stageCountText, summarizeStages } from '../../viz/diagram/networkStages';
 import { Edge, MAX_ZOOM } from './svgParts';
 import './diagram.css';
 

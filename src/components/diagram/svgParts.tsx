@@ -1,5 +1,5 @@
 /** Small SVG pieces shared by the diagrams: edges with arrowheads, labelled boxes, "+" nodes. */
-import { type DiagramBox, type DiagramEdge, type DiagramMerge, type Point, arrowHead } from './layout';
+import { type DiagramBox, type DiagramEdge, type DiagramMerge, type Point, arrowHead } from '../../viz/diagram/geometry';
 
 /** A diagram grows with its container up to this multiple of its natural size (1 viewBox unit = 1 px), no further. */
 export const MAX_ZOOM = 1.25;

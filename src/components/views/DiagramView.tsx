@@ -7,7 +7,7 @@ import type { BlockForm, GraphNode, NetworkGraph } from '../../models';
 import { BlockFormsDiagram } from '../diagram/BlockFormsDiagram';
 import { NetworkDiagram } from '../diagram/NetworkDiagram';
 import { svgToPngBlob, svgToString } from '../diagram/exportSvg';
-import { blockDiagramSpecFrom } from '../diagram/layout';
+import { blockDiagramSpecFrom } from '../../viz/diagram/blockForms';
 import { downloadBlob, downloadText } from '../download';
 
 function blocksOf(graph: NetworkGraph): GraphNode[] {

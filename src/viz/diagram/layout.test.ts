@@ -1,24 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { type GraphNode, buildGraph, findPreset } from '../../models';
-import { inlineStyleText, parseViewBox } from './exportSvg';
-import {
-  type BlockDiagramSpec,
-  type BlockFormsLayout,
-  type DiagramBox,
-  CLASSROOM_FONT_SCALE,
-  DIAGRAM_FONT,
-  blockDiagramSpecFrom,
-  blockFormOf,
-  branchesToDraw,
-  collapseRuns,
-  convLabel,
-  estimateTextWidth,
-  layoutBlockForms,
-  layoutNetwork,
-  summarizeStages,
-  totalPathsLabel,
-  wrapText,
-} from './layout';
+import { type BlockDiagramSpec, blockDiagramSpecFrom, blockFormOf, branchesToDraw } from './blockForms';
+import { type BlockFormsLayout, layoutBlockForms } from './blockFormsLayout';
+import type { DiagramBox } from './geometry';
+import { convLabel, totalPathsLabel } from './labels';
+import { layoutNetwork } from './networkLayout';
+import { collapseRuns, summarizeStages } from './networkStages';
+import { CLASSROOM_FONT_SCALE, DIAGRAM_FONT, estimateTextWidth, wrapText } from './text';
 
 const graphOf = (name: string, overrides: object = {}) => {
   const preset = findPreset(name);
@@ -306,26 +294,5 @@ describe('text helpers', () => {
     const lines = wrapText('one two three four five six', 120, 14);
     expect(lines.join(' ')).toBe('one two three four five six');
     for (const line of lines) expect(estimateTextWidth(line, 14 * CLASSROOM_FONT_SCALE)).toBeLessThanOrEqual(120);
-  });
-});
-
-describe('export helpers', () => {
-  it('inlines only values that differ from the SVG defaults', () => {
-    expect(
-      inlineStyleText([
-        ['fill', 'rgb(0, 114, 178)'],
-        ['opacity', '1'],
-        ['display', 'inline'],
-        ['font-family', '"Segoe UI", sans-serif'],
-        ['stroke', ''],
-      ]),
-    ).toBe("fill:rgb(0, 114, 178);font-family:'Segoe UI', sans-serif");
-  });
-
-  it('parses a viewBox', () => {
-    expect(parseViewBox('0 0 960 540')).toEqual({ width: 960, height: 540 });
-    expect(parseViewBox('0,0,10,20')).toEqual({ width: 10, height: 20 });
-    expect(parseViewBox(null)).toBeUndefined();
-    expect(parseViewBox('0 0 0 10')).toBeUndefined();
   });
 });
