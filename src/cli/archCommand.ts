@@ -7,13 +7,9 @@
  * entry point.
  */
 import { parseArgs } from 'node:util';
-import { CliError, type CommandOutput, loadSpec, positiveInt } from './common';
 import {
   COUNTING_CONVENTION,
   type LayerRow,
-
-  analyze,
-
   formatBytes,
   formatInt,
   formatShort,
@@ -21,6 +17,7 @@ import {
   rowsToMarkdown,
   trainingMemory,
 } from '../models/index';
+import { CliError, type CommandIo, type CommandOutput, analyzeTarget, helpOrArity, positiveInt, runCommand } from './common';
 
 const USAGE = `usage: npm run arch -- <preset | path/to/spec.json> [--resolution N] [--classes N] [--batch N] [--depth N] [--format table|json|csv|md]`;
 const FORMATS = ['table', 'json', 'csv', 'md'] as const;
@@ -43,19 +40,11 @@ function textTable(rows: LayerRow[]): string {
 }
 
 export function runArch(argv: string[]): CommandOutput {
-  const out: string[] = [];
-  const err: string[] = [];
-  try {
-    const code = arch(argv, out, err);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } catch (e) {
-    if (!(e instanceof CliError) && !(e instanceof TypeError)) throw e;
-    return { code: 1, stdout: out.join(''), stderr: `${err.join('')}error: ${e.message}\n${USAGE}\n` };
-  }
+  return runCommand({ usage: USAGE }, (io) => arch(argv, io));
 }
 
-function arch(argv: string[], out: string[], err: string[]): number {
-  const print = (s: string) => out.push(`${s}\n`);
+function arch(argv: string[], io: CommandIo): number {
+  const print = (s: string) => io.out.push(`${s}\n`);
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -68,10 +57,8 @@ function arch(argv: string[], out: string[], err: string[]): number {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals.length !== 1) {
-    (values.help ? out : err).push(`${USAGE}\n`);
-    return values.help ? 0 : 1;
-  }
+  const early = helpOrArity(USAGE, values.help, positionals, io);
+  if (early !== undefined) return early;
   const format = values.format as Format;
   if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${values.format}")`);
   const resolution = positiveInt('resolution', values.resolution);
@@ -79,17 +66,7 @@ function arch(argv: string[], out: string[], err: string[]): number {
   const batch = positiveInt('batch', values.batch) ?? 1;
   const depth = positiveInt('depth', values.depth);
 
-  const raw = loadSpec(positionals[0]!);
-  const spec =
-    typeof raw === 'object' && raw !== null && (resolution || classes)
-      ? { ...raw, input: { ...(raw as { input?: object }).input, ...(resolution && { resolution }), ...(classes && { classes }) } }
-      : raw;
-  const a = analyze(spec);
-  if (!a.ok) {
-    err.push(`invalid spec (${positionals[0]}):\n`);
-    for (const e of a.errors) err.push(`  ${e.field}: ${e.message}\n`);
-    return 1;
-  }
+  const a = analyzeTarget(positionals[0]!, { resolution, classes });
   const { totals } = a.stats;
   const rows = depth === undefined ? a.stats.rows : a.stats.rows.filter((r) => r.depth < depth);
   const memory = trainingMemory(a.stats, { batch });
@@ -113,7 +90,7 @@ function arch(argv: string[], out: string[], err: string[]): number {
     };
     print(JSON.stringify(json, null, 2));
   } else if (format === 'csv') {
-    out.push(rowsToCsv(rows));
+    io.out.push(rowsToCsv(rows));
   } else {
     const summary = [
       `${a.spec.name}: ${a.spec.input.resolution}x${a.spec.input.resolution} input, ${a.spec.input.classes} classes`,

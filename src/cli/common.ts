@@ -1,6 +1,9 @@
-/** What the command-line tools share: their error type, flag parsing and spec loading. */
+/**
+ * What the command-line tools share: the wrapper that turns a command's errors into its output,
+ * flag parsing and spec loading. Node only.
+ */
 import { readFileSync } from 'node:fs';
-import { PRESETS, findPreset } from '../models/index';
+import { PRESETS, type ValidAnalysis, analyze, findPreset, formatSpecErrors } from '../models/index';
 
 export interface CommandOutput {
   code: number;
@@ -10,6 +13,66 @@ export interface CommandOutput {
 
 /** An error the user can fix: printed with the usage line, exit status 1. */
 export class CliError extends Error {}
+
+/** A failure whose message is the whole report (e.g. a list of spec errors): printed as it is, exit status 1. */
+export class CommandFailure extends Error {}
+
+/** What a command writes as it runs: text for stdout and for stderr, in order. */
+export interface CommandIo {
+  out: string[];
+  err: string[];
+}
+
+export interface CommandSpec {
+  usage: string;
+  /** Starts the error line: `error` unless given. */
+  prefix?: string;
+  /**
+   * Any other error the command reports rather than throws: the text to print after the prefix, or
+   * undefined to let it through. By default every other error goes through, keeping its stack.
+   */
+  report?: (e: unknown) => string | undefined;
+}
+
+/** parseArgs' own errors (an unknown flag, a flag without its value) are usage errors too. */
+const isUsageError = (e: unknown): e is Error =>
+  e instanceof CliError || (e instanceof TypeError && String((e as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS'));
+
+/**
+ * Runs a command's body and returns what to print, so tests call commands in-process. A usage
+ * error prints `<prefix>: <message>` and the usage line; a `CommandFailure` its message; both, and
+ * any error `report` takes, exit 1 after what the body wrote so far.
+ */
+export function runCommand(spec: CommandSpec, body: (io: CommandIo) => number): CommandOutput;
+export function runCommand(spec: CommandSpec, body: (io: CommandIo) => Promise<number>): Promise<CommandOutput>;
+export function runCommand(spec: CommandSpec, body: (io: CommandIo) => number | Promise<number>): CommandOutput | Promise<CommandOutput> {
+  const io: CommandIo = { out: [], err: [] };
+  const output = (code: number, tail = ''): CommandOutput => ({ code, stdout: io.out.join(''), stderr: io.err.join('') + tail });
+  const fail = (e: unknown): CommandOutput => {
+    if (e instanceof CommandFailure) return output(1, `${e.message}\n`);
+    const prefix = spec.prefix ?? 'error';
+    if (isUsageError(e)) return output(1, `${prefix}: ${e.message}\n${spec.usage}\n`);
+    const message = spec.report?.(e);
+    if (message === undefined) throw e;
+    return output(1, `${prefix}: ${message}\n`);
+  };
+  try {
+    const code = body(io);
+    return typeof code === 'number' ? output(code) : code.then(output, fail);
+  } catch (e) {
+    return fail(e);
+  }
+}
+
+/**
+ * `--help` prints the usage line and exits 0; anything but exactly one positional argument prints
+ * it on stderr and exits 1. Returns the exit status, or undefined to go on.
+ */
+export function helpOrArity(usage: string, help: boolean | undefined, positionals: readonly string[], io: CommandIo): number | undefined {
+  if (!help && positionals.length === 1) return undefined;
+  (help ? io.out : io.err).push(`${usage}\n`);
+  return help ? 0 : 1;
+}
 
 export function positiveInt(flag: string, value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -39,4 +102,20 @@ export function loadSpec(target: string): unknown {
   } catch (e) {
     throw new CliError(`${target} is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * The preset or spec file `target` names (`loadSpec`), with the `--resolution` and `--classes` flags
+ * applied to its input, analysed. An invalid spec is a `CommandFailure` listing every error.
+ */
+export function analyzeTarget(target: string, input: { resolution?: number; classes?: number }): ValidAnalysis {
+  const raw = loadSpec(target);
+  const { resolution, classes } = input;
+  const spec =
+    typeof raw === 'object' && raw !== null && (resolution || classes)
+      ? { ...raw, input: { ...(raw as { input?: object }).input, ...(resolution && { resolution }), ...(classes && { classes }) } }
+      : raw;
+  const a = analyze(spec);
+  if (!a.ok) throw new CommandFailure(`invalid spec (${target}):\n${formatSpecErrors(a.errors, { separator: '\n', indent: '  ' })}`);
+  return a;
 }

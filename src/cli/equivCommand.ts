@@ -8,12 +8,10 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '../workers/tf';
-import type { CommandOutput } from './common';
+import { CliError, type CommandOutput, runCommand } from './common';
 
 const USAGE =
   'usage: npm run equiv -- [--C 32] [--d 4] [--width 256] [--size 8] [--batch 2] [--seed 1] [--stride 1|2] [--block bottleneck|basic] [--network <preset>] [--form-pairs a-b,a-c,b-c] [--timing N] [--dump file.json]';
-
-class CliError extends Error {}
 
 function int(flag: string, raw: string | undefined, fallback: number, min = 1): number {
   if (raw === undefined) return fallback;
@@ -22,8 +20,9 @@ function int(flag: string, raw: string | undefined, fallback: number, min = 1): 
   return n;
 }
 
-export async function runEquiv(argv: string[]): Promise<CommandOutput> {
-  try {
+/** Usage errors print the usage line; any other error (tfjs failing, say) is reported without it. */
+export function runEquiv(argv: string[]): Promise<CommandOutput> {
+  return runCommand({ usage: USAGE, report: (e) => (e instanceof Error ? e.message : undefined) }, async ({ out, err }) => {
     const { values } = parseArgs({
       args: argv,
       options: {
@@ -42,7 +41,10 @@ export async function runEquiv(argv: string[]): Promise<CommandOutput> {
         help: { type: 'boolean', short: 'h' },
       },
     });
-    if (values.help) return { code: 0, stdout: `${USAGE}\n`, stderr: '' };
+    if (values.help) {
+      out.push(`${USAGE}\n`);
+      return 0;
+    }
     const pairs = values['form-pairs']?.split(',').map((p) => p.trim());
     const validPairs = new Set(['a-b', 'a-c', 'b-c', 'b-a', 'c-a', 'c-b']);
     if (pairs && (pairs.length === 0 || pairs.some((p) => !validPairs.has(p)))) throw new CliError(`--form-pairs takes pairs like a-b,a-c,b-c (got "${values['form-pairs']}")`);
@@ -75,10 +77,8 @@ export async function runEquiv(argv: string[]): Promise<CommandOutput> {
       if (request.kind !== 'block') throw new CliError('--dump is for block checks (leave out --network)');
       writeFileSync(values.dump, JSON.stringify(await tf.dumpBlockCheck(request)));
     }
-    return { code: 0, stdout: `${JSON.stringify(result, null, 2)}\n`, stderr: values.dump ? `wrote ${values.dump}\n` : '' };
-  } catch (e) {
-    if (e instanceof CliError || e instanceof TypeError) return { code: 1, stdout: '', stderr: `error: ${e.message}\n${USAGE}\n` };
-    if (e instanceof Error) return { code: 1, stdout: '', stderr: `error: ${e.message}\n` };
-    throw e;
-  }
+    out.push(`${JSON.stringify(result, null, 2)}\n`);
+    if (values.dump) err.push(`wrote ${values.dump}\n`);
+    return 0;
+  });
 }

@@ -10,30 +10,19 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { stateDictShapes, toKeras, toPyTorch } from '../export/index';
-import { analyze, formatInt } from '../models/index';
-import { CliError, type CommandOutput, loadSpec, positiveInt } from './common';
+import { formatInt } from '../models/index';
+import { CliError, type CommandIo, type CommandOutput, analyzeTarget, helpOrArity, positiveInt, runCommand } from './common';
 
 const USAGE =
   'usage: npm run export -- <preset | path/to/spec.json> --to pytorch|keras|state-dict [--out file] [--training-script] [--resolution N] [--classes N]';
 const TARGETS = ['pytorch', 'keras', 'state-dict'] as const;
 type Target = (typeof TARGETS)[number];
 
-
-
-
 export function runExport(argv: string[]): CommandOutput {
-  const out: string[] = [];
-  const err: string[] = [];
-  try {
-    const code = exportDesign(argv, out, err);
-    return { code, stdout: out.join(''), stderr: err.join('') };
-  } catch (e) {
-    if (!(e instanceof CliError) && !(e instanceof TypeError)) throw e;
-    return { code: 1, stdout: out.join(''), stderr: `${err.join('')}error: ${e.message}\n${USAGE}\n` };
-  }
+  return runCommand({ usage: USAGE }, (io) => exportDesign(argv, io));
 }
 
-function exportDesign(argv: string[], out: string[], err: string[]): number {
+function exportDesign(argv: string[], io: CommandIo): number {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -46,10 +35,8 @@ function exportDesign(argv: string[], out: string[], err: string[]): number {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  if (values.help || positionals.length !== 1) {
-    (values.help ? out : err).push(`${USAGE}\n`);
-    return values.help ? 0 : 1;
-  }
+  const early = helpOrArity(USAGE, values.help, positionals, io);
+  if (early !== undefined) return early;
   const target = values.to as Target | undefined;
   if (target === undefined || !TARGETS.includes(target)) {
     throw new CliError(`--to must be one of ${TARGETS.join(', ')} (got ${values.to === undefined ? 'nothing' : `"${values.to}"`})`);
@@ -57,18 +44,7 @@ function exportDesign(argv: string[], out: string[], err: string[]): number {
   if (values['training-script'] && target !== 'pytorch') throw new CliError('--training-script goes with --to pytorch only');
   const resolution = positiveInt('resolution', values.resolution);
   const classes = positiveInt('classes', values.classes);
-
-  const raw = loadSpec(positionals[0]!);
-  const spec =
-    typeof raw === 'object' && raw !== null && (resolution || classes)
-      ? { ...raw, input: { ...(raw as { input?: object }).input, ...(resolution && { resolution }), ...(classes && { classes }) } }
-      : raw;
-  const a = analyze(spec);
-  if (!a.ok) {
-    err.push(`invalid spec (${positionals[0]}):\n`);
-    for (const e of a.errors) err.push(`  ${e.field}: ${e.message}\n`);
-    return 1;
-  }
+  const a = analyzeTarget(positionals[0]!, { resolution, classes });
 
   const text =
     target === 'pytorch'
@@ -78,7 +54,7 @@ function exportDesign(argv: string[], out: string[], err: string[]): number {
         : `${JSON.stringify({ name: a.spec.name, params: a.stats.totals.params, stateDict: stateDictShapes(a.spec) }, null, 2)}\n`;
 
   if (values.out === undefined) {
-    out.push(text);
+    io.out.push(text);
     return 0;
   }
   try {
@@ -86,6 +62,6 @@ function exportDesign(argv: string[], out: string[], err: string[]): number {
   } catch (e) {
     throw new CliError(`cannot write ${values.out}: ${(e as Error).message}`);
   }
-  out.push(`wrote ${values.out}: ${a.spec.name} (${target}), ${formatInt(a.stats.totals.params)} params\n`);
+  io.out.push(`wrote ${values.out}: ${a.spec.name} (${target}), ${formatInt(a.stats.totals.params)} params\n`);
   return 0;
 }

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { CliError, type CommandOutput, runCommand } from '../cli/common';
 import { CIFAR_LAYOUTS, CifarDataError, type CifarKind, OFFICIAL_ARCHIVES, checkArchiveMd5, describeDataset, isGzip, parseCifarArchive } from './cifar';
 
 export const DATA_USAGE = `usage: npx tsx scripts/data.ts <archive path or URL> [--kind cifar10|cifar100]
@@ -28,15 +29,10 @@ export interface DataCommandOptions {
   progress?: (line: string) => void;
 }
 
-export interface DataCommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
+export interface DataCommandResult extends CommandOutput {
   /** The file written (or already there), when the command succeeded. */
   written?: string;
 }
-
-class UsageError extends Error {}
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const md5Hex = (bytes: Uint8Array) => createHash('md5').update(bytes).digest('hex');
@@ -69,22 +65,28 @@ async function download(url: string, progress?: (line: string) => void): Promise
 }
 
 export async function runData(argv: readonly string[], options: DataCommandOptions): Promise<DataCommandResult> {
-  const out: string[] = [];
   const cwd = options.cwd ?? process.cwd();
   const show = (path: string) => {
     const rel = relative(cwd, path);
     return rel && !rel.startsWith('..') ? rel : path;
   };
-  try {
+  let written: string | undefined;
+  // Every failure but a usage error is the archive's or the download's: say that nothing was written.
+  const report = (e: unknown) => `${e instanceof Error ? e.message : String(e)}\nNothing was written.`;
+  const result = await runCommand({ usage: DATA_USAGE, prefix: 'data', report }, async ({ out }) => {
+    const say = (line: string) => out.push(`${line}\n`);
     const { values, positionals } = parseArgs({
       args: [...argv],
       options: { kind: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
       allowPositionals: true,
     });
-    if (values.help) return { code: 0, stdout: `${DATA_USAGE}\n`, stderr: '' };
-    if (positionals.length > 1) throw new UsageError(`give one archive, not ${positionals.length}`);
+    if (values.help) {
+      say(DATA_USAGE);
+      return 0;
+    }
+    if (positionals.length > 1) throw new CliError(`give one archive, not ${positionals.length}`);
     if (values.kind !== undefined && values.kind !== 'cifar10' && values.kind !== 'cifar100')
-      throw new UsageError(`--kind must be cifar10 or cifar100 (got "${values.kind}")`);
+      throw new CliError(`--kind must be cifar10 or cifar100 (got "${values.kind}")`);
     let kind = values.kind as CifarKind | undefined;
     const target = positionals[0] ?? OFFICIAL_ARCHIVES[kind ?? 'cifar10'].url;
 
@@ -96,12 +98,12 @@ export async function runData(argv: readonly string[], options: DataCommandOptio
       from = `Downloaded ${target}`;
     } else {
       const path = resolve(cwd, target);
-      if (!existsSync(path)) throw new UsageError(`${target}: no such file`);
+      if (!existsSync(path)) throw new CliError(`${target}: no such file`);
       bytes = readFileSync(path);
       from = `Read ${show(path)}`;
     }
     const md5 = md5Hex(bytes);
-    out.push(`${from}: ${fmt(bytes.length)} bytes, md5 ${md5}.`);
+    say(`${from}: ${fmt(bytes.length)} bytes, md5 ${md5}.`);
 
     // The official archive is recognised by its md5 alone; every archive is then parsed, so what is
     // hosted is exactly what the app can read, and the counts are reported.
@@ -109,7 +111,7 @@ export async function runData(argv: readonly string[], options: DataCommandOptio
     const dataset = await parseCifarArchive(bytes, kind ? { kind } : {});
     kind = dataset.kind;
     const verdict = checkArchiveMd5(kind, bytes.length, md5);
-    out.push(
+    say(
       verdict === 'official'
         ? `Verified: the official ${CIFAR_LAYOUTS[kind].archiveName} (md5 ${md5}). ${describeDataset(dataset)}.`
         : `Not the official full archive (its md5 is ${OFFICIAL_ARCHIVES[kind].md5}); parsed and checked instead: ${describeDataset(dataset)}.`,
@@ -118,28 +120,22 @@ export async function runData(argv: readonly string[], options: DataCommandOptio
     let archive = bytes;
     if (!isGzip(bytes)) {
       archive = gzipSync(bytes);
-      out.push(`It was a plain tar; gzipped it to ${fmt(archive.length)} bytes.`);
+      say(`It was a plain tar; gzipped it to ${fmt(archive.length)} bytes.`);
     }
     const dest = join(options.publicDataDir, CIFAR_LAYOUTS[kind].archiveName);
     if (existsSync(dest) && md5Hex(readFileSync(dest)) === md5Hex(archive)) {
-      out.push(`${show(dest)} already holds this archive; left it as it is.`);
+      say(`${show(dest)} already holds this archive; left it as it is.`);
     } else {
       mkdirSync(options.publicDataDir, { recursive: true });
       // Written beside and renamed, so the app never sees half a file.
       const partial = `${dest}.partial`;
       writeFileSync(partial, archive);
       renameSync(partial, dest);
-      out.push(`Wrote ${show(dest)} (${fmt(archive.length)} bytes).`);
+      say(`Wrote ${show(dest)} (${fmt(archive.length)} bytes).`);
     }
-    out.push(`The app loads it from /data/${CIFAR_LAYOUTS[kind].archiveName} (the "hosted" source; public/data/ is gitignored).`);
-    return { code: 0, stdout: `${out.join('\n')}\n`, stderr: '', written: dest };
-  } catch (e) {
-    const message =
-      e instanceof UsageError || (e as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION'
-        ? `${(e as Error).message}\n${DATA_USAGE}`
-        : e instanceof CifarDataError
-          ? `${e.message}\nNothing was written.`
-          : `${(e as Error).message ?? String(e)}\nNothing was written.`;
-    return { code: 1, stdout: out.length ? `${out.join('\n')}\n` : '', stderr: `data: ${message}\n` };
-  }
+    say(`The app loads it from /data/${CIFAR_LAYOUTS[kind].archiveName} (the "hosted" source; public/data/ is gitignored).`);
+    written = dest;
+    return 0;
+  });
+  return written === undefined ? result : { ...result, written };
 }

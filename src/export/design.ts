@@ -4,19 +4,16 @@
  * module name and shape); the generated classes rebuild the same module tree from these numbers.
  */
 import {
-  type Analysis,
   type ArchSpec,
   type EfficientNetSpec,
   type GraphNode,
   type NetworkGraph,
   type Op,
   type ResNetSpec,
-  analyze,
+  type ValidAnalysis,
+  analyzeOrThrow,
   opsOf,
 } from '../models/index';
-import { requireValid } from './python';
-
-export type ValidAnalysis = Extract<Analysis, { ok: true }>;
 
 /** One stage of a ResNet-family network, as the paper's table row reads. */
 export interface ResNetStageDesign {
@@ -72,11 +69,13 @@ export type Design = ResNetDesign | EfficientNetDesign;
  * is the one whose module names are torchvision's.
  */
 export function designOf(spec: ArchSpec): { analysis: ValidAnalysis; graph: NetworkGraph; design: Design } {
-  const analysis = requireValid(analyze(spec), spec);
+  // The exporters take typed specs, but check anyway: the Error names every problem.
+  const context = `invalid spec ${typeof spec === 'object' && spec !== null && 'name' in spec ? String(spec.name) : '(spec)'}`;
+  const analysis = analyzeOrThrow(spec, context);
   const valid = analysis.spec;
   if (valid.family === 'efficientnet') return { analysis, graph: analysis.graph, design: efficientNetDesign(valid, analysis.graph) };
   // Forms (a) and (b) have the same parameters and counts as (c); only their module tree differs.
-  const graph = valid.form === 'c' ? analysis.graph : requireValid(analyze({ ...valid, form: 'c' }), spec).graph;
+  const graph = valid.form === 'c' ? analysis.graph : analyzeOrThrow({ ...valid, form: 'c' }, context).graph;
   return { analysis, graph, design: resnetDesign(valid, graph) };
 }
 

@@ -4,8 +4,8 @@
  * padding is PyTorch's (symmetric ZeroPadding2D, then a 'valid' layer), BatchNorm is PyTorch's
  * (epsilon 1e-5, momentum 0.1 = Keras momentum 0.9), grouped convs are Conv2D(groups=C).
  */
-import type { ArchSpec } from '../models/index';
-import { type Design, type EfficientNetDesign, type ResNetDesign, type ValidAnalysis, designOf } from './design';
+import type { ArchSpec, ValidAnalysis } from '../models/index';
+import { type Design, type EfficientNetDesign, type ResNetDesign, designOf } from './design';
 import { efficientNetProvenance, resnetProvenance } from './pytorch';
 import { commentBlock, header, identifierName, pyBool, pyNumber, pyString } from './python';
 

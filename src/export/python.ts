@@ -2,7 +2,7 @@
  * Writing Python source safely from TypeScript: literals, comments and the header every export
  * starts with. A spec's name is user input, so it only ever reaches the output escaped.
  */
-import { type Analysis, type ArchSpec, PRESETS, formatInt } from '../models/index';
+import { type ArchSpec, PRESETS, type ValidAnalysis, formatInt } from '../models/index';
 
 /** A Python string literal. JSON's escapes are all valid in Python; non-ASCII is escaped too. */
 export function pyString(s: string): string {
@@ -68,13 +68,6 @@ function canonical(value: unknown): unknown {
 
 export const canonicalJson = (value: unknown, indent?: number): string => JSON.stringify(canonical(value), null, indent);
 
-/** A valid analysis, or an Error naming every problem (the exporters take typed specs, but check anyway). */
-export function requireValid(a: Analysis, spec: unknown): Extract<Analysis, { ok: true }> {
-  if (a.ok) return a;
-  const name = typeof spec === 'object' && spec !== null && 'name' in spec ? String((spec as { name: unknown }).name) : '(spec)';
-  throw new Error(`invalid spec ${name}: ${a.errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
-}
-
 /**
  * The spec as JSON, one top-level field (or list item) per comment line. JSON strings never hold
  * raw newlines, and `commentText` escapes anything else that could end a comment.
@@ -91,7 +84,7 @@ export function specComment(spec: ArchSpec): string[] {
 }
 
 /** The lines every export starts with: what it is, its exact counts, and the spec it came from. */
-export function header(a: Extract<Analysis, { ok: true }>, framework: string, usage: string[]): string[] {
+export function header(a: ValidAnalysis, framework: string, usage: string[]): string[] {
   const { spec, stats } = a;
   const res = spec.input.resolution;
   return [

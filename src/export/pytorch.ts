@@ -4,8 +4,8 @@
  * design's numbers as constructor arguments. Module names follow the graph's op names, so the
  * `state_dict` keys are the app's parameter names (and torchvision's for its models).
  */
-import type { ArchSpec } from '../models/index';
-import { type Design, type EfficientNetDesign, type ResNetDesign, type ValidAnalysis, designOf } from './design';
+import type { ArchSpec, ValidAnalysis } from '../models/index';
+import { type Design, type EfficientNetDesign, type ResNetDesign, designOf } from './design';
 import { commentBlock, header, pyBool, pyNumber, pyString, torchvisionName } from './python';
 import { trainingScript } from './training';
 

@@ -4,7 +4,7 @@ import { buildResNet } from './families/resnet';
 import type { NetworkGraph } from './graph';
 import type { ArchSpec } from './spec';
 import { type NetworkStats, computeStats } from './stats';
-import { type SpecError, validateSpec } from './validate';
+import { type SpecError, formatSpecErrors, validateSpec } from './validate';
 
 /** Expands a *validated* spec into its graph. Use `analyze` for untrusted input. */
 export function buildGraph(spec: ArchSpec): NetworkGraph {
@@ -12,6 +12,7 @@ export function buildGraph(spec: ArchSpec): NetworkGraph {
 }
 
 export type Analysis = { ok: true; spec: ArchSpec; graph: NetworkGraph; stats: NetworkStats } | { ok: false; errors: SpecError[] };
+export type ValidAnalysis = Extract<Analysis, { ok: true }>;
 
 /** Validate, build and count. Never throws for bad input: errors name the field instead. */
 export function analyze(raw: unknown): Analysis {
@@ -24,4 +25,15 @@ export function analyze(raw: unknown): Analysis {
     return { ok: false, errors: [{ field: '(size)', message: 'this network is too large to count exactly (over 2^53 operations); make it smaller' }] };
   }
   return { ok: true, spec: result.spec, graph, stats };
+}
+
+/**
+ * `analyze` for a spec that must be valid (a preset, or one the code built itself): throws an Error
+ * whose message is every problem on one line (`formatSpecErrors`), after `context: ` when given.
+ */
+export function analyzeOrThrow(raw: unknown, context?: string): ValidAnalysis {
+  const a = analyze(raw);
+  if (a.ok) return a;
+  const problems = formatSpecErrors(a.errors);
+  throw new Error(context === undefined ? problems : `${context}: ${problems}`);
 }

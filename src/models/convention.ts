@@ -1,4 +1,4 @@
-/** How every figure in the product is counted (papers.md). Shown in the UI and printed by the CLI. */
+/** How every figure in the product is counted (docs/counting.md). Shown in the UI and printed by the CLI. */
 export const COUNTING_CONVENTION = {
   params: 'conv weights (+ bias where present) + BatchNorm gamma/beta + FC weight/bias; BatchNorm running statistics are buffers and not counted',
   macs: 'multiply-adds of conv and linear layers only (what torchvision and the papers call "FLOPs"); BN, activations, additions and pooling are not counted',

@@ -1,8 +1,8 @@
 /**
- * The papers' own numbers (papers.md), to show beside what the model code computes, and the
+ * The papers' own numbers (docs/papers.md), to show beside what the model code computes, and the
  * generators that write a spec back as the papers' tables.
  */
-import { analyze } from './analyze';
+import { analyzeOrThrow } from './analyze';
 import { resolveEfficientNetStages } from './families/efficientnet';
 import { resolveResNetStages, resnetStemWidth } from './families/resnet';
 import type { NetworkGraph } from './graph';
@@ -86,8 +86,7 @@ export const RESNEXT_TABLE4: AccuracyPoint[] = [
 /** The exact MACs of the model an accuracy point refers to (its preset, with its C and d). */
 export function accuracyPointMacs(p: AccuracyPoint): number {
   const spec = findPreset(p.preset ?? 'resnet50')?.spec;
-  const a = analyze(spec && p.cardinality ? { ...spec, cardinality: p.cardinality, bottleneckWidth: p.bottleneckWidth } : spec);
-  if (!a.ok) throw new Error(`accuracy point ${p.label} does not build: ${a.errors.map((e) => e.message).join('; ')}`);
+  const a = analyzeOrThrow(spec && p.cardinality ? { ...spec, cardinality: p.cardinality, bottleneckWidth: p.bottleneckWidth } : spec, `accuracy point ${p.label} does not build`);
   return a.stats.totals.macs;
 }
 

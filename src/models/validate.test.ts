@@ -1,6 +1,6 @@
 /** Bad specs give readable errors that name the field; they never throw and never give NaN. */
 import { describe, expect, it } from 'vitest';
-import { type SpecError, analyze, findPreset } from './index';
+import { type SpecError, analyze, analyzeOrThrow, findPreset, formatSpecErrors } from './index';
 
 const base = (name: string) => JSON.parse(JSON.stringify(findPreset(name)!.spec)) as Record<string, unknown>;
 
@@ -103,5 +103,32 @@ describe('validation', () => {
     const a = analyze({ family: 'resnet', name: 'mini', stages: [{ blocks: 2, planes: 64, stride: 1 }, { blocks: 2, planes: 128, stride: 2 }] });
     expect(a.ok).toBe(true);
     expect(a.ok && a.spec.input.resolution).toBe(224);
+  });
+});
+
+describe('formatSpecErrors and analyzeOrThrow', () => {
+  const errors: SpecError[] = [
+    { field: 'cardinality', message: 'must be at least 1 (got 0)' },
+    { field: 'stages[0].stride', message: 'must be one of 1, 2 (got 3)' },
+  ];
+
+  it('writes each error as field: message, on one line by default', () => {
+    expect(formatSpecErrors(errors)).toBe('cardinality: must be at least 1 (got 0); stages[0].stride: must be one of 1, 2 (got 3)');
+    expect(formatSpecErrors([])).toBe('');
+  });
+
+  it('lays them out as an indented list on request', () => {
+    expect(formatSpecErrors(errors, { separator: '\n', indent: '  ' })).toBe(
+      '  cardinality: must be at least 1 (got 0)\n  stages[0].stride: must be one of 1, 2 (got 3)',
+    );
+  });
+
+  it('analyzeOrThrow returns a valid analysis and throws the formatted errors, after the context', () => {
+    const spec = base('resnet50');
+    expect(analyzeOrThrow(spec).spec.name).toBe('resnet50');
+    const bad = { ...spec, cardinality: 0 };
+    const problems = formatSpecErrors(errorsOf(bad));
+    expect(() => analyzeOrThrow(bad)).toThrow(new Error(problems));
+    expect(() => analyzeOrThrow(bad, 'invalid spec resnet50')).toThrow(new Error(`invalid spec resnet50: ${problems}`));
   });
 });

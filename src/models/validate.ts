@@ -15,6 +15,23 @@ export interface SpecError {
 
 export type SpecResult = { ok: true; spec: ArchSpec } | { ok: false; errors: SpecError[] };
 
+/** How `formatSpecErrors` lays errors out. */
+export interface SpecErrorLayout {
+  /** Between two errors; default `'; '`, one line (for an exception message). */
+  separator?: string;
+  /** Before each error, e.g. `'  '` for an indented list; default none. */
+  indent?: string;
+}
+
+/**
+ * Spec errors as text, each `field: message`: the one way every caller words them. One line by
+ * default (for an Error); `{ separator: '\n', indent: '  ' }` gives an indented list (for the CLI).
+ */
+export function formatSpecErrors(errors: readonly SpecError[], layout: SpecErrorLayout = {}): string {
+  const { separator = '; ', indent = '' } = layout;
+  return errors.map((e) => `${indent}${e.field}: ${e.message}`).join(separator);
+}
+
 /** Bounds that keep every count an exact integer and every graph small enough to draw. */
 export const LIMITS = {
   resolution: 4096,
