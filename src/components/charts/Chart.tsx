@@ -1,12 +1,12 @@
 /**
  * React wrappers for the d3 charts. Each creates its chart's handle in one effect and feeds it
- * data in another (style.md); React renders only the <figure> around it and the data table,
+ * data in another (docs/conventions.md); React renders only the <figure> around it and the data table,
  * and never touches the nodes d3 owns inside `.chart-canvas`.
  */
 import { type RefObject, useEffect, useMemo, useRef, useState } from 'react';
+import { type DataTable, type DataTableHeaders, chartDataRows } from '../../viz/charts/tableRows';
+import type { BarChartData, XYChartData } from '../../viz/charts/types';
 import { type BarChartOptions, createBarChart } from './barChart';
-import { type DataTable, type DataTableHeaders, chartDataRows } from './tableRows';
-import type { BarChartData, XYChartData } from './types';
 import { type XYChartOptions, createXYChart } from './xyChart';
 import './charts.css';
 

@@ -3,14 +3,14 @@
  * re-joins by index, destroy() removes everything. Bars of different groups differ by colour and
  * hatching, so a group can be told without colour vision.
  */
-import { axisBottom, axisLeft, scaleBand, scaleLinear } from 'd3';
+import { scaleBand, scaleLinear } from 'd3';
 import { formatShort } from '../../models/format';
+import { TICK, TICK_PADDING, bottomMargin, horizontalGrid, leftMargin, yTickCount } from '../../viz/charts/axes';
+import { hatchAngle, seriesStyle } from '../../viz/charts/palette';
+import { formatCell } from '../../viz/charts/tableRows';
+import type { BarChartData, BarDatum, NumberFormat } from '../../viz/charts/types';
+import { createAxes, drawAxes } from './axes';
 import { createFrame } from './frame';
-import { hatchAngle, seriesStyle } from './palette';
-import { formatCell } from './tableRows';
-import type { BarChartData, BarDatum, NumberFormat } from './types';
-
-export type { BarChartData, BarDatum, NumberFormat } from './types';
 
 export interface BarChartOptions {
   /** Accessible name of the SVG (aria-label). */
@@ -71,11 +71,7 @@ export function createBarChart(container: HTMLElement, opts: BarChartOptions): B
 
   const defs = svg.append('defs');
   const plot = svg.append('g').attr('class', 'chart-plot');
-  const gridY = plot.append('g').attr('class', 'chart-grid');
-  const axisX = plot.append('g').attr('class', 'chart-axis chart-axis-x');
-  const axisY = plot.append('g').attr('class', 'chart-axis chart-axis-y');
-  const titleX = plot.append('text').attr('class', 'chart-axis-title').attr('text-anchor', 'middle');
-  const titleY = plot.append('text').attr('class', 'chart-axis-title').attr('text-anchor', 'middle');
+  const axes = createAxes(plot, false);
   const barLayer = plot.append('g').attr('class', 'chart-bars');
   const valueLayer = plot.append('g').attr('class', 'chart-values');
   const baseline = plot.append('line').attr('class', 'chart-baseline');
@@ -107,9 +103,7 @@ export function createBarChart(container: HTMLElement, opts: BarChartOptions): B
     renderLegend(opts.legend ?? named.length > 1 ? named : []);
 
     const showValues = opts.showValues ?? true;
-    const tick = 6;
     const top = fs * 0.8 + (showValues ? fs * 1.2 : 0);
-    const xTitle = opts.xLabel ? fs * 1.5 : 0;
     const rad = (LABEL_ANGLE * Math.PI) / 180;
     const maxSlanted = Math.max(fs * 3, (height * MAX_LABEL_SHARE - fs) / Math.sin(rad));
     const labels = bars.map((d) => shorten(d.label, maxSlanted, (t) => frame.textWidth(t)));
@@ -122,10 +116,10 @@ export function createBarChart(container: HTMLElement, opts: BarChartOptions): B
       .nice();
     if (y.domain()[0] === y.domain()[1]) y.domain([0, 1]);
     // The y labels' width does not depend on the plot's height, so measure them at a provisional one.
-    const yTicksFor = (plotH: number) => y.range([plotH, 0]).ticks(Math.max(2, Math.floor(plotH / (fs * 2.4))));
-    const flatBottom = tick + 3 + fs * 1.2 + xTitle + 4;
+    const yTicksFor = (plotH: number) => y.range([plotH, 0]).ticks(yTickCount(plotH, fs));
+    const flatBottom = bottomMargin(fs, !!opts.xLabel);
     const yTickWidth = Math.max(0, ...yTicksFor(height - top - flatBottom).map((t) => frame.textWidth(format(t))));
-    let left = tick + 3 + yTickWidth + (opts.yLabel ? fs * 1.6 : 0) + 4;
+    let left = leftMargin(yTickWidth, fs, !!opts.yLabel);
     const right = fs * 0.8;
 
     const x = scaleBand<number>()
@@ -139,46 +133,32 @@ export function createBarChart(container: HTMLElement, opts: BarChartOptions): B
       left = Math.max(left, reach + 4);
       x.range([0, Math.max(40, width - left - right)]);
     }
-    const bottom = rotate ? tick + fs * 0.5 + maxLabelW * Math.sin(rad) + fs * Math.cos(rad) + xTitle + 4 : flatBottom;
+    const xTitle = opts.xLabel ? fs * 1.5 : 0;
+    const bottom = rotate ? TICK + fs * 0.5 + maxLabelW * Math.sin(rad) + fs * Math.cos(rad) + xTitle + 4 : flatBottom;
     const plotW = Math.max(40, width - left - right);
     const plotH = Math.max(40, height - top - bottom);
     const yTicks = yTicksFor(plotH);
 
     plot.attr('transform', `translate(${left},${top})`);
-    axisX.attr('transform', `translate(0,${plotH})`).call(
-      axisBottom(x)
-        .tickFormat((i) => labels[i] ?? '')
-        .tickSizeOuter(0),
-    );
-    axisX
+    drawAxes(axes, {
+      x,
+      xFormat: (i) => labels[i] ?? '',
+      y,
+      yTicks,
+      yFormat: format,
+      plotH,
+      fs,
+      grid: { y: horizontalGrid(yTicks, y, plotW) },
+      xTitle: { text: opts.xLabel ?? '', x: plotW / 2, y: plotH + bottom - 4 - fs * 0.3 },
+      yTitle: { text: opts.yLabel ?? '', offset: TICK + TICK_PADDING + yTickWidth },
+    });
+    axes.axisX
       .selectAll<SVGTextElement, number>('.tick text')
-      .attr('transform', rotate ? `translate(0,${tick + fs * 0.5}) rotate(${-LABEL_ANGLE})` : null)
+      .attr('transform', rotate ? `translate(0,${TICK + fs * 0.5}) rotate(${-LABEL_ANGLE})` : null)
       .attr('text-anchor', rotate ? 'end' : 'middle')
-      .attr('y', rotate ? 0 : tick + 3)
+      .attr('y', rotate ? 0 : TICK + TICK_PADDING)
       .attr('dy', rotate ? '0.35em' : '0.71em');
-    axisY.call(
-      axisLeft(y)
-        .tickValues(yTicks)
-        .tickFormat((d) => format(+d))
-        .tickSizeOuter(0),
-    );
-    gridY
-      .selectAll('line')
-      .data(yTicks)
-      .join('line')
-      .attr('x1', 0)
-      .attr('x2', plotW)
-      .attr('y1', (d) => y(d))
-      .attr('y2', (d) => y(d));
     baseline.attr('x1', 0).attr('x2', plotW).attr('y1', y(0)).attr('y2', y(0));
-    titleX
-      .attr('x', plotW / 2)
-      .attr('y', plotH + bottom - 4 - fs * 0.3)
-      .text(opts.xLabel ?? '');
-    titleY
-      .attr('transform', `translate(${-(tick + 3 + yTickWidth) - fs * 0.9},${plotH / 2}) rotate(-90)`)
-      .attr('dy', '0.35em')
-      .text(opts.yLabel ?? '');
 
     const fillOf = (d: BarDatum) => groups.get(d.group ?? '')?.fill ?? null;
     barLayer

@@ -1,21 +1,21 @@
 /**
- * Line and scatter chart behind a small imperative handle (style.md: React never fights d3 for
+ * Line and scatter chart behind a small imperative handle (docs/conventions.md: React never fights d3 for
  * the DOM). createXYChart builds the frame once; update(data) re-joins every element by key, so
  * repeated updates reuse nodes rather than pile them up; destroy() removes it all.
  *
  * No transitions: the charts follow the dials while they are dragged, and an animation would lag
  * behind the numbers in the tables beside them.
  */
-import { axisBottom, axisLeft, line, select, symbol } from 'd3';
+import { line, select, symbol } from 'd3';
 import { formatShort } from '../../models/format';
+import { TICK, TICK_PADDING, bottomMargin, horizontalGrid, leftMargin, verticalGrid, yTickCount } from '../../viz/charts/axes';
+import { type Rect, placeLabels } from '../../viz/charts/labels';
+import { type SeriesStyle, seriesStyle } from '../../viz/charts/palette';
+import { type NumericScale, type ScaleKind, drawable, fitHorizontalTicks, makeScale, tickValues } from '../../viz/charts/scales';
+import { formatCell } from '../../viz/charts/tableRows';
+import type { NumberFormat, XYChartData, XYMarker, XYPoint, XYSeries } from '../../viz/charts/types';
+import { createAxes, drawAxes } from './axes';
 import { createFrame } from './frame';
-import { type Rect, placeLabels } from './labels';
-import { type SeriesStyle, seriesStyle } from './palette';
-import { type NumericScale, type ScaleKind, drawable, fitHorizontalTicks, makeScale, tickValues } from './scales';
-import { formatCell } from './tableRows';
-import type { NumberFormat, XYChartData, XYMarker, XYPoint, XYSeries } from './types';
-
-export type { NumberFormat, XYChartData, XYMarker, XYPoint, XYSeries } from './types';
 
 export interface XYChartOptions {
   /** Accessible name of the SVG (aria-label). */
@@ -80,12 +80,7 @@ export function createXYChart(container: HTMLElement, opts: XYChartOptions): XYC
   const clipId = `${frame.id}-clip`;
   const clipRect = svg.append('defs').append('clipPath').attr('id', clipId).append('rect');
   const plot = svg.append('g').attr('class', 'chart-plot');
-  const gridX = plot.append('g').attr('class', 'chart-grid');
-  const gridY = plot.append('g').attr('class', 'chart-grid');
-  const axisX = plot.append('g').attr('class', 'chart-axis chart-axis-x');
-  const axisY = plot.append('g').attr('class', 'chart-axis chart-axis-y');
-  const titleX = plot.append('text').attr('class', 'chart-axis-title').attr('text-anchor', 'middle');
-  const titleY = plot.append('text').attr('class', 'chart-axis-title').attr('text-anchor', 'middle');
+  const axes = createAxes(plot, true);
   const markerLayer = plot.append('g').attr('class', 'chart-markers');
   const seriesLayer = plot.append('g').attr('class', 'chart-series-layer').attr('clip-path', `url(#${clipId})`);
   const labelLayer = plot.append('g').attr('class', 'chart-point-labels');
@@ -110,19 +105,18 @@ export function createXYChart(container: HTMLElement, opts: XYChartOptions): XYC
     renderLegend(series, opts.legend ?? series.length > 1);
 
     // Layout in multiples of the font size, so classroom mode's larger type gets room too.
-    const tick = 6;
     // Marker labels sit in a row above the plot; any that collide stack down into it.
     const top = fs * 0.8 + (markers.length ? fs * 1.2 : 0);
-    const bottom = tick + 3 + fs * 1.2 + (opts.xLabel ? fs * 1.5 : 0) + 4;
+    const bottom = bottomMargin(fs, !!opts.xLabel);
     const plotH = Math.max(40, height - top - bottom);
 
     const hasScatter = series.some((s) => s.kind === 'points');
     const xs = series.flatMap((s) => s.points.map((p) => p.x));
     const ys = series.flatMap((s) => s.points.map((p) => p.y));
     const y = makeScale(yKind, ys, { fixed: opts.yDomain, pad: 0.05, zero: opts.yZero }).range([plotH, 0]);
-    const yTicks = tickValues(y, yKind, Math.max(2, Math.floor(plotH / (fs * 2.4))), ys.every(Number.isInteger));
+    const yTicks = tickValues(y, yKind, yTickCount(plotH, fs), ys.every(Number.isInteger));
     const yTickWidth = Math.max(0, ...yTicks.map((t) => frame.textWidth(yFormat(t))));
-    const left = tick + 3 + yTickWidth + (opts.yLabel ? fs * 1.6 : 0) + 4;
+    const left = leftMargin(yTickWidth, fs, !!opts.yLabel);
     const right = fs * 1.6;
     const plotW = Math.max(40, width - left - right);
 
@@ -167,45 +161,19 @@ export function createXYChart(container: HTMLElement, opts: XYChartOptions): XYC
   }
 
   function renderAxes(x: NumericScale, y: NumericScale, xTicks: number[], yTicks: number[], plotW: number, plotH: number, fs: number): void {
-    axisX
-      .attr('transform', `translate(0,${plotH})`)
-      .call(
-        axisBottom(x)
-          .tickValues(xTicks)
-          .tickFormat((d) => xFormat(+d))
-          .tickSizeOuter(0),
-      );
-    axisY.call(
-      axisLeft(y)
-        .tickValues(yTicks)
-        .tickFormat((d) => yFormat(+d))
-        .tickSizeOuter(0),
-    );
-    gridX
-      .selectAll('line')
-      .data(xTicks)
-      .join('line')
-      .attr('x1', (d) => x(d))
-      .attr('x2', (d) => x(d))
-      .attr('y1', 0)
-      .attr('y2', plotH);
-    gridY
-      .selectAll('line')
-      .data(yTicks)
-      .join('line')
-      .attr('x1', 0)
-      .attr('x2', plotW)
-      .attr('y1', (d) => y(d))
-      .attr('y2', (d) => y(d));
-    titleX
-      .attr('x', plotW / 2)
-      .attr('y', plotH + 6 + 3 + fs * 1.2 + fs * 1.3)
-      .text(opts.xLabel ?? '');
-    const yTickWidth = axisY.node()?.getBBox().width ?? 0;
-    titleY
-      .attr('transform', `translate(${-yTickWidth - fs * 0.9},${plotH / 2}) rotate(-90)`)
-      .attr('dy', '0.35em')
-      .text(opts.yLabel ?? '');
+    drawAxes(axes, {
+      x,
+      xTicks,
+      xFormat: (d) => xFormat(+d),
+      y,
+      yTicks,
+      yFormat,
+      plotH,
+      fs,
+      grid: { x: verticalGrid(xTicks, x, plotH), y: horizontalGrid(yTicks, y, plotW) },
+      xTitle: { text: opts.xLabel ?? '', x: plotW / 2, y: plotH + TICK + TICK_PADDING + fs * 1.2 + fs * 1.3 },
+      yTitle: { text: opts.yLabel ?? '' },
+    });
   }
 
   /** Vertical rules with their labels along the top of the plot, stacked when they would collide. */

@@ -20,7 +20,7 @@ import {
 } from '../../models';
 import type { Preserve } from '../../store/state';
 import { BarChart, XYChart } from '../charts/Chart';
-import type { XYChartData } from '../charts/types';
+import type { XYChartData } from '../../viz/charts/types';
 
 interface Props {
   /** The dialled model before compound scaling (the base that phi scales). */

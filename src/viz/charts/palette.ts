@@ -12,7 +12,7 @@ import {
   symbolStar,
   symbolTriangle,
   symbolWye,
-} from 'd3';
+} from 'd3-shape';
 
 /** The eight Okabe-Ito colours, by their published names. */
 export const OKABE_ITO = {

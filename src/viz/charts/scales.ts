@@ -1,5 +1,5 @@
 /** Scales and tick values for the XY chart: linear, log2 and log10, with readable ticks on each. */
-import { type ScaleContinuousNumeric, scaleLinear, scaleLog } from 'd3';
+import { type ScaleContinuousNumeric, scaleLinear, scaleLog } from 'd3-scale';
 
 export type ScaleKind = 'linear' | 'log2' | 'log10';
 
