@@ -6,8 +6,25 @@
  */
 import type { ArchSpec, ValidAnalysis } from '../models/index';
 import { type Design, type EfficientNetDesign, type ResNetDesign, designOf } from './design';
-import { efficientNetProvenance, resnetProvenance } from './pytorch';
 import { commentBlock, header, identifierName, pyBool, pyNumber, pyString } from './python';
+import {
+  MAKE_DIVISIBLE_BODY,
+  MAXPOOL_PROJECTION_DOC,
+  MBCONV_CONFIG_CLASS,
+  MBCONV_DOC,
+  PROJECTION_DOC,
+  RESSTAGE_DOC,
+  SE_SQUEEZE_COMMENT,
+  STAGE_CONFIG_CLASS,
+  countVerdict,
+  efficientNetProvenance,
+  formNote,
+  indent,
+  mbconvConfigRow,
+  modelConstants,
+  resnetProvenance,
+  stageConfigRow,
+} from './snippets';
 
 export function toKeras(spec: ArchSpec): string {
   const { analysis, design } = designOf(spec);
@@ -21,13 +38,7 @@ export function toKeras(spec: ArchSpec): string {
     'import numpy as np',
     'from keras import layers',
     '',
-    `MODEL_NAME = ${pyString(analysis.spec.name)}`,
-    `RESOLUTION = ${analysis.spec.input.resolution}`,
-    `IN_CHANNELS = ${design.family === 'resnet' ? design.stem.inChannels : design.inChannels}`,
-    `NUM_CLASSES = ${design.classes}`,
-    "# The app's count, which equals the model's *trainable* parameters (see check()).",
-    `APP_PARAMS = ${analysis.stats.totals.params}`,
-    `APP_MACS = ${analysis.stats.totals.macs}`,
+    ...modelConstants(analysis, design, "The app's count, which equals the model's *trainable* parameters (see check())."),
     '',
     '',
     COMMON,
@@ -59,12 +70,7 @@ function usage(a: ValidAnalysis, design: Design): string[] {
     'models) into this model.',
   ];
   if (design.family === 'resnet') {
-    lines.push(
-      '',
-      'Blocks are written in form (c) of ResNeXt Fig. 3 (one grouped 3x3 convolution, groups = C),',
-      `whatever form the app showed${a.spec.family === 'resnet' && a.spec.form !== 'c' ? ` (it showed form (${a.spec.form}))` : ''}: the three forms are strictly equivalent, with the`,
-      'same parameters.',
-    );
+    lines.push(...formNote(a.spec, 'same parameters.'));
   }
   return lines;
 }
@@ -87,16 +93,7 @@ def batch_norm(x, name):
 // ResNet family
 // ---------------------------------------------------------------------------------------------
 
-const STAGE_CONFIG = `@dataclass
-class StageConfig:
-    """One row of the paper's table: \`blocks\` blocks whose 3x3 layers are \`width\` channels wide in
-    \`groups\` groups (the cardinality C), producing \`out_channels\`; the first block strides by \`stride\`."""
-
-    blocks: int
-    width: int
-    out_channels: int
-    stride: int
-    groups: int = 1
+const STAGE_CONFIG = `${STAGE_CONFIG_CLASS}
 
 
 def max_pool(x, stride, name):
@@ -106,16 +103,14 @@ def max_pool(x, stride, name):
     return layers.MaxPooling2D(3, strides=stride, name=name)(x)`;
 
 const PROJECTION = `def shortcut_branch(x, out_channels, stride, name):
-    """Projection shortcut ("type B": 1x1 conv with the block's stride, then BN) where the shape
-    changes; identity otherwise."""
+${indent(PROJECTION_DOC, '    ')}
     if stride == 1 and x.shape[-1] == out_channels:
         return x
     s = conv2d(x, out_channels, 1, stride, name=f"{name}_downsample_0")
     return batch_norm(s, f"{name}_downsample_1")`;
 
 const MAXPOOL_PROJECTION = `def shortcut_branch(x, out_channels, stride, name):
-    """iResNet's improved projection shortcut where the shape changes: 3x3 max pool with the block's
-    stride, then 1x1 conv (stride 1), then BN. Identity otherwise."""
+${indent(MAXPOOL_PROJECTION_DOC, '    ')}
     if stride == 1 and x.shape[-1] == out_channels:
         return x
     s, i = x, 0
@@ -150,12 +145,6 @@ const BASIC_BLOCK = `def basic_block(x, cfg, stride, shortcut, name):
     if shortcut:
         out = layers.Add(name=f"{name}_add")([out, shortcut_branch(x, cfg.out_channels, stride, name)])
     return layers.ReLU(name=f"{name}_relu")(out)`;
-
-const RESSTAGE_DOC = `    iResNet ResStage (Duta et al., Sec. 3.1): \`role\` is "start", "middle" or "end".
-      start:  F(x) = [conv, BN, ReLU]... conv, BN; + projection shortcut; no ReLU after the addition.
-      middle: F(x) = BN, ReLU, [conv, BN, ReLU]... conv (pre-activation); + identity.
-      end:    like middle, then BN and ReLU after the addition (they prepare the next stage).
-    The first middle block of a stage (\`exclude_bn0\`) starts with ReLU: the start block normalised already.`;
 
 const resStagePre = `    out = x
     if role != "start":
@@ -224,7 +213,7 @@ function resnetModel(d: ResNetDesign): string[] {
     ...commentBlock(resnetProvenance(d)),
     'STAGES = [',
     ...d.stages.map(
-      (st) => `    StageConfig(blocks=${st.blocks}, width=${st.width}, out_channels=${st.outChannels}, stride=${st.stride}, groups=${st.groups}),`,
+      (st) => `    ${stageConfigRow(st)}`,
     ),
     ']',
     `SHORTCUT = ${pyBool(d.shortcuts)}`,
@@ -251,24 +240,10 @@ function resnetModel(d: ResNetDesign): string[] {
 // ---------------------------------------------------------------------------------------------
 
 const EFFICIENTNET_FUNCTIONS = `def make_divisible(v, divisor=8):
-    """torchvision's channel rounding: the nearest multiple of \`divisor\`, at least \`divisor\`,
-    never more than 10% below v."""
-    new_v = max(divisor, int(v + divisor / 2) // divisor * divisor)
-    if new_v < 0.9 * v:
-        new_v += divisor
-    return new_v
+${MAKE_DIVISIBLE_BODY}
 
 
-@dataclass
-class MBConvConfig:
-    """One row of EfficientNet-B0's Table 1 after width and depth scaling (torchvision's MBConvConfig)."""
-
-    expand_ratio: float
-    kernel: int
-    stride: int
-    input_channels: int
-    out_channels: int
-    num_layers: int
+${MBCONV_CONFIG_CLASS}
 
 
 def conv_bn_act(x, filters, kernel_size, stride=1, activation=True, name=None):
@@ -298,9 +273,7 @@ def squeeze_excitation(x, squeeze_channels, name):
 
 
 def mbconv(x, cnf, stride, drop_rate, name):
-    """Inverted bottleneck: [1x1 expand, BN, SiLU] (skipped when it would not change the width) ->
-    [kxk depthwise, stride, BN, SiLU] -> squeeze-and-excitation -> [1x1 project, BN]
-    (+ identity, with stochastic depth, when stride 1 and in = out)."""
+${MBCONV_DOC}
     inputs = x
     input_channels = x.shape[-1]
     expanded_channels = make_divisible(input_channels * cnf.expand_ratio, 8)
@@ -311,7 +284,7 @@ def mbconv(x, cnf, stride, drop_rate, name):
     x = depthwise_bn_act(x, cnf.kernel, stride, name=f"{name}_block_{j}")
     j += 1
     if SE_RATIO > 0:
-        # Squeeze to a fraction of the block's *input* channels: max(1, floor(in * se_ratio)).
+        ${SE_SQUEEZE_COMMENT}
         x = squeeze_excitation(x, max(1, int(input_channels * SE_RATIO)), name=f"{name}_block_{j}")
         j += 1
     x = conv_bn_act(x, cnf.out_channels, 1, activation=False, name=f"{name}_block_{j}")
@@ -330,7 +303,7 @@ function efficientNetModel(d: EfficientNetDesign): string[] {
     'INVERTED_RESIDUAL_SETTING = [',
     ...d.stages.map(
       (st) =>
-        `    MBConvConfig(expand_ratio=${pyNumber(st.expandRatio)}, kernel=${st.kernel}, stride=${st.stride}, input_channels=${st.inputChannels}, out_channels=${st.outChannels}, num_layers=${st.layers}),`,
+        `    ${mbconvConfigRow(st)}`,
     ),
     ']',
     `SE_RATIO = ${pyNumber(d.seRatio)}`,
@@ -398,6 +371,6 @@ const CHECK = `def check():
     # app do not (they are buffers). So the *trainable* count is the one that equals the app's.
     trainable = sum(math.prod(w.shape) for w in model.trainable_weights)
     print(f"{MODEL_NAME}: model.count_params() = {model.count_params()} (with BatchNorm moving statistics)")
-    print(f"trainable params = {trainable} (ResNeXt Lab counts {APP_PARAMS}: {'match' if trainable == APP_PARAMS else 'MISMATCH'})")
+    print(f"trainable params = {trainable} ${countVerdict('trainable')}")
     output = model(np.zeros((1, RESOLUTION, RESOLUTION, IN_CHANNELS), dtype="float32"))
     print(f"output shape for a 1x{RESOLUTION}x{RESOLUTION}x{IN_CHANNELS} input: {tuple(output.shape)}")`;

@@ -1,7 +1,7 @@
 /**
  * The state_dict an export must have, read off the graph: every parameter and BatchNorm buffer
  * under the PyTorch name the app gives it, with PyTorch's shape. The same keys as the tfjs
- * parameters (`src/workers/tf/params.ts`), in PyTorch's layouts instead of tfjs's.
+ * parameters (`src/models/params.ts`), in PyTorch's layouts instead of tfjs's.
  * BatchNorm's `num_batches_tracked` counter is left out: it is a step count, not a weight.
  */
 import { type ArchSpec, type Op, opsOf } from '../models/index';

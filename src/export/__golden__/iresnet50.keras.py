@@ -91,8 +91,9 @@ def max_pool(x, stride, name):
 
 
 def shortcut_branch(x, out_channels, stride, name):
-    """iResNet's improved projection shortcut where the shape changes: 3x3 max pool with the block's
-    stride, then 1x1 conv (stride 1), then BN. Identity otherwise."""
+    """iResNet's improved projection shortcut where the shape changes: 3x3 max pool with the
+    block's stride (a spatial projection that sees every activation), then 1x1 conv, stride 1
+    (the channel projection), then BN. Identity otherwise."""
     if stride == 1 and x.shape[-1] == out_channels:
         return x
     s, i = x, 0
@@ -112,7 +113,8 @@ def resstage_bottleneck(x, cfg, stride, shortcut, role, exclude_bn0, name):
       start:  F(x) = [conv, BN, ReLU]... conv, BN; + projection shortcut; no ReLU after the addition.
       middle: F(x) = BN, ReLU, [conv, BN, ReLU]... conv (pre-activation); + identity.
       end:    like middle, then BN and ReLU after the addition (they prepare the next stage).
-    The first middle block of a stage (`exclude_bn0`) starts with ReLU: the start block normalised already."""
+    The first middle block of a stage (`exclude_bn0`) starts with ReLU: the start block normalised
+    already. So the main path holds one ReLU per stage, whatever the depth."""
     out = x
     if role != "start":
         if not exclude_bn0:
