@@ -11,7 +11,7 @@
  * BENCH_BACKENDS=webgpu,wasm,... picks backends; BENCH_BLOCK_DIAGONAL=1 adds the G x MACs dense form;
  * BENCH_ALL=1 adds depthwiseExpanded and im2col on webgpu too (slow there);
  * BENCH_LAYER='{"inChannels":512,...}' overrides fields of the layer (the dense rows follow its MACs).
- * On wasm the app's training kernels (src/workers/tf/wasmKernels.ts) are registered first, as the app
+ * On wasm the app's training kernels (src/workers/kernels/wasm) are registered first, as the app
  * does: stock wasm has no Conv2DBackpropFilter and no depthwise gradients.
  * The machine's noise is large (2 vCPUs, shared): compare ratios within one run, not across runs.
  */
@@ -37,9 +37,9 @@ const PAGE_ENTRY = `
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { groupedConv2d, groupedConv2dWith, groupedConvMethodFor } from './src/workers/tf/groupedConv';
-import { groupedConvGeometry } from './src/workers/tf/groupedConvWebgpu';
-import { registerWasmTrainingKernels } from './src/workers/tf/wasmKernels';
+import { switchBackend } from './src/workers/engine/backend';
+import { groupedConv2d, groupedConv2dWith, groupedConvMethodFor } from './src/workers/engine/groupedConv';
+import { groupedConvGeometry } from './src/workers/kernels/webgpu/groupedConv';
 
 setWasmPaths('/__tfjs_wasm/');
 
@@ -70,14 +70,9 @@ async function time(runs, f) {
 }
 
 window.benchGroupedConv = async (backend, layer, runs, blockDiagonal, all) => {
-  if (!(await tf.setBackend(backend))) return { backend, error: 'did not start' };
-  await tf.ready();
-  let wasmTrainingKernels = false;
-  if (backend === 'wasm') {
-    // The app registers these (src/workers/tf/backends.ts): without them stock wasm cannot take a conv's filter gradient.
-    registerWasmTrainingKernels();
-    wasmTrainingKernels = true;
-  }
+  // switchBackend registers the app's kernels, as the app does: without them stock wasm cannot take a conv's filter gradient.
+  if (!(await switchBackend(backend))) return { backend, error: 'did not start' };
+  const wasmTrainingKernels = backend === 'wasm';
   const { batch: n, size: h, inChannels: cin, outChannels: cout, groups, kernel: k, stride, pad } = layer;
   const ho = Math.floor((h + 2 * pad - k) / stride) + 1;
   const geometry = groupedConvGeometry([n, h, h, cin], [k, k, cin / groups, cout], groups, stride, pad);

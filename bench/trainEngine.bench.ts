@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/trainEngine.bench.ts`: training speed of the engine (src/workers/tf/train.ts) on the
+ * `npx tsx bench/trainEngine.bench.ts`: training speed of the engine (src/workers/training/trainer.ts) on the
  * tfjs 'wasm' backend in Node, for the two classroom presets at batch 32 and 64, against the backend's
  * large-matMul rate as the ceiling. Prints one JSON object; not a test.
  *
@@ -20,7 +20,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { analyze, findPreset } from '../src/models';
-import { Trainer } from '../src/workers/tf/train';
+import { switchBackend } from '../src/workers/engine/backend';
+import { Trainer } from '../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './train/ceiling';
 import { syntheticCifar } from './train/synthetic';
 
@@ -53,7 +54,7 @@ async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
 }
 
 setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
+if (!(await switchBackend('wasm'))) throw new Error('wasm backend unavailable');
 const loadBefore = os.loadavg();
 const ceiling = await matMulMacsPerSecond(1024, 5);
 const data = syntheticCifar(64 * 40);

@@ -1,6 +1,6 @@
 /**
  * `npx tsx bench/wasmTraining.bench.ts`: training speed of ConvNetJS's CIFAR-10 demo network on the tfjs
- * 'wasm' backend (with `registerWasmTrainingKernels`) and on 'cpu', SGD on random 32x32x3 images, batch 4
+ * 'wasm' backend (with the app's kernels: `switchBackend`) and on 'cpu', SGD on random 32x32x3 images, batch 4
  * (ConvNetJS's setting) and 32. ConvNetJS itself trains this network at ~80 img/s on this machine;
  * stock tfjs-wasm cannot train it (no Conv2DBackpropFilter). Prints one JSON object; not a test.
  *
@@ -14,7 +14,7 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { registerWasmTrainingKernels } from '../src/workers/tf/wasmKernels';
+import { switchBackend } from '../src/workers/engine/backend';
 import { CONVNETJS_IMAGES_PER_SECOND, ConvNetJsNet, convNetJsForwardMacs } from './train/convnetjs';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -28,7 +28,7 @@ const CONFIGS = [
 ];
 
 async function run(backend: string, batch: number) {
-  if (!(await tf.setBackend(backend))) throw new Error(`backend ${backend} unavailable`);
+  if (!(await switchBackend(backend))) throw new Error(`backend ${backend} unavailable`);
   const net = new ConvNetJsNet();
   const x = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 1) as tf.Tensor4D;
   const labels = tf.oneHot(tf.randomUniform([batch], 0, 10, 'int32', 2) as tf.Tensor1D, 10) as tf.Tensor2D;
@@ -133,11 +133,10 @@ function compareKernels(stock: Map<string, tf.KernelFunc>) {
 }
 
 setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
-if (!(await tf.setBackend('wasm'))) throw new Error('wasm backend unavailable');
+if (!(await switchBackend('wasm'))) throw new Error('wasm backend unavailable');
 const stockKernels = new Map(
   ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul'].map((name) => [name, tf.getKernel(name, 'wasm')!.kernelFunc]),
 );
-registerWasmTrainingKernels();
 const kernels = compareKernels(stockKernels);
 
 const results = [];

@@ -12,7 +12,7 @@
 import { expect, test } from '@playwright/test';
 import { build } from 'esbuild';
 import { fileURLToPath } from 'node:url';
-import { GROUPED_CONV_CASES } from '../src/workers/tf/groupedConvCases';
+import { GROUPED_CONV_CASES } from '../src/workers/engine/groupedConvCases';
 import type { GroupedConvCheckResult } from './fixtures/groupedConv';
 
 const TOLERANCE_VS_REFERENCE = 1e-5;

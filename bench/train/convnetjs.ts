@@ -1,14 +1,14 @@
 /**
  * ConvNetJS's CIFAR-10 demo network (cs.stanford.edu/people/karpathy/convnetjs/demo/cifar10.html),
  * trained by our engine's pieces: the active tfjs backend with our training kernels, momentum SGD
- * with weight decay (src/workers/tf/optimizer.ts), each step synced by `await data()` as the
+ * with weight decay (src/workers/training/optimizer.ts), each step synced by `await data()` as the
  * Trainer does. ConvNetJS itself trains this network at ~80 img/s on the dev machine (batch 4).
  *
  * conv5x5/16 pad 2 relu, maxpool 2x2/2, conv5x5/20 pad 2 relu, pool, conv5x5/20 pad 2 relu, pool,
  * fc10, softmax cross-entropy.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SgdMomentum } from '../../src/workers/tf/optimizer';
+import { SgdMomentum } from '../../src/workers/training/optimizer';
 
 export const CONVNETJS_IMAGES_PER_SECOND = 80;
 

@@ -7,7 +7,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import * as tf from '../workers/tf';
+import { switchBackend } from '../workers/engine/backend';
+import * as tf from '../workers/equivalence/check';
 import { CliError, type CommandOutput, runCommand } from './common';
 
 const USAGE =
@@ -56,7 +57,7 @@ export function runEquiv(argv: string[]): Promise<CommandOutput> {
     const seed = int('seed', values.seed, 1, 0);
     const timingRuns = int('timing', values.timing, 0, 0);
 
-    await tf.useBackend('cpu');
+    await switchBackend('cpu');
     const request: tf.CheckRequest = values.network
       ? { ...tf.networkCheckRequest(values.network, batch, seed), pairs: pairs as tf.FormPair[] | undefined, timingRuns }
       : {

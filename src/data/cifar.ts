@@ -4,18 +4,19 @@
  * the page, a worker, Node tests and `scripts/data.ts` (src/data/tsconfig.json checks it without
  * the DOM library).
  *
- * A record is the label byte(s) then 3072 pixel bytes: the red, green and blue 32x32 planes, each
- * row-major (CHW). CIFAR-10: `<label><3072>`; CIFAR-100: `<coarse label><fine label><3072>`.
+ * The record layout, class names and per-dataset statistics are in format.ts (re-exported here).
  *
  * Every check runs before anything is returned, so a bad file gives a `CifarDataError` and no
  * half-built dataset.
  */
 import { type ParsedTarFileItem, parseTar } from 'nanotar';
+import { CIFAR100_COARSE_CLASS_NAMES, CIFAR_CHANNELS, CIFAR_IMAGE_BYTES, CIFAR_LAYOUTS, CIFAR_PLANE, type ChannelStats, type CifarKind, type CifarLayout, classNamesOf } from './format';
 
-export type CifarKind = 'cifar10' | 'cifar100';
+export * from './format';
+
 
 export interface CifarSplit {
-  /** count x 3072 bytes: each image's R, G and B planes (32x32, row-major), as in the files. */
+  /** count x CIFAR_IMAGE_BYTES bytes: each image's R, G and B planes (32x32, row-major), as in the files. */
   images: Uint8Array;
   /** CIFAR-10: the class (0-9); CIFAR-100: the fine label (0-99). */
   labels: Uint8Array;
@@ -65,100 +66,6 @@ export class CifarDataError extends Error {
     this.name = 'CifarDataError';
     this.code = code;
   }
-}
-
-export const CIFAR_IMAGE_SIZE = 32;
-export const CIFAR_CHANNELS = 3;
-/** Pixel bytes of one image: 3 planes of 32x32. */
-export const CIFAR_IMAGE_BYTES = CIFAR_IMAGE_SIZE * CIFAR_IMAGE_SIZE * CIFAR_CHANNELS;
-
-export const CIFAR10_CLASS_NAMES: readonly string[] = [
-  'airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck',
-];
-
-/** fine_label_names.txt of the CIFAR-100 binary archive, in label order. */
-export const CIFAR100_CLASS_NAMES: readonly string[] = [
-  'apple', 'aquarium_fish', 'baby', 'bear', 'beaver', 'bed', 'bee', 'beetle', 'bicycle', 'bottle',
-  'bowl', 'boy', 'bridge', 'bus', 'butterfly', 'camel', 'can', 'castle', 'caterpillar', 'cattle',
-  'chair', 'chimpanzee', 'clock', 'cloud', 'cockroach', 'couch', 'crab', 'crocodile', 'cup', 'dinosaur',
-  'dolphin', 'elephant', 'flatfish', 'forest', 'fox', 'girl', 'hamster', 'house', 'kangaroo', 'keyboard',
-  'lamp', 'lawn_mower', 'leopard', 'lion', 'lizard', 'lobster', 'man', 'maple_tree', 'motorcycle', 'mountain',
-  'mouse', 'mushroom', 'oak_tree', 'orange', 'orchid', 'otter', 'palm_tree', 'pear', 'pickup_truck', 'pine_tree',
-  'plain', 'plate', 'poppy', 'porcupine', 'possum', 'rabbit', 'raccoon', 'ray', 'road', 'rocket',
-  'rose', 'sea', 'seal', 'shark', 'shrew', 'skunk', 'skyscraper', 'snail', 'snake', 'spider',
-  'squirrel', 'streetcar', 'sunflower', 'sweet_pepper', 'table', 'tank', 'telephone', 'television', 'tiger', 'tractor',
-  'train', 'trout', 'tulip', 'turtle', 'wardrobe', 'whale', 'willow_tree', 'wolf', 'woman', 'worm',
-];
-
-/** coarse_label_names.txt of the CIFAR-100 binary archive, in label order. */
-export const CIFAR100_COARSE_CLASS_NAMES: readonly string[] = [
-  'aquatic_mammals', 'fish', 'flowers', 'food_containers', 'fruit_and_vegetables',
-  'household_electrical_devices', 'household_furniture', 'insects', 'large_carnivores',
-  'large_man-made_outdoor_things', 'large_natural_outdoor_scenes', 'large_omnivores_and_herbivores',
-  'medium_mammals', 'non-insect_invertebrates', 'people', 'reptiles', 'small_mammals', 'trees',
-  'vehicles_1', 'vehicles_2',
-];
-
-export interface ChannelStats {
-  /** Per-channel mean and standard deviation on the 0-255 scale, R, G, B. */
-  mean: readonly [number, number, number];
-  std: readonly [number, number, number];
-}
-
-/**
- * Training-set statistics as the ResNeXt code uses them (facebookresearch/ResNeXt, from
- * fb.resnet.torch: datasets/cifar10.lua and cifar100.lua), on the 0-255 scale. The same shape as
- * `Normalization` in src/workers/tf/augment.ts. Divided by 255 they are the familiar
- * (0.4914, 0.4822, 0.4465) / (0.2470, 0.2435, 0.2616); the (0.2023, 0.1994, 0.2010) seen in many
- * repositories is the mean of per-image deviations, not the dataset's.
- */
-export const CIFAR_NORMALIZATION: Readonly<Record<CifarKind, ChannelStats>> = {
-  cifar10: { mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] },
-  cifar100: { mean: [129.3, 124.1, 112.4], std: [68.2, 65.4, 70.4] },
-};
-
-/** What each kind's binary files are called and hold (the cifar.html "Binary version" section). */
-interface Layout {
-  kind: CifarKind;
-  title: string;
-  /** The folder of the official archive. */
-  folder: string;
-  archiveName: string;
-  /** Label bytes before the pixels; the fine label is the last of them. */
-  labelBytes: 1 | 2;
-  classes: number;
-  coarseClasses?: number;
-  /** Records of a full file: each CIFAR-10 batch holds 10000; CIFAR-100's train.bin 50000. */
-  maxTrainRecordsPerFile: number;
-  maxTestRecords: number;
-}
-
-export const CIFAR_LAYOUTS: Readonly<Record<CifarKind, Layout>> = {
-  cifar10: {
-    kind: 'cifar10',
-    title: 'CIFAR-10',
-    folder: 'cifar-10-batches-bin',
-    archiveName: 'cifar-10-binary.tar.gz',
-    labelBytes: 1,
-    classes: 10,
-    maxTrainRecordsPerFile: 10000,
-    maxTestRecords: 10000,
-  },
-  cifar100: {
-    kind: 'cifar100',
-    title: 'CIFAR-100',
-    folder: 'cifar-100-binary',
-    archiveName: 'cifar-100-binary.tar.gz',
-    labelBytes: 2,
-    classes: 100,
-    coarseClasses: 20,
-    maxTrainRecordsPerFile: 50000,
-    maxTestRecords: 10000,
-  },
-};
-
-export function recordBytes(kind: CifarKind): number {
-  return CIFAR_LAYOUTS[kind].labelBytes + CIFAR_IMAGE_BYTES;
 }
 
 /** The official downloads (cifar.html). The size is known for CIFAR-10's only. */
@@ -478,7 +385,7 @@ interface FileRecords {
 }
 
 /** Checks one file's size and labels; throws what is wrong with it. */
-function checkRecords(file: NamedBytes, layout: Layout, split: 'train' | 'test'): FileRecords {
+function checkRecords(file: NamedBytes, layout: CifarLayout, split: 'train' | 'test'): FileRecords {
   const size = file.bytes.length;
   const record = layout.labelBytes + CIFAR_IMAGE_BYTES;
   const maxRecords = split === 'train' ? layout.maxTrainRecordsPerFile : layout.maxTestRecords;
@@ -525,7 +432,7 @@ function checkRecords(file: NamedBytes, layout: Layout, split: 'train' | 'test')
   return { file, count };
 }
 
-function buildSplit(parts: readonly FileRecords[], layout: Layout): CifarSplit {
+function buildSplit(parts: readonly FileRecords[], layout: CifarLayout): CifarSplit {
   const count = parts.reduce((n, p) => n + p.count, 0);
   const record = layout.labelBytes + CIFAR_IMAGE_BYTES;
   const images = new Uint8Array(count * CIFAR_IMAGE_BYTES);
@@ -565,7 +472,7 @@ function assemble(kind: CifarKind, files: Classified, options: ParseOptions): Ci
   options.onProgress?.(0, 1, 'parse');
   const trainParts = files.train.map((f) => checkRecords(f, layout, 'train'));
   const testParts = [checkRecords(files.test, layout, 'test')];
-  const classNames = readClassNames(files.classNames, layout.classes, kind === 'cifar10' ? CIFAR10_CLASS_NAMES : CIFAR100_CLASS_NAMES);
+  const classNames = readClassNames(files.classNames, layout.classes, classNamesOf(kind));
   const coarseClassNames =
     kind === 'cifar100' ? readClassNames(files.coarseClassNames, layout.coarseClasses ?? 0, CIFAR100_COARSE_CLASS_NAMES) : undefined;
   const dataset: CifarDataset = {
@@ -591,7 +498,7 @@ export function describeDataset(dataset: Pick<CifarDataset, 'kind' | 'classNames
 export interface NHWCOptions {
   /** Subtract the mean and divide by the std per channel (e.g. `CIFAR_NORMALIZATION.cifar10`); otherwise scale to [0, 1]. */
   normalize?: ChannelStats;
-  /** Written into when given (length >= n x 3072), e.g. to reuse one batch buffer. */
+  /** Written into when given (length >= n x CIFAR_IMAGE_BYTES), e.g. to reuse one batch buffer. */
   out?: Float32Array;
 }
 
@@ -611,7 +518,7 @@ export function toNHWCFloat(split: CifarSplit, indices?: ArrayLike<number>, opti
   // x -> x * scale[c] + shift[c]
   const scale = [0, 1, 2].map((c) => (options.normalize ? 1 / options.normalize.std[c]! : 1 / 255));
   const shift = [0, 1, 2].map((c) => (options.normalize ? -options.normalize.mean[c]! / options.normalize.std[c]! : 0));
-  const plane = CIFAR_IMAGE_SIZE * CIFAR_IMAGE_SIZE;
+  const plane = CIFAR_PLANE;
   for (let i = 0; i < n; i++) {
     const src = (indices ? checkIndex(split, indices[i]!) : i) * CIFAR_IMAGE_BYTES;
     const dst = i * CIFAR_IMAGE_BYTES;

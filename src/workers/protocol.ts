@@ -3,10 +3,11 @@
  * never pulls tfjs into the main bundle.
  */
 import type { ArchSpec } from '../models';
-import type { CheckRequest, CheckResult } from './tf/equivalence';
-import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData, TrainSettings } from './tf/train';
+import type { CheckRequest, CheckResult } from './equivalence/check';
+import type { TrainSettings } from './training/settings';
+import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData } from './training/types';
 
-export type { BlockCheckRequest, CheckRequest, CheckResult, Diff, FormPair, FormResult, NetworkCheckRequest, PairResult } from './tf/equivalence';
+export type { BlockCheckRequest, CheckRequest, CheckResult, Diff, FormPair, FormResult, NetworkCheckRequest, PairResult } from './equivalence/check';
 
 export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 export const BACKEND_NAMES: readonly BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];

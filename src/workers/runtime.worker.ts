@@ -2,10 +2,11 @@
  * The compute worker: one long-lived worker that owns TensorFlow.js. Created once by client.ts.
  */
 import * as Comlink from 'comlink';
-import { TrainingJob } from './jobs/training';
+import { tensorCount } from './engine/backend';
+import { selectBackend } from './engine/backends';
+import { runEquivalenceCheck } from './equivalence/check';
 import type { BackendInfo, BackendName, RuntimeApi, TrainData } from './protocol';
-import { selectBackend } from './tf/backends';
-import { runEquivalenceCheck, tensorCount } from './tf';
+import { TrainingJob } from './training/job';
 
 const jobs = new Map<number, AbortController>();
 

@@ -395,7 +395,7 @@ export function TrainingView({ model }: { model: Model }) {
     stopper.current = controller;
     try {
       if (!(await runtime.ensureStarted(choice))) throw new Error(useRuntime.getState().error ?? 'the compute worker did not start');
-      await sendTrainData({ trainImages: loaded.train.images, trainLabels: loaded.train.labels, testImages: loaded.test.images, testLabels: loaded.test.labels, classes: classNames.length });
+      await sendTrainData({ trainImages: loaded.train.images, trainLabels: loaded.train.labels, testImages: loaded.test.images, testLabels: loaded.test.labels, dataset: kind });
       const trainSettings: Partial<TrainSettings> = resume?.settings ?? {
         batchSize: settings.batchSize,
         epochs: settings.epochs,

@@ -11,8 +11,7 @@ import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { AdapterInfo, BackendInfo, BackendName, ProbeResult } from '../protocol';
-import { registerGroupedConvKernels } from './groupedConv';
-import { registerWasmTrainingKernels } from './wasmKernels';
+import { switchBackend } from './backend';
 
 export const BACKEND_LADDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 
@@ -27,25 +26,12 @@ setWasmPaths({
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimd,
 });
 
-/**
- * How much tensor memory a training step may take on each backend (the trainer splits larger batches
- * into micro-batches: planMicroBatch). WASM: one wasm32 heap, at most 4 GiB, whose growth fails before
- * that; batch-32 classroom ResNeXt-29 steps of ~2.8 GiB (before a leaner grouped conv) ran. WebGPU and
- * WebGL do not tell how much memory the GPU has: 2 GiB, which integrated GPUs and SwiftShader give a tab.
- */
-export function trainingMemoryBudget(backend: string): number {
-  return backend === 'wasm' ? 3 * 2 ** 30 : 2 * 2 ** 30;
-}
-
 /** The probe: a 128x256 by 256x128 matMul (4.2 M MACs), timed after a warm-up. */
 const PROBE = { m: 128, k: 256, n: 128, runs: 3 };
 
 async function probe(backend: BackendName): Promise<ProbeResult> {
   try {
-    if (!(await tf.setBackend(backend))) return { backend, ok: false, error: 'did not start (no adapter or not supported)' };
-    await tf.ready();
-    if (backend === 'webgpu') registerGroupedConvKernels();
-    if (backend === 'wasm') registerWasmTrainingKernels();
+    if (!(await switchBackend(backend))) return { backend, ok: false, error: 'did not start (no adapter or not supported)' };
     const a = tf.randomUniform([PROBE.m, PROBE.k]);
     const b = tf.randomUniform([PROBE.k, PROBE.n]);
     try {
@@ -117,8 +103,7 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendInf
     reason = `${failed}fastest on the matMul probe`;
   }
   if (!chosen) throw new Error(`no tfjs backend could start: ${probes.map((p) => `${p.backend}: ${p.error}`).join('; ')}`);
-  await tf.setBackend(chosen.backend);
-  await tf.ready();
+  if (!(await switchBackend(chosen.backend))) throw new Error(`${chosen.backend} started for the probe but not again`);
   const info: BackendInfo = { backend: chosen.backend, reason, probes };
   if (chosen.backend === 'webgpu') {
     info.adapter = await webgpuAdapter();

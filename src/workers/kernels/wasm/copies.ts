@@ -1,5 +1,5 @@
 /**
- * A WASM kernel for the hot spot of training through BatchNorm, beside wasmKernels.ts (which makes
+ * A WASM kernel for the hot spot of training through BatchNorm, beside gradients.ts (which makes
  * the WASM backend able to train convolutions at all). Profiled on a classroom ResNet-29 step
  * (batch 32, `tf.profile`): stock Tile took 2.6 s of a 5.5 s step. tfjs' FusedBatchNorm gradient
  * tiles [1,1,1,C] to [N,H,W,C] once per BatchNorm, and the stock kernel computes a source index per
@@ -10,38 +10,11 @@
  * "weights", a fresh activation every call) or a JS pass over the heap (no faster than stock's
  * transpose + reduce on fresh, cache-cold tensors).
  *
- * The replacement keeps the stock setupFunc. Register with `registerWasmTrainKernels()` (idempotent);
- * the Trainer does on 'wasm'.
+ * The replacements keep the stock setupFunc. Registered by `registerKernels('wasm')` (../index.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-
-type Info = tf.TensorInfo;
-const BACKEND = 'wasm';
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}
-
-/** Stock kernels replaced here, for delegation. */
-const stock = new Map<string, tf.KernelFunc>();
-
-function callStock(name: string, args: KernelArgs): Info {
-  const f = stock.get(name);
-  if (!f) throw new Error(`wasm ${name}: the stock kernel is missing`);
-  const out = f(args as Parameters<tf.KernelFunc>[0]);
-  return Array.isArray(out) ? out[0]! : out;
-}
-
-function heapI32(backend: BackendWasm): Int32Array {
-  return new Int32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer);
-}
-
-function offsetOf(backend: BackendWasm, t: Info): number {
-  return backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
-}
+import { type Info, type KernelArgs, type WasmKernel, heapI32, offsetOf, registerWasmKernelSet, stockKernel } from './plumbing';
 
 /**
  * Tile by block copies: along each axis, from the innermost out, the first repetition is built and
@@ -51,7 +24,7 @@ function tile(args: KernelArgs): Info {
   const backend = args.backend as BackendWasm;
   const x = args.inputs.x!;
   const reps = (args.attrs?.reps ?? []) as number[];
-  if (x.dtype !== 'float32' && x.dtype !== 'int32') return callStock('Tile', args);
+  if (x.dtype !== 'float32' && x.dtype !== 'int32') return stockKernel('Tile')(args as Parameters<tf.KernelFunc>[0]) as Info;
   const rank = x.shape.length;
   const outShape = x.shape.map((s, i) => s * (reps[i] ?? 1));
   const out = backend.makeOutput(outShape, x.dtype);
@@ -97,32 +70,19 @@ function tile(args: KernelArgs): Info {
 function identity(args: KernelArgs): Info {
   const backend = args.backend as BackendWasm;
   const x = args.inputs.x!;
-  if (x.dtype === 'string') return callStock('Identity', args);
+  if (x.dtype === 'string') return stockKernel('Identity')(args as Parameters<tf.KernelFunc>[0]) as Info;
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-const KERNELS: ReadonlyArray<{ kernelName: string; kernelFunc: (args: KernelArgs) => Info }> = [
-  { kernelName: 'Tile', kernelFunc: tile },
-  { kernelName: 'Identity', kernelFunc: identity },
+const COPY_KERNELS: readonly WasmKernel[] = [
+  { kernelName: 'Tile', kernelFunc: tile, replacesStock: true },
+  { kernelName: 'Identity', kernelFunc: identity, replacesStock: true },
 ];
 
-export const WASM_TRAIN_KERNEL_NAMES: readonly string[] = KERNELS.map((k) => k.kernelName);
+export const WASM_COPY_KERNEL_NAMES: readonly string[] = COPY_KERNELS.map((k) => k.kernelName);
 
-/** Replaces the stock wasm Tile and Identity with the ones above; safe to call more than once. */
-export function registerWasmTrainKernels(): void {
-  for (const { kernelName, kernelFunc } of KERNELS) {
-    const existing = tf.getKernel(kernelName, BACKEND);
-    if (!existing) throw new Error(`registerWasmTrainKernels: no stock wasm ${kernelName}; import '@tensorflow/tfjs-backend-wasm' first`);
-    if (stock.has(kernelName)) continue; // ours is registered already
-    stock.set(kernelName, existing.kernelFunc);
-    tf.unregisterKernel(kernelName, BACKEND);
-    tf.registerKernel({
-      kernelName,
-      backendName: BACKEND,
-      kernelFunc: kernelFunc as tf.KernelFunc,
-      ...(existing.setupFunc ? { setupFunc: existing.setupFunc } : {}),
-      ...(existing.disposeFunc ? { disposeFunc: existing.disposeFunc } : {}),
-    });
-  }
+/** Replaces the stock wasm Tile and Identity with the ones above (idempotent); called by `registerKernels('wasm')` (../index.ts). */
+export function registerWasmCopyKernels(): void {
+  registerWasmKernelSet(COPY_KERNELS);
 }

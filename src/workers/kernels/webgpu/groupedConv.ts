@@ -404,7 +404,7 @@ const backpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
 let registered = false;
 
 /** Registers the three WebGPU kernels and the gradient of the forward one (idempotent). */
-export function registerGroupedConvWebgpuKernels(): void {
+export function registerWebgpuGroupedConvKernels(): void {
   if (registered) return;
   registered = true;
   const have = (name: string) => tf.getKernel(name, 'webgpu') !== undefined;

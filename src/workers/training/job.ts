@@ -2,10 +2,12 @@
  * A training job in the worker: runs a Trainer in chunks of steps, reporting every step, evaluating
  * each epoch, checkpointing for resume, and obeying pause, resume, learning-rate changes and stop.
  */
-import type { TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../protocol';
 import * as tf from '@tensorflow/tfjs';
-import { trainingMemoryBudget } from '../tf/backends';
-import { Trainer, planMicroBatch } from '../tf/train';
+import { isAbortError } from '../abort';
+import type { TrainEvent, TrainOutcome, TrainRequest } from '../protocol';
+import { planMicroBatch, trainingMemoryBudget } from './memory';
+import { Trainer } from './trainer';
+import type { TrainData } from './types';
 
 const CHUNK = 5;
 
@@ -87,7 +89,7 @@ export class TrainingJob {
       return { status: 'finished', step: t.step, checkpoint, final };
     } catch (e) {
       // A stop that lands inside an evaluation: the run is stopped, not failed.
-      if ((e as Error).name === 'AbortError') return { status: 'stopped', step: t.step, checkpoint: await t.checkpoint() };
+      if (isAbortError(e)) return { status: 'stopped', step: t.step, checkpoint: await t.checkpoint() };
       throw e;
     }
   }

@@ -8,7 +8,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registerWasmTrainingKernels, WASM_TRAINING_KERNEL_NAMES } from './wasmKernels';
+import { switchBackend } from '../../engine/backend';
+import { registerKernels } from '..';
+import { WASM_COPY_KERNEL_NAMES, WASM_GRADIENT_KERNEL_NAMES } from '.';
 
 const ABS_TOLERANCE = 1e-4;
 const REL_TOLERANCE = 1e-5;
@@ -26,8 +28,7 @@ const achieved: Array<{ case: string } & Comparison> = [];
 
 beforeAll(async () => {
   setWasmPaths(WASM_DIR);
-  expect(await tf.setBackend('wasm')).toBe(true);
-  registerWasmTrainingKernels();
+  expect(await switchBackend('wasm')).toBe(true);
 }, TIMEOUT_MS);
 
 afterAll(() => {
@@ -105,13 +106,14 @@ function pad(name: PadName, k: number): 'same' | 'valid' | tf.backend_util.Expli
     : name;
 }
 
-describe('registerWasmTrainingKernels', () => {
+describe("registerKernels('wasm')", () => {
   it('registers each kernel for wasm only, and is idempotent', () => {
     const cpuBefore = tf.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc;
-    const wasmBefore = WASM_TRAINING_KERNEL_NAMES.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
-    registerWasmTrainingKernels();
-    registerWasmTrainingKernels();
-    expect(WASM_TRAINING_KERNEL_NAMES.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc)).toEqual(wasmBefore);
+    const names = [...WASM_GRADIENT_KERNEL_NAMES, ...WASM_COPY_KERNEL_NAMES];
+    const wasmBefore = names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc);
+    registerKernels('wasm');
+    registerKernels('wasm');
+    expect(names.map((k) => tf.getKernel(k, 'wasm')?.kernelFunc)).toEqual(wasmBefore);
     expect(wasmBefore.every((f) => f !== undefined)).toBe(true);
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc).toBe(cpuBefore);
     // Replaced stock kernels keep their setupFunc (the cwrap the replacement delegates to), so
@@ -119,7 +121,7 @@ describe('registerWasmTrainingKernels', () => {
     for (const name of ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul']) {
       expect(tf.getKernel(name, 'wasm')?.setupFunc, name).toBeTypeOf('function');
     }
-    expect(WASM_TRAINING_KERNEL_NAMES).toEqual(
+    expect(WASM_GRADIENT_KERNEL_NAMES).toEqual(
       expect.arrayContaining([
         'Conv2DBackpropFilter',
         'Conv2DBackpropInput',

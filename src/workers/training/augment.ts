@@ -9,60 +9,14 @@
  * padding is zeros after normalisation, i.e. the mean colour.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CIFAR_CHANNELS, CIFAR_IMAGE_BYTES, CIFAR_IMAGE_SIZE, type ChannelStats } from '../../data/format';
+import type { Mulberry32 } from '../../models';
 
-export const CIFAR_SIZE = 32;
-export const CIFAR_CHANNELS = 3;
-export const CIFAR_RECORD = CIFAR_SIZE * CIFAR_SIZE * CIFAR_CHANNELS;
+/** Zero padding before the random crop (ResNeXt Sec. 5.3). */
 export const CIFAR_PAD = 4;
 
-export interface Normalization {
-  /** Per-channel mean and standard deviation on the 0-255 scale, R, G, B. */
-  mean: readonly number[];
-  std: readonly number[];
-}
-
-/** CIFAR-10 training-set statistics as fb.resnet.torch (the ResNeXt code) uses them. */
-export const CIFAR10_NORMALIZATION: Normalization = { mean: [125.3, 123.0, 113.9], std: [63.0, 62.1, 66.7] };
-
-/** mulberry32 with its state exposed, so a run's randomness is a pure function of (seed, step). */
-export class Mulberry32 {
-  state: number;
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-}
-
-/** A 32-bit seed for stream `stream` at position `index` of a run seeded `seed` (murmur3's finaliser). */
-export function deriveSeed(seed: number, stream: number, index: number): number {
-  let h = (seed >>> 0) ^ Math.imul(stream + 1, 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca77);
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/** Fisher-Yates permutation of 0..n-1. */
-export function shuffledIndices(n: number, random: Mulberry32): Int32Array {
-  const order = new Int32Array(n);
-  for (let i = 0; i < n; i++) order[i] = i;
-  for (let i = n - 1; i > 0; i--) {
-    const j = random.int(i + 1);
-    const t = order[i]!;
-    order[i] = order[j]!;
-    order[j] = t;
-  }
-  return order;
-}
+/** Per-channel normalisation of a dataset (`CIFAR_NORMALIZATION[kind]` in src/data/format.ts). */
+export type Normalization = ChannelStats;
 
 /** Per-image crop offsets (in the padded image, 0..2·pad) and flips. */
 export interface AugmentPlan {
@@ -82,21 +36,21 @@ export function planAugmentation(batch: number, random: Mulberry32, pad = CIFAR_
 }
 
 /**
- * Copies records `indices` of `images` (N x 3072, CHW) into `out` as float 0-255, CHW; positions
+ * Copies records `indices` of `images` (N x CIFAR_IMAGE_BYTES, CHW) into `out` as float 0-255, CHW; positions
  * past `indices.length` are zero (padding of a last partial evaluation batch).
  */
 export function gatherRecords(images: Uint8Array, indices: ArrayLike<number>, out: Float32Array): Float32Array {
   const count = indices.length;
   for (let i = 0; i < count; i++) {
-    const src = indices[i]! * CIFAR_RECORD;
-    out.set(images.subarray(src, src + CIFAR_RECORD), i * CIFAR_RECORD);
+    const src = indices[i]! * CIFAR_IMAGE_BYTES;
+    out.set(images.subarray(src, src + CIFAR_IMAGE_BYTES), i * CIFAR_IMAGE_BYTES);
   }
-  out.fill(0, count * CIFAR_RECORD);
+  out.fill(0, count * CIFAR_IMAGE_BYTES);
   return out;
 }
 
 /** [B, 3, H, W] float 0-255 (the CIFAR file's planes) -> normalised NHWC. */
-export function normalizeBatch(chw: tf.Tensor4D, norm: Normalization = CIFAR10_NORMALIZATION): tf.Tensor4D {
+export function normalizeBatch(chw: tf.Tensor4D, norm: Normalization): tf.Tensor4D {
   return tf.tidy(() => {
     const c = chw.shape[1];
     if (norm.mean.length !== c || norm.std.length !== c) throw new Error(`normalisation has ${norm.mean.length} means and ${norm.std.length} stds for ${c} channels`);
@@ -145,12 +99,12 @@ export function augmentBatch(x: tf.Tensor4D, plan: AugmentPlan, pad = CIFAR_PAD)
 
 /**
  * A training batch on the backend: records `indices` of `images`, normalised, and augmented by
- * `plan` (no augmentation when `plan` is undefined). `scratch` (B x 3072 floats) is reused between calls.
+ * `plan` (no augmentation when `plan` is undefined). `scratch` (B x CIFAR_IMAGE_BYTES floats) is reused between calls.
  */
 export function makeBatch(images: Uint8Array, indices: ArrayLike<number>, batch: number, scratch: Float32Array, norm: Normalization, plan?: AugmentPlan): tf.Tensor4D {
   gatherRecords(images, indices, scratch);
   return tf.tidy(() => {
-    const chw = tf.tensor4d(scratch, [batch, CIFAR_CHANNELS, CIFAR_SIZE, CIFAR_SIZE]);
+    const chw = tf.tensor4d(scratch, [batch, CIFAR_CHANNELS, CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE]);
     const x = normalizeBatch(chw, norm);
     return plan ? augmentBatch(x, plan) : x;
   });

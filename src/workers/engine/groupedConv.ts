@@ -2,12 +2,12 @@
  * Grouped convolution for TensorFlow.js (which has none: tfjs#3900), NHWC, with the compact filter
  * [kh, kw, Cin/G, Cout] of PyTorch's `groups` (ResNeXt §3.3, Fig. 3(c)). Exact, differentiable.
  *
- * - webgpu: custom kernels (groupedConvWebgpu.ts) and their gradient.
+ * - webgpu: custom kernels (kernels/webgpu/groupedConv.ts) and their gradient.
  * - other backends: a formulation from standard ops only, so tfjs' own gradients apply. Which one is
  *   chosen per backend is the fastest forward+backward measured by bench/groupedConv.bench.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GROUPED_CONV2D, groupedConvGeometry, registerGroupedConvWebgpuKernels, type GroupedConvGeometry } from './groupedConvWebgpu';
+import { GROUPED_CONV2D, type GroupedConvGeometry, groupedConvGeometry } from '../kernels/webgpu/groupedConv';
 
 /**
  * Exact formulations:
@@ -24,7 +24,8 @@ export type GroupedConvMethod = 'webgpu' | 'split' | 'depthwise' | 'depthwiseExp
 
 export const GROUPED_CONV_METHODS: readonly GroupedConvMethod[] = ['webgpu', 'split', 'depthwise', 'depthwiseExpanded', 'im2col', 'blockDiagonal'];
 
-function explicitPad(p: number): [[0, 0], [number, number], [number, number], [0, 0]] {
+/** PyTorch's padding=p as tfjs' explicit NHWC padding. */
+export function explicitPad(p: number): [[0, 0], [number, number], [number, number], [0, 0]] {
   return [
     [0, 0],
     [p, p],
@@ -160,18 +161,13 @@ function blockDiagonal(x: tf.Tensor4D, filter: tf.Tensor4D, g: GroupedConvGeomet
   });
 }
 
-/** Registers the WebGPU kernels (idempotent). Called by groupedConv2d when the active backend is webgpu. */
-export function registerGroupedConvKernels(): void {
-  registerGroupedConvWebgpuKernels();
-}
-
 /** Grouped convolution by one named formulation (all exact; for tests and benchmarks). */
 export function groupedConv2dWith(method: GroupedConvMethod, x: tf.Tensor4D, filter: tf.Tensor4D, groups: number, stride: number, pad: number): tf.Tensor4D {
   const g = groupedConvGeometry(x.shape, filter.shape, groups, stride, pad);
   switch (method) {
     case 'webgpu':
       if (tf.getBackend() !== 'webgpu') throw new Error(`groupedConv2d: the webgpu kernels need the webgpu backend, not ${tf.getBackend()}`);
-      registerGroupedConvKernels();
+      if (tf.getKernel(GROUPED_CONV2D, 'webgpu') === undefined) throw new Error('groupedConv2d: start webgpu with switchBackend (engine/backend.ts), which registers its kernels');
       return tf.engine().runKernel(GROUPED_CONV2D, { x, filter }, { groups, stride, pad }) as tf.Tensor4D;
     case 'split':
       return groupedConv2dSplit(x, filter, groups, stride, pad);

@@ -23,192 +23,48 @@
  * Not modelled: dropout and stochastic depth (`execute` runs dropout as the identity).
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ArchSpec, type NetworkGraph, analyze, opsOf } from '../../models';
+import { CIFAR_CHANNELS, CIFAR_IMAGE_BYTES, CIFAR_IMAGE_SIZE, CIFAR_NORMALIZATION, classCount } from '../../data/format';
 import {
-  CIFAR10_NORMALIZATION,
-  CIFAR_CHANNELS,
-  CIFAR_RECORD,
-  CIFAR_SIZE,
+  type ArchSpec,
   Mulberry32,
-  type Normalization,
+  type NetworkGraph,
+  type ParamInfo,
+  analyzeOrThrow,
+  canonicalName,
   deriveSeed,
-  makeBatch,
-  planAugmentation,
+  isTrainable,
+  opsOf,
+  paramInfos,
+  paramShape,
+  paramSize,
+  parameterGraph,
   shuffledIndices,
-} from './augment';
-import { type ExecOptions, type ParamTensors, execute } from './execute';
-import { type LrSchedule, SgdMomentum, type SgdParam, learningRateAt } from './optimizer';
-import { type ParamInfo, type ParamValues, paramInfos } from './params';
-import { registerWasmTrainKernels } from './trainKernels';
-import { registerWasmTrainingKernels } from './wasmKernels';
-
-export interface TrainData {
-  /** N x 3072 bytes, each record the CIFAR file's planes: 1024 R, 1024 G, 1024 B, row-major. */
-  trainImages: Uint8Array;
-  trainLabels: Uint8Array;
-  testImages: Uint8Array;
-  testLabels: Uint8Array;
-  /** 10 for CIFAR-10, 100 for CIFAR-100; must equal the spec's `input.classes`. */
-  classes: number;
-}
-
-export interface TrainSettings {
-  batchSize: number;
-  /** Length of the run in epochs (of floor(N / batchSize) steps); `steps` overrides it. */
-  epochs: number;
-  steps?: number;
-  /** Base (peak) learning rate of the schedule. */
-  learningRate: number;
-  schedule: LrSchedule;
-  momentum: number;
-  weightDecay: number;
-  seed: number;
-  /** Pad-crop-flip augmentation (the paper's); off gives plain normalised images. */
-  augment: boolean;
-  normalization: Normalization;
-  /** BatchNorm running-statistics momentum, PyTorch's convention (new = (1 - m)·old + m·batch). */
-  bnMomentum: number;
-  /** Batch size of evaluation and prediction (fixed; the last batch is padded). Default: batchSize. */
-  evalBatchSize?: number;
-  /**
-   * Split each batch into micro-batches of this size (a divisor of batchSize) to bound memory: the
-   * gradient is still the whole batch's, and so are the BN running estimates, but BatchNorm
-   * normalises with each micro-batch's statistics (as data-parallel training without SyncBatchNorm).
-   * On wasm32 (4 GB) a classroom ResNeXt-29 step needs ~57 MiB per image. Default: batchSize.
-   */
-  microBatchSize?: number;
-}
-
-/** The paper's CIFAR recipe scaled to a browser: batch 64 instead of 128, 5 epochs instead of 300. */
-export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = {
-  batchSize: 64,
-  epochs: 5,
-  learningRate: 0.1,
-  schedule: 'step',
-  momentum: 0.9,
-  weightDecay: 5e-4,
-  seed: 1,
-  augment: true,
-  normalization: CIFAR10_NORMALIZATION,
-  bnMomentum: 0.1,
-};
-
-export interface StepMetrics {
-  /** Steps completed, this one included (1-based). */
-  step: number;
-  /** Epochs completed, fractional (step / stepsPerEpoch). */
-  epoch: number;
-  loss: number;
-  /** Accuracy on this (augmented) batch, 0-1. */
-  accuracy: number;
-  /** The learning rate this step used. */
-  lr: number;
-  /** This step's images over its wall time, measured to the loss being read back (await data). */
-  imagesPerSecond: number;
-  /** Seconds to the end of the run at the recent pace (exponential average of step times). */
-  etaSeconds: number;
-}
-
-export interface EvalMetrics {
-  split: 'test' | 'train';
-  images: number;
-  /** Mean softmax cross-entropy. */
-  loss: number;
-  accuracy: number;
-  /** Per true class: correct / images of the class (NaN for a class with no images). */
-  perClassAccuracy: number[];
-  /** confusion[trueClass][predictedClass] = count. */
-  confusion: number[][];
-  seconds: number;
-}
-
-export interface TrainCheckpoint {
-  version: 1;
-  specName: string;
-  /** Steps completed. */
-  step: number;
-  /** The settings of the run, `learningRate` being the base in force (after setLearningRate). */
-  settings: TrainSettings;
-  /** state_dict: parameters and BatchNorm running statistics, tfjs layouts (see params.ts). */
-  params: ParamValues;
-  /** SGD momentum buffers, keyed by the parameter they belong to. */
-  momentum: ParamValues;
-  /** The whole generator state: every random draw of step s comes from (seed, s). */
-  rng: { algorithm: 'mulberry32'; seed: number; step: number };
-}
+  weightDecayApplies,
+} from '../../models';
+import { throwIfAborted, yieldToEventLoop } from '../abort';
+import { type ExecOptions, execute } from '../engine/execute';
+import type { ParamTensors, ParamValues } from '../engine/params';
+import { kernelsRegistered } from '../kernels';
+import { type Normalization, makeBatch, planAugmentation } from './augment';
+import { STREAM, trainingInit } from './init';
+import { SgdMomentum, type SgdParam } from './optimizer';
+import { learningRateAt } from './schedule';
+import { type TrainSettings, resolveSettings } from './settings';
+import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData } from './types';
 
 export interface RunHooks {
   signal?: AbortSignal;
   onStep?: (m: StepMetrics) => void;
 }
 
-/** Independent random streams of a run. */
-const STREAM = { init: 0, shuffle: 1, augment: 2 } as const;
-
 /** Smoothing of the step time behind the ETA. */
 const ETA_SMOOTHING = 0.1;
 
-const BRANCH = /\.branches\.(\d+)(?=\.)/;
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('Stopped.', 'AbortError');
-}
-
-/** Lets other work (an abort, a message from the page) run between steps. */
-function yieldToEventLoop(): Promise<void> {
-  const g = globalThis as { setImmediate?: (f: () => void) => void };
-  if (g.setImmediate) return new Promise((resolve) => g.setImmediate!(resolve));
-  return new Promise((resolve) => {
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      channel.port1.close();
-      resolve();
-    };
-    channel.port2.postMessage(null);
-  });
-}
-
-/**
- * The micro-batch size that keeps a step's memory (`bytesPerImage` per image) within `budgetBytes`:
- * undefined when the whole batch fits, else the largest divisor of the batch (at least 2) that fits.
- * Throws a message for the user when not even 2 images fit.
- */
-export function planMicroBatch(batchSize: number, bytesPerImage: number, budgetBytes: number): number | undefined {
-  if (batchSize * bytesPerImage <= budgetBytes) return undefined;
-  for (let size = batchSize - 1; size >= 2; size--) {
-    if (batchSize % size === 0 && size * bytesPerImage <= budgetBytes) return size;
-  }
-  const mb = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
-  throw new Error(
-    `This model needs about ${mb(bytesPerImage)} per training image on this backend (measured), and ${batchSize % 2 === 0 ? 'even 2 images exceed' : `no micro-batch of batch ${batchSize} fits in`} the ~${mb(budgetBytes)} it can hold. Train a smaller model (fewer blocks or a narrower width)${batchSize % 2 === 0 ? '' : ', or use an even batch size'}.`,
-  );
-}
-
-export function resolveSettings(settings: Partial<TrainSettings> = {}): TrainSettings {
-  const s: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS, ...settings };
-  const positiveInt = (name: string, v: number | undefined) => {
-    if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${name} must be a positive integer, not ${v}`);
-  };
-  positiveInt('epochs', s.epochs);
-  positiveInt('steps', s.steps);
-  positiveInt('evalBatchSize', s.evalBatchSize);
-  positiveInt('microBatchSize', s.microBatchSize);
-  if (s.microBatchSize !== undefined && (s.batchSize % s.microBatchSize !== 0 || s.microBatchSize < 2)) {
-    throw new Error(`microBatchSize must divide batchSize and be >= 2 (BatchNorm needs batch statistics), not ${s.microBatchSize}`);
-  }
-  if (!(Number.isInteger(s.batchSize) && s.batchSize >= 2)) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs batch statistics), not ${s.batchSize}`);
-  if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be positive, not ${s.learningRate}`);
-  if (!(s.momentum >= 0 && s.momentum < 1)) throw new Error(`momentum must be in [0, 1), not ${s.momentum}`);
-  if (!(s.weightDecay >= 0 && Number.isFinite(s.weightDecay))) throw new Error(`weightDecay must be >= 0, not ${s.weightDecay}`);
-  if (!(s.bnMomentum > 0 && s.bnMomentum <= 1)) throw new Error(`bnMomentum must be in (0, 1], not ${s.bnMomentum}`);
-  if (!Number.isInteger(s.seed)) throw new Error(`seed must be an integer, not ${s.seed}`);
-  return s;
-}
-
 function validateData(data: TrainData, classes: number): void {
-  if (data.classes !== classes) throw new Error(`the network has ${classes} outputs but the data has ${data.classes} classes`);
+  const dataClasses = classCount(data.dataset);
+  if (dataClasses !== classes) throw new Error(`the network has ${classes} outputs but the data has ${dataClasses} classes`);
   const check = (split: string, images: Uint8Array, labels: Uint8Array) => {
-    if (images.length !== labels.length * CIFAR_RECORD) throw new Error(`${split}: ${images.length} image bytes for ${labels.length} labels (expected ${CIFAR_RECORD} per image)`);
+    if (images.length !== labels.length * CIFAR_IMAGE_BYTES) throw new Error(`${split}: ${images.length} image bytes for ${labels.length} labels (expected ${CIFAR_IMAGE_BYTES} per image)`);
     const bad = labels.findIndex((l) => l >= classes);
     if (bad >= 0) throw new Error(`${split}: label ${labels[bad]} at ${bad} is not below ${classes}`);
   };
@@ -218,69 +74,15 @@ function validateData(data: TrainData, classes: number): void {
 
 /** The graph the network runs and the form-(c) graph its canonical parameters come from. */
 function graphsOf(spec: ArchSpec): { graph: NetworkGraph; paramGraph: NetworkGraph } {
-  const a = analyze(spec);
-  if (!a.ok) throw new Error(a.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
+  const a = analyzeOrThrow(spec);
   const { input } = a.spec;
-  if (input.resolution !== CIFAR_SIZE || input.channels !== CIFAR_CHANNELS) {
-    throw new Error(`training takes CIFAR images (${CIFAR_SIZE}x${CIFAR_SIZE}, ${CIFAR_CHANNELS} channels); the spec's input is ${input.resolution} px, ${input.channels} channels`);
+  if (input.resolution !== CIFAR_IMAGE_SIZE || input.channels !== CIFAR_CHANNELS) {
+    throw new Error(`training takes CIFAR images (${CIFAR_IMAGE_SIZE}x${CIFAR_IMAGE_SIZE}, ${CIFAR_CHANNELS} channels); the spec's input is ${input.resolution} px, ${input.channels} channels`);
   }
   const out = a.graph.output;
   if (out.height !== 1 || out.width !== 1 || out.channels !== input.classes) throw new Error(`the network's output is ${out.channels}x${out.height}x${out.width}, not ${input.classes} class scores`);
-  if (a.spec.family !== 'resnet' || a.spec.form === 'c') return { graph: a.graph, paramGraph: a.graph };
   // Forms (a) and (b) read slices of the form-(c) parameters (execute.ts).
-  const c = analyze({ ...a.spec, form: 'c' });
-  if (!c.ok) throw new Error(c.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-  return { graph: a.graph, paramGraph: c.graph };
-}
-
-/** Standard normal from two uniforms (Box-Muller). */
-function gaussian(random: Mulberry32): number {
-  const u = 1 - random.next();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random.next());
-}
-
-/**
- * Initial values for training, torchvision's ResNet/EfficientNet initialisation: conv weights
- * Kaiming-normal with fan_out (std = sqrt(2 / (k·k·out))), conv biases 0, BN gamma 1 and beta 0,
- * running mean 0 and variance 1, FC as nn.Linear (uniform ±1/sqrt(fan_in) for weight and bias).
- * (params.ts' initParams perturbs BN on purpose, for the equivalence checks; training wants this.)
- */
-export function trainingInit(infos: readonly ParamInfo[], seed: number): ParamValues {
-  const random = new Mulberry32(deriveSeed(seed, STREAM.init, 0));
-  const values: ParamValues = new Map();
-  const fcFanIn = new Map<string, number>();
-  for (const info of infos) if (info.role === 'fcWeight') fcFanIn.set(info.key.replace(/\.weight$/, ''), info.shape[0]!);
-  for (const info of infos) {
-    const n = info.shape.reduce((a, b) => a * b, 1);
-    const v = new Float32Array(n);
-    const op = info.key.replace(/\.[a-z_]+$/, '');
-    switch (info.role) {
-      case 'conv': {
-        const [kh, kw, , out] = info.shape as [number, number, number, number];
-        const std = Math.sqrt(2 / (kh * kw * out));
-        for (let i = 0; i < n; i++) v[i] = std * gaussian(random);
-        break;
-      }
-      case 'fcWeight': {
-        const bound = 1 / Math.sqrt(info.shape[0]!);
-        for (let i = 0; i < n; i++) v[i] = (2 * random.next() - 1) * bound;
-        break;
-      }
-      case 'bias': {
-        const fanIn = fcFanIn.get(op);
-        if (fanIn !== undefined) for (let i = 0; i < n; i++) v[i] = (2 * random.next() - 1) / Math.sqrt(fanIn);
-        break;
-      }
-      case 'gamma':
-      case 'runningVar':
-        v.fill(1);
-        break;
-      default:
-        break; // beta, running mean: 0
-    }
-    values.set(info.key, { shape: info.shape, values: v });
-  }
-  return values;
+  return { graph: a.graph, paramGraph: parameterGraph(a) };
 }
 
 interface BnOp {
@@ -295,15 +97,10 @@ function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
   const out = new Map<string, BnOp>();
   for (const op of opsOf(graph)) {
     if (op.type !== 'batchnorm') continue;
-    const m = BRANCH.exec(op.name);
-    out.set(op.name, { key: m ? op.name.replace(BRANCH, '') : op.name, branch: m ? Number(m[1]) : 0, perImage: op.input.height * op.input.width });
+    const owner = canonicalName(op.name);
+    out.set(op.name, { key: owner.name, branch: owner.branch ?? 0, perImage: op.input.height * op.input.width });
   }
   return out;
-}
-
-/** ResNeXt Sec. 5.3's weight decay applies to conv and FC weights; not to BN gamma/beta, not to biases. */
-export function weightDecayApplies(info: ParamInfo): boolean {
-  return info.role === 'conv' || info.role === 'fcWeight';
 }
 
 /** One forward pass's BatchNorm statistics, by op name (execute's bnBatchStats). */
@@ -333,6 +130,8 @@ export class Trainer {
   private readonly optimizer: SgdMomentum;
   private readonly bnOps: Map<string, BnOp>;
   private readonly scratch: Float32Array;
+  /** The dataset's per-channel statistics (CIFAR-10's and CIFAR-100's differ). */
+  readonly normalization: Normalization;
   private stepsDone: number;
   private lrBase: number;
   private order?: { epoch: number; indices: Int32Array };
@@ -347,13 +146,14 @@ export class Trainer {
     this.classes = graph.output.channels;
     validateData(data, this.classes);
     this.data = data;
+    this.normalization = CIFAR_NORMALIZATION[data.dataset];
     this.runSettings = settings;
     this.stepsPerEpoch = Math.floor(data.trainLabels.length / settings.batchSize);
     if (this.stepsPerEpoch < 1) throw new Error(`${data.trainLabels.length} training images make no batch of ${settings.batchSize}`);
     this.totalSteps = settings.steps ?? settings.epochs * this.stepsPerEpoch;
     this.infos = paramInfos(paramGraph);
     this.bnOps = bnOpsOf(graph);
-    this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_RECORD);
+    this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_IMAGE_BYTES);
     this.stepsDone = resume?.step ?? 0;
     this.lrBase = settings.learningRate;
 
@@ -363,16 +163,15 @@ export class Trainer {
     try {
       for (const info of this.infos) {
         const v = values.get(info.key);
-        const size = info.shape.reduce((a, b) => a * b, 1);
+        const size = paramSize(info);
         if (!v || v.values.length !== size) throw new Error(`checkpoint: ${info.key} is ${v ? `${v.values.length} values` : 'missing'}, the network needs ${size}`);
-        const isStat = info.role === 'runningMean' || info.role === 'runningVar';
         // A copy: the CPU backend would keep the checkpoint's array as its storage.
-        const t = tf.tensor(resume ? v.values.slice() : v.values, info.shape);
-        this.variables.set(info.key, tf.variable(t, !isStat, `train${id}/${info.key}`));
+        const t = tf.tensor(resume ? v.values.slice() : v.values, paramShape(info, 'tfjs'));
+        this.variables.set(info.key, tf.variable(t, isTrainable(info), `train${id}/${info.key}`));
         t.dispose();
       }
       const trainable: SgdParam[] = this.infos
-        .filter((i) => i.role !== 'runningMean' && i.role !== 'runningVar')
+        .filter(isTrainable)
         .map((i) => ({ key: i.key, variable: this.variables.get(i.key)!, decay: weightDecayApplies(i) }));
       const buffers = resume ? new Map([...resume.momentum].map(([k, v]) => [k, v.values])) : undefined;
       if (buffers) for (const p of trainable) if (!buffers.has(p.key)) throw new Error(`checkpoint: no momentum buffer for ${p.key}`);
@@ -389,12 +188,9 @@ export class Trainer {
    */
   static create(spec: ArchSpec, data: TrainData, settings: Partial<TrainSettings> = {}, resume?: TrainCheckpoint): Trainer {
     if (resume && resume.version !== 1) throw new Error(`checkpoint version ${String(resume.version)} is not supported`);
-    if (tf.getBackend() === 'wasm') {
-      // Stock tfjs-wasm cannot train convolutions; its Tile (in BatchNorm's gradient) is slow and its
-      // Identity copies every tensor the backward pass saves (trainKernels.ts).
-      registerWasmTrainingKernels();
-      registerWasmTrainKernels();
-    }
+    // Stock tfjs-wasm cannot train convolutions at all (kernels/wasm): the backend must have been
+    // started by switchBackend, which registers the app's kernels.
+    if (!kernelsRegistered(tf.getBackend())) throw new Error(`the ${tf.getBackend()} backend was not started with switchBackend (engine/backend.ts): its kernels are missing`);
     return new Trainer(spec, data, resolveSettings(resume ? resume.settings : settings), resume);
   }
 
@@ -434,7 +230,7 @@ export class Trainer {
     const n = Math.min(images, this.runSettings.batchSize);
     const k = this.classes;
     const indices = this.batchIndices(0).subarray(0, n);
-    const x = makeBatch(this.data.trainImages, indices, n, this.scratch.subarray(0, n * CIFAR_RECORD), this.runSettings.normalization);
+    const x = makeBatch(this.data.trainImages, indices, n, this.scratch.subarray(0, n * CIFAR_IMAGE_BYTES), this.normalization);
     const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(indices, (i) => this.data.trainLabels[i]!), 'int32'), k).toFloat());
     const trainable = this.optimizer.params.map((p) => p.variable);
     const before = tf.memory().numBytes;
@@ -490,7 +286,7 @@ export class Trainer {
     const indices = this.batchIndices(this.stepsDone);
     const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, this.stepsDone))) : undefined;
     const labelValues = Int32Array.from(indices, (i) => this.data.trainLabels[i]!);
-    const x = makeBatch(this.data.trainImages, indices, b, this.scratch, s.normalization, plan);
+    const x = makeBatch(this.data.trainImages, indices, b, this.scratch, this.normalization, plan);
     const labels = tf.tensor1d(labelValues, 'int32');
     const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, k), 'float32'));
     const trainable = this.optimizer.params.map((p) => p.variable);
@@ -658,7 +454,7 @@ export class Trainer {
         throwIfAborted(signal);
         const size = Math.min(b, count - start);
         const indices = Int32Array.from({ length: size }, (_, i) => start + i);
-        const x = makeBatch(images, indices, b, this.scratch, this.runSettings.normalization);
+        const x = makeBatch(images, indices, b, this.scratch, this.normalization);
         const logits = tf.tidy(() => tf.reshape(execute(this.graph, x, opts), [b, this.classes]) as tf.Tensor2D);
         x.dispose();
         try {
@@ -711,7 +507,7 @@ export class Trainer {
 
   /** Class probabilities (softmax), count x classes, for `count` CIFAR records. */
   async predict(images: Uint8Array, count: number, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
-    if (images.length < count * CIFAR_RECORD) throw new Error(`${images.length} bytes hold fewer than ${count} images`);
+    if (images.length < count * CIFAR_IMAGE_BYTES) throw new Error(`${images.length} bytes hold fewer than ${count} images`);
     const out = new Float32Array(count * this.classes);
     await this.forEachEvalBatch(images, count, opts.signal, async (logits, start, size) => {
       const probs = tf.softmax(logits);

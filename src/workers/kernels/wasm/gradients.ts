@@ -22,8 +22,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { type Info, type KernelArgs, type WasmKernel, copyRun, heap, heapF32, input, offsetOf, registerWasmKernelSet, release, runKernel, stockKernel, view } from './plumbing';
 
-type Info = tf.TensorInfo;
 type Shape4 = [number, number, number, number];
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
@@ -32,72 +32,6 @@ interface Pads {
   bottom: number;
   left: number;
   right: number;
-}
-
-interface KernelArgs {
-  inputs: tf.NamedTensorInfoMap;
-  backend: object;
-  attrs?: tf.NamedAttrMap;
-}
-
-const BACKEND = 'wasm';
-
-/** Contiguous runs at least this long are copied with `copyWithin` (a memmove) instead of a JS loop. */
-const MEMMOVE_MIN = 16;
-
-// ---------------------------------------------------------------------------------------------------
-// Plumbing: call the backend's own kernels on TensorInfos; read and write the heap from JavaScript.
-
-/** Stock kernels this module replaces, kept so the replacements can delegate to them. */
-const stockKernels = new Map<string, tf.KernelFunc>();
-
-function input(inputs: tf.NamedTensorInfoMap, name: string): Info {
-  const t = inputs[name];
-  if (t === undefined) throw new Error(`wasm training kernel: missing input '${name}'`);
-  return t;
-}
-
-function runKernel(name: string, inputs: Record<string, Info>, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
-  const kernelFunc = stockKernels.get(name) ?? tf.getKernel(name, BACKEND)?.kernelFunc;
-  if (kernelFunc === undefined) throw new Error(`wasm training kernel: '${name}' is not registered for 'wasm'`);
-  const out = kernelFunc({ inputs, backend, attrs });
-  return Array.isArray(out) ? out[0]! : out;
-}
-
-/** The same data seen with another shape: only for passing to a kernel; never returned or disposed. */
-function view(t: Info, shape: number[]): Info {
-  return { dataId: t.dataId, shape, dtype: t.dtype };
-}
-
-function release(backend: BackendWasm, ...infos: Info[]): void {
-  for (const t of infos) backend.disposeData(t.dataId);
-}
-
-/**
- * The whole WASM heap as float32. Any allocation may grow (and so detach) the heap: take the view after
- * the last `makeOutput` or kernel call that precedes its use.
- */
-function heapF32(backend: BackendWasm): Float32Array {
-  return new Float32Array((backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer);
-}
-
-/** A tensor's own elements on the heap (same caveat as `heapF32`). */
-function heap(backend: BackendWasm, t: Info): Float32Array {
-  return backend.typedArrayFromHeap(t) as Float32Array;
-}
-
-/** Copies `length` floats within the heap. */
-function copyRun(heap: Float32Array, from: number, to: number, length: number): void {
-  if (length >= MEMMOVE_MIN) {
-    heap.copyWithin(to, from, from + length);
-    return;
-  }
-  for (let k = 0; k < length; k++) heap[to + k] = heap[from + k]!;
-}
-
-/** A tensor's offset into `heapF32`, in floats (the allocator aligns to at least 8 bytes). */
-function offsetOf(backend: BackendWasm, t: Info): number {
-  return backend.dataIdMap.get(t.dataId)!.memoryOffset / 4;
 }
 
 function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
@@ -538,7 +472,7 @@ function avgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): Info {
  */
 function batchMatMul(args: KernelArgs): Info | Info[] {
   const { inputs, backend, attrs = {} } = args;
-  const stock = stockKernels.get('BatchMatMul')!;
+  const stock = stockKernel('BatchMatMul');
   const a = input(inputs, 'a');
   const b = input(inputs, 'b');
   const transposeA = attrs.transposeA === true;
@@ -562,14 +496,7 @@ function batchMatMul(args: KernelArgs): Info | Info[] {
   return { ...out, shape: [...outerDims, rows, cols] };
 }
 
-interface TrainingKernel {
-  kernelName: string;
-  kernelFunc: (args: KernelArgs) => Info | Info[];
-  /** Replace the stock kernel (measured faster); false: register only where stock has none. */
-  replacesStock: boolean;
-}
-
-const TRAINING_KERNELS: readonly TrainingKernel[] = [
+const GRADIENT_KERNELS: readonly WasmKernel[] = [
   { kernelName: 'Conv2DBackpropFilter', kernelFunc: conv2DBackpropFilter, replacesStock: false },
   { kernelName: 'Conv2DBackpropInput', kernelFunc: conv2DBackpropInput, replacesStock: true },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', kernelFunc: depthwiseConv2dNativeBackpropInput, replacesStock: false },
@@ -580,33 +507,9 @@ const TRAINING_KERNELS: readonly TrainingKernel[] = [
 ];
 
 /** Kernel names this module registers for 'wasm' (for tests and diagnostics). */
-export const WASM_TRAINING_KERNEL_NAMES: readonly string[] = TRAINING_KERNELS.map((k) => k.kernelName);
+export const WASM_GRADIENT_KERNEL_NAMES: readonly string[] = GRADIENT_KERNELS.map((k) => k.kernelName);
 
-/**
- * Registers the training kernels above for the 'wasm' backend (only); safe to call more than once.
- * Call after importing '@tensorflow/tfjs-backend-wasm' (which registers the stock kernels these build
- * on), before or after `tf.setBackend('wasm')`.
- */
-export function registerWasmTrainingKernels(): void {
-  if (tf.getKernel('Conv2D', BACKEND) === undefined) {
-    throw new Error("registerWasmTrainingKernels: import '@tensorflow/tfjs-backend-wasm' first");
-  }
-  for (const { kernelName, kernelFunc, replacesStock } of TRAINING_KERNELS) {
-    const existing = tf.getKernel(kernelName, BACKEND);
-    if (existing?.kernelFunc === kernelFunc) continue;
-    if (existing !== undefined) {
-      if (!replacesStock) continue;
-      stockKernels.set(kernelName, existing.kernelFunc);
-      tf.unregisterKernel(kernelName, BACKEND);
-    }
-    // Keep the stock setup (its cwrap of the C++ entry point, which the replacement delegates to): the
-    // engine runs setupFuncs when it initialises the backend, which may happen after this call.
-    tf.registerKernel({
-      kernelName,
-      backendName: BACKEND,
-      kernelFunc: kernelFunc as tf.KernelFunc,
-      ...(existing?.setupFunc ? { setupFunc: existing.setupFunc } : {}),
-      ...(existing?.disposeFunc ? { disposeFunc: existing.disposeFunc } : {}),
-    });
-  }
+/** Registers the kernels above for 'wasm' (idempotent); called by `registerKernels('wasm')` (../index.ts). */
+export function registerWasmGradientKernels(): void {
+  registerWasmKernelSet(GRADIENT_KERNELS);
 }

@@ -2,18 +2,15 @@
  * Runs a network graph (or any block of it) with TensorFlow.js, NHWC. The graph from
  * `src/models` is the only description of the network: this file interprets it op by op.
  *
- * Parameters are keyed by the form-(c) names (see params.ts). An op inside branch g of form (a)
+ * Parameters are keyed by the form-(c) names (`src/models/params.ts`). An op inside branch g of form (a)
  * or (b) (`layer1.0.branches.3.conv2`) reads its slice of the canonical tensor (`layer1.0.conv2`):
  * along the output channels for the first layers, along the input channels for (a)'s last 1x1,
  * exactly the rows and columns that branch owns in the grouped convolution.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { GraphItem, GraphNode, Op } from '../../models';
-import { groupedConv2d } from './groupedConv';
-import { BN_EPSILON } from './params';
-
-/** Canonical parameter tensors by key (variables when training or taking gradients). */
-export type ParamTensors = Map<string, tf.Tensor>;
+import { BN_EPSILON, type GraphItem, type GraphNode, type Op, canonicalName } from '../../models';
+import { explicitPad, groupedConv2d } from './groupedConv';
+import type { ParamTensors } from './params';
 
 export interface ExecOptions {
   params: ParamTensors;
@@ -27,28 +24,17 @@ export interface ExecOptions {
   bnBatchStats?: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
 }
 
-const BRANCH = /\.branches\.(\d+)(?=\.)/;
-
 /** The canonical tensor for `key`, sliced for branch ops so that its shape is `shape`. */
 function param(opts: ExecOptions, opName: string, suffix: string, shape: number[]): tf.Tensor {
-  const m = BRANCH.exec(opName);
-  const key = `${m ? opName.replace(BRANCH, '') : opName}.${suffix}`;
+  const owner = canonicalName(opName);
+  const key = `${owner.name}.${suffix}`;
   const full = opts.params.get(key);
   if (!full) throw new Error(`no parameter ${key} for op ${opName}`);
-  if (!m) return full;
-  const g = Number(m[1]);
+  if (owner.branch === undefined) return full;
+  const g = owner.branch;
   const begin = full.shape.map((size, axis) => (size === shape[axis] ? 0 : g * (shape[axis] as number)));
   if (begin.every((b) => b === 0) && full.shape.every((s, axis) => s === shape[axis])) return full;
   return tf.slice(full, begin, shape);
-}
-
-function explicitPad(p: number): [[0, 0], [number, number], [number, number], [0, 0]] {
-  return [
-    [0, 0],
-    [p, p],
-    [p, p],
-    [0, 0],
-  ];
 }
 
 function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GROUPED_CONV_METHODS, groupedConv2d, groupedConv2dSplit, groupedConv2dWith, groupedConvMethodFor, type GroupedConvMethod } from './groupedConv';
 import { GROUPED_CONV_CASES, caseData, maxAbsDiff, referenceGroupedConv } from './groupedConvCases';
-import { groupedConvGeometry } from './groupedConvWebgpu';
+import { groupedConvGeometry } from '../kernels/webgpu/groupedConv';
 
 const TOLERANCE = 1e-5;
 

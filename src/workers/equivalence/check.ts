@@ -10,12 +10,18 @@ import {
   type GraphNode,
   type NetworkGraph,
   type ResNetSpec,
-  analyze,
+  BN_EPSILON,
+  Mulberry32,
+  analyzeOrThrow,
   findPreset,
   opsOf,
+  paramInfos,
+  trainableCount,
+  uniformArray,
 } from '../../models';
-import { type ExecOptions, type ParamTensors, execute } from './execute';
-import { BN_EPSILON, type ParamValues, initParams, paramInfos, seededRandom, trainableCount, uniformArray } from './params';
+import { throwIfAborted } from '../abort';
+import { type ExecOptions, execute } from '../engine/execute';
+import { initParams, paramTensors } from '../engine/params';
 
 export const FORMS: BlockForm[] = ['a', 'b', 'c'];
 export type FormPair = `${BlockForm}-${BlockForm}`;
@@ -124,19 +130,13 @@ interface Subject {
 function subjects(request: CheckRequest): Subject[] {
   return FORMS.map((form) => {
     const spec = request.kind === 'block' ? blockCheckSpec(request, form) : { ...request.spec, form };
-    const a = analyze(spec);
-    if (!a.ok) throw new Error(a.errors.map((e) => `${e.field}: ${e.message}`).join('; '));
-    const graph = a.graph;
+    const graph = analyzeOrThrow(spec).graph;
     if (request.kind === 'network') return { form, graph, node: graph };
     const stage = graph.children.find((s) => s.name === 'layer1');
     const block = stage?.kind === 'node' ? stage.children[0] : undefined;
     if (block?.kind !== 'node') throw new Error('the block under test is missing from its graph');
     return { form, graph, node: block };
   });
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new DOMException('The check was stopped.', 'AbortError');
 }
 
 async function diffOf(a: tf.Tensor, b: tf.Tensor): Promise<Diff> {
@@ -161,17 +161,6 @@ async function settle(ts: tf.Tensor[]): Promise<void> {
   tf.dispose(ts);
 }
 
-export function canonicalTensors(values: ParamValues, trainable: boolean): ParamTensors {
-  const out: ParamTensors = new Map();
-  for (const [key, { shape, values: v }] of values) {
-    const t = tf.tensor(v, shape);
-    const isStat = key.endsWith('.running_mean') || key.endsWith('.running_var');
-    out.set(key, trainable && !isStat ? tf.variable(t, true, `equiv/${key}`) : t);
-    if (trainable && !isStat) t.dispose();
-  }
-  return out;
-}
-
 /**
  * Runs the check. Every tensor it makes is disposed before it returns (or throws).
  */
@@ -181,14 +170,14 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
   const canonical = subs.find((s) => s.form === 'c')!;
   const values = initParams(canonical.graph, request.seed);
   const inputShape = [request.batch, canonical.node.input.height, canonical.node.input.width, canonical.node.input.channels];
-  const random = seededRandom(request.seed + 1);
+  const random = new Mulberry32(request.seed + 1);
   const inputValues = uniformArray(inputShape.reduce((a, b) => a * b, 1), 1, random);
   const outShape = [request.batch, canonical.node.output.height, canonical.node.output.width, canonical.node.output.channels];
   const projectionValues = uniformArray(outShape.reduce((a, b) => a * b, 1), 1, random);
   const pairs = request.pairs ?? DEFAULT_PAIRS;
   const runs = request.timingRuns ?? 0;
 
-  const params = canonicalTensors(values, true);
+  const params = paramTensors(values, true);
   const variables = [...params.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
   const x = tf.tensor4d(inputValues, inputShape as [number, number, number, number]);
   const projection = tf.tensor(projectionValues, outShape);
@@ -196,7 +185,7 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
   const forms: FormResult[] = [];
   try {
     for (const [i, s] of subs.entries()) {
-      throwIfAborted(signal);
+      throwIfAborted(signal, 'The check was stopped.');
       onProgress?.(`form (${s.form}): forward and gradients`, i / (subs.length + 1));
       const evalOpts: ExecOptions = { params, training: false };
       const trainOpts: ExecOptions = { params, training: true };
@@ -220,7 +209,7 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
         const fwd: number[] = [];
         const fwdBwd: number[] = [];
         for (let r = 0; r < runs + 1; r++) {
-          throwIfAborted(signal);
+          throwIfAborted(signal, 'The check was stopped.');
           let t0 = performance.now();
           await settle([tf.tidy(() => execute(s.node, x, trainOpts))]);
           if (r > 0) fwd.push(performance.now() - t0); // the first run warms up (shader compiles)
@@ -284,8 +273,8 @@ export async function dumpBlockCheck(request: BlockCheckRequest): Promise<Record
   const canonical = subs.find((s) => s.form === 'c')!;
   const values = initParams(canonical.graph, request.seed);
   const inputShape = [request.batch, canonical.node.input.height, canonical.node.input.width, canonical.node.input.channels];
-  const inputValues = uniformArray(inputShape.reduce((a, b) => a * b, 1), 1, seededRandom(request.seed + 1));
-  const params = canonicalTensors(values, false);
+  const inputValues = uniformArray(inputShape.reduce((a, b) => a * b, 1), 1, new Mulberry32(request.seed + 1));
+  const params = paramTensors(values, false);
   const x = tf.tensor4d(inputValues, inputShape as [number, number, number, number]);
   try {
     const outputs: Record<string, DumpedTensor> = {};

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { batchNormTraining } from './execute';
-import { BN_EPSILON } from './params';
+import { BN_EPSILON } from '../../models';
 
 /** tfjs' own ops, differentiated by tfjs: the reference. */
 function reference(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D): tf.Tensor4D {

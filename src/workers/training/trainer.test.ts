@@ -11,32 +11,29 @@ import { createRequire } from 'node:module';
 import path, { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ResNetSpec, analyze, findPreset } from '../../models';
-import { CIFAR10_NORMALIZATION, CIFAR_RECORD, Mulberry32, augmentBatch, makeBatch, planAugmentation } from './augment';
-import { execute } from './execute';
-import { SgdMomentum, learningRateAt } from './optimizer';
-import { paramInfos } from './params';
-import { type StepMetrics, type TrainData, Trainer, planMicroBatch, weightDecayApplies } from './train';
+import { CIFAR_IMAGE_BYTES as CIFAR_RECORD, CIFAR_NORMALIZATION } from '../../data/format';
+import { parseCifarFiles } from '../../data/cifar';
+import { Mulberry32, type ResNetSpec, analyze, findPreset, paramInfos, paramShape, weightDecayApplies } from '../../models';
+import { switchBackend } from '../engine/backend';
+import { execute } from '../engine/execute';
+import { augmentBatch, makeBatch, planAugmentation } from './augment';
+import { planMicroBatch } from './memory';
+import { SgdMomentum } from './optimizer';
+import { learningRateAt } from './schedule';
+import { Trainer } from './trainer';
+import type { StepMetrics, TrainData } from './types';
+
+const CIFAR10_NORMALIZATION = CIFAR_NORMALIZATION.cifar10;
 
 const TIMEOUT_MS = 120_000;
 const WASM_DIR = path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const CIFAR_DIR = resolve(repoRoot, '..', 'shared', 'data', 'cifar10-subset', 'cifar-10-batches-bin');
 
-/** The official binary format: records of 1 label byte + 3072 image bytes (R, G, B planes). */
-function readCifarFiles(files: string[]): { images: Uint8Array; labels: Uint8Array } {
-  const bytes = files.map((f) => readFileSync(resolve(CIFAR_DIR, f)));
-  const n = bytes.reduce((a, b) => a + b.length / (CIFAR_RECORD + 1), 0);
-  const images = new Uint8Array(n * CIFAR_RECORD);
-  const labels = new Uint8Array(n);
-  let i = 0;
-  for (const b of bytes) {
-    for (let o = 0; o < b.length; o += CIFAR_RECORD + 1, i++) {
-      labels[i] = b[o]!;
-      images.set(b.subarray(o + 1, o + 1 + CIFAR_RECORD), i * CIFAR_RECORD);
-    }
-  }
-  return { images, labels };
+/** The subset's official binary files, read by the app's own reader. */
+function readSubset(): { train: { images: Uint8Array; labels: Uint8Array }; test: { images: Uint8Array; labels: Uint8Array } } {
+  const names = [...[1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`), 'test_batch.bin', 'batches.meta.txt'];
+  return parseCifarFiles(names.map((name) => ({ name, bytes: new Uint8Array(readFileSync(resolve(CIFAR_DIR, name))) })));
 }
 
 let data: TrainData;
@@ -73,10 +70,9 @@ async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
 
 beforeAll(async () => {
   setWasmPaths(WASM_DIR);
-  expect(await tf.setBackend('wasm')).toBe(true);
-  const train = readCifarFiles([1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`));
-  const test = readCifarFiles(['test_batch.bin']);
-  data = { trainImages: train.images, trainLabels: train.labels, testImages: test.images, testLabels: test.labels, classes: 10 };
+  expect(await switchBackend('wasm')).toBe(true);
+  const { train, test } = readSubset();
+  data = { trainImages: train.images, trainLabels: train.labels, testImages: test.images, testLabels: test.labels, dataset: 'cifar10' };
   expect(data.trainLabels.length).toBe(4660);
   expect(data.testLabels.length).toBe(932);
 }, TIMEOUT_MS);
@@ -140,7 +136,7 @@ describe('SGD with momentum, PyTorch semantics', () => {
     expect(decayed).toContain('layer2.0.downsample.0.weight');
     expect(decayed).toContain('fc.weight');
     expect(decayed.every((k) => /(conv\d|downsample\.0|fc)\.weight$/.test(k))).toBe(true);
-    const convAndFc = infos.filter((i) => i.shape.length === 4 || (i.shape.length === 2 && i.key.endsWith('.weight')));
+    const convAndFc = infos.filter((i) => paramShape(i, 'tfjs').length === 4 || (paramShape(i, 'tfjs').length === 2 && i.key.endsWith('.weight')));
     expect(decayed.length).toBe(convAndFc.length);
     expect(infos.filter((i) => /bn\d?\.|downsample\.1\./.test(i.key)).some(weightDecayApplies)).toBe(false);
     expect(infos.filter((i) => i.key === 'fc.bias').some(weightDecayApplies)).toBe(false);
@@ -455,6 +451,30 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
     expect(() => Trainer.create(TINY, data, { batchSize: 16, microBatchSize: 5 })).toThrow(/microBatchSize must divide/);
     expect(() => Trainer.create(TINY, { ...data, trainLabels: data.trainLabels.subarray(1) })).toThrow(/labels/);
     expect(() => Trainer.create({ ...TINY, cardinality: 0 }, data)).toThrow();
+    expect(tf.memory().numTensors).toBe(0);
+  });
+
+  it('a CIFAR-100 run normalises its inputs with CIFAR-100\'s statistics, not CIFAR-10\'s', async () => {
+    const spec = { ...TINY, input: { ...TINY.input, classes: 100 } };
+    const t = Trainer.create(spec, { ...data, dataset: 'cifar100' }, { batchSize: 8, steps: 1, evalBatchSize: 8 });
+    try {
+      expect(t.normalization).toEqual(CIFAR_NORMALIZATION.cifar100);
+      const n = 8;
+      const indices = Array.from({ length: n }, (_, i) => i);
+      const probsWith = (stats: (typeof CIFAR_NORMALIZATION)['cifar100']) =>
+        tf.tidy(() => {
+          const x = makeBatch(data.testImages, indices, n, new Float32Array(n * CIFAR_RECORD), stats);
+          return tf.softmax(tf.reshape(execute(t.graph, x, { params: t.params, training: false }), [n, 100]));
+        });
+      const predicted = await t.predict(data.testImages, n);
+      const [right, wrong] = [probsWith(CIFAR_NORMALIZATION.cifar100), probsWith(CIFAR_NORMALIZATION.cifar10)];
+      const maxDiff = async (p: tf.Tensor) => Math.max(...Array.from(await p.data(), (v, i) => Math.abs(v - predicted[i]!)));
+      expect(await maxDiff(right)).toBeLessThan(1e-6);
+      expect(await maxDiff(wrong)).toBeGreaterThan(1e-4);
+      tf.dispose([right, wrong]);
+    } finally {
+      t.dispose();
+    }
     expect(tf.memory().numTensors).toBe(0);
   });
 

@@ -6,9 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type GraphItem, type GraphNode, type NetworkGraph, analyze, opsOf } from '../../models';
-import { type BlockCheckRequest, type CheckResult, blockCheckSpec, canonicalTensors, networkCheckRequest, runEquivalenceCheck } from './equivalence';
-import { execute } from './execute';
-import { initParams } from './params';
+import { type BlockCheckRequest, type CheckResult, blockCheckSpec, networkCheckRequest, runEquivalenceCheck } from './check';
+import { execute } from '../engine/execute';
+import { initParams, paramTensors } from '../engine/params';
 
 const TOLERANCE = 1e-5;
 
@@ -79,7 +79,7 @@ describe('ResNeXt block forms (Fig. 3) on the CPU backend', () => {
     const branches = blockOf(swapped).children.filter((x): x is GraphNode => x.kind === 'node' && x.branch === 'parallel');
     const [first, second] = [conv2Of(branches[0]!), conv2Of(branches[1]!)];
     [first.name, second.name] = [second.name, first.name];
-    const params = canonicalTensors(initParams(c, 1), false);
+    const params = paramTensors(initParams(c, 1), false);
     const diff = tf.tidy(() => {
       const x = tf.randomUniform([1, 4, 4, 16], -1, 1, 'float32', 5) as tf.Tensor4D;
       const y1 = execute(blockOf(c), x, { params, training: false });

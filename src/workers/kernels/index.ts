@@ -1,0 +1,25 @@
+/**
+ * The one place the app's custom tfjs kernels are registered. `registerKernels(backend)` is called by
+ * `switchBackend` (engine/backend.ts) each time a backend starts, so every path that runs the engine
+ * (the worker's backend ladder, Node tests, benchmarks, the CLI) gets the same kernels.
+ *
+ * - wasm/: gradients stock tfjs-backend-wasm lacks or runs as scalar loops (convolution, depthwise,
+ *   pooling, transposed matMul) and faster Tile / Identity.
+ * - webgpu/: grouped convolution (forward, input and filter gradients).
+ */
+import { registerWasmKernels } from './wasm';
+import { registerWebgpuGroupedConvKernels } from './webgpu/groupedConv';
+
+const registered = new Set<string>();
+
+/** Registers the app's kernels for `backend` (idempotent; a backend without custom kernels is a no-op). */
+export function registerKernels(backend: string): void {
+  if (backend === 'wasm') registerWasmKernels();
+  if (backend === 'webgpu') registerWebgpuGroupedConvKernels();
+  registered.add(backend);
+}
+
+/** Whether `registerKernels(backend)` has run (the trainer refuses to start without the kernels). */
+export function kernelsRegistered(backend: string): boolean {
+  return registered.has(backend);
+}

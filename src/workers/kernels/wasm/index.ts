@@ -1,0 +1,11 @@
+/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, and faster copies. */
+import { registerWasmCopyKernels } from './copies';
+import { registerWasmGradientKernels } from './gradients';
+
+export { WASM_COPY_KERNEL_NAMES } from './copies';
+export { WASM_GRADIENT_KERNEL_NAMES } from './gradients';
+
+export function registerWasmKernels(): void {
+  registerWasmGradientKernels();
+  registerWasmCopyKernels();
+}
