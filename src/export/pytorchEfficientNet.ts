@@ -3,6 +3,7 @@
  * `Conv2dNormActivation`, `SqueezeExcitation`, `MBConv` and `EfficientNet`, with torchvision's
  * module names, and `build_model` with the scaled stage table. Assembled by `toPyTorch` (pytorch.ts).
  */
+import { EFFICIENTNET_DEFAULTS, IMAGENET_INPUT, SPEC_DEFAULTS } from '../models/index';
 import type { EfficientNetDesign } from './design';
 import { commentBlock, pyBool, pyNumber } from './python';
 import { MAKE_DIVISIBLE_BODY, MBCONV_CONFIG_CLASS, MBCONV_DOC, SE_SQUEEZE_COMMENT, efficientNetProvenance, mbconvConfigRow } from './snippets';
@@ -84,11 +85,11 @@ class EfficientNet(nn.Module):
         dropout: float,
         stem_channels: int,
         last_channel: int,
-        se_ratio: float = 0.25,
-        shortcut: bool = True,
+        se_ratio: float = ${pyNumber(EFFICIENTNET_DEFAULTS.seRatio)},
+        shortcut: bool = ${pyBool(SPEC_DEFAULTS.shortcuts)},
         stochastic_depth_prob: float = 0.2,
-        in_channels: int = 3,
-        num_classes: int = 1000,
+        in_channels: int = ${IMAGENET_INPUT.channels},
+        num_classes: int = ${IMAGENET_INPUT.classes},
     ) -> None:
         super().__init__()
         layers: List[nn.Module] = [Conv2dNormActivation(in_channels, stem_channels, 3, stride=2)]

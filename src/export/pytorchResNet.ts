@@ -3,6 +3,7 @@
  * the max-pool shortcut, ResGroup): conv helpers, the block classes, the network class with
  * `_make_layer`, and `build_model` with the design's numbers. Assembled by `toPyTorch` (pytorch.ts).
  */
+import { IMAGENET_INPUT, RESNET_DEFAULTS, SPEC_DEFAULTS } from '../models/index';
 import type { ResNetDesign } from './design';
 import { commentBlock, pyBool } from './python';
 import {
@@ -231,7 +232,9 @@ const MAKE_RESSTAGE = `    def _make_layer(self, block: type, cfg: StageConfig) 
             self.inplanes = cfg.out_channels
         return nn.Sequential(*layers)`;
 
+/** The network class; its keyword defaults are the spec's (ResNet-50's stem, ImageNet's input). */
 function resnetClass(d: ResNetDesign): string {
+  const stem = RESNET_DEFAULTS.stem;
   return `class ResNet(nn.Module):
     """stem -> stages of residual blocks (layer1, layer2, ...) -> global average pool -> FC
     (ResNeXt Table 1)."""
@@ -240,14 +243,14 @@ function resnetClass(d: ResNetDesign): string {
         self,
         block: type,
         stages: List[StageConfig],
-        stem_width: int = 64,
-        stem_kernel: int = 7,
-        stem_stride: int = 2,
-        stem_padding: int = 3,
-        stem_max_pool: bool = True,
-        shortcut: bool = True,
-        in_channels: int = 3,
-        num_classes: int = 1000,
+        stem_width: int = ${stem.width},
+        stem_kernel: int = ${stem.kernel},
+        stem_stride: int = ${stem.stride},
+        stem_padding: int = ${Math.floor(stem.kernel / 2)},
+        stem_max_pool: bool = ${pyBool(stem.maxPool)},
+        shortcut: bool = ${pyBool(SPEC_DEFAULTS.shortcuts)},
+        in_channels: int = ${IMAGENET_INPUT.channels},
+        num_classes: int = ${IMAGENET_INPUT.classes},
     ) -> None:
         super().__init__()
         self.shortcut = shortcut

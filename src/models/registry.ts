@@ -3,7 +3,7 @@
  * Tests iterate this registry, so every preset added here is checked automatically.
  */
 import type { EfficientNetSpec, MBConvStageSpec, ResNetSpec, ResNetStageSpec } from './spec';
-import { CIFAR10_INPUT, IMAGENET_INPUT } from './spec';
+import { BASIC_BLOCK_EXPANSION, CIFAR10_INPUT, EFFICIENTNET_DEFAULTS, IMAGENET_INPUT, RESNET_DEFAULTS, SPEC_DEFAULTS } from './spec';
 
 export type PresetGroup = 'ResNet' | 'ResNeXt' | 'iResNet' | 'EfficientNet' | 'CIFAR' | 'Classroom';
 
@@ -38,28 +38,20 @@ function resnet(name: string, blocks: number[], overrides: Partial<ResNetSpec> =
     family: 'resnet',
     name,
     input: IMAGENET_INPUT,
-    stem: { width: 64, kernel: 7, stride: 2, maxPool: true },
-    block: 'bottleneck',
-    cardinality: 1,
-    bottleneckWidth: 64,
-    expansion: 4,
+    ...RESNET_DEFAULTS,
+    stem: { ...RESNET_DEFAULTS.stem },
     stages: imagenetStages(blocks),
-    shortcuts: true,
-    form: 'c',
-    resStage: false,
-    improvedShortcut: false,
-    depthMultiplier: 1,
-    widthMultiplier: 1,
+    ...SPEC_DEFAULTS,
     ...overrides,
   };
 }
 
-const basic = { block: 'basic', expansion: 1 } as const;
+const basic = { block: 'basic', expansion: BASIC_BLOCK_EXPANSION } as const;
 
 /** iResNet: ResStage + max-pool projection shortcut, no stem max pool, every stage strides by 2. */
 function iresnet(name: string, blocks: number[]): ResNetSpec {
   return resnet(name, blocks, {
-    stem: { width: 64, kernel: 7, stride: 2, maxPool: false },
+    stem: { ...RESNET_DEFAULTS.stem, maxPool: false },
     stages: imagenetStages(blocks, 2),
     resStage: true,
     improvedShortcut: true,
@@ -108,12 +100,10 @@ export function efficientnet(name: string, width: number, depth: number, resolut
     family: 'efficientnet',
     name,
     input: { ...IMAGENET_INPUT, resolution },
-    stemChannels: 32,
+    ...EFFICIENTNET_DEFAULTS,
     stages: EFFICIENTNET_B0_STAGES,
-    headChannels: 1280,
-    seRatio: 0.25,
     dropout,
-    shortcuts: true,
+    ...SPEC_DEFAULTS,
     depthMultiplier: depth,
     widthMultiplier: width,
   };

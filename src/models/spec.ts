@@ -100,3 +100,27 @@ export type Family = ArchSpec['family'];
 export const IMAGENET_INPUT: InputSpec = { resolution: 224, channels: 3, classes: 1000 };
 export const CIFAR10_INPUT: InputSpec = { resolution: 32, channels: 3, classes: 10 };
 export const CIFAR100_INPUT: InputSpec = { resolution: 32, channels: 3, classes: 100 };
+
+// The defaults of a spec, one home for each: `withDefaults` (validate.ts) fills what a hand-written
+// spec leaves out, and the presets (registry.ts) start from the same values.
+
+/** Every family: the table as written (no compound scaling), shortcuts on. */
+export const SPEC_DEFAULTS = { depthMultiplier: 1, widthMultiplier: 1, shortcuts: true } as const satisfies Partial<ArchSpec>;
+
+/** ResNet-50's stem and bottleneck block (ResNeXt Table 1), one branch, form (c), no iResNet changes. */
+export const RESNET_DEFAULTS = {
+  block: 'bottleneck',
+  cardinality: 1,
+  bottleneckWidth: 64,
+  expansion: 4,
+  form: 'c',
+  resStage: false,
+  improvedShortcut: false,
+  stem: { width: 64, kernel: 7, stride: 2, maxPool: true },
+} as const satisfies Partial<ResNetSpec>;
+
+/** A basic block's output is its planes (ResNet's BasicBlock); a bottleneck's is planes x RESNET_DEFAULTS.expansion. */
+export const BASIC_BLOCK_EXPANSION = 1;
+
+/** EfficientNet-B0's stem, head, squeeze ratio and dropout (Table 1 and torchvision). */
+export const EFFICIENTNET_DEFAULTS = { stemChannels: 32, headChannels: 1280, seRatio: 0.25, dropout: 0.2 } as const satisfies Partial<EfficientNetSpec>;

@@ -5,7 +5,7 @@
 import { resolveEfficientNetStages } from './families/efficientnet';
 import { resolveResNetStages } from './families/resnet';
 import type { ArchSpec, EfficientNetSpec, InputSpec, ResNetSpec } from './spec';
-import { IMAGENET_INPUT } from './spec';
+import { BASIC_BLOCK_EXPANSION, EFFICIENTNET_DEFAULTS, IMAGENET_INPUT, RESNET_DEFAULTS, SPEC_DEFAULTS } from './spec';
 
 export interface SpecError {
   /** Path of the offending field, e.g. `stages[2].blocks` or `cardinality`. */
@@ -197,24 +197,19 @@ function checkEfficientNet(c: Checker, spec: EfficientNetSpec): void {
   checkResolution(c, spec.input.resolution, [2, ...spec.stages.map((s) => s.stride)]);
 }
 
-/** Fills the optional fields of a hand-written spec with the defaults of its family. */
+/** Fills the optional fields of a hand-written spec with the defaults of its family (spec.ts). */
 export function withDefaults(raw: Obj): Obj {
   const input = { ...IMAGENET_INPUT, ...(isObj(raw.input) ? raw.input : {}) };
-  const common = { name: 'custom', depthMultiplier: 1, widthMultiplier: 1, shortcuts: true, ...raw, input };
-  if (raw.family === 'efficientnet') {
-    return { stemChannels: 32, headChannels: 1280, seRatio: 0.25, dropout: 0.2, ...common };
-  }
-  const block = raw.block ?? 'bottleneck';
+  const common = { name: 'custom', ...SPEC_DEFAULTS, ...raw, input };
+  if (raw.family === 'efficientnet') return { ...EFFICIENTNET_DEFAULTS, ...common };
+  const { stem, ...resnet } = RESNET_DEFAULTS;
+  const block = raw.block ?? resnet.block;
   return {
+    ...resnet,
     block,
-    cardinality: 1,
-    bottleneckWidth: 64,
-    expansion: block === 'basic' ? 1 : 4,
-    form: 'c',
-    resStage: false,
-    improvedShortcut: false,
+    expansion: block === 'basic' ? BASIC_BLOCK_EXPANSION : resnet.expansion,
     ...common,
-    stem: { width: 64, kernel: 7, stride: 2, maxPool: true, ...(isObj(raw.stem) ? raw.stem : {}) },
+    stem: { ...stem, ...(isObj(raw.stem) ? raw.stem : {}) },
   };
 }
 

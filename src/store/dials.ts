@@ -5,6 +5,7 @@
 import {
   type ArchSpec,
   type BlockForm,
+  type InputSpec,
   type Preset,
   type ResNetSpec,
   CIFAR100_INPUT,
@@ -17,10 +18,13 @@ import {
 
 export type Dataset = 'imagenet' | 'cifar10' | 'cifar100';
 
+/** A dataset's dial entry: its name with the resolution and classes of its input (spec.ts). */
+const dataset = (name: string, { resolution, classes }: InputSpec) => ({ label: `${name} (${resolution} px, ${classes} classes)`, resolution, classes });
+
 export const DATASETS: Record<Dataset, { label: string; resolution: number; classes: number }> = {
-  imagenet: { label: 'ImageNet (224 px, 1000 classes)', resolution: IMAGENET_INPUT.resolution, classes: IMAGENET_INPUT.classes },
-  cifar10: { label: 'CIFAR-10 (32 px, 10 classes)', resolution: CIFAR10_INPUT.resolution, classes: CIFAR10_INPUT.classes },
-  cifar100: { label: 'CIFAR-100 (32 px, 100 classes)', resolution: CIFAR100_INPUT.resolution, classes: CIFAR100_INPUT.classes },
+  imagenet: dataset('ImageNet', IMAGENET_INPUT),
+  cifar10: dataset('CIFAR-10', CIFAR10_INPUT),
+  cifar100: dataset('CIFAR-100', CIFAR100_INPUT),
 };
 
 /** iResNet's block designs (Sec. 3.3): ResNet bottleneck, ResGroupFix (C groups), ResGroup (32 channels per group). */
