@@ -13,8 +13,19 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { stateDictShapes, toKeras, toPyTorch } from '../export';
-import { type ArchSpec, EFFICIENTNET_COEFFICIENTS, type EfficientNetSpec, type ResNetSpec, PRESETS, analyze, compoundScale, findPreset } from '../models';
-import { paramInfos, trainableCount } from '../workers/tf/params';
+import {
+  type ArchSpec,
+  EFFICIENTNET_COEFFICIENTS,
+  type EfficientNetSpec,
+  type ResNetSpec,
+  PRESETS,
+  analyze,
+  compoundScale,
+  findPreset,
+  paramInfos,
+  paramSize,
+  trainableCount,
+} from '../models';
 import { runExport } from './exportCommand';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -182,8 +193,7 @@ describe('exports agree with the app', () => {
     expect(Object.keys(shapes)).toEqual(infos.map((i) => i.key));
     for (const info of infos) {
       const shape = shapes[info.key]!;
-      const size = (s: number[]) => s.reduce((x, y) => x * y, 1);
-      expect(size(shape)).toBe(size(info.shape));
+      expect(shape.reduce((x, y) => x * y, 1)).toBe(paramSize(info));
     }
     const trainable = Object.entries(shapes)
       .filter(([k]) => !k.endsWith('running_mean') && !k.endsWith('running_var'))
