@@ -1,9 +1,10 @@
 /**
  * The app's handle on the compute worker: created once, on first use (tfjs loads with it, not with
  * the page). If the worker dies (a lost GPU device, out of memory), pending calls reject with a
- * clear message and the next call starts a fresh worker.
+ * ComputeError of kind 'worker-stopped' (errors.ts) and the next call starts a fresh worker.
  */
 import * as Comlink from 'comlink';
+import { ComputeError } from './errors';
 import type { BackendInfo, BackendName, CheckRequest, CheckResult, ProgressCallback, RuntimeApi, TrainData, TrainEvent, TrainOutcome, TrainRequest } from './protocol';
 
 interface Runtime {
@@ -22,7 +23,7 @@ function start(): Runtime {
     const fail = (message: string) => {
       if (runtime?.worker === worker) runtime = undefined;
       worker.terminate();
-      reject(new Error(`The compute worker stopped: ${message}. It restarts on the next run.`));
+      reject(new ComputeError('worker-stopped', `The compute worker stopped: ${message}. It restarts on the next run.`));
     };
     // An error thrown in the worker arrives as "Uncaught Error: …": keep the message only.
     worker.addEventListener('error', (e) => fail((e.message || 'script error').replace(/^Uncaught (\w*Error: )?/, '')));

@@ -39,6 +39,7 @@ export interface BackendInfo {
 export type ProgressCallback = (message: string, fraction: number) => void;
 
 export type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData, TrainSettings };
+export type { ComputeErrorKind } from './errors';
 
 export interface TrainRequest {
   spec: ArchSpec;

@@ -2,6 +2,8 @@
  * The compute worker: one long-lived worker that owns TensorFlow.js. Created once by client.ts.
  */
 import * as Comlink from 'comlink';
+import { ComputeError, withKind } from './errors';
+import { sendErrorKinds } from './errorTransfer';
 import { tensorCount } from './engine/backend';
 import { selectBackend } from './engine/backends';
 import { runEquivalenceCheck } from './equivalence/check';
@@ -9,6 +11,8 @@ import type { BackendInfo, BackendName, RuntimeApi, TrainData } from './protocol
 import { TrainingJob } from './training/job';
 
 const jobs = new Map<number, AbortController>();
+
+sendErrorKinds();
 
 /**
  * A WASM module that aborted (out of memory) fails every later call: fail the whole worker as well,
@@ -54,14 +58,21 @@ const api: RuntimeApi = {
   async train(jobId, request, onEvent) {
     if (!started) await api.init();
     await started;
-    if (!trainData) throw new Error('No training data: load CIFAR first.');
+    if (!trainData) throw new ComputeError('no-data', 'No training data: load CIFAR first.');
     const controller = new AbortController();
     jobs.set(jobId, controller);
     training?.job.dispose();
     training = undefined;
-    const job = new TrainingJob(request, trainData, controller.signal);
-    training = { id: jobId, job };
     try {
+      // A request the trainer refuses (spec, settings, data) is the caller's to fix.
+      const job = (() => {
+        try {
+          return new TrainingJob(request, trainData, controller.signal);
+        } catch (e) {
+          throw withKind(e, 'invalid');
+        }
+      })();
+      training = { id: jobId, job };
       return await job.run(onEvent);
     } catch (e) {
       failWorkerIfAborted(e);
@@ -80,7 +91,7 @@ const api: RuntimeApi = {
     if (training?.id === jobId) training.job.setLearningRate(lr);
   },
   async predictTest(jobId, count) {
-    if (training?.id !== jobId || !trainData) throw new Error('That run is no longer in the worker.');
+    if (training?.id !== jobId || !trainData) throw new ComputeError('invalid', 'That run is no longer in the worker.');
     return training.job.predict(trainData.testImages, Math.min(count, trainData.testLabels.length));
   },
 };

@@ -2,6 +2,7 @@
  * Fitting a training step into a backend's memory. Pure: the job measures a training image's memory
  * (Trainer.measureBytesPerImage) and plans micro-batches with these.
  */
+import { ComputeError } from '../errors';
 
 /**
  * How much tensor memory a training step may take on each backend. WASM: one wasm32 heap, at most
@@ -24,7 +25,8 @@ export function planMicroBatch(batchSize: number, bytesPerImage: number, budgetB
     if (batchSize % size === 0 && size * bytesPerImage <= budgetBytes) return size;
   }
   const mb = (b: number) => `${Math.round(b / 2 ** 20)} MiB`;
-  throw new Error(
+  throw new ComputeError(
+    'out-of-memory',
     `This model needs about ${mb(bytesPerImage)} per training image on this backend (measured), and ${batchSize % 2 === 0 ? 'even 2 images exceed' : `no micro-batch of batch ${batchSize} fits in`} the ~${mb(budgetBytes)} it can hold. Train a smaller model (fewer blocks or a narrower width)${batchSize % 2 === 0 ? '' : ', or use an even batch size'}.`,
   );
 }
