@@ -12,6 +12,7 @@ import {
   type ResNetSpec,
   type ValidAnalysis,
   analyzeOrThrow,
+  parameterGraph,
   opsOf,
 } from '../models/index';
 
@@ -73,10 +74,9 @@ export function designOf(spec: ArchSpec): { analysis: ValidAnalysis; graph: Netw
   const context = `invalid spec ${typeof spec === 'object' && spec !== null && 'name' in spec ? String(spec.name) : '(spec)'}`;
   const analysis = analyzeOrThrow(spec, context);
   const valid = analysis.spec;
-  if (valid.family === 'efficientnet') return { analysis, graph: analysis.graph, design: efficientNetDesign(valid, analysis.graph) };
   // Forms (a) and (b) have the same parameters and counts as (c); only their module tree differs.
-  const graph = valid.form === 'c' ? analysis.graph : analyzeOrThrow({ ...valid, form: 'c' }, context).graph;
-  return { analysis, graph, design: resnetDesign(valid, graph) };
+  const graph = parameterGraph(analysis);
+  return { analysis, graph, design: valid.family === 'efficientnet' ? efficientNetDesign(valid, graph) : resnetDesign(valid, graph) };
 }
 
 function opsByName(graph: NetworkGraph): Map<string, Op> {

@@ -4,7 +4,7 @@
  * padding is PyTorch's (symmetric ZeroPadding2D, then a 'valid' layer), BatchNorm is PyTorch's
  * (epsilon 1e-5, momentum 0.1 = Keras momentum 0.9), grouped convs are Conv2D(groups=C).
  */
-import type { ArchSpec, ValidAnalysis } from '../models/index';
+import { type ArchSpec, BN_EPSILON, type ValidAnalysis } from '../models/index';
 import { type Design, type EfficientNetDesign, type ResNetDesign, designOf } from './design';
 import { commentBlock, header, identifierName, pyBool, pyNumber, pyString } from './python';
 import {
@@ -86,8 +86,8 @@ const COMMON = `def conv2d(x, filters, kernel_size, stride=1, padding=0, groups=
 
 
 def batch_norm(x, name):
-    """PyTorch's BatchNorm2d: epsilon 1e-5, running statistics updated by 0.1 per step (Keras momentum 0.9)."""
-    return layers.BatchNormalization(epsilon=1e-5, momentum=0.9, name=name)(x)`;
+    """PyTorch's BatchNorm2d: epsilon ${BN_EPSILON.toExponential()}, running statistics updated by 0.1 per step (Keras momentum 0.9)."""
+    return layers.BatchNormalization(epsilon=${BN_EPSILON.toExponential()}, momentum=0.9, name=name)(x)`;
 
 // ---------------------------------------------------------------------------------------------
 // ResNet family
