@@ -16,7 +16,7 @@ import { DiagramView } from './views/DiagramView';
 import { EquivalencePanel } from './views/EquivalencePanel';
 import { LayerTable } from './views/LayerTable';
 import { PaperTables } from './views/PaperTables';
-import { TrainingView } from './views/TrainingView';
+import { TrainingView } from './views/train/TrainingView';
 
 function CopyLink() {
   const [status, setStatus] = useState('');

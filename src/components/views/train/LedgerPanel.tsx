@@ -1,0 +1,133 @@
+/**
+ * The run ledger: every run kept in IndexedDB, with its status, progress, accuracy, size and speed;
+ * resume one from its checkpoint, export its metrics or weights, delete it, or overlay the loss
+ * curves of several.
+ */
+import { useEffect, useMemo, useState } from 'react';
+import { analyze, formatInt } from '../../../models';
+import { useLedger } from '../../../store/runs';
+import { training, useTraining } from '../../../store/training';
+import { median, smooth } from '../../../store/training/series';
+import type { XYChartData } from '../../../viz/charts/types';
+import { XYChart } from '../../charts/Chart';
+import { downloadBlob, downloadText } from '../../download';
+
+const OVERLAY_OPTIONS = { xLabel: 'epoch', yLabel: 'loss', height: 240 } as const;
+
+/** A run's name as a file name. */
+const fileName = (name: string) => name.replace(/[^A-Za-z0-9_]+/g, '_');
+
+export function LedgerPanel() {
+  const current = useTraining((s) => s.run?.id);
+  const busy = useTraining((s) => s.state !== 'idle');
+  const { runs, load, loaded, remove, error } = useLedger();
+  const [overlay, setOverlay] = useState<ReadonlySet<string>>(new Set());
+  const paramsOf = useMemo(() => new Map(runs.map((r) => [r.id, analyze(r.spec)] as const).map(([id, a]) => [id, a.ok ? a.stats.totals.params : NaN])), [runs]);
+  useEffect(() => {
+    if (!loaded) void load();
+  }, [loaded, load]);
+  const data = useMemo<XYChartData>(
+    () => ({
+      series: runs
+        .filter((r) => overlay.has(r.id))
+        .map((r, i) => ({ name: r.name, kind: 'line' as const, styleSlot: i, points: smooth(r.steps.map((p) => p.loss)).map((y, j) => ({ x: r.steps[j]!.epoch, y })) })),
+    }),
+    [runs, overlay],
+  );
+  return (
+    <section aria-label="Run ledger" className="ledger">
+      <h3>Runs</h3>
+      {error && <p role="alert">{error}</p>}
+      <table className="layers" data-testid="ledger">
+        <thead>
+          <tr>
+            <th scope="col">overlay</th>
+            <th scope="col">run</th>
+            <th scope="col">status</th>
+            <th scope="col" className="num">steps</th>
+            <th scope="col" className="num">test acc.</th>
+            <th scope="col" className="num">params</th>
+            <th scope="col" className="num">img/s</th>
+            <th scope="col">backend</th>
+            <th scope="col" />
+          </tr>
+        </thead>
+        <tbody>
+          {runs.map((r) => (
+            <tr key={r.id} data-testid={`run-${r.id}`} className={r.id === current ? 'level-stage' : undefined}>
+              <td>
+                <input
+                  type="checkbox"
+                  aria-label={`Overlay ${r.name}`}
+                  checked={overlay.has(r.id)}
+                  onChange={(e) =>
+                    setOverlay((s) => {
+                      const n = new Set(s);
+                      if (e.target.checked) n.add(r.id);
+                      else n.delete(r.id);
+                      return n;
+                    })
+                  }
+                />
+              </td>
+              <th scope="row">{r.name}</th>
+              <td>
+                {r.status}
+                {r.status === 'interrupted' && r.error && <small className="ledger-error">: {r.error}</small>}
+              </td>
+              <td className="num">
+                {r.steps.at(-1)?.step ?? 0} / {r.totalSteps}
+                {r.checkpoint && r.status !== 'finished' && <small data-testid="ledger-checkpoint"> (saved at {r.checkpoint.step})</small>}
+              </td>
+              <td className="num">{r.final ? `${(100 * r.final.accuracy).toFixed(1)}%` : r.evals.at(-1) ? `${(100 * r.evals.at(-1)!.accuracy).toFixed(1)}%` : '–'}</td>
+              <td className="num">{Number.isFinite(paramsOf.get(r.id)) ? formatInt(paramsOf.get(r.id)!) : '–'}</td>
+              <td className="num">{r.steps.length ? median(r.steps.map((p) => p.imagesPerSecond)).toFixed(1) : '–'}</td>
+              <td>{r.backend}</td>
+              <td>
+                {(r.status === 'interrupted' || r.status === 'stopped') && r.checkpoint && (
+                  <button type="button" disabled={busy} onClick={() => void training.resumeRun(r)}>
+                    Resume
+                  </button>
+                )}{' '}
+                <button type="button" onClick={() => downloadText(JSON.stringify({ ...r, checkpoint: undefined }, null, 1), `${r.name}-metrics.json`, 'application/json')}>
+                  Export metrics
+                </button>{' '}
+                {r.checkpoint && (
+                  <button
+                    type="button"
+                    onClick={async () => {
+                      const { toSafetensors } = await import('../../../export/index');
+                      const bytes = toSafetensors(r.checkpoint!.params, { step: r.checkpoint!.step, metadata: { model: r.spec.name, run: r.name } });
+                      downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${fileName(r.name)}.safetensors`);
+                    }}
+                  >
+                    Weights (.safetensors)
+                  </button>
+                )}{' '}
+                {r.checkpoint && (
+                  <button
+                    type="button"
+                    title="TensorFlow.js weights: a manifest (.json) and a .weights.bin, as tf.io saves them; tf.io.loadWeights reads them"
+                    onClick={async () => {
+                      const { toTfjsWeights } = await import('../../../export/index');
+                      const baseName = fileName(r.name);
+                      const files = toTfjsWeights(r.checkpoint!.params, { baseName, modelTopology: r.spec, metadata: { step: r.checkpoint!.step, run: r.name } });
+                      downloadText(files.manifest, `${baseName}.json`, 'application/json');
+                      downloadBlob(new Blob([files.weights as BlobPart], { type: 'application/octet-stream' }), files.weightsFileName);
+                    }}
+                  >
+                    Weights (tf.io)
+                  </button>
+                )}{' '}
+                <button type="button" disabled={r.id === current && busy} onClick={() => void remove(r.id)}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {data.series.length > 0 && <XYChart title="Runs compared: training loss (smoothed) per epoch" options={OVERLAY_OPTIONS} data={data} testId="chart-overlay" />}
+    </section>
+  );
+}

@@ -1,0 +1,69 @@
+/** Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, and the current run's progress and errors. */
+import type { ArchSpec } from '../../../models';
+import { formatBytes } from '../../../models';
+import { training, useTraining } from '../../../store/training';
+import { mean } from '../../../store/training/series';
+
+export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: boolean }) {
+  const state = useTraining((s) => s.state);
+  const loaded = useTraining((s) => s.dataset !== undefined);
+  const kind = useTraining((s) => s.kind);
+  const lr = useTraining((s) => s.lr);
+  const run = useTraining((s) => s.run);
+  const progress = useTraining((s) => s.progress);
+  const error = useTraining((s) => s.error);
+  const busy = state !== 'idle';
+  return (
+    <>
+      <div className="table-tools">
+        <button type="button" className="primary" disabled={busy || !loaded || !specFits} onClick={() => void training.start(spec)}>
+          Train
+        </button>
+        <button type="button" disabled={!busy} onClick={() => training.togglePause()}>
+          {state === 'paused' ? 'Resume' : 'Pause'}
+        </button>
+        <button type="button" disabled={!busy} onClick={() => training.stop()}>
+          Stop
+        </button>
+        <button
+          type="button"
+          disabled={busy || !loaded || kind !== 'cifar10'}
+          title="Trains the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, one after the other"
+          onClick={() => void training.startComparison()}
+        >
+          Cardinality vs width (queue both classroom presets)
+        </button>
+        <label className="field inline">
+          <span>Learning rate now</span>
+          <input type="range" min={-4} max={0} step={0.1} value={Math.log10(lr)} disabled={!busy} onChange={(e) => training.setLearningRate(10 ** Number(e.target.value))} />
+          <output>{lr.toPrecision(2)}</output>
+        </label>
+      </div>
+      {run && run.steps.length >= 10 && (
+        <p className="hint" data-testid="loss-trend">
+          loss {mean(run.steps.slice(0, 5).map((p) => p.loss)).toFixed(3)} → {mean(run.steps.slice(-5).map((p) => p.loss)).toFixed(3)} (mean of the first and last 5 steps)
+        </p>
+      )}
+      {run && (
+        <p role="status" data-testid="train-progress">
+          <progress max={progress.total || 1} value={progress.step} /> step {progress.step} / {progress.total} · {progress.ips.toFixed(0)} img/s · ETA {Math.round(progress.eta)} s ·{' '}
+          {run.status} on {run.backend || '…'}
+          {run.memory && (
+            <span className="hint" data-testid="train-memory">
+              {' '}
+              · measured {formatBytes(run.memory.bytesPerImage)} per image
+              {run.memory.microBatchSize
+                ? `: batch ${run.settings.batchSize} runs as ${(run.settings.batchSize ?? 0) / run.memory.microBatchSize} micro-batches of ${run.memory.microBatchSize} to stay within ~${formatBytes(run.memory.budgetBytes)} (BatchNorm normalises per micro-batch)`
+                : ` (the batch fits in ~${formatBytes(run.memory.budgetBytes)})`}
+            </span>
+          )}
+        </p>
+      )}
+      {error && (
+        <p role="alert" className="field-errors">
+          {error}
+        </p>
+      )}
+    </>
+  );
+}

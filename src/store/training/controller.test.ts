@@ -1,0 +1,212 @@
+import { describe, expect, it, vi } from 'vitest';
+import { CIFAR_IMAGE_BYTES } from '../../data/format';
+import type { LoadedDataset } from '../../data/sources';
+import { findPreset } from '../../models';
+import type { RunHandle } from '../../workers/client';
+import { ComputeError } from '../../workers/errors';
+import type { TrainCheckpoint, TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/protocol';
+import type { RunRecord } from '../runs';
+import { COMPARISON_PRESETS, GRID_IMAGES, TrainingController } from './controller';
+
+const spec = findPreset('classroom_resnet29_1x18d')!.spec;
+
+function dataset(kind: 'cifar10' | 'cifar100' = 'cifar10', test = 30): LoadedDataset {
+  const split = (count: number) => ({ images: new Uint8Array(count * CIFAR_IMAGE_BYTES).map((_, i) => i % 251), labels: new Uint8Array(count).map((_, i) => i % 10), count });
+  return { kind, classNames: [], train: split(4), test: split(test), source: 'test', fromCache: false };
+}
+
+const checkpoint = (step: number) => ({ version: 1, specName: spec.name, step, settings: {}, params: {}, momentum: {}, rng: { algorithm: 'mulberry32', seed: 1, step } }) as unknown as TrainCheckpoint;
+const step = (n: number): TrainEvent => ({ type: 'step', metrics: { step: n, epoch: n / 10, loss: 2, accuracy: 0.1, lr: 0.05, imagesPerSecond: 50, etaSeconds: 9 } });
+
+/** A controller over fake deps; each started job waits for `finish` or `fail`. */
+function setup() {
+  const jobs: { request: TrainRequest; emit: (e: TrainEvent) => void; signal: AbortSignal; handle: RunHandle; finish: (o: TrainOutcome) => void; fail: (e: unknown) => void }[] = [];
+  const saved: RunRecord[] = [];
+  const sent: TrainData[] = [];
+  const resetRuntime = vi.fn();
+  let clock = 1_700_000_000_000;
+  let ids = 0;
+  let runtimeFails = false;
+  const controller = new TrainingController({
+    ensureRuntime: async () => {
+      if (runtimeFails) throw new Error('the compute worker did not start');
+    },
+    resetRuntime,
+    sendTrainData: async (data) => void sent.push(data),
+    startTraining: (request, onEvent, signal) => {
+      let finish!: (o: TrainOutcome) => void;
+      let fail!: (e: unknown) => void;
+      const outcome = new Promise<TrainOutcome>((resolve, reject) => ((finish = resolve), (fail = reject)));
+      const handle: RunHandle = { job: jobs.length + 1, outcome, pause: vi.fn(), resume: vi.fn(), setLearningRate: vi.fn(), predictTest: vi.fn(async (count: number) => new Float32Array(count * 10)) };
+      signal.addEventListener('abort', () => finish({ status: 'stopped', step: 0, checkpoint: checkpoint(0) }));
+      jobs.push({ request, emit: onEvent, signal, handle, finish, fail });
+      return handle;
+    },
+    save: async (r) => void saved.push(r),
+    now: () => (clock += 500),
+    newId: () => `run-${++ids}`,
+  });
+  /** Lets the awaited runtime start and data upload settle. */
+  const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
+  return { controller, jobs, saved, sent, resetRuntime, settle, failRuntime: () => (runtimeFails = true), state: () => controller.store.getState() };
+}
+
+describe('TrainingController', () => {
+  it('asks for the data first and starts nothing without it', async () => {
+    const t = setup();
+    await t.controller.start(spec);
+    expect(t.state().error).toBe('Load CIFAR-10 above first.');
+    expect(t.jobs).toHaveLength(0);
+    expect(t.state().state).toBe('idle');
+  });
+
+  it('a run: sends the data, starts with the form settings, folds the events into the record, saves it, and predicts the grid', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    t.controller.updateForm({ ...t.state().form, steps: 3, batchSize: 16 });
+    const done = t.controller.start(spec);
+    await t.settle();
+    expect(t.sent[0]).toMatchObject({ dataset: 'cifar10' });
+    expect(t.sent[0]!.trainImages).toBe(t.state().dataset!.train.images);
+    const [job] = t.jobs;
+    expect(job!.request).toMatchObject({ spec, settings: { batchSize: 16, steps: 3 }, resume: undefined, evaluateEachEpoch: true });
+    expect(t.state()).toMatchObject({ state: 'running', run: { id: 'run-1', status: 'running' } });
+
+    job!.emit({ type: 'started', totalSteps: 3, stepsPerEpoch: 3, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
+    for (const n of [1, 2, 3]) job!.emit(step(n));
+    expect(t.state().run).toMatchObject({ backend: 'wasm', totalSteps: 3 });
+    expect(t.state().run!.steps.map((p) => p.step)).toEqual([1, 2, 3]);
+    expect(t.state().progress).toEqual({ step: 3, total: 3, eta: 9, ips: 50 });
+    expect(t.saved.at(-1)!.backend).toBe('wasm');
+
+    job!.finish({ status: 'finished', step: 3, checkpoint: checkpoint(3), final: { split: 'test', images: 30, loss: 1, accuracy: 0.5, perClassAccuracy: [], confusion: [], seconds: 1 } });
+    await done;
+    expect(t.state()).toMatchObject({ state: 'idle', error: '', run: { status: 'finished', final: { accuracy: 0.5 } } });
+    expect(t.saved.at(-1)).toBe(t.state().run);
+    expect(job!.handle.predictTest).toHaveBeenCalledWith(GRID_IMAGES);
+    expect(t.state().grid!.images.length).toBe(GRID_IMAGES * CIFAR_IMAGE_BYTES);
+    expect(t.state().grid!.labels.length).toBe(GRID_IMAGES);
+  });
+
+  it('pause, resume, learning rate and stop reach the running job', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const done = t.controller.start(spec);
+    await t.settle();
+    const { handle, signal } = t.jobs[0]!;
+    t.controller.togglePause();
+    expect(handle.pause).toHaveBeenCalled();
+    expect(t.state().state).toBe('paused');
+    t.controller.togglePause();
+    expect(handle.resume).toHaveBeenCalled();
+    expect(t.state().state).toBe('running');
+    t.controller.setLearningRate(0.01);
+    expect(handle.setLearningRate).toHaveBeenCalledWith(0.01);
+    expect(t.state().lr).toBe(0.01);
+    t.controller.stop();
+    expect(signal.aborted).toBe(true);
+    await done;
+    expect(t.state()).toMatchObject({ state: 'idle', run: { status: 'stopped' } });
+    expect(t.state().grid).toBeUndefined();
+  });
+
+  it("a stopped worker ('worker-stopped'): the run is interrupted with the message and the runtime is reset", async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const done = t.controller.start(spec);
+    await t.settle();
+    t.jobs[0]!.emit({ type: 'checkpoint', checkpoint: checkpoint(2) });
+    const message = 'The compute worker stopped: the GPU device was lost. It restarts on the next run.';
+    t.jobs[0]!.fail(new ComputeError('worker-stopped', message));
+    await done;
+    expect(t.resetRuntime).toHaveBeenCalledWith(message);
+    expect(t.state()).toMatchObject({ state: 'idle', error: message, run: { status: 'interrupted', error: message, checkpoint: { step: 2 } } });
+    expect(t.saved.at(-1)).toMatchObject({ status: 'interrupted', error: message });
+  });
+
+  it('other errors interrupt the run without resetting the runtime (the kind decides, not the message)', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const done = t.controller.start(spec);
+    await t.settle();
+    t.jobs[0]!.fail(new ComputeError('out-of-memory', 'The compute worker stopped (not really): out of memory'));
+    await done;
+    expect(t.resetRuntime).not.toHaveBeenCalled();
+    expect(t.state().run).toMatchObject({ status: 'interrupted' });
+  });
+
+  it('a runtime that does not start shows the error and leaves the last run as it was', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const first = t.controller.start(spec);
+    await t.settle();
+    t.jobs[0]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
+    await first;
+    t.failRuntime();
+    await t.controller.start(spec);
+    expect(t.state()).toMatchObject({ state: 'idle', error: 'the compute worker did not start', run: { id: 'run-1', status: 'stopped' } });
+    expect(t.jobs).toHaveLength(1);
+  });
+
+  it('resumes a ledger run from its checkpoint with its own settings, continuing one history', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const first = t.controller.start(spec);
+    await t.settle();
+    for (const n of [1, 2, 3, 4, 5]) t.jobs[0]!.emit(step(n));
+    t.jobs[0]!.emit({ type: 'checkpoint', checkpoint: checkpoint(3) });
+    t.jobs[0]!.fail(new ComputeError('worker-stopped', 'lost'));
+    await first;
+    const interrupted = t.state().run!;
+
+    t.controller.updateForm({ ...t.state().form, batchSize: 64 });
+    const resumed = t.controller.resumeRun(interrupted);
+    await t.settle();
+    const job = t.jobs[1]!;
+    expect(job.request.resume).toBe(interrupted.checkpoint);
+    expect(job.request.settings).toBe(interrupted.settings);
+    expect(t.state().run).toMatchObject({ id: interrupted.id, status: 'running', error: undefined });
+    expect(t.state().progress.step).toBe(3);
+    for (const n of [4, 5, 6]) job.emit(step(n));
+    job.finish({ status: 'stopped', step: 6, checkpoint: checkpoint(6) });
+    await resumed;
+    expect(t.state().run!.steps.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
+
+  it('a run of another dataset asks for that dataset first', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    await t.controller.resumeRun({ ...({} as RunRecord), spec, dataset: 'cifar100', checkpoint: checkpoint(3) });
+    expect(t.state().error).toBe('Load CIFAR-100 above first to resume this run.');
+    expect(t.jobs).toHaveLength(0);
+  });
+
+  it('"cardinality vs width" trains both classroom presets in turn; Stop ends the queue', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const queue = t.controller.startComparison();
+    await t.settle();
+    t.jobs[0]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
+    await t.settle();
+    expect(t.jobs.map((j) => j.request.spec.name)).toEqual([...COMPARISON_PRESETS]);
+    t.jobs[1]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
+    await queue;
+
+    const stopped = t.controller.startComparison();
+    await t.settle();
+    t.controller.stop();
+    await stopped;
+    expect(t.jobs).toHaveLength(3);
+  });
+
+  it('ignores a second start while a run is going', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const first = t.controller.start(spec);
+    await t.controller.start(spec);
+    await t.settle();
+    expect(t.jobs).toHaveLength(1);
+    t.controller.stop();
+    await first;
+  });
+});

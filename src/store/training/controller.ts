@@ -1,0 +1,224 @@
+/**
+ * The Train tab's run controller, outside React: the loaded dataset, the settings of the next run,
+ * the current run (its record, state and progress), start / pause / resume / stop, resuming a
+ * ledger run from its checkpoint, the live learning rate, the evaluation grid's predictions, and
+ * saving each record to the ledger. The worker's events fold into the record through the pure
+ * reducer of runRecord.ts. A vanilla zustand store holds the state (React reads it with
+ * `useTraining`, index.ts); the worker, runtime and ledger come in as `TrainingDeps`, so the
+ * controller runs in Node tests with fakes.
+ */
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { CIFAR_IMAGE_BYTES, CIFAR_LAYOUTS, type CifarKind } from '../../data/format';
+import type { LoadedDataset } from '../../data/sources';
+import { type ArchSpec, findPreset } from '../../models';
+import type { RunHandle } from '../../workers/client';
+import { errorKind } from '../../workers/errors';
+import type { TrainData, TrainEvent, TrainRequest } from '../../workers/protocol';
+import type { RunRecord } from '../runs';
+import { DEFAULT_TRAIN_FORM, type TrainForm, formSettings } from './form';
+import { applyEvent, failRecord, finishRecord, newRunRecord, resumeRecord } from './runRecord';
+
+export type RunState = 'idle' | 'running' | 'paused';
+
+export interface RunProgress {
+  step: number;
+  total: number;
+  /** Seconds left, as the worker estimates them. */
+  eta: number;
+  /** Images per second of the latest step. */
+  ips: number;
+}
+
+/** The first test images with the finished model's class probabilities (`labels.length` rows of `probs`). */
+export interface EvalGrid {
+  /** CHW images, CIFAR_IMAGE_BYTES each. */
+  images: Uint8Array;
+  labels: Uint8Array;
+  probs: Float32Array;
+}
+
+export interface TrainingState {
+  /** The dataset chosen in the Data panel. */
+  kind: CifarKind;
+  /** The dataset loaded in the page (sent to the worker at each start). */
+  dataset?: LoadedDataset;
+  /** The settings of the next run. */
+  form: TrainForm;
+  /** The run on screen: the current one, or the last one. */
+  run: RunRecord | null;
+  state: RunState;
+  progress: RunProgress;
+  /** The learning rate the slider last set. */
+  lr: number;
+  /** Why the last start or run failed ('' when it did not). */
+  error: string;
+  grid?: EvalGrid;
+}
+
+/** What the controller talks to: the compute worker (src/workers/client.ts), the runtime and the ledger. */
+export interface TrainingDeps {
+  /** Starts the compute worker with the chosen backend; throws when it does not start. */
+  ensureRuntime(): Promise<void>;
+  /** The worker died: the runtime starts a fresh one next time. */
+  resetRuntime(message: string): void;
+  sendTrainData(data: TrainData): Promise<void>;
+  startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void, signal: AbortSignal): RunHandle;
+  /** Keeps a record in the ledger. */
+  save(record: RunRecord): Promise<void>;
+  now(): number;
+  newId(): string;
+}
+
+/** A lost device or worker costs at most this much training. */
+export const CHECKPOINT_EVERY = { steps: 50, seconds: 15 } as const;
+/** Step events save the record at most this often (the others always save it). */
+export const SAVE_STEPS_EVERY_MS = 2000;
+/** Test images of the evaluation grid. */
+export const GRID_IMAGES = 24;
+/** "Cardinality vs width": the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, trained one after the other. */
+export const COMPARISON_PRESETS = ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'] as const;
+
+export const INITIAL_TRAINING_STATE: Readonly<TrainingState> = {
+  kind: 'cifar10',
+  form: DEFAULT_TRAIN_FORM,
+  run: null,
+  state: 'idle',
+  progress: { step: 0, total: 0, eta: 0, ips: 0 },
+  lr: DEFAULT_TRAIN_FORM.learningRate,
+  error: '',
+};
+
+export class TrainingController {
+  readonly store: StoreApi<TrainingState>;
+  private readonly deps: TrainingDeps;
+  private handle: RunHandle | null = null;
+  private stopper: AbortController | null = null;
+  /** Set from a start until its run ends: a second start meanwhile is ignored. */
+  private starting = false;
+
+  constructor(deps: TrainingDeps) {
+    this.deps = deps;
+    this.store = createStore<TrainingState>()(() => ({ ...INITIAL_TRAINING_STATE }));
+  }
+
+  get state(): TrainingState {
+    return this.store.getState();
+  }
+
+  private set(patch: Partial<TrainingState>): void {
+    this.store.setState(patch);
+  }
+
+  setKind(kind: CifarKind): void {
+    this.set({ kind });
+  }
+
+  setDataset(dataset: LoadedDataset): void {
+    this.set({ dataset });
+  }
+
+  updateForm(form: TrainForm): void {
+    this.set({ form });
+  }
+
+  /** Trains `spec` with the form's settings. */
+  start(spec: ArchSpec): Promise<void> {
+    return this.begin(spec);
+  }
+
+  /** Goes on with a ledger run from its checkpoint, with its own settings. */
+  resumeRun(record: RunRecord): Promise<void> {
+    return this.begin(record.spec, record);
+  }
+
+  /** Trains the COMPARISON_PRESETS one after the other; Stop ends the queue. */
+  async startComparison(): Promise<void> {
+    for (const name of COMPARISON_PRESETS) {
+      const preset = findPreset(name);
+      if (preset) await this.begin(preset.spec);
+      if (this.stopper?.signal.aborted) break;
+    }
+  }
+
+  togglePause(): void {
+    if (this.state.state === 'paused') {
+      this.handle?.resume();
+      this.set({ state: 'running' });
+    } else {
+      this.handle?.pause();
+      this.set({ state: 'paused' });
+    }
+  }
+
+  stop(): void {
+    this.stopper?.abort();
+  }
+
+  setLearningRate(lr: number): void {
+    this.set({ lr });
+    this.handle?.setLearningRate(lr);
+  }
+
+  private async begin(spec: ArchSpec, resume?: RunRecord): Promise<void> {
+    const { dataset, kind, form } = this.state;
+    if (this.starting || this.state.state !== 'idle') return;
+    if (!dataset || (resume && resume.dataset !== kind)) {
+      const wanted = resume?.dataset ?? kind;
+      this.set({ error: `Load ${CIFAR_LAYOUTS[wanted].title} above first${resume ? ' to resume this run' : ''}.` });
+      return;
+    }
+    this.starting = true;
+    this.set({ error: '', grid: undefined });
+    const stopper = new AbortController();
+    this.stopper = stopper;
+    const { deps } = this;
+    let record: RunRecord | undefined;
+    try {
+      await deps.ensureRuntime();
+      await deps.sendTrainData({ trainImages: dataset.train.images, trainLabels: dataset.train.labels, testImages: dataset.test.images, testLabels: dataset.test.labels, dataset: kind });
+      const settings = resume?.settings ?? formSettings(form);
+      // A resumed run goes on from its checkpoint: the steps logged after it are done again.
+      let current = resume ? resumeRecord(resume) : newRunRecord({ id: deps.newId(), createdAt: deps.now(), spec, settings, dataset: kind });
+      record = current;
+      this.set({ run: current, progress: { step: resume?.checkpoint?.step ?? 0, total: current.totalSteps, eta: 0, ips: 0 }, state: 'running' });
+      const request: TrainRequest = { spec, settings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: CHECKPOINT_EVERY };
+      let lastSave = 0;
+      const onEvent = (e: TrainEvent) => {
+        current = applyEvent(current, e);
+        record = current;
+        if (e.type === 'step') {
+          const m = e.metrics;
+          this.set({ run: current, progress: { step: m.step, total: current.totalSteps, eta: m.etaSeconds, ips: m.imagesPerSecond } });
+        } else this.set({ run: current });
+        if (e.type !== 'step' || deps.now() - lastSave > SAVE_STEPS_EVERY_MS) {
+          lastSave = deps.now();
+          void deps.save(current);
+        }
+      };
+      const handle = deps.startTraining(request, onEvent, stopper.signal);
+      this.handle = handle;
+      const outcome = await handle.outcome;
+      record = finishRecord(current, outcome);
+      this.set({ run: record });
+      await deps.save(record);
+      if (outcome.final) {
+        const count = Math.min(GRID_IMAGES, dataset.test.count);
+        const probs = await handle.predictTest(count);
+        this.set({ grid: { images: dataset.test.images.subarray(0, count * CIFAR_IMAGE_BYTES), labels: dataset.test.labels.subarray(0, count), probs } });
+      }
+    } catch (e) {
+      const message = (e as Error).message;
+      this.set({ error: message });
+      if (errorKind(e) === 'worker-stopped') deps.resetRuntime(message);
+      if (record) {
+        const failed = failRecord(record, message);
+        this.set({ run: failed });
+        void deps.save(failed);
+      }
+    } finally {
+      this.set({ state: 'idle' });
+      this.handle = null;
+      this.starting = false;
+    }
+  }
+}

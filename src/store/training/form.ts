@@ -1,0 +1,38 @@
+/**
+ * The Train tab's settings form over the training settings schema (src/workers/training/settings.ts):
+ * which settings it offers, their defaults and ranges come from there, so the form holds no copy of
+ * them. Pure.
+ */
+import { DEFAULT_TRAIN_SETTINGS, type NumericSettingField, type TrainSettings } from '../../workers/training/settings';
+
+/** The settings a run takes from the form (the others keep the schema's defaults). */
+export type TrainForm = Pick<TrainSettings, 'batchSize' | 'epochs' | 'steps' | 'learningRate' | 'schedule' | 'seed' | 'augment'>;
+
+export const DEFAULT_TRAIN_FORM: Readonly<TrainForm> = {
+  batchSize: DEFAULT_TRAIN_SETTINGS.batchSize,
+  epochs: DEFAULT_TRAIN_SETTINGS.epochs,
+  steps: DEFAULT_TRAIN_SETTINGS.steps,
+  learningRate: DEFAULT_TRAIN_SETTINGS.learningRate,
+  schedule: DEFAULT_TRAIN_SETTINGS.schedule,
+  seed: DEFAULT_TRAIN_SETTINGS.seed,
+  augment: DEFAULT_TRAIN_SETTINGS.augment,
+};
+
+/** What a numeric field shows for `form`: its setting, or the field's unset value (Steps: 0). */
+export function fieldValue(form: TrainForm, field: NumericSettingField): number | undefined {
+  return form[field.key] ?? field.unset;
+}
+
+/** The form after `value` was entered in `field`: kept in the field's range (whole for an integer field); its unset value unsets it. */
+export function enterField(form: TrainForm, field: NumericSettingField, value: number): TrainForm {
+  if (!Number.isFinite(value)) return form;
+  const v = Math.min(field.max, Math.max(field.min, field.integer ? Math.round(value) : value));
+  return { ...form, [field.key]: v === field.unset ? undefined : v };
+}
+
+/** The settings of a run started from `form` (unset settings left out: the trainer applies the defaults). */
+export function formSettings(form: TrainForm): Partial<TrainSettings> {
+  const settings: Partial<TrainSettings> = {};
+  for (const [key, value] of Object.entries(form) as [keyof TrainForm, TrainForm[keyof TrainForm]][]) if (value !== undefined) (settings as Record<string, unknown>)[key] = value;
+  return settings;
+}
