@@ -5,6 +5,7 @@
  */
 import { createStore, del, get, keys, set } from 'idb-keyval';
 import { create } from 'zustand';
+import type { CifarKind } from '../data/format';
 import type { ArchSpec } from '../models';
 import type { EvalMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
 
@@ -33,7 +34,7 @@ export interface RunRecord {
   status: RunStatus;
   spec: ArchSpec;
   settings: Partial<TrainSettings>;
-  dataset: 'cifar10' | 'cifar100';
+  dataset: CifarKind;
   backend: string;
   totalSteps: number;
   /** Measured memory per image and the micro-batching it led to (the latest start of the run). */
