@@ -16,7 +16,7 @@ import { switchBackend } from './backend';
 export const BACKEND_LADDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 
 // The threaded WASM build starts pthread workers from a blob script that fails inside a bundled
-// module worker ("e is not defined"), and on 2 vCPUs XNNPACK used 1 thread anyway (tfjs-notes):
+// module worker ("e is not defined"), and on 2 vCPUs XNNPACK used 1 thread anyway (docs/tfjs.md#wasm-threads-are-off):
 // use the single-threaded SIMD build. Cross-origin isolation stays on for when this is fixed upstream.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 

@@ -47,7 +47,7 @@ function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
   const w = param(opts, op.name, 'weight', [k, k, cin / groups, cout]) as tf.Tensor4D;
   let y: tf.Tensor4D;
   if (groups === 1) {
-    // 1x1 stride-1 convs as a matMul: tfjs' 1x1 filter gradient is slow on WebGPU (tfjs-notes).
+    // 1x1 stride-1 convs as a matMul: tfjs' 1x1 filter gradient is slow on WebGPU (docs/tfjs.md#slow-1x1-filter-gradient).
     if (k === 1 && stride === 1 && pad === 0) {
       const [n, h, wd] = x.shape;
       y = tf.matMul(x.reshape([n * h * wd, cin]), w.reshape([cin, cout])).reshape([n, h, wd, cout]);
@@ -121,7 +121,7 @@ function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
   return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON);
 }
 
-/** Sum of many tensors pairwise: `tf.addN` with 8+ inputs fails on WebGPU (tfjs-notes). */
+/** Sum of many tensors pairwise: `tf.addN` with 8+ inputs fails on WebGPU (docs/tfjs.md#addn-fails-with-8-inputs). */
 function sumAll(xs: tf.Tensor[]): tf.Tensor {
   let level = xs;
   while (level.length > 1) {

@@ -65,7 +65,7 @@ function depthwise(x: tf.Tensor4D, filter: tf.Tensor4D, g: GroupedConvGeometry):
     if (cinG === 1) return y;
     const m = g.batch * g.outHeight * g.outWidth;
     const parts = tf.reshape(y, [m, G, cinG, coutG]);
-    // A short sum as slice-adds: tf.sum over a small inner axis runs one workgroup per output on webgpu (tfjs-notes).
+    // A short sum as slice-adds: tf.sum over a small inner axis runs one workgroup per output on webgpu (docs/tfjs.md#sum-over-a-small-axis).
     let sum: tf.Tensor;
     if (cinG <= 8) {
       sum = tf.slice(parts, [0, 0, 0, 0], [m, G, 1, coutG]);

@@ -1,5 +1,5 @@
 /**
- * The training engine (issue 5): trains any network the explorer builds at CIFAR size, from its
+ * The training engine: trains any network the explorer builds at CIFAR size, from its
  * graph via `execute`, on whatever tfjs backend is active (WebGPU, WASM, WebGL, CPU).
  *
  * Recipe: ResNeXt's CIFAR recipe (Sec. 5.3) scaled to a browser: SGD with momentum 0.9 in PyTorch's
@@ -14,7 +14,7 @@
  *
  * Fixed shapes: the last partial batch of an epoch is dropped; evaluation pads its last batch with
  * zeros and ignores the padding (evaluation BatchNorm is per image, so padding changes nothing).
- * WebGPU's buffer pool never shrinks (tfjs-notes), so every step reuses the same buffers.
+ * WebGPU's buffer pool never shrinks (docs/tfjs.md#buffer-pool-never-shrinks), so every step reuses the same buffers.
  *
  * Memory: tfjs' autodiff keeps every saved activation until the backward pass ends: a classroom
  * ResNeXt-29 step needs ~57 MiB per image on wasm (ResNet-29 ~44 MiB), several times the activations
@@ -30,10 +30,8 @@ import {
   type NetworkGraph,
   type ParamInfo,
   analyzeOrThrow,
-  canonicalName,
   deriveSeed,
   isTrainable,
-  opsOf,
   paramInfos,
   paramShape,
   paramSize,
@@ -41,11 +39,13 @@ import {
   shuffledIndices,
   weightDecayApplies,
 } from '../../models';
-import { throwIfAborted, yieldToEventLoop } from '../abort';
+import { yieldToEventLoop } from '../abort';
 import { type ExecOptions, execute } from '../engine/execute';
 import type { ParamTensors, ParamValues } from '../engine/params';
 import { kernelsRegistered } from '../kernels';
 import { type Normalization, makeBatch, planAugmentation } from './augment';
+import { type BatchStats, type BnOp, bnOpsOf, updateRunningStats } from './batchNormStats';
+import { type EvalContext, disposeEval, evaluateImages, predictImages } from './evaluation';
 import { STREAM, trainingInit } from './init';
 import { SgdMomentum, type SgdParam } from './optimizer';
 import { learningRateAt } from './schedule';
@@ -84,27 +84,6 @@ function graphsOf(spec: ArchSpec): { graph: NetworkGraph; paramGraph: NetworkGra
   // Forms (a) and (b) read slices of the form-(c) parameters (execute.ts).
   return { graph: a.graph, paramGraph: parameterGraph(a) };
 }
-
-interface BnOp {
-  /** Canonical key prefix (`layer1.0.bn2`), branch part removed. */
-  key: string;
-  branch: number;
-  /** Values per channel in a batch of one image (H·W): the statistics average over batch·H·W. */
-  perImage: number;
-}
-
-function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
-  const out = new Map<string, BnOp>();
-  for (const op of opsOf(graph)) {
-    if (op.type !== 'batchnorm') continue;
-    const owner = canonicalName(op.name);
-    out.set(op.name, { key: owner.name, branch: owner.branch ?? 0, perImage: op.input.height * op.input.width });
-  }
-  return out;
-}
-
-/** One forward pass's BatchNorm statistics, by op name (execute's bnBatchStats). */
-type BatchStats = Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
 
 /** sum + t, disposing both inputs (sum may be undefined: the first term). */
 function accumulate(sum: tf.Tensor | undefined, t: tf.Tensor): tf.Tensor {
@@ -330,7 +309,7 @@ export class Trainer {
         }
       }
       this.optimizer.apply(grads!, lr);
-      this.updateRunningStats(stats, mb);
+      updateRunningStats(this.variables, this.bnOps, stats, mb, this.runSettings.bnMomentum);
       return { loss: loss!, correct: correct! };
     } catch (e) {
       tf.dispose([...(loss ? [loss] : []), ...(correct ? [correct] : [])]);
@@ -338,50 +317,6 @@ export class Trainer {
     } finally {
       tf.dispose([...owned, ...Object.values(grads ?? {})]);
     }
-  }
-
-  /**
-   * PyTorch's BatchNorm running estimates: m·batch + (1 - m)·running, the batch variance unbiased
-   * (n / (n - 1)). With micro-batches the statistics of the whole batch are pooled from theirs
-   * (mean of the means; mean of the variances plus the variance of the means), so the running
-   * estimates are those of the whole batch either way.
-   */
-  private updateRunningStats(stats: BatchStats[], microBatch: number): void {
-    const m = this.runSettings.bnMomentum;
-    // Branch ops of forms (a)/(b) hold slices of one canonical BatchNorm: put them back in branch order.
-    const byKey = new Map<string, { perImage: number; parts: Array<Array<{ branch: number; mean: tf.Tensor; variance: tf.Tensor }>> }>();
-    stats.forEach((partStats, part) => {
-      for (const [name, st] of partStats) {
-        const op = this.bnOps.get(name);
-        if (!op) throw new Error(`BatchNorm ${name} is not in the graph`);
-        const entry = byKey.get(op.key) ?? { perImage: op.perImage, parts: [] };
-        (entry.parts[part] ??= []).push({ branch: op.branch, ...st });
-        byKey.set(op.key, entry);
-      }
-    });
-    tf.tidy(() => {
-      const keep = tf.scalar(1 - m);
-      for (const [key, { perImage, parts }] of byKey) {
-        const merged = parts.map((branches) => {
-          branches.sort((p, q) => p.branch - q.branch);
-          return branches.length === 1
-            ? branches[0]!
-            : { mean: tf.concat(branches.map((p) => p.mean)), variance: tf.concat(branches.map((p) => p.variance)) };
-        });
-        let mean = merged[0]!.mean;
-        let variance = merged[0]!.variance;
-        if (merged.length > 1) {
-          const means = tf.stack(merged.map((p) => p.mean));
-          mean = tf.mean(means, 0);
-          variance = tf.add(tf.mean(tf.stack(merged.map((p) => p.variance)), 0), tf.mean(tf.square(tf.sub(means, mean)), 0));
-        }
-        const n = merged.length * microBatch * perImage;
-        const runningMean = this.variables.get(`${key}.running_mean`)!;
-        const runningVar = this.variables.get(`${key}.running_var`)!;
-        runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, m)));
-        runningVar.assign(tf.add(tf.mul(runningVar, keep), tf.mul(variance, (m * n) / Math.max(1, n - 1))));
-      }
-    });
   }
 
   /**
@@ -439,86 +374,39 @@ export class Trainer {
     return new Map([...this.variables].map(([k, v]) => [k, tf.clone(v)]));
   }
 
-  /** Runs `images` (count records) through the network in evaluation mode, batch by batch. */
-  private async forEachEvalBatch(
-    images: Uint8Array,
-    count: number,
-    signal: AbortSignal | undefined,
-    visit: (logits: tf.Tensor2D, start: number, size: number) => Promise<void>,
-  ): Promise<void> {
-    const b = this.runSettings.evalBatchSize ?? this.runSettings.batchSize;
-    const params = this.snapshot();
-    try {
-      const opts: ExecOptions = { params, training: false };
-      for (let start = 0; start < count; start += b) {
-        throwIfAborted(signal);
-        const size = Math.min(b, count - start);
-        const indices = Int32Array.from({ length: size }, (_, i) => start + i);
-        const x = makeBatch(images, indices, b, this.scratch, this.normalization);
-        const logits = tf.tidy(() => tf.reshape(execute(this.graph, x, opts), [b, this.classes]) as tf.Tensor2D);
-        x.dispose();
-        try {
-          await visit(logits, start, size);
-        } finally {
-          logits.dispose();
-        }
-        await yieldToEventLoop();
-      }
-    } finally {
-      tf.dispose([...params.values()]);
-    }
+  /** What evaluation needs, with a snapshot of the parameters (dispose it with disposeEval). */
+  private evalContext(): EvalContext {
+    return {
+      graph: this.graph,
+      params: this.snapshot(),
+      classes: this.classes,
+      batchSize: this.runSettings.evalBatchSize ?? this.runSettings.batchSize,
+      scratch: this.scratch,
+      normalization: this.normalization,
+    };
   }
 
   /** Loss, accuracy, per-class accuracy and confusion matrix on the test set (or the first `limit` training images). */
   async evaluate(opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number } = {}): Promise<EvalMetrics> {
-    const t0 = performance.now();
     const split = opts.split ?? 'test';
     const images = split === 'test' ? this.data.testImages : this.data.trainImages;
     const labels = split === 'test' ? this.data.testLabels : this.data.trainLabels;
-    const count = Math.min(labels.length, opts.limit ?? Infinity);
-    const k = this.classes;
-    const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
-    let lossSum = 0;
-    let correct = 0;
-    await this.forEachEvalBatch(images, count, opts.signal, async (logits, start, size) => {
-      const [losses, predicted] = tf.tidy(() => {
-        const onehot = tf.oneHot(tf.tensor1d(Int32Array.from({ length: logits.shape[0] }, (_, i) => (i < size ? labels[start + i]! : 0)), 'int32'), k);
-        return [tf.losses.softmaxCrossEntropy(onehot, logits, undefined, undefined, tf.Reduction.NONE), tf.argMax(logits, 1)];
-      });
-      try {
-        const [l, p] = await Promise.all([losses!.data(), predicted!.data()]);
-        for (let i = 0; i < size; i++) {
-          const truth = labels[start + i]!;
-          const guess = p[i]!;
-          lossSum += l[i]!;
-          confusion[truth]![guess]!++;
-          if (truth === guess) correct++;
-        }
-      } finally {
-        tf.dispose([losses!, predicted!]);
-      }
-    });
-    const perClassAccuracy = confusion.map((row, c) => {
-      const total = row.reduce((a, v) => a + v, 0);
-      return total > 0 ? row[c]! / total : NaN;
-    });
-    return { split, images: count, loss: lossSum / count, accuracy: correct / count, perClassAccuracy, confusion, seconds: (performance.now() - t0) / 1000 };
+    const ctx = this.evalContext();
+    try {
+      return await evaluateImages(ctx, images, labels, { split, limit: opts.limit, signal: opts.signal });
+    } finally {
+      disposeEval(ctx);
+    }
   }
 
   /** Class probabilities (softmax), count x classes, for `count` CIFAR records. */
   async predict(images: Uint8Array, count: number, opts: { signal?: AbortSignal } = {}): Promise<Float32Array> {
-    if (images.length < count * CIFAR_IMAGE_BYTES) throw new Error(`${images.length} bytes hold fewer than ${count} images`);
-    const out = new Float32Array(count * this.classes);
-    await this.forEachEvalBatch(images, count, opts.signal, async (logits, start, size) => {
-      const probs = tf.softmax(logits);
-      try {
-        const p = await probs.data();
-        out.set(p.subarray(0, size * this.classes), start * this.classes);
-      } finally {
-        probs.dispose();
-      }
-    });
-    return out;
+    const ctx = this.evalContext();
+    try {
+      return await predictImages(ctx, images, count, opts.signal);
+    } finally {
+      disposeEval(ctx);
+    }
   }
 
   /** Everything needed to continue the run exactly, as plain arrays (transferable). */

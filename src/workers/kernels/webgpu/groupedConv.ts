@@ -1,14 +1,14 @@
 /**
  * WebGPU programs for grouped convolution (NHWC, compact filter [kh, kw, Cin/G, Cout]): the forward
  * pass, the input gradient, and the filter gradient in two passes (partial sums over chunks of the
- * output positions, then a reduce over the chunks; tfjs-notes: faster than one pass).
+ * output positions, then a reduce over the chunks; faster than one pass: docs/tfjs.md#custom-webgpu-kernels).
  *
  * Every size is baked into the WGSL as a constant (so the shader key names them all), and each
  * invocation computes a small register tile: several output pixels times several channels of one
  * group. On SwiftShader (SIMD across invocations) loads, not MACs, are the cost, and a PB x OB tile
  * does PB*OB MACs for PB + OB loads. The programs index the storage arrays directly; the one
  * uniform they read is `threads` (some uniform must be read: the auto layout drops an unused uniform
- * binding and bind-group creation then fails, tfjs-notes).
+ * binding and bind-group creation then fails, docs/tfjs.md#custom-webgpu-kernels).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';

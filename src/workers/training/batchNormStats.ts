@@ -1,0 +1,77 @@
+/**
+ * BatchNorm's running statistics in training: which BatchNorm op of the running graph owns which
+ * canonical statistics (forms (a)/(b) hold per-branch slices of one form-(c) BatchNorm), and PyTorch's
+ * running-estimate update from the batch statistics `execute` reports.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type NetworkGraph, canonicalName, opsOf } from '../../models';
+
+export interface BnOp {
+  /** Canonical key prefix (`layer1.0.bn2`), branch part removed. */
+  key: string;
+  branch: number;
+  /** Values per channel in a batch of one image (H·W): the statistics average over batch·H·W. */
+  perImage: number;
+}
+
+export function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
+  const out = new Map<string, BnOp>();
+  for (const op of opsOf(graph)) {
+    if (op.type !== 'batchnorm') continue;
+    const owner = canonicalName(op.name);
+    out.set(op.name, { key: owner.name, branch: owner.branch ?? 0, perImage: op.input.height * op.input.width });
+  }
+  return out;
+}
+
+/** One forward pass's BatchNorm statistics, by op name (execute's bnBatchStats). */
+export type BatchStats = Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
+
+/**
+ * PyTorch's BatchNorm running estimates: m·batch + (1 - m)·running, the batch variance unbiased
+ * (n / (n - 1)). With micro-batches the statistics of the whole batch are pooled from theirs
+ * (mean of the means; mean of the variances plus the variance of the means), so the running
+ * estimates are those of the whole batch either way.
+ */
+export function updateRunningStats(
+  variables: ReadonlyMap<string, tf.Variable>,
+  bnOps: ReadonlyMap<string, BnOp>,
+  stats: readonly BatchStats[],
+  microBatch: number,
+  m: number,
+): void {
+  // Branch ops of forms (a)/(b) hold slices of one canonical BatchNorm: put them back in branch order.
+  const byKey = new Map<string, { perImage: number; parts: Array<Array<{ branch: number; mean: tf.Tensor; variance: tf.Tensor }>> }>();
+  stats.forEach((partStats, part) => {
+    for (const [name, st] of partStats) {
+      const op = bnOps.get(name);
+      if (!op) throw new Error(`BatchNorm ${name} is not in the graph`);
+      const entry = byKey.get(op.key) ?? { perImage: op.perImage, parts: [] };
+      (entry.parts[part] ??= []).push({ branch: op.branch, ...st });
+      byKey.set(op.key, entry);
+    }
+  });
+  tf.tidy(() => {
+    const keep = tf.scalar(1 - m);
+    for (const [key, { perImage, parts }] of byKey) {
+      const merged = parts.map((branches) => {
+        branches.sort((p, q) => p.branch - q.branch);
+        return branches.length === 1
+          ? branches[0]!
+          : { mean: tf.concat(branches.map((p) => p.mean)), variance: tf.concat(branches.map((p) => p.variance)) };
+      });
+      let mean = merged[0]!.mean;
+      let variance = merged[0]!.variance;
+      if (merged.length > 1) {
+        const means = tf.stack(merged.map((p) => p.mean));
+        mean = tf.mean(means, 0);
+        variance = tf.add(tf.mean(tf.stack(merged.map((p) => p.variance)), 0), tf.mean(tf.square(tf.sub(means, mean)), 0));
+      }
+      const n = merged.length * microBatch * perImage;
+      const runningMean = variables.get(`${key}.running_mean`)!;
+      const runningVar = variables.get(`${key}.running_var`)!;
+      runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, m)));
+      runningVar.assign(tf.add(tf.mul(runningVar, keep), tf.mul(variance, (m * n) / Math.max(1, n - 1))));
+    }
+  });
+}
