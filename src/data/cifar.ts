@@ -6,6 +6,9 @@
  *
  * The record layout, class names and per-dataset statistics are in format.ts (re-exported here).
  *
+ * Over 400 lines: one reader whose checks (gzip, tar, file names, sizes, labels, class names) all
+ * run before it returns, so they stay together.
+ *
  * Every check runs before anything is returned, so a bad file gives a `CifarDataError` and no
  * half-built dataset.
  */

@@ -4,11 +4,9 @@
  * stays on screen.
  */
 import { useMemo, useState } from 'react';
-import { type Analysis, type ArchSpec, type Preset, type SpecError, analyze, findPreset, DEFAULT_PRESET } from '../models';
+import { type ArchSpec, type Preset, type SpecError, type ValidAnalysis, analyze, analyzeOrThrow, findPreset, DEFAULT_PRESET } from '../models';
 import { type DialValues, effectiveDials, specFromDials } from './dials';
 import { useExplorer } from './explorer';
-
-export type ValidAnalysis = Extract<Analysis, { ok: true }>;
 
 export interface Model {
   preset: Preset;
@@ -22,11 +20,7 @@ export interface Model {
   errors: SpecError[];
 }
 
-function presetAnalysis(preset: Preset): ValidAnalysis {
-  const a = analyze(preset.spec);
-  if (!a.ok) throw new Error(`preset ${preset.name} does not validate: ${JSON.stringify(a.errors)}`);
-  return a;
-}
+const presetAnalysis = (preset: Preset): ValidAnalysis => analyzeOrThrow(preset.spec, `preset ${preset.name} does not validate`);
 
 export function useModel(): Model {
   const presetName = useExplorer((s) => s.preset);

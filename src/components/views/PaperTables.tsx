@@ -14,7 +14,7 @@ import {
   RESNEXT_TABLE4,
   type ResNetSpec,
   accuracyPointMacs,
-  analyze,
+  analyzeOrThrow,
   cardinalitySweep,
   findPreset,
   formatInt,
@@ -24,11 +24,7 @@ import {
   templateBlockParams,
 } from '../../models';
 
-function totalsOf(spec: unknown) {
-  const a = analyze(spec);
-  if (!a.ok) throw new Error(`paper table model does not build: ${JSON.stringify(a.errors)}`);
-  return a;
-}
+const totalsOf = (spec: unknown) => analyzeOrThrow(spec, 'paper table model does not build');
 
 const presetSpec = (name: string) => findPreset(name)!.spec;
 const percent = (a: number, b: number) => `${(((a - b) / b) * 100).toFixed(2)}%`;

@@ -3,6 +3,7 @@
  * (CPU backend, Node) and the end-to-end check (WebGPU, Chromium). No tfjs here: the reference must
  * not share code with what it checks.
  */
+import { Mulberry32, uniformArray } from '../../models';
 
 export interface GroupedConvCase {
   name: string;
@@ -46,16 +47,7 @@ export function outSize(n: number, k: number, s: number, p: number): number {
 
 /** Deterministic values in [-1, 1) (mulberry32), so every run checks the same numbers. */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
-  let a = seed >>> 0;
-  const out = new Float32Array(count);
-  for (let i = 0; i < count; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = ((((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1) * scale;
-  }
-  return out;
+  return uniformArray(count, scale, new Mulberry32(seed));
 }
 
 export interface CaseData {

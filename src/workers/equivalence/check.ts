@@ -12,6 +12,8 @@ import {
   type ResNetSpec,
   BN_EPSILON,
   Mulberry32,
+  RESNET_DEFAULTS,
+  SPEC_DEFAULTS,
   analyzeOrThrow,
   findPreset,
   opsOf,
@@ -101,6 +103,8 @@ export interface CheckHooks {
 /** The one-block ResNet spec whose only block is the block under test. */
 export function blockCheckSpec(r: BlockCheckRequest, form: BlockForm): ResNetSpec {
   return {
+    ...SPEC_DEFAULTS,
+    ...RESNET_DEFAULTS,
     family: 'resnet',
     name: `${r.block} block ${r.cardinality}x${r.bottleneckWidth}d`,
     input: { resolution: r.size, channels: r.width, classes: 10 },
@@ -111,12 +115,7 @@ export function blockCheckSpec(r: BlockCheckRequest, form: BlockForm): ResNetSpe
     // Expansion 1 keeps the block output = planes = width; the branch width is d (C·d in all).
     expansion: 1,
     stages: [{ blocks: 1, planes: r.width, stride: r.stride }],
-    shortcuts: true,
     form,
-    resStage: false,
-    improvedShortcut: false,
-    depthMultiplier: 1,
-    widthMultiplier: 1,
   };
 }
 

@@ -1,4 +1,6 @@
 /**
+ * (Over 400 lines: one data set loaded once for every trainer test, which share it.)
+ *
  * The training engine on the real CIFAR-10 subset (932 images per file), WASM backend (with the
  * training kernels), as a browser without a GPU runs it. The test network is the classroom ResNet
  * reduced to three basic-block stages (16/32/64 channels, 78k params, 12.5 M MACs) so that the

@@ -1,4 +1,8 @@
 /**
+ * (Over 400 lines: the Trainer class, whose steps, micro-batches, checkpoints and resume share its
+ * state; the pure parts are settings.ts, schedule.ts, init.ts, memory.ts, and the tfjs parts
+ * batchNormStats.ts, evaluation.ts, augment.ts, optimizer.ts.)
+ *
  * The training engine: trains any network the explorer builds at CIFAR size, from its
  * graph via `execute`, on whatever tfjs backend is active (WebGPU, WASM, WebGL, CPU).
  *

@@ -1,5 +1,6 @@
 /**
- * Training kernels for the tfjs WASM backend.
+ * Training kernels for the tfjs WASM backend. (Over 400 lines: the convolution, depthwise and pooling
+ * gradients share the sub-pixel phase decomposition and conv-geometry helpers below.)
  *
  * Stock tfjs-backend-wasm 4.22 cannot train a CNN: it has no Conv2DBackpropFilter (tfjs#8474) and no
  * DepthwiseConv2dNativeBackpropInput/Filter; its Conv2DBackpropInput, MaxPoolGrad and AvgPoolGrad are

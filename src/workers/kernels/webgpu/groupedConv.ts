@@ -1,4 +1,7 @@
 /**
+ * (Over 400 lines: three WGSL program generators that share one geometry and tiling, and their
+ * kernels; split, each would re-derive the same constants.)
+ *
  * WebGPU programs for grouped convolution (NHWC, compact filter [kh, kw, Cin/G, Cout]): the forward
  * pass, the input gradient, and the filter gradient in two passes (partial sums over chunks of the
  * output positions, then a reduce over the chunks; faster than one pass: docs/tfjs.md#custom-webgpu-kernels).
