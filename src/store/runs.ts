@@ -7,23 +7,13 @@ import { createStore, del, get, keys, set } from 'idb-keyval';
 import { create } from 'zustand';
 import type { CifarKind } from '../data/format';
 import type { ArchSpec } from '../models';
-import type { EvalMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
+import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
 
-export interface StepPoint {
-  step: number;
-  epoch: number;
-  loss: number;
-  accuracy: number;
-  lr: number;
-  imagesPerSecond: number;
-}
+/** A step as the ledger keeps it: its metrics without the ETA (a moment's estimate, not history). */
+export type StepPoint = Omit<StepMetrics, 'etaSeconds'>;
 
-export interface EvalPoint {
-  step: number;
-  epoch: number;
-  accuracy: number;
-  loss: number;
-}
+/** An evaluation as the ledger keeps it: where it happened and its headline figures. */
+export type EvalPoint = Pick<EvalMetrics, 'accuracy' | 'loss'> & { step: number; epoch: number };
 
 export type RunStatus = 'running' | 'paused' | 'finished' | 'stopped' | 'interrupted';
 
