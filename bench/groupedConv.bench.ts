@@ -39,7 +39,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { switchBackend } from './src/workers/engine/backend';
 import { groupedConv2d, groupedConv2dWith, groupedConvMethodFor } from './src/workers/engine/groupedConv';
-import { groupedConvGeometry } from './src/workers/kernels/webgpu/groupedConv';
+import { groupedConvGeometry } from './src/workers/kernels/groupedConvOp';
 
 setWasmPaths('/__tfjs_wasm/');
 

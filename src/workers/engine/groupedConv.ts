@@ -7,11 +7,12 @@
  *   chosen per backend is the fastest forward+backward measured by bench/groupedConv.bench.ts.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GROUPED_CONV2D, type GroupedConvGeometry, groupedConvGeometry } from '../kernels/webgpu/groupedConv';
+import { GROUPED_CONV2D, type GroupedConvGeometry, groupedConvGeometry } from '../kernels/groupedConvOp';
 
 /**
  * Exact formulations:
  * - `webgpu`: the custom kernels (webgpu backend only).
+ * - `wasm`: the app's SIMD kernels (kernels/wasm/groupedConv.ts; wasm backend only).
  * - `split`: slice input and filter per group, tf.conv2d each, concat (the reference).
  * - `depthwise`: a depthwise conv with channel multiplier Cout/G, then a sum over the Cin/G inputs of
  *   each group (no sum when Cin/G = 1).
@@ -20,9 +21,9 @@ import { GROUPED_CONV2D, type GroupedConvGeometry, groupedConvGeometry } from '.
  * - `im2col`: per-group patches from kh*kw slices of the padded input, one batched matMul.
  * - `blockDiagonal`: one dense conv with the filter expanded to a block-diagonal [kh,kw,Cin,Cout] (G x the MACs).
  */
-export type GroupedConvMethod = 'webgpu' | 'split' | 'depthwise' | 'depthwiseExpanded' | 'im2col' | 'blockDiagonal';
+export type GroupedConvMethod = 'webgpu' | 'wasm' | 'split' | 'depthwise' | 'depthwiseExpanded' | 'im2col' | 'blockDiagonal';
 
-export const GROUPED_CONV_METHODS: readonly GroupedConvMethod[] = ['webgpu', 'split', 'depthwise', 'depthwiseExpanded', 'im2col', 'blockDiagonal'];
+export const GROUPED_CONV_METHODS: readonly GroupedConvMethod[] = ['webgpu', 'wasm', 'split', 'depthwise', 'depthwiseExpanded', 'im2col', 'blockDiagonal'];
 
 /** PyTorch's padding=p as tfjs' explicit NHWC padding. */
 export function explicitPad(p: number): [[0, 0], [number, number], [number, number], [0, 0]] {
@@ -169,6 +170,10 @@ export function groupedConv2dWith(method: GroupedConvMethod, x: tf.Tensor4D, fil
       if (tf.getBackend() !== 'webgpu') throw new Error(`groupedConv2d: the webgpu kernels need the webgpu backend, not ${tf.getBackend()}`);
       if (tf.getKernel(GROUPED_CONV2D, 'webgpu') === undefined) throw new Error('groupedConv2d: start webgpu with switchBackend (engine/backend.ts), which registers its kernels');
       return tf.engine().runKernel(GROUPED_CONV2D, { x, filter }, { groups, stride, pad }) as tf.Tensor4D;
+    case 'wasm':
+      if (tf.getBackend() !== 'wasm') throw new Error(`groupedConv2d: the wasm kernels need the wasm backend, not ${tf.getBackend()}`);
+      if (tf.getKernel(GROUPED_CONV2D, 'wasm') === undefined) throw new Error('groupedConv2d: start wasm with switchBackend (engine/backend.ts), which registers its kernels');
+      return tf.engine().runKernel(GROUPED_CONV2D, { x, filter }, { groups, stride, pad }) as tf.Tensor4D;
     case 'split':
       return groupedConv2dSplit(x, filter, groups, stride, pad);
     case 'depthwise':
@@ -190,12 +195,13 @@ export function groupedConv2dWith(method: GroupedConvMethod, x: tf.Tensor4D, fil
  * - webgpu: the custom kernels (forward+backward 15-60x, SwiftShader).
  * - Cin/G = 1: tfjs' depthwise conv with multiplier Cout/G (2x split on cpu, 14x on webgl), except
  *   on wasm with Cout/G > 1, whose depthwise gradients take multiplier 1 only.
- * - wasm: depthwiseExpanded up to 8 channels in and out per group (1.7-2.7x at 4, 1.4x at 8: channel
- *   slices are slow copies there while XNNPACK's depthwise is fast); wider groups blow up the expanded
- *   activations and split wins (1.6x at 16 and 32). With few groups (<= 8; the classroom ResNeXt-29's
- *   8x4d, batch 32) the dense block-diagonal conv wins despite G x the MACs: 124 ms against split 257
- *   and depthwiseExpanded ~265 at 32 channels and 4 per group, while at 8 and 16 per group split does
- *   (102 vs 165 block-diagonal vs 268; 74 vs 124 with 4 groups of 16). BENCH_LAYER reproduces each.
+ * - wasm: the app's SIMD kernels wherever a group's input and output channels are multiples of 4 (their
+ *   vector width), fwd+bwd in Node, one thread: classroom ResNeXt-29 stage 1 (32 ch, 8 groups, 32x32,
+ *   batch 32) 74 ms vs block-diagonal 100 and split 104; stage 2 (64 ch, 16x16) 20 vs 71 / 76; stage 3
+ *   (128 ch, 8x8) 14 vs 77 / 52; ResNeXt-50's 128 ch in 32 groups (batch 8, 16x16) 22 vs
+ *   depthwiseExpanded 42 and split 269; 512 ch in 32 groups 77 vs split 475 (the kernel even beats a
+ *   dense conv of equal MACs there). Otherwise depthwiseExpanded up to 8 channels in and out per group
+ *   (64 -> 128 ch in 64 groups: 10 ms vs the scalar kernel's 71), split beyond.
  * - webgl: im2col (1.0-2.9x over five runs; split's backward is slow there, its forward is faster).
  * - cpu: split (the CPU conv is a plain loop: fewer, larger convs; im2col's copies cost 2-3x).
  */
@@ -206,7 +212,7 @@ export function groupedConvMethodFor(backend: string, g: GroupedConvGeometry): G
   if (g.groups === 1) return 'split';
   if (cinG === 1 && (coutG === 1 || backend !== 'wasm')) return 'depthwise';
   if (backend === 'wasm') {
-    if (g.groups <= 8) return cinG >= 8 ? 'split' : 'blockDiagonal';
+    if (cinG % 4 === 0 && coutG % 4 === 0) return 'wasm';
     return cinG <= 8 && coutG <= 8 ? 'depthwiseExpanded' : 'split';
   }
   if (backend === 'webgl') return 'im2col';

@@ -1,6 +1,7 @@
-/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, and faster copies. */
+/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution. */
 import { registerWasmCopyKernels } from './copies';
 import { registerWasmGradientKernels } from './gradients';
+import { registerWasmGroupedConvKernels } from './groupedConv';
 
 export { WASM_COPY_KERNEL_NAMES } from './copies';
 export { WASM_GRADIENT_KERNEL_NAMES } from './gradients';
@@ -8,4 +9,5 @@ export { WASM_GRADIENT_KERNEL_NAMES } from './gradients';
 export function registerWasmKernels(): void {
   registerWasmGradientKernels();
   registerWasmCopyKernels();
+  registerWasmGroupedConvKernels();
 }

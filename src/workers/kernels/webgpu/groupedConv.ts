@@ -15,41 +15,15 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-
-/** Everything a grouped convolution's shaders depend on. */
-export interface GroupedConvGeometry {
-  batch: number;
-  inHeight: number;
-  inWidth: number;
-  inChannels: number;
-  outChannels: number;
-  groups: number;
-  kernelHeight: number;
-  kernelWidth: number;
-  stride: number;
-  pad: number;
-  outHeight: number;
-  outWidth: number;
-}
-
-export function groupedConvGeometry(xShape: readonly number[], filterShape: readonly number[], groups: number, stride: number, pad: number): GroupedConvGeometry {
-  const [batch, inHeight, inWidth, inChannels] = xShape as [number, number, number, number];
-  const [kernelHeight, kernelWidth, inPerGroup, outChannels] = filterShape as [number, number, number, number];
-  if (xShape.length !== 4 || filterShape.length !== 4) throw new Error(`groupedConv2d: x and filter must be rank 4, got [${xShape}] and [${filterShape}]`);
-  if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
-    throw new Error(`groupedConv2d: groups (${groups}) must divide Cin (${inChannels}) and Cout (${outChannels})`);
-  }
-  if (inPerGroup * groups !== inChannels) {
-    throw new Error(`groupedConv2d: filter in-depth ${inPerGroup} must be Cin/groups = ${inChannels / groups}`);
-  }
-  if (!Number.isInteger(stride) || stride < 1) throw new Error(`groupedConv2d: stride must be a positive integer, got ${stride}`);
-  if (!Number.isInteger(pad) || pad < 0) throw new Error(`groupedConv2d: pad must be a non-negative integer, got ${pad}`);
-  // PyTorch's output size for symmetric explicit zero padding.
-  const outHeight = Math.floor((inHeight + 2 * pad - kernelHeight) / stride) + 1;
-  const outWidth = Math.floor((inWidth + 2 * pad - kernelWidth) / stride) + 1;
-  if (outHeight < 1 || outWidth < 1) throw new Error(`groupedConv2d: empty output for input ${inHeight}x${inWidth}, kernel ${kernelHeight}x${kernelWidth}, pad ${pad}`);
-  return { batch, inHeight, inWidth, inChannels, outChannels, groups, kernelHeight, kernelWidth, stride, pad, outHeight, outWidth };
-}
+import {
+  GROUPED_CONV2D,
+  GROUPED_CONV2D_BACKPROP_FILTER,
+  GROUPED_CONV2D_BACKPROP_INPUT,
+  type GroupedConvGeometry,
+  attrsOf,
+  groupedConvGeometry,
+  registerGroupedConvGradient,
+} from '../groupedConvOp';
 
 /** Register-tile sizes; `pixels` runs along the width. */
 export interface TileOptions {
@@ -350,23 +324,6 @@ export function sumChunksProgram(chunks: number, filterShape: number[]): { progr
   return { program: flatProgram('groupedConv2dSumChunks', `${chunks}_${size}`, filterShape, ['partial'], size, body), threads: size };
 }
 
-export const GROUPED_CONV2D = 'GroupedConv2D';
-export const GROUPED_CONV2D_BACKPROP_INPUT = 'GroupedConv2DBackpropInput';
-export const GROUPED_CONV2D_BACKPROP_FILTER = 'GroupedConv2DBackpropFilter';
-
-/** Attributes of the three kernels (plain numbers so they fit tfjs' NamedAttrMap). */
-export interface GroupedConvAttrs {
-  groups: number;
-  stride: number;
-  pad: number;
-  /** Backprop input: the shape of x. Backprop filter: the shape of the filter. */
-  shape?: number[];
-}
-
-function attrsOf(attrs: tf.NamedAttrMap): GroupedConvAttrs {
-  return attrs as unknown as GroupedConvAttrs;
-}
-
 function run(backend: unknown, p: { program: WebGPUProgram; threads: number }, inputs: tf.TensorInfo[]): tf.TensorInfo {
   return (backend as WebGPUBackend).runWebGPUProgram(p.program, inputs, 'float32', [{ type: 'int32', data: [p.threads] }]);
 }
@@ -414,19 +371,5 @@ export function registerWebgpuGroupedConvKernels(): void {
   if (!have(GROUPED_CONV2D)) tf.registerKernel({ kernelName: GROUPED_CONV2D, backendName: 'webgpu', kernelFunc: forwardKernel });
   if (!have(GROUPED_CONV2D_BACKPROP_INPUT)) tf.registerKernel({ kernelName: GROUPED_CONV2D_BACKPROP_INPUT, backendName: 'webgpu', kernelFunc: backpropInputKernel });
   if (!have(GROUPED_CONV2D_BACKPROP_FILTER)) tf.registerKernel({ kernelName: GROUPED_CONV2D_BACKPROP_FILTER, backendName: 'webgpu', kernelFunc: backpropFilterKernel });
-  if (tf.getGradient(GROUPED_CONV2D) === undefined) {
-    tf.registerGradient({
-      kernelName: GROUPED_CONV2D,
-      inputsToSave: ['x', 'filter'],
-      gradFunc: (dy, saved, attrs) => {
-        const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D];
-        const a = attrsOf(attrs);
-        const base = { groups: a.groups, stride: a.stride, pad: a.pad };
-        return {
-          x: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_INPUT, { dy: dy as tf.Tensor, filter }, { ...base, shape: x.shape }) as tf.Tensor,
-          filter: () => tf.engine().runKernel(GROUPED_CONV2D_BACKPROP_FILTER, { x, dy: dy as tf.Tensor }, { ...base, shape: filter.shape }) as tf.Tensor,
-        };
-      },
-    });
-  }
+  registerGroupedConvGradient();
 }
