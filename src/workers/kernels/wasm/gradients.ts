@@ -24,6 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeDepthwiseFilterGradient } from './groupedConv';
+import { matMulTransposeA } from './matMul';
 import { type Info, type KernelArgs, type WasmKernel, copyRun, heap, heapF32, input, offsetOf, registerWasmKernelSet, release, runKernel, stockKernel, view } from './plumbing';
 
 type Shape4 = [number, number, number, number];
@@ -488,6 +489,12 @@ function batchMatMul(args: KernelArgs): Info | Info[] {
   const wasm = backend as BackendWasm;
   const [a0, a1] = a.shape.slice(-2) as [number, number];
   const [b0, b1] = b.shape.slice(-2) as [number, number];
+  if (transposeA && !transposeB) {
+    // A weight gradient Xᵀ·dY: the native kernel (matMul.ts), 2-6x the transpose + XNNPACK path.
+    const out = matMulTransposeA(wasm, a, b, a0, a1, b1);
+    const outerDims = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+    return { ...out, shape: [...outerDims, a1, b1] };
+  }
   const aT = transposeA ? transpose(wasm, view(a, [a0, a1]), [1, 0]) : null;
   const bT = transposeB ? transpose(wasm, view(b, [b0, b1]), [1, 0]) : null;
   const [rows, inner] = transposeA ? [a1, a0] : [a0, a1];

@@ -4,9 +4,7 @@
  * convolutions vectorised over a group's channels. Stock tfjs-wasm has no grouped convolution; the
  * formulations from its own ops cost a group count's worth of extra MACs (block-diagonal) or many
  * small convs and copies (split). Measured per layer: bench/groupedConv.bench.ts.
- *
- * The native module has its own linear memory: a kernel copies its inputs in, runs, and copies the
- * result into a tfjs output (copies are O(activations); the convolution is O(activations x k² x Cin/G)).
+ * The native module's memory and copies: native.ts.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -20,48 +18,17 @@ import {
   registerGroupedConvGradient,
 } from '../groupedConvOp';
 import { WASM_BASE64 } from './native/groupedConv.wasm';
-import { BACKEND, type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
+import { Native, type NativeModule, sizeOf } from './native';
+import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 
-interface NativeExports {
-  memory: WebAssembly.Memory;
-  heap_base(): number;
+interface GroupedConvExports extends NativeModule {
   grouped_conv_forward(...args: number[]): void;
   grouped_conv_backprop_input(...args: number[]): void;
   grouped_conv_backprop_filter(...args: number[]): void;
 }
 
-let native: NativeExports | undefined;
-
-function decodeBase64(text: string): Uint8Array {
-  if (typeof atob === 'function') return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
-  return new Uint8Array((globalThis as unknown as { Buffer: { from(s: string, e: string): Uint8Array } }).Buffer.from(text, 'base64'));
-}
-
-/** The native module, compiled synchronously on first use (9 KB: allowed in workers and Node). */
-function module(): NativeExports {
-  native ??= new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(WASM_BASE64) as BufferSource)).exports as unknown as NativeExports;
-  return native;
-}
-
-/** Byte offsets in native memory for buffers of `floats` float32 each, laid out after the heap base (grows memory). */
-function layout(...floats: number[]): number[] {
-  const m = module();
-  const offsets: number[] = [];
-  let at = (m.heap_base() + 15) & ~15;
-  for (const n of floats) {
-    offsets.push(at);
-    at += (n * 4 + 15) & ~15;
-  }
-  const missing = at - m.memory.buffer.byteLength;
-  if (missing > 0) m.memory.grow(Math.ceil(missing / 65536));
-  return offsets;
-}
-
-function f32(offset: number, floats: number): Float32Array {
-  return new Float32Array(module().memory.buffer, offset, floats);
-}
-
-const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
+const native = new Native<GroupedConvExports>(WASM_BASE64);
+const size = sizeOf;
 
 function checkFloat(...ts: Info[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`groupedConv2d (wasm) needs float32 tensors, got ${t.dtype}`);
@@ -72,18 +39,6 @@ function dims(g: GroupedConvGeometry): number[] {
   return [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outChannels, g.groups, g.kernelHeight, g.stride, g.pad];
 }
 
-/** Copies `t` (a tfjs tensor on the wasm heap) into native memory at `offset`. */
-function copyIn(backend: BackendWasm, t: Info, offset: number): void {
-  f32(offset, size(t.shape)).set(heap(backend, t));
-}
-
-/** A new tfjs tensor of `shape` holding native memory at `offset`. */
-function copyOut(backend: BackendWasm, shape: number[], offset: number): Info {
-  const out = backend.makeOutput(shape, 'float32');
-  heap(backend, out).set(f32(offset, size(shape)));
-  return out;
-}
-
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const wasm = backend as BackendWasm;
   const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
@@ -91,11 +46,11 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const a = attrsOf(attrs);
   const g = groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad);
   const yShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
-  const [px, pf, py] = layout(size(x.shape), size(filter.shape), size(yShape));
-  copyIn(wasm, x, px!);
-  copyIn(wasm, filter, pf!);
-  module().grouped_conv_forward(...dims(g), px!, pf!, py!);
-  return copyOut(wasm, yShape, py!);
+  const [px, pf, py] = native.layout(size(x.shape), size(filter.shape), size(yShape));
+  native.copyIn(wasm, x, px!);
+  native.copyIn(wasm, filter, pf!);
+  native.exports.grouped_conv_forward(...dims(g), px!, pf!, py!);
+  return native.copyOut(wasm, yShape, py!);
 }
 
 function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
@@ -105,11 +60,11 @@ function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const a = attrsOf(attrs);
   if (!a.shape) throw new Error('GroupedConv2DBackpropInput needs the input shape');
   const g = groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad);
-  const [pdy, pf, pt, pdx] = layout(size(dy.shape), size(filter.shape), size(filter.shape), size(a.shape));
-  copyIn(wasm, dy, pdy!);
-  copyIn(wasm, filter, pf!);
-  module().grouped_conv_backprop_input(...dims(g), pdy!, pf!, pt!, pdx!);
-  return copyOut(wasm, [...a.shape], pdx!);
+  const [pdy, pf, pt, pdx] = native.layout(size(dy.shape), size(filter.shape), size(filter.shape), size(a.shape));
+  native.copyIn(wasm, dy, pdy!);
+  native.copyIn(wasm, filter, pf!);
+  native.exports.grouped_conv_backprop_input(...dims(g), pdy!, pf!, pt!, pdx!);
+  return native.copyOut(wasm, [...a.shape], pdx!);
 }
 
 function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
@@ -119,11 +74,11 @@ function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const a = attrsOf(attrs);
   if (!a.shape) throw new Error('GroupedConv2DBackpropFilter needs the filter shape');
   const g = groupedConvGeometry(x.shape, a.shape, a.groups, a.stride, a.pad);
-  const [px, pdy, pt, pdw] = layout(size(x.shape), size(dy.shape), size(a.shape), size(a.shape));
-  copyIn(wasm, x, px!);
-  copyIn(wasm, dy, pdy!);
-  module().grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
-  return copyOut(wasm, [...a.shape], pdw!);
+  const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(a.shape), size(a.shape));
+  native.copyIn(wasm, x, px!);
+  native.copyIn(wasm, dy, pdy!);
+  native.exports.grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
+  return native.copyOut(wasm, [...a.shape], pdw!);
 }
 
 /**
@@ -140,11 +95,11 @@ export function nativeDepthwiseFilterGradient(backend: BackendWasm, x: Info, dy:
   const g = groupedConvGeometry(x.shape, [k, k, 1, c], c, s, pad);
   if (g.outHeight !== convInfo.outHeight || g.outWidth !== convInfo.outWidth) return undefined;
   const filterShape = [k, k, c, 1];
-  const [px, pdy, pt, pdw] = layout(size(x.shape), size(dy.shape), size(filterShape), size(filterShape));
-  copyIn(backend, x, px!);
-  copyIn(backend, dy, pdy!);
-  module().grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
-  return copyOut(backend, filterShape, pdw!);
+  const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(filterShape), size(filterShape));
+  native.copyIn(backend, x, px!);
+  native.copyIn(backend, dy, pdy!);
+  native.exports.grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
+  return native.copyOut(backend, filterShape, pdw!);
 }
 
 const GROUPED_CONV_KERNELS: readonly WasmKernel[] = [

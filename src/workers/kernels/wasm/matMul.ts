@@ -1,0 +1,25 @@
+/**
+ * C = Aᵀ·B on tfjs' WASM backend by a native SIMD kernel (native/matMul.c): the weight gradient of a
+ * 1x1 convolution or dense layer, Xᵀ·dY over the pixels. Stock tfjs-wasm (and the transpose +
+ * XNNPACK path in gradients.ts) copies the large A transposed and has XNNPACK repack the large B as
+ * "weights" on every call: 2-6 GMAC/s where the forward matMul reaches 8-13 (Node, one thread).
+ */
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { Native, type NativeModule } from './native';
+import { WASM_BASE64 } from './native/matMul.wasm';
+import type { Info } from './plumbing';
+
+interface MatMulExports extends NativeModule {
+  matmul_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+}
+
+const native = new Native<MatMulExports>(WASM_BASE64);
+
+/** Aᵀ·B for A [m, k] and B [m, n] (float32 tensors on the wasm heap): a new [k, n] tensor. */
+export function matMulTransposeA(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number): Info {
+  const [pa, pb, pc] = native.layout(m * k, m * n, k * n);
+  native.copyIn(backend, a, pa!);
+  native.copyIn(backend, b, pb!);
+  native.exports.matmul_tn(m, k, n, pa!, pb!, pc!);
+  return native.copyOut(backend, [k, n], pc!);
+}
