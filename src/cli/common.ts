@@ -2,8 +2,8 @@
  * What the command-line tools share: the wrapper that turns a command's errors into its output,
  * flag parsing and spec loading. Node only.
  */
-import { readFileSync } from 'node:fs';
-import { PRESETS, type ValidAnalysis, analyze, findPreset, formatSpecErrors } from '../models/index';
+import { readFileSync, statSync } from 'node:fs';
+import { INPUT_LIMITS, PRESETS, type SpecError, type ValidAnalysis, analyze, findPreset, formatSpecErrors, parseSpecJson } from '../models/index';
 
 export interface CommandOutput {
   code: number;
@@ -81,7 +81,16 @@ export function positiveInt(flag: string, value: string | undefined): number | u
   return n;
 }
 
-/** A preset by name, or a spec from a .json file; unknown names list the known presets. */
+/** Every spec error as its own line under the file or preset it is in (exit status 1). */
+function invalidSpec(target: string, errors: readonly SpecError[]): CommandFailure {
+  return new CommandFailure(`invalid spec (${target}):\n${formatSpecErrors(errors, { separator: '\n', indent: '  ' })}`);
+}
+
+/**
+ * A preset by name, or a spec from a .json file; unknown names list the known presets. The file's
+ * size is checked before it is read and its nesting before it is parsed (`parseSpecJson`), so a
+ * hostile file gives one line, never a stack trace.
+ */
 export function loadSpec(target: string): unknown {
   const preset = findPreset(target);
   if (preset) return preset.spec;
@@ -93,29 +102,36 @@ export function loadSpec(target: string): unknown {
   }
   let text: string;
   try {
+    // UTF-8 takes at most 4 bytes a character: a file this big cannot be within the character limit.
+    const bytes = statSync(target).size;
+    if (bytes > 4 * INPUT_LIMITS.chars) {
+      throw invalidSpec(target, [{ field: '(spec)', message: `the file is ${bytes.toLocaleString('en-US')} bytes; a spec is at most ${INPUT_LIMITS.chars.toLocaleString('en-US')} characters` }]);
+    }
     text = readFileSync(target, 'utf8');
   } catch (e) {
+    if (e instanceof CommandFailure) throw e;
     throw new CliError(`cannot read ${target}: ${(e as Error).message}`);
   }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (e) {
-    throw new CliError(`${target} is not valid JSON: ${(e as Error).message}`);
-  }
+  const parsed = parseSpecJson(text);
+  if (!parsed.ok) throw invalidSpec(target, parsed.errors);
+  return parsed.value;
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
  * The preset or spec file `target` names (`loadSpec`), with the `--resolution` and `--classes` flags
- * applied to its input, analysed. An invalid spec is a `CommandFailure` listing every error.
+ * applied to its input, analysed. An invalid spec is a `CommandFailure` listing every error, one a line.
  */
 export function analyzeTarget(target: string, input: { resolution?: number; classes?: number }): ValidAnalysis {
   const raw = loadSpec(target);
   const { resolution, classes } = input;
+  // The flags go into an input object only; any other input is left for the validator to name.
   const spec =
-    typeof raw === 'object' && raw !== null && (resolution || classes)
-      ? { ...raw, input: { ...(raw as { input?: object }).input, ...(resolution && { resolution }), ...(classes && { classes }) } }
+    isObject(raw) && (raw.input === undefined || isObject(raw.input)) && (resolution || classes)
+      ? { ...raw, input: { ...raw.input, ...(resolution && { resolution }), ...(classes && { classes }) } }
       : raw;
   const a = analyze(spec);
-  if (!a.ok) throw new CommandFailure(`invalid spec (${target}):\n${formatSpecErrors(a.errors, { separator: '\n', indent: '  ' })}`);
+  if (!a.ok) throw invalidSpec(target, a.errors);
   return a;
 }

@@ -1,6 +1,6 @@
 /** Bad specs give readable errors that name the field; they never throw and never give NaN. */
 import { describe, expect, it } from 'vitest';
-import { type SpecError, analyze, analyzeOrThrow, findPreset, formatSpecErrors } from './index';
+import { INPUT_LIMITS, PRESETS, type SpecError, analyze, analyzeOrThrow, closestField, findPreset, formatSpecErrors, parseSpecJson, validateSpec } from './index';
 
 const base = (name: string) => JSON.parse(JSON.stringify(findPreset(name)!.spec)) as Record<string, unknown>;
 
@@ -103,6 +103,119 @@ describe('validation', () => {
     const a = analyze({ family: 'resnet', name: 'mini', stages: [{ blocks: 2, planes: 64, stride: 1 }, { blocks: 2, planes: 128, stride: 2 }] });
     expect(a.ok).toBe(true);
     expect(a.ok && a.spec.input.resolution).toBe(224);
+  });
+});
+
+describe('strict fields', () => {
+  const mini = { family: 'resnet', name: 'mini', stages: [{ blocks: 2, planes: 64, stride: 1 }] };
+  const errors = (raw: unknown) => errorsOf(raw).map((e) => `${e.field}: ${e.message}`);
+
+  it('every preset is valid as written and after a JSON round trip, with the same spec', () => {
+    for (const p of PRESETS) {
+      const direct = validateSpec(p.spec);
+      const viaJson = validateSpec(JSON.parse(JSON.stringify(p.spec)));
+      expect(direct.ok && viaJson.ok).toBe(true);
+      expect(direct.ok && direct.spec).toEqual(viaJson.ok && viaJson.spec);
+    }
+  });
+
+  it('a misspelled field is refused with the field it probably means', () => {
+    expect(errors({ ...mini, cardinalty: 32 })).toEqual(['cardinalty: unknown field; did you mean "cardinality"?']);
+    expect(errors({ ...mini, Cardinality: 8, bottleneck_width: 4, widthMultipler: 2 })).toEqual([
+      'Cardinality: unknown field; did you mean "cardinality"?',
+      'bottleneck_width: unknown field; did you mean "bottleneckWidth"?',
+      'widthMultipler: unknown field; did you mean "widthMultiplier"?',
+    ]);
+  });
+
+  it('unknown fields at every level name their path; with no close match the known fields are listed', () => {
+    const spec = { ...mini, input: { resolution: 32, clases: 10 }, stem: { widht: 16 }, stages: [{ blocks: 3, planes: 64, strde: 1, colour: 'red' }] };
+    expect(errors(spec)).toEqual([
+      'input.clases: unknown field; did you mean "classes"?',
+      'stem.widht: unknown field; did you mean "width"?',
+      'stages[0].strde: unknown field; did you mean "stride"?',
+      'stages[0].colour: unknown field; the fields here are blocks, planes, stride, groups, width',
+    ]);
+    const b0 = base('efficientnet_b0');
+    (b0.stages as Record<string, unknown>[])[0]!.kernal = 3;
+    expect(fields(b0)).toEqual(['stages[0].kernal']);
+  });
+
+  it("another family's field says so", () => {
+    expect(errors({ ...mini, stemChannels: 32 })).toEqual(['stemChannels: is a field of EfficientNet specs; this spec\'s family is "resnet"']);
+    expect(fields({ ...base('efficientnet_b0'), cardinality: 32, stem: { width: 64 } })).toEqual(['cardinality', 'stem']);
+  });
+
+  it('input and stem of the wrong type are refused, not replaced by defaults', () => {
+    expect(errors({ ...mini, input: 'cifar10' })).toEqual(['input: must be an object, not a dataset name: for CIFAR-10 write {"resolution": 32, "channels": 3, "classes": 10}']);
+    expect(errors({ ...mini, input: 5 })).toEqual(['input: must be an object such as {"resolution": 224, "channels": 3, "classes": 1000} (got 5)']);
+    expect(errors({ ...mini, stem: 5 })).toEqual(['stem: must be an object such as {"width": 64, "kernel": 7, "stride": 2, "maxPool": true} (got 5)']);
+    expect(fields({ ...mini, stem: [1, 2] })).toEqual(['stem']);
+    expect(fields({ ...mini, name: 7 })).toEqual(['name']);
+    expect(fields({ ...mini, name: 'x'.repeat(INPUT_LIMITS.name + 1) })).toEqual(['name']);
+  });
+
+  it('optional fields set to undefined (typed callers) count as left out', () => {
+    expect(validateSpec({ ...mini, stages: [{ blocks: 2, planes: 64, stride: 1, groups: undefined, width: undefined }] }).ok).toBe(true);
+  });
+
+  it('nesting and size are bounded before any walk: one error, no stack overflow', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 20_000; i++) deep = [deep];
+    expect(errors({ ...mini, stages: deep })).toEqual(['stages: lists and objects are nested more than 8 deep; a spec needs 3 (spec, stages, stage)']);
+    const cyclic: Record<string, unknown> = { ...mini };
+    cyclic.self = cyclic;
+    expect(fields(cyclic)).toEqual(['self']);
+    expect(errors({ ...mini, junk: new Array(1_000_000).fill(0) })).toEqual(['junk: the spec holds more than 10,000 values; a spec has about a hundred']);
+    const wide = Object.fromEntries(Array.from({ length: 50_000 }, (_, i) => [`k${i}`, i]));
+    expect(fields({ ...mini, ...wide })).toHaveLength(1);
+  });
+
+  it('many errors are listed up to a limit, then counted in one line', () => {
+    const junk = Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`zz${i}`, i]));
+    const e = errorsOf({ ...mini, ...junk });
+    expect(e).toHaveLength(INPUT_LIMITS.errors + 1);
+    expect(e.at(-1)).toEqual({ field: '(spec)', message: `and ${100 - INPUT_LIMITS.errors} more errors` });
+  });
+
+  it('values are described without walking them', () => {
+    expect(errors({ ...mini, cardinality: [1, 2, 3] })).toEqual(['cardinality: must be a number (got a list of 3)']);
+    expect(errors({ ...mini, form: 'x'.repeat(100_000) })[0]!.length).toBeLessThan(120);
+    expect(errors({ ...mini, stages: {} })).toEqual(['stages: must be a list of 1 to 12 stages (got an object)']);
+  });
+
+  it('closestField: case, underscores and small typos; nothing for far-off or huge keys', () => {
+    const known = ['cardinality', 'bottleneckWidth', 'stages', 'form'];
+    expect(closestField('CARDINALITY', known)).toBe('cardinality');
+    expect(closestField('bottleneck-width', known)).toBe('bottleneckWidth');
+    expect(closestField('stgaes', known)).toBe('stages');
+    expect(closestField('from', known)).toBe('form');
+    expect(closestField('colour', known)).toBeUndefined();
+    expect(closestField('c'.repeat(10_000), known)).toBeUndefined();
+  });
+});
+
+describe('parseSpecJson', () => {
+  it('parses a spec, with or without a byte-order mark', () => {
+    expect(parseSpecJson('{"family": "resnet"}')).toEqual({ ok: true, value: { family: 'resnet' } });
+    expect(parseSpecJson('\uFEFF{"a": [1, "]]]"]}')).toEqual({ ok: true, value: { a: [1, ']]]'] } });
+  });
+
+  it('refuses deep nesting before parsing, naming the top-level field and where (the spec object counts as one level)', () => {
+    const deep = `{"family": "resnet",\n "stages": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    expect(parseSpecJson(deep)).toEqual({
+      ok: false,
+      errors: [{ field: 'stages', message: 'lists and objects are nested more than 8 deep (line 2, column 19); a spec needs 3 (spec, stages, stage)' }],
+    });
+    expect(parseSpecJson('['.repeat(20_000))).toMatchObject({ ok: false, errors: [{ field: '(spec)' }] });
+    // Brackets inside strings are text, not nesting.
+    expect(parseSpecJson(`{"name": "${'['.repeat(100)}\\"${'{'.repeat(100)}"}`).ok).toBe(true);
+  });
+
+  it('refuses text over the size limit and text that is not JSON, in one line', () => {
+    expect(parseSpecJson(' '.repeat(INPUT_LIMITS.chars + 1))).toMatchObject({ ok: false, errors: [{ field: '(spec)', message: expect.stringMatching(/at most 1,000,000/) }] });
+    const bad = parseSpecJson('{ not json');
+    expect(bad).toMatchObject({ ok: false, errors: [{ field: '(spec)', message: expect.stringMatching(/^is not valid JSON: /) }] });
   });
 });
 

@@ -1,11 +1,18 @@
 /**
  * Turns untrusted input (a JSON file, a URL, a dial) into a spec that can be built, or into a list
  * of readable errors naming the field. Building a validated spec never yields NaN or throws.
+ *
+ * Strict: a field this level of the spec does not have is an error ("did you mean …"), and so is a
+ * value of the wrong type; only missing optional fields are filled (`withDefaults`). The size and
+ * nesting of the input are bounded before anything walks it (`INPUT_LIMITS`), so hostile input
+ * gives one line per error, never a stack overflow. Hand-written rather than a schema library: the
+ * checks that matter (groups dividing widths, strides against resolution, graph size) are
+ * cross-field rules a schema cannot state, and the field lists below are the whole schema.
  */
 import { resolveEfficientNetStages } from './families/efficientnet';
 import { resolveResNetStages } from './families/resnet';
 import type { ArchSpec, EfficientNetSpec, InputSpec, ResNetSpec } from './spec';
-import { BASIC_BLOCK_EXPANSION, EFFICIENTNET_DEFAULTS, IMAGENET_INPUT, RESNET_DEFAULTS, SPEC_DEFAULTS } from './spec';
+import { BASIC_BLOCK_EXPANSION, CIFAR100_INPUT, CIFAR10_INPUT, EFFICIENTNET_DEFAULTS, IMAGENET_INPUT, RESNET_DEFAULTS, SPEC_DEFAULTS } from './spec';
 
 export interface SpecError {
   /** Path of the offending field, e.g. `stages[2].blocks` or `cardinality`. */
@@ -47,15 +54,61 @@ export const LIMITS = {
   ops: 250_000,
 } as const;
 
+/**
+ * Bounds on the raw input itself, checked before anything walks it: a written-out spec is about a
+ * kilobyte, nests three deep (spec, stages, stage) and holds about a hundred values.
+ */
+export const INPUT_LIMITS = {
+  /** Characters of a spec's JSON text (a file, a paste). */
+  chars: 1_000_000,
+  /** Lists and objects inside one another; a spec needs 3. */
+  depth: 8,
+  /** Values in the whole spec: every number, string, list and object. */
+  values: 10_000,
+  /** Characters of the name. */
+  name: 256,
+  /** Errors listed before the rest are counted in one last line. */
+  errors: 20,
+} as const;
+
 type Obj = Record<string, unknown>;
 
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+// The schema: the fields each level of a spec may have (spec.ts has their types and meaning).
+const COMMON_FIELDS = ['family', 'name', 'input', 'depthMultiplier', 'widthMultiplier', 'shortcuts'] as const;
+const RESNET_FIELDS = ['stem', 'block', 'cardinality', 'bottleneckWidth', 'expansion', 'stages', 'form', 'resStage', 'improvedShortcut'] as const;
+const EFFICIENTNET_FIELDS = ['stemChannels', 'stages', 'headChannels', 'seRatio', 'dropout'] as const;
+const INPUT_FIELDS = ['resolution', 'channels', 'classes'] as const satisfies readonly (keyof InputSpec)[];
+const STEM_FIELDS = ['width', 'kernel', 'stride', 'maxPool'] as const satisfies readonly (keyof ResNetSpec['stem'])[];
+const RESNET_STAGE_FIELDS = ['blocks', 'planes', 'stride', 'groups', 'width'] as const satisfies readonly (keyof ResNetSpec['stages'][number])[];
+const EFFICIENTNET_STAGE_FIELDS = ['expandRatio', 'kernel', 'stride', 'channels', 'layers'] as const satisfies readonly (keyof EfficientNetSpec['stages'][number])[];
+const TOP_FIELDS = {
+  resnet: [...COMMON_FIELDS, ...RESNET_FIELDS] satisfies readonly (keyof ResNetSpec)[],
+  efficientnet: [...COMMON_FIELDS, ...EFFICIENTNET_FIELDS] satisfies readonly (keyof EfficientNetSpec)[],
+};
+const FAMILY_TITLE = { resnet: 'ResNet-family', efficientnet: 'EfficientNet' } as const;
+
 class Checker {
   readonly errors: SpecError[] = [];
+  /** Errors past `INPUT_LIMITS.errors`, counted, not kept. */
+  private dropped = 0;
+
+  get full(): boolean {
+    return this.errors.length >= INPUT_LIMITS.errors;
+  }
 
   fail(field: string, message: string): void {
-    this.errors.push({ field, message });
+    if (this.full) this.dropped++;
+    else this.errors.push({ field, message });
+  }
+
+  /** The errors, the last line counting any left out. */
+  result(): SpecError[] {
+    if (this.dropped === 0) return this.errors;
+    return [...this.errors, { field: '(spec)', message: `and ${fmt(this.dropped)} more error${this.dropped === 1 ? '' : 's'}` }];
   }
 
   int(field: string, v: unknown, min: number, max: number): v is number {
@@ -88,12 +141,201 @@ class Checker {
   }
 }
 
+/** A value in a few words; never walks it (it may be huge or deep). */
 function describe(v: unknown): string {
   if (v === undefined) return 'nothing';
-  if (typeof v === 'number' && Number.isNaN(v)) return 'not a number';
-  if (typeof v === 'number' && !Number.isFinite(v)) return 'an infinite number';
-  const s = JSON.stringify(v);
-  return s.length > 40 ? `${s.slice(0, 40)}…` : s;
+  if (typeof v === 'number') return Number.isNaN(v) ? 'not a number' : Number.isFinite(v) ? String(v) : 'an infinite number';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'boolean' || v === null) return String(v);
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty list' : `a list of ${fmt(v.length)}`;
+  if (typeof v === 'object') return 'an object';
+  return `a ${typeof v}`;
+}
+
+/** A key as it appears in an error's field path, cut short if it is long. */
+const keyText = (key: string) => (key.length > 40 ? `${key.slice(0, 40)}…` : key);
+
+/**
+ * The nesting and size of a raw value, walked without recursion and stopped at the first bound
+ * exceeded (so a cyclic or 20,000-deep value costs no more than a small one). The error names the
+ * top-level field the excess is under.
+ */
+function checkBounds(raw: Obj): SpecError | undefined {
+  const stack: { v: unknown; depth: number; field: string }[] = [{ v: raw, depth: 0, field: '(spec)' }];
+  let seen = 0;
+  const tooMany = (field: string): SpecError => ({
+    field,
+    message: `the spec holds more than ${fmt(INPUT_LIMITS.values)} values; a spec has about a hundred`,
+  });
+  while (stack.length > 0) {
+    const { v, depth, field } = stack.pop()!;
+    seen++;
+    if (typeof v !== 'object' || v === null) continue;
+    if (depth >= INPUT_LIMITS.depth) {
+      return { field, message: `lists and objects are nested more than ${INPUT_LIMITS.depth} deep; a spec needs 3 (spec, stages, stage)` };
+    }
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        stack.push({ v: v[i], depth: depth + 1, field });
+        if (seen + stack.length > INPUT_LIMITS.values) return tooMany(field);
+      }
+    } else {
+      for (const key in v) {
+        if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+        const under = depth === 0 ? keyText(key) : field;
+        stack.push({ v: (v as Obj)[key], depth: depth + 1, field: under });
+        if (seen + stack.length > INPUT_LIMITS.values) return tooMany(under);
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Optimal string alignment distance (Levenshtein plus adjacent swaps), on short strings only. */
+function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, rows[i - 2]![j - 2]! + 1);
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+/** The known field `key` is probably a misspelling of: case, `_` and `-` aside, at most a third of it wrong. */
+export function closestField(key: string, known: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_\-\s]/g, '');
+  const k = norm(key);
+  if (k.length === 0 || k.length > 40) return undefined;
+  let best: { field: string; d: number } | undefined;
+  for (const field of known) {
+    const d = editDistance(k, norm(field));
+    if (d <= Math.max(1, Math.floor(field.length / 3)) && (best === undefined || d < best.d)) best = { field, d };
+  }
+  return best?.field;
+}
+
+/** Every key of `obj` not in `known`, as an error naming it; `elsewhere` explains keys that belong to another family. */
+function checkFields(c: Checker, path: string, obj: Obj, known: readonly string[], elsewhere?: (key: string) => string | undefined): void {
+  for (const key in obj) {
+    if (!Object.prototype.hasOwnProperty.call(obj, key) || known.includes(key) || obj[key] === undefined) continue;
+    const field = `${path}${keyText(key)}`;
+    if (c.full) {
+      c.fail(field, 'unknown field');
+      continue;
+    }
+    const other = elsewhere?.(key);
+    const guess = closestField(key, known);
+    c.fail(
+      field,
+      other ??
+        (guess !== undefined ? `unknown field; did you mean "${guess}"?` : `unknown field; the fields here are ${known.join(', ')}`),
+    );
+  }
+}
+
+const DATASET_INPUTS: Readonly<Record<string, { title: string; input: InputSpec }>> = {
+  cifar10: { title: 'CIFAR-10', input: CIFAR10_INPUT },
+  cifar100: { title: 'CIFAR-100', input: CIFAR100_INPUT },
+  imagenet: { title: 'ImageNet', input: IMAGENET_INPUT },
+};
+
+/** `input` and `stem` must be objects when given (a name or a number is not filled with defaults). */
+function checkObjectField(c: Checker, field: string, v: unknown, example: object): v is Obj | undefined {
+  if (v === undefined || isObj(v)) return true;
+  const dataset = typeof v === 'string' ? DATASET_INPUTS[v.toLowerCase().replace(/[_\-\s]/g, '')] : undefined;
+  c.fail(
+    field,
+    dataset
+      ? `must be an object, not a dataset name: for ${dataset.title} write ${JSON.stringify(dataset.input).replace(/,/g, ', ').replace(/:/g, ': ')}`
+      : `must be an object such as ${JSON.stringify(example).replace(/,/g, ', ').replace(/:/g, ': ')} (got ${describe(v)})`,
+  );
+  return false;
+}
+
+/** The strict part: unknown fields at every level, and `input`, `stem` and the stages of the right shape. */
+function checkSchema(c: Checker, raw: Obj, family: ArchSpec['family']): void {
+  const other = family === 'resnet' ? 'efficientnet' : 'resnet';
+  checkFields(c, '', raw, TOP_FIELDS[family], (key) =>
+    (TOP_FIELDS[other] as readonly string[]).includes(key)
+      ? `is a field of ${FAMILY_TITLE[other]} specs; this spec's family is "${family}"`
+      : undefined,
+  );
+  if (checkObjectField(c, 'input', raw.input, IMAGENET_INPUT) && raw.input) checkFields(c, 'input.', raw.input, INPUT_FIELDS);
+  if (family === 'resnet' && checkObjectField(c, 'stem', raw.stem, RESNET_DEFAULTS.stem) && raw.stem) checkFields(c, 'stem.', raw.stem, STEM_FIELDS);
+  if (Array.isArray(raw.stages) && raw.stages.length <= LIMITS.stages) {
+    const known = family === 'resnet' ? RESNET_STAGE_FIELDS : EFFICIENTNET_STAGE_FIELDS;
+    raw.stages.forEach((s: unknown, i) => {
+      if (isObj(s)) checkFields(c, `stages[${i}].`, s, known);
+    });
+  }
+  if (raw.name !== undefined && typeof raw.name === 'string' && raw.name.length > INPUT_LIMITS.name) {
+    c.fail('name', `must be at most ${INPUT_LIMITS.name} characters (got ${fmt(raw.name.length)})`);
+  }
+}
+
+/**
+ * Spec JSON text (a file, a paste) to a value for `validateSpec`. Its length and nesting are checked
+ * before it is parsed (a scan of the brackets), so no input can overflow the parser or a later walk.
+ */
+export function parseSpecJson(text: string): { ok: true; value: unknown } | { ok: false; errors: SpecError[] } {
+  const fail = (message: string) => ({ ok: false as const, errors: [{ field: '(spec)', message }] });
+  if (text.length > INPUT_LIMITS.chars) {
+    return fail(`is ${fmt(text.length)} characters long; a spec is at most ${fmt(INPUT_LIMITS.chars)} (a written-out spec is about a thousand)`);
+  }
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  /** The last string closed at the top level of the object: the key of the field being read. */
+  let topKey: string | undefined;
+  let rootIsObject = false;
+  let line = 1;
+  let lineStart = 0;
+  for (let i = 0; i < body.length; i++) {
+    const ch = body[i];
+    if (ch === '\n') {
+      line++;
+      lineStart = i + 1;
+    }
+    if (inString) {
+      if (ch === '\\') i++;
+      else if (ch === '"') {
+        inString = false;
+        if (depth === 1 && rootIsObject) topKey = keyText(body.slice(stringStart, i));
+      }
+    } else if (ch === '"') {
+      inString = true;
+      stringStart = i + 1;
+    } else if (ch === '{' || ch === '[') {
+      if (depth === 0) rootIsObject = ch === '{';
+      if (++depth > INPUT_LIMITS.depth) {
+        return {
+          ok: false,
+          errors: [
+            {
+              field: topKey ?? '(spec)',
+              message: `lists and objects are nested more than ${INPUT_LIMITS.depth} deep (line ${line}, column ${i - lineStart + 1}); a spec needs 3 (spec, stages, stage)`,
+            },
+          ],
+        };
+      }
+    } else if (ch === '}' || ch === ']') depth--;
+  }
+  try {
+    return { ok: true, value: JSON.parse(body) as unknown };
+  } catch (e) {
+    return fail(`is not valid JSON: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function checkInput(c: Checker, input: InputSpec): void {
@@ -132,7 +374,7 @@ function checkResNet(c: Checker, spec: ResNetSpec): void {
   c.bool('resStage', spec.resStage);
   c.bool('improvedShortcut', spec.improvedShortcut);
   if (!Array.isArray(spec.stages) || spec.stages.length === 0 || spec.stages.length > LIMITS.stages) {
-    c.fail('stages', `must be a list of 1 to ${LIMITS.stages} stages`);
+    c.fail('stages', `must be a list of 1 to ${LIMITS.stages} stages (got ${describe(spec.stages)})`);
     return;
   }
   const minBlocks = spec.resStage ? 2 : 1;
@@ -179,7 +421,7 @@ function checkEfficientNet(c: Checker, spec: EfficientNetSpec): void {
   c.num('dropout', spec.dropout, 0, 0.99);
   c.bool('shortcuts', spec.shortcuts);
   if (!Array.isArray(spec.stages) || spec.stages.length === 0 || spec.stages.length > LIMITS.stages) {
-    c.fail('stages', `must be a list of 1 to ${LIMITS.stages} stages`);
+    c.fail('stages', `must be a list of 1 to ${LIMITS.stages} stages (got ${describe(spec.stages)})`);
     return;
   }
   spec.stages.forEach((s, i) => {
@@ -213,11 +455,18 @@ export function withDefaults(raw: Obj): Obj {
   };
 }
 
-/** Validates a spec (typed or straight from JSON). */
+/**
+ * Validates a spec (typed or straight from JSON): its size and nesting first, then unknown fields and
+ * the shape of `input`, `stem` and the stages, then every value, then the rules across fields.
+ */
 export function validateSpec(raw: unknown): SpecResult {
   const c = new Checker();
   if (!isObj(raw)) return { ok: false, errors: [{ field: '(spec)', message: `must be a JSON object (got ${describe(raw)})` }] };
-  if (!c.oneOf('family', raw.family, ['resnet', 'efficientnet'] as const)) return { ok: false, errors: c.errors };
+  const tooBig = checkBounds(raw);
+  if (tooBig) return { ok: false, errors: [tooBig] };
+  if (!c.oneOf('family', raw.family, ['resnet', 'efficientnet'] as const)) return { ok: false, errors: c.result() };
+  checkSchema(c, raw, raw.family);
+  if (c.errors.length > 0) return { ok: false, errors: c.result() };
   const spec = withDefaults(raw) as unknown as ArchSpec;
   if (typeof spec.name !== 'string' || spec.name.length === 0) c.fail('name', 'must be a non-empty string');
   checkInput(c, spec.input);
@@ -226,5 +475,5 @@ export function validateSpec(raw: unknown): SpecResult {
     if (spec.family === 'resnet') checkResNet(c, spec);
     else checkEfficientNet(c, spec);
   }
-  return c.errors.length > 0 ? { ok: false, errors: c.errors } : { ok: true, spec };
+  return c.errors.length > 0 ? { ok: false, errors: c.result() } : { ok: true, spec };
 }
