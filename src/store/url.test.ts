@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { analyze, findPreset } from '../models';
 import { specFromDials } from './dials';
 import { defaultState } from './state';
-import { parseUrl, serializeUrl } from './url';
+import { collapseNotices, noticeText, parseUrl, serializeUrl } from './url';
 
 const modelOf = (search: string) => {
   const { state } = parseUrl(search);
@@ -44,6 +44,30 @@ describe('URL state', () => {
     expect(state.dials).toMatchObject({ cardinality: 4096, bottleneckWidth: 1, resolution: 3, phi: 8 });
     expect(notices).toHaveLength(4);
     expect(notices).toContain('"C=1e9" is outside 1–4096 or not whole; using 4096.');
+  });
+
+  it('identical notices are given once, with a count', () => {
+    const { state, notices } = parseUrl(Array.from({ length: 3000 }, () => 'zz=1').join('&'));
+    expect(state).toEqual(defaultState());
+    expect(notices).toEqual(['Ignored unknown URL parameter "zz" (3,000 times).']);
+    expect(collapseNotices(['a.', 'b.', 'a.']).map(noticeText)).toEqual(['a (2 times).', 'b.']);
+  });
+
+  it('many different unknown parameters make one notice', () => {
+    const { notices } = parseUrl(Array.from({ length: 3000 }, (_, i) => `z${i}=1`).join('&'));
+    expect(notices).toEqual(['Ignored unknown URL parameters "z0", "z1", "z2", "z3", "z4" and 2,995 more.']);
+  });
+
+  it('a 100 KB value is quoted in a few dozen characters and leaves nothing in the link', () => {
+    const junk = 'x'.repeat(100_000);
+    const { state, notices } = parseUrl(`preset=${junk}&C=${junk}&${junk}=1&blocks=1,${junk},1,1&view=train`);
+    expect(notices).toEqual([
+      `Ignored "C=${'x'.repeat(40)}…": not a number.`,
+      `Ignored "blocks=1,${'x'.repeat(38)}…": "${'x'.repeat(40)}…" is not a number.`,
+      `Ignored unknown URL parameter "${'x'.repeat(40)}…".`,
+      `Unknown preset "${'x'.repeat(40)}…"; showing resnext50_32x4d.`,
+    ]);
+    expect(serializeUrl(state)).toBe('preset=resnext50_32x4d&view=train');
   });
 
   it('a link that parses but cannot be built still gives readable errors, not a crash', () => {

@@ -1,7 +1,9 @@
 /**
  * One declarative table of URL fields (TensorFlow Playground's `state.ts` PROPS): each field knows
  * how to read and write itself. Values are validated and clamped on parse, so a hand-edited link
- * never breaks the page: bad values are dropped or clamped, each with a notice.
+ * never breaks the page: bad values are dropped or clamped, each with a notice. Notices quote at
+ * most a few dozen characters of a value, and identical ones are given once with a count; the
+ * page then shows the cleaned link (urlSync.ts), so junk never stays in a shared address.
  */
 import { type BlockForm, LIMITS, PRESET_NAMES, findPreset } from '../models';
 import { type BlockDesign, type Dataset, DATASETS } from './dials';
@@ -15,14 +17,35 @@ interface UrlField {
   read(s: ExplorerState, raw: string): string | undefined;
 }
 
-const ignored = (param: string, raw: string, why: string) => `Ignored "${param}=${raw}": ${why}.`;
+/** At most this many characters of a value (or an unknown parameter's name) are quoted in a notice. */
+export const NOTICE_QUOTE_CHARS = 40;
+/** Unknown parameters named one by one; past this many, the rest are counted. */
+const UNKNOWN_PARAMS_LISTED = 5;
+
+/** A value as a notice quotes it: cut short, so a 100 KB value gives a one-line notice. */
+export const quote = (raw: string) => (raw.length > NOTICE_QUOTE_CHARS ? `${raw.slice(0, NOTICE_QUOTE_CHARS)}…` : raw);
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+const ignored = (param: string, raw: string, why: string) => `Ignored "${param}=${quote(raw)}": ${why}.`;
+
+/** Identical notices as one, with how many times it came: `… (3,000 times).` */
+export function collapseNotices(notices: readonly string[]): { text: string; count: number }[] {
+  const counts = new Map<string, number>();
+  for (const n of notices) counts.set(n, (counts.get(n) ?? 0) + 1);
+  return [...counts].map(([text, count]) => ({ text, count }));
+}
+
+/** A collapsed notice as one sentence. */
+export const noticeText = ({ text, count }: { text: string; count: number }) =>
+  count === 1 ? text : `${text.replace(/\.$/, '')} (${fmt(count)} times).`;
 
 function parseNumber(param: string, raw: string, min: number, max: number, integer: boolean): { value?: number; notice?: string } {
   const n = Number(raw);
   if (raw.trim() === '' || !Number.isFinite(n)) return { notice: ignored(param, raw, 'not a number') };
   const rounded = integer ? Math.round(n) : n;
   const value = Math.min(max, Math.max(min, rounded));
-  if (value !== n) return { value, notice: `"${param}=${raw}" is outside ${min}–${max}${integer ? ' or not whole' : ''}; using ${value}.` };
+  if (value !== n) return { value, notice: `"${param}=${quote(raw)}" is outside ${min}–${max}${integer ? ' or not whole' : ''}; using ${value}.` };
   return { value };
 }
 
@@ -90,7 +113,7 @@ function stageList(param: string, key: 'blocks' | 'planes', max: number): UrlFie
       const notices: string[] = [];
       for (const part of parts) {
         const { value, notice } = parseNumber(param, part, 1, max, true);
-        if (value === undefined) return ignored(param, raw, `"${part}" is not a number`);
+        if (value === undefined) return ignored(param, raw, `"${quote(part)}" is not a number`);
         if (notice) notices.push(notice);
         values.push(value);
       }
@@ -155,25 +178,34 @@ export const URL_FIELDS: UrlField[] = [
 
 const FIELD_BY_PARAM = new Map(URL_FIELDS.map((f) => [f.param, f]));
 
-/** Reads a query string into a state; never throws. Notices say what was ignored or clamped. */
+/**
+ * Reads a query string into a state; never throws. Notices say what was ignored or clamped, each
+ * once (repeats carry a count) and each quoting at most `NOTICE_QUOTE_CHARS` of a value.
+ */
 export function parseUrl(search: string): { state: ExplorerState; notices: string[] } {
   const params = new URLSearchParams(search);
   const state = defaultState();
   const notices: string[] = [];
+  let presetNotice: string | undefined;
   for (const field of URL_FIELDS) {
     const raw = params.get(field.param);
     if (raw === null) continue;
+    if (field.param === 'preset' && !findPreset(raw)) {
+      presetNotice = `Unknown preset "${quote(raw)}"; showing ${state.preset}.`;
+      continue;
+    }
     const notice = field.read(state, raw);
     if (notice) notices.push(notice);
   }
-  for (const key of params.keys()) {
-    if (!FIELD_BY_PARAM.has(key)) notices.push(`Ignored unknown URL parameter "${key}".`);
+  const unknown = collapseNotices([...params.keys()].filter((key) => !FIELD_BY_PARAM.has(key)));
+  if (unknown.length > UNKNOWN_PARAMS_LISTED) {
+    const listed = unknown.slice(0, UNKNOWN_PARAMS_LISTED).map((u) => `"${quote(u.text)}"`);
+    notices.push(`Ignored unknown URL parameters ${listed.join(', ')} and ${fmt(unknown.length - UNKNOWN_PARAMS_LISTED)} more.`);
+  } else {
+    for (const u of unknown) notices.push(noticeText({ text: `Ignored unknown URL parameter "${quote(u.text)}".`, count: u.count }));
   }
-  if (params.has('preset') && state.preset !== params.get('preset')) {
-    notices.push(`Unknown preset "${params.get('preset')}"; showing ${state.preset}.`);
-    notices.splice(notices.findIndex((n) => n.startsWith('Ignored "preset=')), 1);
-  }
-  return { state, notices };
+  if (presetNotice) notices.push(presetNotice);
+  return { state, notices: collapseNotices(notices).map(noticeText) };
 }
 
 /** Writes a state as a query string (without "?"), in field order, leaving defaults out. */
