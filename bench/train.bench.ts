@@ -1,30 +1,51 @@
 /**
- * `npm run bench:train`: training speed of our engine in headless Chromium, per backend the app's
- * ladder can start here (WebGPU, WASM, WebGL, CPU), each in a fresh worker as the app runs it.
- * Not a test; prints one JSON object (and a summary table on stderr).
+ * `npm run bench:train [-- --profile]`: training speed of our engine in headless Chromium, per
+ * backend the app's ladder can start here (WebGPU, WASM, WebGL, CPU), each in a fresh worker as the
+ * app runs it, side by side with its peers in the same run. Not a test; prints one JSON object on
+ * stdout and tables on stderr.
  *
  * Per backend:
+ * - threads: what the backend computes on (WASM: XNNPACK's pool, `getThreadsCount()` in the worker);
  * - ceiling: the backend's own large-matMul rate (1024x1024 by 1024x1024, best of 3) in MAC/s;
  * - the classroom presets (classroom_resnext29_8x4d and its ResNet twin classroom_resnet29_1x18d)
  *   trained by the app's Trainer on random CIFAR-shaped data: images/s and achieved MAC/s
  *   (images/s x forward MACs x 3), and that as a fraction of the ceiling;
- * - ConvNetJS's CIFAR demo network at batch 4 (bench/train/convnetjs.ts), against ConvNetJS's own
- *   ~80 img/s on this machine.
+ * - ConvNetJS's CIFAR demo network at batch 4 ported to tfjs (bench/train/convnetjs.ts), against
+ *   ConvNetJS's own trainer on that network (bench/train/convnetjsOwn.ts), timed in Node in this run;
+ * - with --profile: one training step of each classroom preset (after two warm-up steps) under
+ *   tf.profile, per tfjs kernel: ms, share of the step, GMAC/s of conv and matMul kernels
+ *   (bench/train/profile.ts); the top BENCH_PROFILE_TOP (20) rows.
+ * Peers, in the same run:
+ * - PyTorch on the CPU (Debian's python3-torch, found by BENCH_PYTHON, default /usr/bin/python3):
+ *   the app's own PyTorch export of each classroom preset (`npm run export -- <preset> --to pytorch`)
+ *   trained by bench/train/torch_train.py with the Trainer's recipe at WASM's largest batch, on 1
+ *   thread and on WASM's thread count when that is more; ours/PyTorch at the same threads and batch.
+ *   Skipped with a note when torch does not import (or BENCH_TORCH=0).
+ * - ConvNetJS's own trainer, above.
  * Every timed configuration runs one untimed warm-up step, then steps for BENCH_SECONDS (default 15),
  * at least one. BENCH_BACKENDS=wasm,webgpu picks backends. The page is built from
  * bench/train/index.html with the app's Vite config (its worker bundling, wasm files, COOP/COEP).
+ * On a shared machine quote ratios from one run, not absolute figures.
  */
 import { type Browser, chromium } from '@playwright/test';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium';
+import { runExport } from '../src/cli/exportCommand';
 import type { BackendInfo, BackendName } from '../src/workers/protocol';
 import { CONVNETJS_IMAGES_PER_SECOND } from './train/convnetjs';
+import { type ConvNetJsOwnTiming, timeConvNetJsOwn } from './train/convnetjsOwn';
+import type { StepProfile } from './train/profile';
 import type { StepTiming } from './train/worker';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
+const PROFILE = process.argv.includes('--profile');
+const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
+const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+const TORCH = process.env.BENCH_TORCH !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'webgpu,wasm,webgl,cpu').split(',') as BackendName[];
 const PORT = Number(process.env.BENCH_PORT ?? 4183);
 const PRESETS = ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
@@ -39,8 +60,10 @@ type BenchApi = {
   close(): void;
   api: {
     start(b: BackendName): Promise<BackendInfo>;
+    threads(): Promise<number | undefined>;
     matMulMacsPerSecond(size: number, runs: number): Promise<number>;
     preset(name: string, batch: number, seconds: number): Promise<StepTiming>;
+    profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
   };
 };
@@ -59,22 +82,63 @@ async function withTimeout<T>(p: Promise<T>, what: string): Promise<T> {
   }
 }
 
-async function benchBackend(browser: Browser, origin: string, backend: BackendName) {
+type ResultRow = {
+  model: string;
+  batch: number;
+  threads?: number;
+  steps: number;
+  seconds: number;
+  warmupSeconds: number;
+  imagesPerSecond: number;
+  forwardMMacsPerImage: number;
+  achievedGMacsPerSecond: number;
+  fractionOfCeiling: number;
+  lastLoss: number;
+  tensorsLeaked?: number;
+  vsConvNetJS?: number;
+  pytorchImagesPerSecond?: number;
+  vsPyTorch?: number;
+};
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+function printProfile(backend: string, p: StepProfile): void {
+  const e = (s: string) => console.error(s);
+  e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
+  e(`${'op'.padEnd(36)} ${'calls'.padStart(5)} ${'ms'.padStart(9)} ${'of step'.padStart(8)} ${'GMAC/s'.padStart(7)}`);
+  for (const r of p.rows) e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${(r.gMacsPerSecond === undefined ? '' : r.gMacsPerSecond.toFixed(2)).padStart(7)}`);
+  if (p.rest.ops) e(`${`(${p.rest.ops} other ops)`.padEnd(36)} ${String(p.rest.calls).padStart(5)} ${p.rest.ms.toFixed(1).padStart(9)} ${pct(p.rest.fractionOfStep).padStart(8)}`);
+  e(`${'(outside kernels: JS, tape, read back)'.padEnd(42)} ${p.outsideKernelsMs.toFixed(1).padStart(9)} ${pct(p.outsideKernelsMs / p.stepMs).padStart(8)}`);
+  e(`MACs in conv/matMul kernels: ${(p.macsCounted / 1e9).toFixed(3)} G (3 x forward x batch: ${(p.macsExpected / 1e9).toFixed(3)} G)`);
+  if (p.timing === 'unavailable') e('kernel times unavailable on this backend (WebGPU without timestamp-query): rows show calls and MACs only');
+}
+
+async function benchBackend(browser: Browser, origin: string, backend: BackendName, convnetjsImagesPerSecond: number) {
   const page = await browser.newPage();
   page.setDefaultTimeout(CALL_TIMEOUT_MS);
   const log = (s: string) => console.error(`[${backend}] ${s}`);
+  // Errors of the page, its worker and tfjs' pthread workers (a hung start is otherwise silent).
+  page.on('pageerror', (e) => log(`page error: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) log(`console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400 && !r.url().endsWith('/favicon.ico')) log(`${r.status()} for ${r.url()}`);
+  });
   try {
     await page.goto(`${origin}/bench/train/index.html`);
     await page.locator('body[data-ready="true"]').waitFor();
     await page.evaluate(() => trainBench.open());
     const info = await withTimeout(page.evaluate((b) => trainBench.api.start(b), backend), `${backend} start`);
+    const threads = await page.evaluate(() => trainBench.api.threads());
     const ceiling = await withTimeout(page.evaluate(() => trainBench.api.matMulMacsPerSecond(1024, 3)), `${backend} matMul`);
-    log(`ceiling ${gmacs(ceiling)} GMAC/s`);
-    const row = (what: string, batch: number, t: StepTiming) => {
+    log(`threads ${threads ?? 'n/a (GPU)'}${info.wasm ? ` (WASM SIMD ${info.wasm.simd}, threaded build ${info.wasm.threads})` : ''}; ceiling ${gmacs(ceiling)} GMAC/s`);
+    const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
       return {
         model: what,
         batch,
+        ...(threads !== undefined ? { threads } : {}),
         steps: t.steps,
         seconds: round(t.seconds, 1),
         warmupSeconds: round(t.warmupSeconds, 1),
@@ -86,22 +150,39 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
         ...(t.tensorsLeaked ? { tensorsLeaked: t.tensorsLeaked } : {}),
       };
     };
-    const results = [];
+    const batches = PRESET_BATCHES[backend] ?? DEFAULT_PRESET_BATCHES;
+    const results: ResultRow[] = [];
     for (const preset of PRESETS) {
-      for (const batch of PRESET_BATCHES[backend] ?? DEFAULT_PRESET_BATCHES) {
+      for (const batch of batches) {
         const t = await withTimeout(page.evaluate(([p, b, s]) => trainBench.api.preset(p, b, s), [preset, batch, SECONDS] as const), `${backend} ${preset}`);
         results.push(row(preset, batch, t));
       }
     }
     const c = await withTimeout(page.evaluate(([b, s]) => trainBench.api.convnetjs(b, s), [4, SECONDS] as const), `${backend} convnetjs`);
-    results.push({ ...row('convnetjs_cifar10_demo', 4, c), vsConvNetJS: round(c.imagesPerSecond / CONVNETJS_IMAGES_PER_SECOND) });
+    results.push({ ...row('convnetjs_cifar10_demo', 4, c), vsConvNetJS: round(c.imagesPerSecond / convnetjsImagesPerSecond) });
+    const profile: Array<StepProfile | { model: string; batch: number; error: string }> = [];
+    if (PROFILE) {
+      const batch = Math.max(...batches);
+      for (const preset of PRESETS) {
+        try {
+          const p = await withTimeout(page.evaluate(([m, b, top]) => trainBench.api.profile(m, b, 2, top), [preset, batch, PROFILE_TOP] as const), `${backend} profile ${preset}`);
+          printProfile(backend, p);
+          profile.push(p);
+        } catch (e) {
+          log(`profile of ${preset} failed: ${(e as Error).message}`);
+          profile.push({ model: preset, batch, error: (e as Error).message.split('\n')[0]! });
+        }
+      }
+    }
     await page.evaluate(() => trainBench.close());
     return {
       backend,
       adapter: info.adapter,
       wasm: info.wasm,
+      ...(threads !== undefined ? { threads } : {}),
       ceiling: { what: 'matMul 1024^3, best of 3', gMacsPerSecond: gmacs(ceiling) },
       results,
+      ...(PROFILE ? { profile } : {}),
     };
   } catch (e) {
     log(`failed: ${(e as Error).message}`);
@@ -111,29 +192,153 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
   }
 }
 
+/** What bench/train/torch_train.py prints. */
+interface TorchTiming {
+  model: string;
+  torch: string;
+  threads: number;
+  batch: number;
+  steps: number;
+  seconds: number;
+  warmupSeconds: number;
+  imagesPerSecond: number;
+  forwardMacsPerImage: number;
+  macsPerSecond: number;
+  lastLoss: number;
+}
+
+const TORCH_SCRIPT = 'bench/train/torch_train.py';
+
+type TorchRow = Record<string, unknown> & { model: string; threads?: number; imagesPerSecond?: number };
+type TorchPeer = { skipped: string } | { torch: string; python: string; script: string; recipe: string; batch: number; threadCounts: number[]; results: TorchRow[] };
+
+/** PyTorch on the CPU on the app's export of each preset, at `batch` and each of `threadCounts`. */
+function torchPeer(dir: string, batch: number, threadCounts: number[]): TorchPeer {
+  const log = (s: string) => console.error(`[pytorch] ${s}`);
+  if (!TORCH) {
+    log('skipped (BENCH_TORCH=0)');
+    return { skipped: 'BENCH_TORCH=0' };
+  }
+  const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    const note = `skipped: ${PYTHON} cannot import torch (Debian: apt-get install python3-torch)${probe.error ? ` (${probe.error.message})` : ''}`;
+    log(note);
+    return { skipped: note };
+  }
+  const results: TorchRow[] = [];
+  for (const preset of PRESETS) {
+    const file = path.join(dir, `${preset}.py`);
+    const exported = runExport([preset, '--to', 'pytorch', '--out', file]);
+    if (exported.code !== 0) {
+      log(`export of ${preset} failed: ${exported.stderr.trim()}`);
+      results.push({ model: preset, error: `export failed: ${exported.stderr.trim().split('\n')[0]}` });
+      continue;
+    }
+    for (const threads of threadCounts) {
+      const args = [TORCH_SCRIPT, '--module', file, '--batch', String(batch), '--threads', String(threads), '--seconds', String(SECONDS)];
+      const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+      if (r.status !== 0) {
+        const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').at(-1)!;
+        log(`${preset} ${threads} thread(s) failed: ${why}`);
+        results.push({ model: preset, batch, threads, error: why });
+        continue;
+      }
+      const t = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchTiming;
+      log(`${preset} batch ${batch}, ${t.threads} thread(s): ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
+      results.push({
+        model: preset,
+        batch: t.batch,
+        threads: t.threads,
+        steps: t.steps,
+        seconds: round(t.seconds, 1),
+        warmupSeconds: round(t.warmupSeconds, 1),
+        imagesPerSecond: round(t.imagesPerSecond),
+        forwardMMacsPerImage: round(t.forwardMacsPerImage / 1e6, 3),
+        achievedGMacsPerSecond: gmacs(t.macsPerSecond),
+        lastLoss: round(t.lastLoss, 3),
+      });
+    }
+  }
+  return {
+    torch: probe.stdout.trim(),
+    python: PYTHON,
+    script: TORCH_SCRIPT,
+    recipe: 'the app export (npm run export -- <preset> --to pytorch), train mode, SGD momentum 0.9, weight decay 5e-4 on conv/FC weights, lr 0.05, cross-entropy, random N(0,1) CIFAR-shaped inputs',
+    batch,
+    threadCounts,
+    results,
+  };
+}
+
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-train-'));
-await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, rollupOptions: { input: 'bench/train/index.html' } } });
-const server = await preview({ logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true } });
-const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
-const loadBefore = os.loadavg();
 try {
+  await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, rollupOptions: { input: 'bench/train/index.html' } } });
+  const loadBefore = os.loadavg();
+
+  // ConvNetJS's own trainer first, in this (Node) process, with nothing else running.
+  let convnetjsOwn: ConvNetJsOwnTiming | { error: string };
+  try {
+    convnetjsOwn = timeConvNetJsOwn(SECONDS);
+    console.error(`[convnetjs] own trainer on its CIFAR-10 demo net (Node, 1 thread, batch 4, adadelta): ${round(convnetjsOwn.imagesPerSecond)} img/s`);
+  } catch (e) {
+    convnetjsOwn = { error: (e as Error).message };
+    console.error(`[convnetjs] own trainer failed (${(e as Error).message}); comparing with the old constant ${CONVNETJS_IMAGES_PER_SECOND} img/s`);
+  }
+  const convnetjsImagesPerSecond = 'imagesPerSecond' in convnetjsOwn ? round(convnetjsOwn.imagesPerSecond) : CONVNETJS_IMAGES_PER_SECOND;
+
+  const server = await preview({ logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true } });
+  // GPU timestamps for WebGPU's per-kernel times (tfjs asks for 'timestamp-query' when the adapter has it).
+  const args = PROFILE ? [...CHROMIUM_ARGS, '--enable-dawn-features=allow_unsafe_apis'] : CHROMIUM_ARGS;
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args });
+  const chromiumVersion = browser.version();
   const backends = [];
-  for (const backend of BACKENDS) backends.push(await benchBackend(browser, `http://localhost:${PORT}`, backend));
+  try {
+    for (const backend of BACKENDS) backends.push(await benchBackend(browser, `http://localhost:${PORT}`, backend, convnetjsImagesPerSecond));
+  } finally {
+    await browser.close();
+    await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
+  }
+
+  // PyTorch at WASM's largest batch, on 1 thread and on WASM's threads when more.
+  const wasmRun = backends.find((b) => b.backend === 'wasm' && 'results' in b);
+  const wasmThreads = wasmRun && 'threads' in wasmRun ? wasmRun.threads : undefined;
+  const torchBatch = Math.max(...(PRESET_BATCHES.wasm ?? DEFAULT_PRESET_BATCHES));
+  const pytorch = torchPeer(outDir, torchBatch, [...new Set([1, wasmThreads ?? 1])]);
+  const comparison = [];
+  if ('results' in pytorch && wasmRun && 'results' in wasmRun) {
+    for (const preset of PRESETS) {
+      const ours = wasmRun.results.find((r) => r.model === preset && r.batch === torchBatch);
+      const peer = pytorch.results.find((r) => r.model === preset && r.threads === (ours?.threads ?? 1) && r.imagesPerSecond !== undefined);
+      if (!ours || !peer?.imagesPerSecond) continue;
+      ours.pytorchImagesPerSecond = peer.imagesPerSecond;
+      ours.vsPyTorch = round(ours.imagesPerSecond / peer.imagesPerSecond, 3);
+      comparison.push({ model: preset, batch: torchBatch, threads: ours.threads ?? 1, oursWasmImagesPerSecond: ours.imagesPerSecond, pytorchImagesPerSecond: peer.imagesPerSecond, ratio: ours.vsPyTorch });
+    }
+  }
+
   const report = {
-    chromium: browser.version(),
+    chromium: chromiumVersion,
     cpus: os.cpus().length,
     loadAverage: { before: loadBefore.map((l) => round(l)), after: os.loadavg().map((l) => round(l)) },
     secondsPerConfig: SECONDS,
-    convnetjsImagesPerSecond: CONVNETJS_IMAGES_PER_SECOND,
+    convnetjsImagesPerSecond,
+    convnetjsOwn,
     backends,
+    pytorch: { ...pytorch, ...(comparison.length ? { comparison } : {}) },
   };
-  console.error('\nbackend  model                       batch   img/s  GMAC/s  of ceiling');
+
+  const e = (s: string) => console.error(s);
+  e('\nbackend  model                       batch threads   img/s  GMAC/s  of ceiling  vs PyTorch  vs ConvNetJS');
+  const line = (who: string, r: { model: string; batch?: unknown; threads?: unknown; imagesPerSecond?: unknown; achievedGMacsPerSecond?: unknown }, rest = '') =>
+    e(`${who.padEnd(8)} ${r.model.padEnd(27)} ${String(r.batch ?? '').padStart(5)} ${String(r.threads ?? 'gpu').padStart(7)} ${String(r.imagesPerSecond ?? 'failed').padStart(7)} ${String(r.achievedGMacsPerSecond ?? '').padStart(7)}${rest}`);
   for (const b of backends)
-    for (const r of 'results' in b ? (b.results ?? []) : [])
-      console.error(`${b.backend.padEnd(8)} ${r.model.padEnd(27)} ${String(r.batch).padStart(5)} ${String(r.imagesPerSecond).padStart(7)} ${String(r.achievedGMacsPerSecond).padStart(7)} ${String(r.fractionOfCeiling).padStart(10)}`);
+    for (const r of 'results' in b ? b.results : [])
+      line(b.backend, r, `${String(r.fractionOfCeiling).padStart(12)}${String(r.vsPyTorch ?? '').padStart(12)}${String(r.vsConvNetJS ?? '').padStart(14)}`);
+  if ('results' in pytorch) for (const r of pytorch.results) line('pytorch', r);
+  else e(`pytorch  ${pytorch.skipped}`);
+  line('convnetjs', { model: 'own trainer, demo net (Node)', batch: 4, threads: 1, imagesPerSecond: convnetjsImagesPerSecond });
+  for (const c of comparison) e(`ours (wasm) / PyTorch-CPU, ${c.model}, batch ${c.batch}, ${c.threads} thread(s): ${c.ratio}`);
   console.log(JSON.stringify(report, null, 2));
 } finally {
-  await browser.close();
-  await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
   rmSync(outDir, { recursive: true, force: true });
 }

@@ -2,7 +2,7 @@
  * ConvNetJS's CIFAR-10 demo network (cs.stanford.edu/people/karpathy/convnetjs/demo/cifar10.html),
  * trained by our engine's pieces: the active tfjs backend with our training kernels, momentum SGD
  * with weight decay (src/workers/training/optimizer.ts), each step synced by `await data()` as the
- * Trainer does. ConvNetJS itself trains this network at ~80 img/s on the dev machine (batch 4).
+ * Trainer does. ConvNetJS's own trainer on this network is timed by ./convnetjsOwn.ts (bench:train).
  *
  * conv5x5/16 pad 2 relu, maxpool 2x2/2, conv5x5/20 pad 2 relu, pool, conv5x5/20 pad 2 relu, pool,
  * fc10, softmax cross-entropy.
@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { SgdMomentum } from '../../src/workers/training/optimizer';
 
+/** ConvNetJS's own img/s once measured on the dev machine: wasmTraining.bench.ts's reference, and bench:train's fallback when convnetjsOwn.ts fails. */
 export const CONVNETJS_IMAGES_PER_SECOND = 80;
 
 /** [kernel, filters] of the conv layers, each followed by relu and a 2x2/2 max pool. */

@@ -1,8 +1,10 @@
 /**
  * The training benchmark's worker (one per backend, like the app's runtime worker): starts a backend
- * through the app's ladder, measures its large-matMul rate, and times training steps of our engine.
+ * through the app's ladder, measures its large-matMul rate, times training steps of our engine and
+ * (--profile) profiles one step per kernel (./profile.ts).
  */
 import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as Comlink from 'comlink';
 import { analyze, findPreset } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
@@ -10,6 +12,7 @@ import { selectBackend } from '../../src/workers/engine/backends';
 import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
+import { type StepProfile, profileStep } from './profile';
 import { syntheticCifar } from './synthetic';
 
 export interface StepTiming {
@@ -52,6 +55,20 @@ async function timeSteps(step: () => Promise<number>, batch: number, seconds: nu
   };
 }
 
+function presetTrainer(name: string, batch: number, microBatch?: number) {
+  const spec = findPreset(name)?.spec;
+  if (!spec) throw new Error(`unknown preset ${name}`);
+  const a = analyze(spec);
+  if (!a.ok) throw new Error(`${name} does not analyze`);
+  const trainer = Trainer.create(spec, syntheticCifar(batch * 8), { batchSize: batch, epochs: 1000, learningRate: 0.05, ...(microBatch ? { microBatchSize: microBatch } : {}) });
+  let loss = NaN;
+  const step = async () => {
+    await trainer.runSteps(1, { onStep: (m) => (loss = m.loss) });
+    return loss;
+  };
+  return { trainer, step, forwardMacs: a.stats.totals.macs };
+}
+
 const api = {
   async start(backend: BackendName) {
     const info = await selectBackend(backend);
@@ -59,26 +76,35 @@ const api = {
     return info;
   },
 
+  /** The CPU threads the backend computes on: XNNPACK's pool on WASM, 1 on CPU (JavaScript); undefined on the GPU backends. */
+  threads(): number | undefined {
+    if (tf.getBackend() === 'cpu') return 1;
+    if (tf.getBackend() !== 'wasm') return undefined;
+    try {
+      return getThreadsCount();
+    } catch {
+      return undefined;
+    }
+  },
+
   matMulMacsPerSecond,
 
   /** A preset trained by the app's Trainer (augmentation, SGD, BN statistics included). */
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
-    const spec = findPreset(name)?.spec;
-    if (!spec) throw new Error(`unknown preset ${name}`);
-    const a = analyze(spec);
-    if (!a.ok) throw new Error(`${name} does not analyze`);
-    const trainer = Trainer.create(spec, syntheticCifar(batch * 8), { batchSize: batch, epochs: 1000, learningRate: 0.05, ...(microBatch ? { microBatchSize: microBatch } : {}) });
+    const { trainer, step, forwardMacs } = presetTrainer(name, batch, microBatch);
     try {
-      let loss = NaN;
-      return await timeSteps(
-        async () => {
-          await trainer.runSteps(1, { onStep: (m) => (loss = m.loss) });
-          return loss;
-        },
-        batch,
-        seconds,
-        a.stats.totals.macs,
-      );
+      return await timeSteps(step, batch, seconds, forwardMacs);
+    } finally {
+      trainer.dispose();
+    }
+  },
+
+  /** One training step of a preset under tf.profile, after `warmup` untimed steps; the `top` kernels by time. */
+  async profile(name: string, batch: number, warmup = 2, top = 20): Promise<StepProfile> {
+    const { trainer, step, forwardMacs } = presetTrainer(name, batch);
+    try {
+      for (let i = 0; i < warmup; i++) await step();
+      return await profileStep(step, { model: name, batch, macsExpected: 3 * forwardMacs * batch, top });
     } finally {
       trainer.dispose();
     }
