@@ -152,8 +152,11 @@ function describe(v: unknown): string {
   return `a ${typeof v}`;
 }
 
-/** A key as it appears in an error's field path, cut short if it is long. */
-const keyText = (key: string) => (key.length > 40 ? `${key.slice(0, 40)}…` : key);
+/** A key as it appears in an error's field path: cut short if it is long, quoted unless it is a plain name. */
+function keyText(key: string): string {
+  const short = key.length > 40 ? `${key.slice(0, 40)}…` : key;
+  return /^[A-Za-z_$][\w$]*$/.test(key) ? short : JSON.stringify(short);
+}
 
 /**
  * The nesting and size of a raw value, walked without recursion and stopped at the first bound
