@@ -1,21 +1,36 @@
 /**
  * The app's handle on the compute worker: created once, on first use (tfjs loads with it, not with
- * the page). If the worker dies (a lost GPU device, out of memory), pending calls reject with a
- * ComputeError of kind 'worker-stopped' (errors.ts) and the next call starts a fresh worker.
+ * the page). If the worker dies (a lost GPU device, out of memory) or retires itself after a fatal
+ * engine error (runtime.worker.ts), pending calls reject with a ComputeError of kind
+ * 'worker-stopped' (errors.ts), the worker is terminated, and the next call starts a fresh one, on
+ * the backend the page last asked for.
  */
 import * as Comlink from 'comlink';
-import { ComputeError } from './errors';
-import type { BackendInfo, BackendName, CheckRequest, CheckResult, ProgressCallback, RuntimeApi, TrainData, TrainEvent, TrainOutcome, TrainRequest } from './protocol';
+import { ComputeError, errorKind } from './errors';
+import type { BackendInfo, BackendName, CheckRequest, CheckResult, ProgressCallback, TrainData, TrainEvent, TrainOutcome, TrainRequest } from './protocol';
+import type { WorkerApi, WorkerMemory } from './runtime.worker';
+
+export type { WorkerMemory };
 
 interface Runtime {
   worker: Worker;
-  api: Comlink.Remote<RuntimeApi>;
+  api: Comlink.Remote<WorkerApi>;
   /** Rejects when the worker reports an error it cannot recover from. */
   dead: Promise<never>;
+  /** The backend chosen in this worker (a fresh worker after a restart starts the last one asked for). */
+  initialized?: Promise<BackendInfo>;
 }
 
 let runtime: Runtime | undefined;
 let nextJob = 1;
+/** The backend the page last started (startRuntime): undefined until it has, or for the automatic choice. */
+let chosen: { backend: BackendName | undefined } | undefined;
+
+/** Ends `r`: the next call starts a fresh worker. */
+function retire(r: Runtime): void {
+  if (runtime === r) runtime = undefined;
+  r.worker.terminate();
+}
 
 function start(): Runtime {
   const worker = new Worker(new URL('./runtime.worker.ts', import.meta.url), { type: 'module', name: 'resnext-lab-compute' });
@@ -30,7 +45,7 @@ function start(): Runtime {
     worker.addEventListener('messageerror', () => fail('a message could not be read'));
   });
   dead.catch(() => undefined);
-  return { worker, api: Comlink.wrap<RuntimeApi>(worker), dead };
+  return { worker, api: Comlink.wrap<WorkerApi>(worker), dead };
 }
 
 function current(): Runtime {
@@ -38,13 +53,29 @@ function current(): Runtime {
   return runtime;
 }
 
-/** A call that also fails if the worker dies meanwhile. */
-function guarded<T>(call: (api: Comlink.Remote<RuntimeApi>) => Promise<T>): Promise<T> {
+/**
+ * A call that also fails if the worker dies meanwhile. A fresh worker first starts the backend the
+ * page chose; a 'worker-stopped' answer (a fatal engine error) retires the worker.
+ */
+function guarded<T>(call: (api: Comlink.Remote<WorkerApi>) => Promise<T>): Promise<T> {
   const r = current();
-  return Promise.race([call(r.api), r.dead]);
+  if (chosen && !r.initialized) {
+    const init = r.api.init(chosen.backend);
+    r.initialized = init;
+    // A backend that did not start is tried again by the next call.
+    init.catch(() => {
+      if (r.initialized === init) r.initialized = undefined;
+    });
+  }
+  const ready = r.initialized ? r.initialized.then(() => call(r.api)) : call(r.api);
+  return Promise.race([ready, r.dead]).catch((e: unknown) => {
+    if (errorKind(e) === 'worker-stopped') retire(r);
+    throw e;
+  });
 }
 
 export function startRuntime(preferred?: BackendName): Promise<BackendInfo> {
+  chosen = { backend: preferred };
   return guarded((api) => api.init(preferred));
 }
 
@@ -63,6 +94,11 @@ export async function runEquivalence(request: CheckRequest, options: { signal?: 
 
 export function workerTensorCount(): Promise<number> {
   return guarded((api) => api.tensorCount());
+}
+
+/** The worker's tensors and memory (leak checks; the e2e tests read it through `window.resnextLabWorker`). */
+export function workerMemory(): Promise<WorkerMemory> {
+  return guarded((api) => api.memory());
 }
 
 /** Sends the dataset to the worker (copied: the page keeps its arrays for the image grid). */
@@ -94,4 +130,9 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
     setLearningRate: (lr) => void r.api.setLearningRate(job, lr),
     predictTest: (count) => guarded((api) => api.predictTest(job, count)),
   };
+}
+
+// The e2e tests' hook on the worker (as e2e/fixtures expose theirs on window): tensor count and memory.
+if (typeof window !== 'undefined') {
+  (window as unknown as { resnextLabWorker: unknown }).resnextLabWorker = { tensorCount: workerTensorCount, memory: workerMemory };
 }

@@ -1,7 +1,7 @@
 import * as Comlink from 'comlink';
 import { describe, expect, it } from 'vitest';
 import { sendErrorKinds } from './errorTransfer';
-import { ComputeError, errorKind, withKind } from './errors';
+import { ComputeError, errorKind, fatalCause, fatalEngineError, withKind } from './errors';
 
 /** What the page receives for an error thrown in the worker: Comlink's own serialise / deserialise. */
 function acrossTheBoundary(e: unknown): unknown {
@@ -36,5 +36,28 @@ describe('compute error kinds', () => {
     const received = acrossTheBoundary(e) as Error;
     expect(errorKind(received)).toBe('out-of-memory');
     expect(received.message).toBe(e.message);
+  });
+});
+
+describe('fatal engine errors (they retire the worker)', () => {
+  it('WASM traps, aborts, failed allocations and lost devices are fatal; a bad request or a stop is not', () => {
+    const trap = Object.assign(new Error('memory access out of bounds'), { name: 'RuntimeError' });
+    expect(fatalCause(trap)).toBe('out-of-memory');
+    expect(fatalCause(Object.assign(new Error('unreachable'), { name: 'RuntimeError' }))).toBe('trap');
+    expect(fatalCause(new Error('Aborted(OOM). Build with -sASSERTIONS for more info.'))).toBe('out-of-memory');
+    expect(fatalCause(new RangeError('Invalid typed array length: 137532304390'))).toBe('out-of-memory');
+    expect(fatalCause(new RangeError('Array buffer allocation failed'))).toBe('out-of-memory');
+    expect(fatalCause(new Error('the GPU device was lost (destroyed)'))).toBe('device-lost');
+    expect(fatalCause(new RangeError('Maximum call stack size exceeded'))).toBeUndefined();
+    expect(fatalCause(new Error('batchSize must be an integer from 2 to 512, not 1'))).toBeUndefined();
+    expect(fatalCause(new DOMException('Stopped.', 'AbortError'))).toBeUndefined();
+    expect(fatalCause(undefined)).toBeUndefined();
+  });
+
+  it("become one 'worker-stopped' sentence without the engine's text", () => {
+    const e = fatalEngineError('out-of-memory', 'wasm', new Error('memory access out of bounds'));
+    expect(e.kind).toBe('worker-stopped');
+    expect(e.message).toBe('The compute worker stopped: the WASM backend ran out of memory. It restarts on the next run. A smaller model or batch needs less memory.');
+    expect(fatalEngineError('device-lost', 'webgpu').message).toBe('The compute worker stopped: the GPU device was lost. It restarts on the next run.');
   });
 });

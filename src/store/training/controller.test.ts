@@ -6,7 +6,8 @@ import type { RunHandle } from '../../workers/client';
 import { ComputeError } from '../../workers/errors';
 import type { TrainCheckpoint, TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/protocol';
 import type { RunRecord } from '../runs';
-import { COMPARISON_PRESETS, GRID_IMAGES, TrainingController } from './controller';
+import { COMPARISON_PRESETS, GRID_IMAGES, RUN_HELD_ELSEWHERE, TrainingController } from './controller';
+import type { RunLease } from './runLocks';
 
 const spec = findPreset('classroom_resnet29_1x18d')!.spec;
 
@@ -27,6 +28,9 @@ function setup() {
   let clock = 1_700_000_000_000;
   let ids = 0;
   let runtimeFails = false;
+  /** Run ids another tab holds; `leases` records this tab's claims and what it announced. */
+  const elsewhere = new Set<string>();
+  const leases: { id: string; released: boolean; announced: { step: number; status: string }[] }[] = [];
   const controller = new TrainingController({
     ensureRuntime: async () => {
       if (runtimeFails) throw new Error('the compute worker did not start');
@@ -43,12 +47,19 @@ function setup() {
       return handle;
     },
     save: async (r) => void saved.push(r),
+    claimRun: async (id) => {
+      if (elsewhere.has(id)) return null;
+      const entry = { id, released: false, announced: [] as { step: number; status: string }[] };
+      leases.push(entry);
+      const lease: RunLease = { id, announce: (p) => void entry.announced.push({ step: p.step, status: p.status }), release: () => void (entry.released = true) };
+      return lease;
+    },
     now: () => (clock += 500),
     newId: () => `run-${++ids}`,
   });
   /** Lets the awaited runtime start and data upload settle. */
   const settle = () => new Promise((resolve) => setTimeout(resolve, 0));
-  return { controller, jobs, saved, sent, resetRuntime, settle, failRuntime: () => (runtimeFails = true), state: () => controller.store.getState() };
+  return { controller, jobs, saved, sent, resetRuntime, settle, elsewhere, leases, failRuntime: () => (runtimeFails = true), state: () => controller.store.getState() };
 }
 
 describe('TrainingController', () => {
@@ -129,10 +140,80 @@ describe('TrainingController', () => {
     t.controller.setDataset(dataset());
     const done = t.controller.start(spec);
     await t.settle();
+    t.jobs[0]!.emit({ type: 'started', totalSteps: 3, stepsPerEpoch: 3, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
     t.jobs[0]!.fail(new ComputeError('out-of-memory', 'The compute worker stopped (not really): out of memory'));
     await done;
     expect(t.resetRuntime).not.toHaveBeenCalled();
     expect(t.state().run).toMatchObject({ status: 'interrupted' });
+  });
+
+  it("a run the worker refuses before 'started' (its memory plan) leaves no ledger entry, and the run on screen stays the last one", async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const sentence = 'This model cannot train on WASM: its 543M parameters need 8.1 GiB for weights, gradients and momentum before a single image, and the WASM backend holds about 3.0 GiB; make it narrower or shallower.';
+    const done = t.controller.start(spec);
+    await t.settle();
+    t.jobs[0]!.fail(new ComputeError('out-of-memory', sentence));
+    await done;
+    expect(t.saved).toEqual([]);
+    expect(t.state()).toMatchObject({ state: 'idle', error: sentence, run: null });
+    expect(t.resetRuntime).not.toHaveBeenCalled();
+    expect(t.leases).toEqual([{ id: 'run-1', released: true, announced: [] }]);
+
+    // The next run trains (and is recorded).
+    const next = t.controller.start(spec);
+    await t.settle();
+    t.jobs[1]!.emit({ type: 'started', totalSteps: 1, stepsPerEpoch: 1, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
+    t.jobs[1]!.finish({ status: 'stopped', step: 0, checkpoint: checkpoint(0) });
+    await next;
+    expect(t.saved.map((r) => [r.id, r.status])).toEqual([
+      ['run-2', 'running'],
+      ['run-2', 'stopped'],
+    ]);
+  });
+
+  it('holds the run for its whole life: announces its progress to other tabs, lets go after the last save', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const done = t.controller.start(spec);
+    await t.settle();
+    const job = t.jobs[0]!;
+    job.emit({ type: 'started', totalSteps: 3, stepsPerEpoch: 3, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
+    job.emit(step(1));
+    job.emit({ type: 'paused', step: 1 });
+    job.emit({ type: 'resumed', step: 1 });
+    job.emit(step(2));
+    expect(t.leases[0]!.announced).toEqual([
+      { step: 0, status: 'running' },
+      { step: 1, status: 'running' },
+      { step: 1, status: 'paused' },
+      { step: 1, status: 'running' },
+      { step: 2, status: 'running' },
+    ]);
+    expect(t.leases[0]!.released).toBe(false);
+    job.finish({ status: 'stopped', step: 2, checkpoint: checkpoint(2) });
+    await done;
+    expect(t.leases[0]!.released).toBe(true);
+    expect(t.saved.at(-1)).toMatchObject({ status: 'stopped' });
+  });
+
+  it('cannot resume a run another tab trains', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const held = { ...({} as RunRecord), id: 'other-tab', spec, dataset: 'cifar10' as const, status: 'running' as const, checkpoint: checkpoint(3), settings: {}, steps: [], evals: [] };
+    t.elsewhere.add('other-tab');
+    await t.controller.resumeRun(held);
+    expect(t.state()).toMatchObject({ state: 'idle', error: RUN_HELD_ELSEWHERE, run: null });
+    expect(t.jobs).toHaveLength(0);
+    expect(t.saved).toEqual([]);
+  });
+
+  it('keeps the live learning rate in the setting\'s range', () => {
+    const t = setup();
+    t.controller.setLearningRate(10 ** -4);
+    expect(t.state().lr).toBe(1e-4);
+    t.controller.setLearningRate(50);
+    expect(t.state().lr).toBe(2);
   });
 
   it('a runtime that does not start shows the error and leaves the last run as it was', async () => {

@@ -4,8 +4,12 @@
  * ledger run from its checkpoint, the live learning rate, the evaluation grid's predictions, and
  * saving each record to the ledger. The worker's events fold into the record through the pure
  * reducer of runRecord.ts. A vanilla zustand store holds the state (React reads it with
- * `useTraining`, index.ts); the worker, runtime and ledger come in as `TrainingDeps`, so the
- * controller runs in Node tests with fakes.
+ * `useTraining`, index.ts); the worker, runtime, ledger and run locks come in as `TrainingDeps`, so
+ * the controller runs in Node tests with fakes.
+ *
+ * A run enters the ledger only once the worker has said 'started' (its memory plan passed and its
+ * model was built): a run the worker refuses leaves no record. The tab holds the run's lock
+ * (runLocks.ts) from before it starts until its last save, so no other tab writes or resumes it.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { CIFAR_IMAGE_BYTES, CIFAR_LAYOUTS, type CifarKind } from '../../data/format';
@@ -15,8 +19,9 @@ import type { RunHandle } from '../../workers/client';
 import { errorKind } from '../../workers/errors';
 import type { TrainData, TrainEvent, TrainRequest } from '../../workers/protocol';
 import type { RunRecord } from '../runs';
-import { DEFAULT_TRAIN_FORM, type TrainForm, formSettings } from './form';
+import { DEFAULT_TRAIN_FORM, type TrainForm, formSettings, learningRateInRange } from './form';
 import { applyEvent, failRecord, finishRecord, newRunRecord, resumeRecord } from './runRecord';
+import type { RunLease } from './runLocks';
 
 export type RunState = 'idle' | 'running' | 'paused';
 
@@ -65,6 +70,8 @@ export interface TrainingDeps {
   startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void, signal: AbortSignal): RunHandle;
   /** Keeps a record in the ledger. */
   save(record: RunRecord): Promise<void>;
+  /** Takes run `id` for this tab (runLocks.ts): null when another tab trains it. */
+  claimRun(id: string): Promise<RunLease | null>;
   now(): number;
   newId(): string;
 }
@@ -73,6 +80,8 @@ export interface TrainingDeps {
 export const CHECKPOINT_EVERY = { steps: 50, seconds: 15 } as const;
 /** Step events save the record at most this often (the others always save it). */
 export const SAVE_STEPS_EVERY_MS = 2000;
+/** What a tab is told when it tries to resume a run another tab trains. */
+export const RUN_HELD_ELSEWHERE = 'This run is training in another tab: follow it there, or close that tab to resume it here.';
 /** Test images of the evaluation grid. */
 export const GRID_IMAGES = 24;
 /** "Cardinality vs width": the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, trained one after the other. */
@@ -154,9 +163,11 @@ export class TrainingController {
     this.stopper?.abort();
   }
 
+  /** The live learning rate, kept in the setting's range (a resumed run's checkpoint carries it). */
   setLearningRate(lr: number): void {
-    this.set({ lr });
-    this.handle?.setLearningRate(lr);
+    const inRange = learningRateInRange(lr);
+    this.set({ lr: inRange });
+    this.handle?.setLearningRate(inRange);
   }
 
   private async begin(spec: ArchSpec, resume?: RunRecord): Promise<void> {
@@ -168,19 +179,29 @@ export class TrainingController {
       return;
     }
     this.starting = true;
+    const { deps } = this;
+    const previous = this.state.run;
     this.set({ error: '', grid: undefined });
     const stopper = new AbortController();
     this.stopper = stopper;
-    const { deps } = this;
+    const id = resume?.id ?? deps.newId();
+    let lease: RunLease | null = null;
+    /** The record once the worker said 'started' (until then the run is not in the ledger). */
     let record: RunRecord | undefined;
     try {
+      lease = await deps.claimRun(id);
+      if (!lease) {
+        this.set({ error: RUN_HELD_ELSEWHERE });
+        return;
+      }
+      const claimed = lease;
+      this.set({ state: 'running' });
       await deps.ensureRuntime();
       await deps.sendTrainData({ trainImages: dataset.train.images, trainLabels: dataset.train.labels, testImages: dataset.test.images, testLabels: dataset.test.labels, dataset: kind });
       const settings = resume?.settings ?? formSettings(form);
       // A resumed run goes on from its checkpoint: the steps logged after it are done again.
-      let current = resume ? resumeRecord(resume) : newRunRecord({ id: deps.newId(), createdAt: deps.now(), spec, settings, dataset: kind });
-      record = current;
-      this.set({ run: current, progress: { step: resume?.checkpoint?.step ?? 0, total: current.totalSteps, eta: 0, ips: 0 }, state: 'running' });
+      let current = resume ? resumeRecord(resume) : newRunRecord({ id, createdAt: deps.now(), spec, settings, dataset: kind });
+      this.set({ run: current, progress: { step: resume?.checkpoint?.step ?? 0, total: current.totalSteps, eta: 0, ips: 0 } });
       const request: TrainRequest = { spec, settings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: CHECKPOINT_EVERY };
       let lastSave = 0;
       const onEvent = (e: TrainEvent) => {
@@ -190,6 +211,10 @@ export class TrainingController {
           const m = e.metrics;
           this.set({ run: current, progress: { step: m.step, total: current.totalSteps, eta: m.etaSeconds, ips: m.imagesPerSecond } });
         } else this.set({ run: current });
+        if (e.type === 'step' || e.type === 'started' || e.type === 'paused' || e.type === 'resumed') {
+          const step = e.type === 'step' ? e.metrics.step : e.type === 'started' ? this.state.progress.step : e.step;
+          claimed.announce({ step, total: current.totalSteps, status: current.status === 'paused' ? 'paused' : 'running' });
+        }
         if (e.type !== 'step' || deps.now() - lastSave > SAVE_STEPS_EVERY_MS) {
           lastSave = deps.now();
           void deps.save(current);
@@ -210,12 +235,16 @@ export class TrainingController {
       const message = (e as Error).message;
       this.set({ error: message });
       if (errorKind(e) === 'worker-stopped') deps.resetRuntime(message);
-      if (record) {
+      if (record && record.status !== 'finished' && record.status !== 'stopped') {
         const failed = failRecord(record, message);
         this.set({ run: failed });
-        void deps.save(failed);
+        await deps.save(failed).catch(() => undefined);
+      } else if (!record) {
+        // Refused before it started: nothing was recorded, and the run on screen stays the last one.
+        this.set({ run: previous });
       }
     } finally {
+      lease?.release();
       this.set({ state: 'idle' });
       this.handle = null;
       this.starting = false;

@@ -3,7 +3,7 @@
  * which settings it offers, their defaults and ranges come from there, so the form holds no copy of
  * them. Pure.
  */
-import { DEFAULT_TRAIN_SETTINGS, type NumericSettingField, type TrainSettings } from '../../workers/training/settings';
+import { DEFAULT_TRAIN_SETTINGS, NUMERIC_SETTING_FIELDS, type NumericSettingField, type TrainSettings } from '../../workers/training/settings';
 
 /** The settings a run takes from the form (the others keep the schema's defaults). */
 export type TrainForm = Pick<TrainSettings, 'batchSize' | 'epochs' | 'steps' | 'learningRate' | 'schedule' | 'seed' | 'augment'>;
@@ -23,11 +23,23 @@ export function fieldValue(form: TrainForm, field: NumericSettingField): number 
   return form[field.key] ?? field.unset;
 }
 
+/** `value` kept in `field`'s range (whole for an integer field): what the trainer accepts, or the field's unset value. */
+export function fieldInRange(field: NumericSettingField, value: number): number {
+  return Math.min(field.max, Math.max(field.min, field.integer ? Math.round(value) : value));
+}
+
 /** The form after `value` was entered in `field`: kept in the field's range (whole for an integer field); its unset value unsets it. */
 export function enterField(form: TrainForm, field: NumericSettingField, value: number): TrainForm {
   if (!Number.isFinite(value)) return form;
-  const v = Math.min(field.max, Math.max(field.min, field.integer ? Math.round(value) : value));
+  const v = fieldInRange(field, value);
   return { ...form, [field.key]: v === field.unset ? undefined : v };
+}
+
+const LEARNING_RATE_FIELD = NUMERIC_SETTING_FIELDS.find((f) => f.key === 'learningRate')!;
+
+/** A live learning rate (the slider's) kept in the learning-rate setting's range. */
+export function learningRateInRange(lr: number): number {
+  return fieldInRange(LEARNING_RATE_FIELD, lr);
 }
 
 /** The settings of a run started from `form` (unset settings left out: the trainer applies the defaults). */

@@ -1,11 +1,12 @@
 /**
  * The app's one training controller, wired to the compute worker (src/workers/client.ts), the
- * runtime (the explorer's backend choice) and the run ledger, and the hook React reads it with.
+ * runtime (the explorer's backend choice), the run ledger and the tab's run locks, and the hook React
+ * reads it with.
  */
 import { useStore } from 'zustand';
 import { sendTrainData, startTraining } from '../../workers/client';
 import { useExplorer } from '../explorer';
-import { useLedger } from '../runs';
+import { runLocks, useLedger } from '../runs';
 import { useRuntime } from '../runtime';
 import { TrainingController, type TrainingState } from './controller';
 
@@ -17,6 +18,7 @@ export const training = new TrainingController({
   sendTrainData,
   startTraining,
   save: (record) => useLedger.getState().put(record),
+  claimRun: (id) => runLocks().claim(id),
   now: () => Date.now(),
   newId: () => `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`,
 });

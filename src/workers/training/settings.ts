@@ -48,7 +48,7 @@ export const DEFAULT_TRAIN_SETTINGS: Readonly<TrainSettings> = {
   bnMomentum: 0.1,
 };
 
-/** A numeric setting as the Train tab offers it. */
+/** A numeric setting: the range the Train tab offers is the range the trainer accepts (resolveSettings). */
 export interface NumericSettingField {
   key: 'batchSize' | 'epochs' | 'steps' | 'seed' | 'learningRate';
   label: string;
@@ -56,13 +56,16 @@ export interface NumericSettingField {
   max: number;
   /** Whole numbers only. */
   integer: boolean;
-  /** The form's value when the setting is unset (`steps`: 0 = run by epochs). */
+  /** The form's value when the setting is unset (`steps`: 0 = run by epochs); not a value the trainer takes. */
   unset?: number;
 }
 
+/** Batch sizes a run takes: from 2 (BatchNorm needs batch statistics) to 512. */
+export const BATCH_SIZE_RANGE = { min: 2, max: 512 } as const;
+
 export const NUMERIC_SETTING_FIELDS: readonly NumericSettingField[] = [
-  { key: 'batchSize', label: 'Batch size', min: 2, max: 512, integer: true },
-  { key: 'epochs', label: 'Epochs', min: 1, max: 300, integer: true },
+  { key: 'batchSize', label: 'Batch size', ...BATCH_SIZE_RANGE, integer: true },
+  { key: 'epochs', label: 'Epochs', min: 1, max: 1000, integer: true },
   { key: 'steps', label: 'Steps (0 = epochs)', min: 0, max: 100_000, integer: true, unset: 0 },
   { key: 'seed', label: 'Seed', min: 0, max: 1_000_000, integer: true },
   { key: 'learningRate', label: 'Learning rate', min: 1e-4, max: 2, integer: false },
@@ -90,7 +93,19 @@ const SETTING_KEYS: readonly (keyof TrainSettings)[] = [
   'microBatchSize',
 ];
 
-/** The defaults with `settings` over them, validated: throws a message naming the first bad setting. */
+/** Throws a message naming `field` unless `value` is in its range (whole for an integer field; never its unset value). */
+function checkField(field: NumericSettingField, value: number): void {
+  const min = field.unset === field.min ? field.min + 1 : field.min;
+  // A real-valued setting may sit a rounding error off its bound (the live rate slider sets 10 ** -4).
+  const slack = field.integer ? 0 : 1e-9;
+  const ok = typeof value === 'number' && Number.isFinite(value) && value >= min * (1 - slack) && value <= field.max * (1 + slack) && (!field.integer || Number.isInteger(value));
+  if (!ok) throw new Error(`${field.key} must be ${field.integer ? 'an integer' : 'a number'} from ${min} to ${field.max}${field.key === 'batchSize' ? ' (BatchNorm needs batch statistics)' : ''}, not ${value}`);
+}
+
+/**
+ * The defaults with `settings` over them, validated: throws a message naming the first bad setting.
+ * The numeric settings the Train tab offers must lie in NUMERIC_SETTING_FIELDS' ranges.
+ */
 export function resolveSettings(settings: Partial<TrainSettings> = {}): TrainSettings {
   // Known settings only: a checkpoint saved by an older version may carry settings that are gone.
   const s: TrainSettings = { ...DEFAULT_TRAIN_SETTINGS };
@@ -98,19 +113,18 @@ export function resolveSettings(settings: Partial<TrainSettings> = {}): TrainSet
   const positiveInt = (name: string, v: number | undefined) => {
     if (v !== undefined && !(Number.isInteger(v) && v > 0)) throw new Error(`${name} must be a positive integer, not ${v}`);
   };
-  positiveInt('epochs', s.epochs);
-  positiveInt('steps', s.steps);
   positiveInt('evalBatchSize', s.evalBatchSize);
   positiveInt('microBatchSize', s.microBatchSize);
   if (s.microBatchSize !== undefined && (s.batchSize % s.microBatchSize !== 0 || s.microBatchSize < 2)) {
     throw new Error(`microBatchSize must divide batchSize and be >= 2 (BatchNorm needs batch statistics), not ${s.microBatchSize}`);
   }
-  if (!(Number.isInteger(s.batchSize) && s.batchSize >= 2)) throw new Error(`batchSize must be an integer >= 2 (BatchNorm needs batch statistics), not ${s.batchSize}`);
-  if (!(s.learningRate > 0 && Number.isFinite(s.learningRate))) throw new Error(`learningRate must be positive, not ${s.learningRate}`);
+  for (const field of NUMERIC_SETTING_FIELDS) {
+    const value = s[field.key];
+    if (value !== undefined) checkField(field, value);
+  }
   if (!LR_SCHEDULES.includes(s.schedule)) throw new Error(`schedule must be one of ${LR_SCHEDULES.join(', ')}, not ${String(s.schedule)}`);
   if (!(s.momentum >= 0 && s.momentum < 1)) throw new Error(`momentum must be in [0, 1), not ${s.momentum}`);
   if (!(s.weightDecay >= 0 && Number.isFinite(s.weightDecay))) throw new Error(`weightDecay must be >= 0, not ${s.weightDecay}`);
   if (!(s.bnMomentum > 0 && s.bnMomentum <= 1)) throw new Error(`bnMomentum must be in (0, 1], not ${s.bnMomentum}`);
-  if (!Number.isInteger(s.seed)) throw new Error(`seed must be an integer, not ${s.seed}`);
   return s;
 }

@@ -1,7 +1,8 @@
 /**
  * The run ledger: every run kept in IndexedDB, with its status, progress, accuracy, size and speed;
  * resume one from its checkpoint, export its metrics or weights, delete it, or overlay the loss
- * curves of several.
+ * curves of several. A run another tab is training shows its live progress there, read-only (no
+ * resume, no delete: src/store/runs.ts).
  */
 import { useEffect, useMemo, useState } from 'react';
 import { analyze, formatInt } from '../../../models';
@@ -20,7 +21,7 @@ const fileName = (name: string) => name.replace(/[^A-Za-z0-9_]+/g, '_');
 export function LedgerPanel() {
   const current = useTraining((s) => s.run?.id);
   const busy = useTraining((s) => s.state !== 'idle');
-  const { runs, load, loaded, remove, error } = useLedger();
+  const { runs, load, loaded, remove, error, elsewhere } = useLedger();
   const [overlay, setOverlay] = useState<ReadonlySet<string>>(new Set());
   const paramsOf = useMemo(() => new Map(runs.map((r) => [r.id, analyze(r.spec)] as const).map(([id, a]) => [id, a.ok ? a.stats.totals.params : NaN])), [runs]);
   useEffect(() => {
@@ -71,12 +72,12 @@ export function LedgerPanel() {
                 />
               </td>
               <th scope="row">{r.name}</th>
-              <td>
-                {r.status}
+              <td data-testid="ledger-status">
+                {elsewhere[r.id] ? (elsewhere[r.id]!.status === 'paused' ? 'paused in another tab' : 'training in another tab') : r.status}
                 {r.status === 'interrupted' && r.error && <small className="ledger-error">: {r.error}</small>}
               </td>
-              <td className="num">
-                {r.steps.at(-1)?.step ?? 0} / {r.totalSteps}
+              <td className="num" data-testid="ledger-steps">
+                {elsewhere[r.id]?.step ?? r.steps.at(-1)?.step ?? 0} / {elsewhere[r.id]?.total || r.totalSteps}
                 {r.checkpoint && r.status !== 'finished' && <small data-testid="ledger-checkpoint"> (saved at {r.checkpoint.step})</small>}
               </td>
               <td className="num">{r.final ? `${(100 * r.final.accuracy).toFixed(1)}%` : r.evals.at(-1) ? `${(100 * r.evals.at(-1)!.accuracy).toFixed(1)}%` : '–'}</td>
@@ -84,7 +85,7 @@ export function LedgerPanel() {
               <td className="num">{r.steps.length ? median(r.steps.map((p) => p.imagesPerSecond)).toFixed(1) : '–'}</td>
               <td>{r.backend}</td>
               <td>
-                {(r.status === 'interrupted' || r.status === 'stopped') && r.checkpoint && (
+                {(r.status === 'interrupted' || r.status === 'stopped') && r.checkpoint && !elsewhere[r.id] && (
                   <button type="button" disabled={busy} onClick={() => void training.resumeRun(r)}>
                     Resume
                   </button>
@@ -119,7 +120,7 @@ export function LedgerPanel() {
                     Weights (tf.io)
                   </button>
                 )}{' '}
-                <button type="button" disabled={r.id === current && busy} onClick={() => void remove(r.id)}>
+                <button type="button" disabled={(r.id === current && busy) || elsewhere[r.id] !== undefined} onClick={() => void remove(r.id)}>
                   Delete
                 </button>
               </td>

@@ -1,19 +1,31 @@
 /**
  * The Train tab's settings: the run's settings (fields, ranges and defaults from the training
- * settings schema, src/workers/training/settings.ts), the memory estimate, and the run controls.
+ * settings schema, src/workers/training/settings.ts), the memory estimate (the worker's own plan,
+ * src/workers/training/memory.ts, on the backend in use), and the run controls.
  */
 import { useState } from 'react';
 import { CIFAR_IMAGE_SIZE, CIFAR_LAYOUTS, classCount } from '../../../data/format';
-import { formatBytes, trainingMemory } from '../../../models';
+import { formatBytes, formatShort } from '../../../models';
 import type { Model } from '../../../store/currentModel';
+import { useExplorer } from '../../../store/explorer';
+import { useRuntime } from '../../../store/runtime';
 import { training, useTraining } from '../../../store/training';
 import { enterField, fieldValue } from '../../../store/training/form';
+import { backendLabel } from '../../../workers/errors';
+import { memoryRefusal, planMicroBatchSize, planTrainingMemory, stepBytes, trainingMemoryBudget } from '../../../workers/training/memory';
 import { LR_SCHEDULES, type LrSchedule } from '../../../workers/training/schedule';
 import { NUMERIC_SETTING_FIELDS, type NumericSettingField, SCHEDULE_LABELS } from '../../../workers/training/settings';
 import { RunControls } from './RunControls';
 
-/** A device budget for the memory warning: WebGPU's default max buffer (SwiftShader: 1 GiB) as a rough ceiling. */
-const MEMORY_BUDGET = 1024 ** 3;
+/**
+ * The backend a run will use: the running worker's, else the one asked for; the automatic choice
+ * plans for the smaller budget (WebGPU's).
+ */
+function useTrainingBackend(): string {
+  const running = useRuntime((s) => s.info?.backend);
+  const asked = useExplorer((s) => s.backend);
+  return running ?? (asked === 'auto' ? 'webgpu' : asked);
+}
 
 /**
  * A numeric setting. What is typed shows as typed while the field has focus (so "16" can be typed
@@ -47,7 +59,11 @@ export function SettingsPanel({ model }: { model: Model }) {
   const form = useTraining((s) => s.form);
   const busy = useTraining((s) => s.state !== 'idle');
   const spec = model.shown.spec;
-  const memory = trainingMemory(model.shown.stats, { batch: form.batchSize });
+  const backend = useTrainingBackend();
+  const plan = planTrainingMemory(model.shown.stats.totals, trainingMemoryBudget(backend));
+  const refusal = memoryRefusal(plan, backend, form.batchSize);
+  const micro = refusal ? undefined : planMicroBatchSize(plan, form.batchSize);
+  const total = stepBytes(plan, Math.min(form.batchSize, micro ?? form.batchSize));
   const specFits = spec.input.resolution === CIFAR_IMAGE_SIZE && spec.input.classes === classCount(kind);
   return (
     <section className="control-section" aria-label="Training settings">
@@ -75,10 +91,15 @@ export function SettingsPanel({ model }: { model: Model }) {
           <input type="checkbox" checked={form.augment} disabled={busy} onChange={(e) => training.updateForm({ ...form, augment: e.target.checked })} /> pad-4 crop + flip
         </label>
       </div>
-      <p className={`hint${memory.totalBytes > MEMORY_BUDGET ? ' field-errors' : ''}`} data-testid="memory-estimate">
-        Training memory estimate at batch {form.batchSize}: {formatBytes(memory.totalBytes)} (activations, weights, gradients and momentum as the
-        architecture counts them; tfjs keeps several times the activations: the run measures it and splits a batch that would not fit)
-        {memory.totalBytes > MEMORY_BUDGET ? ` — more than the ~${formatBytes(MEMORY_BUDGET)} a browser GPU allows; try batch ${Math.max(1, Math.floor((form.batchSize * MEMORY_BUDGET) / memory.totalBytes))}.` : ''}
+      <p className={`hint${refusal ? ' field-errors' : ''}`} data-testid="memory-estimate">
+        Training memory estimate at batch {form.batchSize} on {backendLabel(backend)}: {formatBytes(stepBytes(plan, form.batchSize))} ({formatShort(plan.parameters)} parameters:{' '}
+        {formatBytes(plan.stateBytes)} of weights, gradients and momentum; about {formatBytes(plan.bytesPerImage)} per image, the counted activations times tfjs' measured
+        overhead; the run measures it) against the ~{formatBytes(plan.budgetBytes)} the backend holds
+        {refusal
+          ? ` — ${refusal}`
+          : micro
+            ? ` — the run will split each batch into micro-batches of ${micro} (${formatBytes(total)} a step; BatchNorm normalises per micro-batch), or choose batch ${plan.maxImages} or less.`
+            : '.'}
       </p>
       <RunControls spec={spec} specFits={specFits} />
     </section>
