@@ -40,12 +40,13 @@ const fieldName = fc.oneof(
   fc.constantFrom(...FIELD_NAMES),
   fc.constantFrom(...FIELD_NAMES).map((f) => f.slice(0, -1)),
   fc.constantFrom(...FIELD_NAMES).map((f) => f.toUpperCase()),
+  fc.constantFrom('__proto__', 'constructor', 'toString', ''),
   fc.string({ maxLength: 12 }),
 );
 const jsonish = fc.oneof(
   fc.integer({ min: -5, max: 5000 }),
   fc.double(),
-  fc.constantFrom(0, 1, 2, 3, 4, 32, 64, 224, true, false, null, 'a', 'b', 'c', 'resnet', 'efficientnet', 'basic', 'bottleneck', 'cifar10'),
+  fc.constantFrom(0, 1, 2, 3, 4, 32, 64, 224, true, false, null, 'a', 'b', 'c', 'resnet', 'efficientnet', 'basic', 'bottleneck', 'cifar10', '__proto__', 'constructor'),
   fc.string({ maxLength: 10 }),
   fc.jsonValue({ maxDepth: 3 }),
 );

@@ -148,6 +148,8 @@ describe('strict fields', () => {
 
   it('input and stem of the wrong type are refused, not replaced by defaults', () => {
     expect(errors({ ...mini, input: 'cifar10' })).toEqual(['input: must be an object, not a dataset name: for CIFAR-10 write {"resolution": 32, "channels": 3, "classes": 10}']);
+    expect(errors({ ...mini, input: '__proto__' })).toEqual(['input: must be an object such as {"resolution": 224, "channels": 3, "classes": 1000} (got "__proto__")']);
+    expect(fields(JSON.parse('{"family": "resnet", "__proto__": {"cardinality": 2}, "": 1}'))).toEqual(['__proto__', '""']);
     expect(errors({ ...mini, input: 5 })).toEqual(['input: must be an object such as {"resolution": 224, "channels": 3, "classes": 1000} (got 5)']);
     expect(errors({ ...mini, stem: 5 })).toEqual(['stem: must be an object such as {"width": 64, "kernel": 7, "stride": 2, "maxPool": true} (got 5)']);
     expect(fields({ ...mini, stem: [1, 2] })).toEqual(['stem']);

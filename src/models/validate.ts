@@ -246,16 +246,17 @@ function checkFields(c: Checker, path: string, obj: Obj, known: readonly string[
   }
 }
 
-const DATASET_INPUTS: Readonly<Record<string, { title: string; input: InputSpec }>> = {
-  cifar10: { title: 'CIFAR-10', input: CIFAR10_INPUT },
-  cifar100: { title: 'CIFAR-100', input: CIFAR100_INPUT },
-  imagenet: { title: 'ImageNet', input: IMAGENET_INPUT },
-};
+/** A Map, not an object literal: an input of `"__proto__"` must not read as a dataset. */
+const DATASET_INPUTS = new Map<string, { title: string; input: InputSpec }>([
+  ['cifar10', { title: 'CIFAR-10', input: CIFAR10_INPUT }],
+  ['cifar100', { title: 'CIFAR-100', input: CIFAR100_INPUT }],
+  ['imagenet', { title: 'ImageNet', input: IMAGENET_INPUT }],
+]);
 
 /** `input` and `stem` must be objects when given (a name or a number is not filled with defaults). */
 function checkObjectField(c: Checker, field: string, v: unknown, example: object): v is Obj | undefined {
   if (v === undefined || isObj(v)) return true;
-  const dataset = typeof v === 'string' ? DATASET_INPUTS[v.toLowerCase().replace(/[_\-\s]/g, '')] : undefined;
+  const dataset = typeof v === 'string' ? DATASET_INPUTS.get(v.toLowerCase().replace(/[_\-\s]/g, '')) : undefined;
   c.fail(
     field,
     dataset

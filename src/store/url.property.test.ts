@@ -25,7 +25,7 @@ const stageValue = fc.oneof({ arbitrary: fc.integer({ min: -5, max: 5000 }).map(
 const stageList = fc
   .oneof({ arbitrary: fc.array(stageValue, { minLength: 4, maxLength: 4 }), weight: 3 }, fc.array(stageValue, { minLength: 2, maxLength: 8 }))
   .map((a) => a.join(','));
-const boolean = fc.constantFrom('1', '0', 'on', 'off', 'true', 'FALSE', 'maybe', '');
+const boolean = fc.constantFrom('1', '0', 'on', 'off', 'true', 'FALSE', 'maybe', '', '__proto__', 'constructor', 'toString');
 
 /** For each parameter, values it might be given: mostly well-formed, some near misses. */
 const VALUES: Record<string, fc.Arbitrary<string>> = {
@@ -51,12 +51,12 @@ const VALUES: Record<string, fc.Arbitrary<string>> = {
   hide: fc.subarray([...HIDEABLE, 'zz', '']).map((a) => a.join(',')),
   backend: fc.constantFrom(...BACKEND_CHOICES, 'tpu'),
 };
-const junk = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }));
+const junk = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty'));
 const valueFor = (param: string) => fc.oneof({ arbitrary: VALUES[param] ?? boolean, weight: 4 }, { arbitrary: junk, weight: 1 });
 
 const pair = fc.oneof(
   { arbitrary: fc.constantFrom(...URL_FIELDS.map((f) => f.param)).chain((p) => valueFor(p).map((v) => [p, v] as const)), weight: 5 },
-  { arbitrary: fc.tuple(fc.oneof(fc.constantFrom('zz', 'C ', 'Preset', ''), fc.string({ maxLength: 6 })), junk), weight: 1 },
+  { arbitrary: fc.tuple(fc.oneof(fc.constantFrom('zz', 'C ', 'Preset', '', '__proto__', 'constructor'), fc.string({ maxLength: 6 })), junk), weight: 1 },
 );
 /** A query string of known and unknown parameters, each encoded or raw. */
 const query = fc

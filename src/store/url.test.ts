@@ -46,6 +46,12 @@ describe('URL state', () => {
     expect(notices).toContain('"C=1e9" is outside 1–4096 or not whole; using 4096.');
   });
 
+  it('"__proto__" and "constructor" are values like any other (found by the property test)', () => {
+    const { state, notices } = parseUrl('resstage=__proto__&lock=constructor');
+    expect(state).toEqual(defaultState());
+    expect(notices).toEqual(['Ignored "resstage=__proto__": use 1 or 0.', 'Ignored "lock=constructor": use 1 or 0.']);
+  });
+
   it('identical notices are given once, with a count', () => {
     const { state, notices } = parseUrl(Array.from({ length: 3000 }, () => 'zz=1').join('&'));
     expect(state).toEqual(defaultState());

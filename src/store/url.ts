@@ -68,6 +68,16 @@ function dialNumber(param: string, key: 'resolution' | 'cardinality' | 'bottlene
   return numberField(param, min, max, integer, (s) => s.dials[key], (s, v) => (s.dials[key] = v));
 }
 
+/** A Map, not an object literal: `__proto__` or `constructor` must not read as a value. */
+const BOOLEAN_WORDS = new Map([
+  ['1', true],
+  ['true', true],
+  ['on', true],
+  ['0', false],
+  ['false', false],
+  ['off', false],
+]);
+
 function boolField(param: string, get: (s: ExplorerState) => boolean | undefined, set: (s: ExplorerState, v: boolean) => void): UrlField {
   return {
     param,
@@ -76,7 +86,7 @@ function boolField(param: string, get: (s: ExplorerState) => boolean | undefined
       return v === undefined ? undefined : v ? '1' : '0';
     },
     read: (s, raw) => {
-      const v = { '1': true, true: true, on: true, '0': false, false: false, off: false }[raw.toLowerCase()];
+      const v = BOOLEAN_WORDS.get(raw.toLowerCase());
       if (v === undefined) return ignored(param, raw, 'use 1 or 0');
       set(s, v);
       return undefined;
