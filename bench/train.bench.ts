@@ -11,17 +11,21 @@
  *   trained by the app's Trainer on random CIFAR-shaped data: images/s and achieved MAC/s
  *   (images/s x forward MACs x 3), and that as a fraction of the ceiling;
  * - ConvNetJS's CIFAR demo network at batch 4 ported to tfjs (bench/train/convnetjs.ts), against
- *   ConvNetJS's own trainer on that network (bench/train/convnetjsOwn.ts), timed in Node in this run;
+ *   ConvNetJS's own trainer on that network (bench/train/convnetjsOwn.ts, Node, one thread), timed
+ *   in this run right before the port on WASM;
  * - with --profile: one training step of each classroom preset (after two warm-up steps) under
  *   tf.profile, per tfjs kernel: ms, share of the step, GMAC/s of conv and matMul kernels
  *   (bench/train/profile.ts); the top BENCH_PROFILE_TOP (20) rows.
  * Peers, in the same run:
  * - PyTorch on the CPU (Debian's python3-torch, found by BENCH_PYTHON, default /usr/bin/python3):
  *   the app's own PyTorch export of each classroom preset (`npm run export -- <preset> --to pytorch`)
- *   trained by bench/train/torch_train.py with the Trainer's recipe at WASM's largest batch, on 1
- *   thread and on WASM's thread count when that is more; ours/PyTorch at the same threads and batch.
- *   Skipped with a note when torch does not import (or BENCH_TORCH=0).
+ *   trained by bench/train/torch_train.py with the Trainer's recipe at WASM's largest batch (32), on
+ *   WASM's thread count (torch.set_num_threads) and on 1 thread, each run right after ours on that
+ *   preset; ours/PyTorch at the same threads and batch (`vsPyTorch`, `pytorch.comparison`). Skipped
+ *   with a note when torch does not import (or BENCH_TORCH=0).
  * - ConvNetJS's own trainer, above.
+ * Threads: WASM's come from the app (src/workers/engine/backends.ts); a build with
+ * VITE_WASM_THREADS=1 in the environment gives the 1-thread figures, and PyTorch follows.
  * Every timed configuration runs one untimed warm-up step, then steps for BENCH_SECONDS (default 15),
  * at least one. BENCH_BACKENDS=wasm,webgpu picks backends. The page is built from
  * bench/train/index.html with the app's Vite config (its worker bundling, wasm files, COOP/COEP).
@@ -100,6 +104,19 @@ type ResultRow = {
   vsPyTorch?: number;
 };
 
+/** ConvNetJS's own trainer, timed once in this (Node) process: right before our port of its net on WASM. */
+let convnetjsOwn: ConvNetJsOwnTiming | { error: string } | undefined;
+function measureConvNetJsOwn(): void {
+  if (convnetjsOwn) return;
+  try {
+    convnetjsOwn = timeConvNetJsOwn(SECONDS);
+    console.error(`[convnetjs] own trainer on its CIFAR-10 demo net (Node, 1 thread, batch 4, adadelta): ${round(convnetjsOwn.imagesPerSecond)} img/s`);
+  } catch (e) {
+    convnetjsOwn = { error: (e as Error).message };
+    console.error(`[convnetjs] own trainer failed (${(e as Error).message}); comparing with the old constant ${CONVNETJS_IMAGES_PER_SECOND} img/s`);
+  }
+}
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function printProfile(backend: string, p: StepProfile): void {
@@ -113,7 +130,7 @@ function printProfile(backend: string, p: StepProfile): void {
   if (p.timing === 'unavailable') e('kernel times unavailable on this backend (WebGPU without timestamp-query): rows show calls and MACs only');
 }
 
-async function benchBackend(browser: Browser, origin: string, backend: BackendName, convnetjsImagesPerSecond: number) {
+async function benchBackend(browser: Browser, origin: string, backend: BackendName, torch: TorchPeer) {
   const page = await browser.newPage();
   page.setDefaultTimeout(CALL_TIMEOUT_MS);
   const log = (s: string) => console.error(`[${backend}] ${s}`);
@@ -156,10 +173,13 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       for (const batch of batches) {
         const t = await withTimeout(page.evaluate(([p, b, s]) => trainBench.api.preset(p, b, s), [preset, batch, SECONDS] as const), `${backend} ${preset}`);
         results.push(row(preset, batch, t));
+        // PyTorch back to back with ours: on our thread count, then on 1 thread.
+        if (backend === 'wasm' && batch === TORCH_BATCH) for (const n of new Set([threads ?? 1, 1])) torch.run(preset, n);
       }
     }
+    if (backend === 'wasm' || !BACKENDS.includes('wasm')) measureConvNetJsOwn();
     const c = await withTimeout(page.evaluate(([b, s]) => trainBench.api.convnetjs(b, s), [4, SECONDS] as const), `${backend} convnetjs`);
-    results.push({ ...row('convnetjs_cifar10_demo', 4, c), vsConvNetJS: round(c.imagesPerSecond / convnetjsImagesPerSecond) });
+    results.push(row('convnetjs_cifar10_demo', 4, c)); // vsConvNetJS: set when ConvNetJS's own figure is in
     const profile: Array<StepProfile | { model: string; batch: number; error: string }> = [];
     if (PROFILE) {
       const batch = Math.max(...batches);
@@ -208,66 +228,86 @@ interface TorchTiming {
 }
 
 const TORCH_SCRIPT = 'bench/train/torch_train.py';
+/** PyTorch runs at WASM's largest batch. */
+const TORCH_BATCH = Math.max(...(PRESET_BATCHES.wasm ?? DEFAULT_PRESET_BATCHES));
 
 type TorchRow = Record<string, unknown> & { model: string; threads?: number; imagesPerSecond?: number };
-type TorchPeer = { skipped: string } | { torch: string; python: string; script: string; recipe: string; batch: number; threadCounts: number[]; results: TorchRow[] };
 
-/** PyTorch on the CPU on the app's export of each preset, at `batch` and each of `threadCounts`. */
-function torchPeer(dir: string, batch: number, threadCounts: number[]): TorchPeer {
-  const log = (s: string) => console.error(`[pytorch] ${s}`);
-  if (!TORCH) {
-    log('skipped (BENCH_TORCH=0)');
-    return { skipped: 'BENCH_TORCH=0' };
-  }
-  const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
-  if (probe.status !== 0) {
-    const note = `skipped: ${PYTHON} cannot import torch (Debian: apt-get install python3-torch)${probe.error ? ` (${probe.error.message})` : ''}`;
-    log(note);
-    return { skipped: note };
-  }
-  const results: TorchRow[] = [];
-  for (const preset of PRESETS) {
-    const file = path.join(dir, `${preset}.py`);
-    const exported = runExport([preset, '--to', 'pytorch', '--out', file]);
-    if (exported.code !== 0) {
-      log(`export of ${preset} failed: ${exported.stderr.trim()}`);
-      results.push({ model: preset, error: `export failed: ${exported.stderr.trim().split('\n')[0]}` });
-      continue;
+/**
+ * PyTorch on the CPU on the app's export of each preset. `run(preset, threads)` is called right after
+ * our WASM run of that preset at TORCH_BATCH, so the two are timed back to back.
+ */
+class TorchPeer {
+  readonly results: TorchRow[] = [];
+  readonly skipped?: string;
+  private readonly version: string = '';
+  private readonly files = new Map<string, string>();
+  private readonly log = (s: string) => console.error(`[pytorch] ${s}`);
+
+  constructor(dir: string) {
+    if (!TORCH) {
+      this.skipped = 'BENCH_TORCH=0';
+      this.log('skipped (BENCH_TORCH=0)');
+      return;
     }
-    for (const threads of threadCounts) {
-      const args = [TORCH_SCRIPT, '--module', file, '--batch', String(batch), '--threads', String(threads), '--seconds', String(SECONDS)];
-      const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
-      if (r.status !== 0) {
-        const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').at(-1)!;
-        log(`${preset} ${threads} thread(s) failed: ${why}`);
-        results.push({ model: preset, batch, threads, error: why });
-        continue;
-      }
-      const t = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchTiming;
-      log(`${preset} batch ${batch}, ${t.threads} thread(s): ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
-      results.push({
-        model: preset,
-        batch: t.batch,
-        threads: t.threads,
-        steps: t.steps,
-        seconds: round(t.seconds, 1),
-        warmupSeconds: round(t.warmupSeconds, 1),
-        imagesPerSecond: round(t.imagesPerSecond),
-        forwardMMacsPerImage: round(t.forwardMacsPerImage / 1e6, 3),
-        achievedGMacsPerSecond: gmacs(t.macsPerSecond),
-        lastLoss: round(t.lastLoss, 3),
-      });
+    const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
+    if (probe.status !== 0) {
+      this.skipped = `skipped: ${PYTHON} cannot import torch (Debian: apt-get install python3-torch)${probe.error ? ` (${probe.error.message})` : ''}`;
+      this.log(this.skipped);
+      return;
+    }
+    this.version = probe.stdout.trim();
+    for (const preset of PRESETS) {
+      const file = path.join(dir, `${preset}.py`);
+      const exported = runExport([preset, '--to', 'pytorch', '--out', file]);
+      if (exported.code === 0) this.files.set(preset, file);
+      else this.log(`export of ${preset} failed: ${exported.stderr.trim()}`);
     }
   }
-  return {
-    torch: probe.stdout.trim(),
-    python: PYTHON,
-    script: TORCH_SCRIPT,
-    recipe: 'the app export (npm run export -- <preset> --to pytorch), train mode, SGD momentum 0.9, weight decay 5e-4 on conv/FC weights, lr 0.05, cross-entropy, random N(0,1) CIFAR-shaped inputs',
-    batch,
-    threadCounts,
-    results,
-  };
+
+  /** Trains `preset` at TORCH_BATCH on `threads` threads, unless already done. */
+  run(preset: string, threads: number): void {
+    if (this.skipped || this.results.some((r) => r.model === preset && r.threads === threads)) return;
+    const file = this.files.get(preset);
+    if (!file) {
+      this.results.push({ model: preset, batch: TORCH_BATCH, threads, error: 'export failed' });
+      return;
+    }
+    const args = [TORCH_SCRIPT, '--module', file, '--batch', String(TORCH_BATCH), '--threads', String(threads), '--seconds', String(SECONDS)];
+    const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+    if (r.status !== 0) {
+      const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').at(-1)!;
+      this.log(`${preset} ${threads} thread(s) failed: ${why}`);
+      this.results.push({ model: preset, batch: TORCH_BATCH, threads, error: why });
+      return;
+    }
+    const t = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchTiming;
+    this.log(`${preset} batch ${t.batch}, ${t.threads} thread(s): ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
+    this.results.push({
+      model: preset,
+      batch: t.batch,
+      threads: t.threads,
+      steps: t.steps,
+      seconds: round(t.seconds, 1),
+      warmupSeconds: round(t.warmupSeconds, 1),
+      imagesPerSecond: round(t.imagesPerSecond),
+      forwardMMacsPerImage: round(t.forwardMacsPerImage / 1e6, 3),
+      achievedGMacsPerSecond: gmacs(t.macsPerSecond),
+      lastLoss: round(t.lastLoss, 3),
+    });
+  }
+
+  report(): { skipped: string } | Record<string, unknown> {
+    if (this.skipped) return { skipped: this.skipped };
+    return {
+      torch: this.version,
+      python: PYTHON,
+      script: TORCH_SCRIPT,
+      recipe: 'the app export (npm run export -- <preset> --to pytorch), train mode, SGD momentum 0.9, weight decay 5e-4 on conv/FC weights, lr 0.05, cross-entropy, random N(0,1) CIFAR-shaped inputs',
+      batch: TORCH_BATCH,
+      results: this.results,
+    };
+  }
 }
 
 const outDir = mkdtempSync(path.join(os.tmpdir(), 'bench-train-'));
@@ -275,44 +315,38 @@ try {
   await build({ logLevel: 'error', build: { outDir, emptyOutDir: true, rollupOptions: { input: 'bench/train/index.html' } } });
   const loadBefore = os.loadavg();
 
-  // ConvNetJS's own trainer first, in this (Node) process, with nothing else running.
-  let convnetjsOwn: ConvNetJsOwnTiming | { error: string };
-  try {
-    convnetjsOwn = timeConvNetJsOwn(SECONDS);
-    console.error(`[convnetjs] own trainer on its CIFAR-10 demo net (Node, 1 thread, batch 4, adadelta): ${round(convnetjsOwn.imagesPerSecond)} img/s`);
-  } catch (e) {
-    convnetjsOwn = { error: (e as Error).message };
-    console.error(`[convnetjs] own trainer failed (${(e as Error).message}); comparing with the old constant ${CONVNETJS_IMAGES_PER_SECOND} img/s`);
-  }
-  const convnetjsImagesPerSecond = 'imagesPerSecond' in convnetjsOwn ? round(convnetjsOwn.imagesPerSecond) : CONVNETJS_IMAGES_PER_SECOND;
-
   const server = await preview({ logLevel: 'error', build: { outDir }, preview: { port: PORT, strictPort: true } });
   // GPU timestamps for WebGPU's per-kernel times (tfjs asks for 'timestamp-query' when the adapter has it).
   const args = PROFILE ? [...CHROMIUM_ARGS, '--enable-dawn-features=allow_unsafe_apis'] : CHROMIUM_ARGS;
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args });
   const chromiumVersion = browser.version();
+  const torch = new TorchPeer(outDir);
   const backends = [];
   try {
-    for (const backend of BACKENDS) backends.push(await benchBackend(browser, `http://localhost:${PORT}`, backend, convnetjsImagesPerSecond));
+    for (const backend of BACKENDS) backends.push(await benchBackend(browser, `http://localhost:${PORT}`, backend, torch));
   } finally {
     await browser.close();
     await new Promise<void>((resolve) => server.httpServer.close(() => resolve()));
   }
 
-  // PyTorch at WASM's largest batch, on 1 thread and on WASM's threads when more.
+  measureConvNetJsOwn();
+  const convnetjsImagesPerSecond = convnetjsOwn && 'imagesPerSecond' in convnetjsOwn ? round(convnetjsOwn.imagesPerSecond) : CONVNETJS_IMAGES_PER_SECOND;
+  for (const b of backends)
+    for (const r of 'results' in b ? b.results : []) if (r.model === 'convnetjs_cifar10_demo') r.vsConvNetJS = round(r.imagesPerSecond / convnetjsImagesPerSecond);
+
+  // Without a WASM run, PyTorch on 1 thread.
+  for (const preset of PRESETS) torch.run(preset, 1);
+  const pytorch = torch.report();
   const wasmRun = backends.find((b) => b.backend === 'wasm' && 'results' in b);
-  const wasmThreads = wasmRun && 'threads' in wasmRun ? wasmRun.threads : undefined;
-  const torchBatch = Math.max(...(PRESET_BATCHES.wasm ?? DEFAULT_PRESET_BATCHES));
-  const pytorch = torchPeer(outDir, torchBatch, [...new Set([1, wasmThreads ?? 1])]);
   const comparison = [];
-  if ('results' in pytorch && wasmRun && 'results' in wasmRun) {
+  if (wasmRun && 'results' in wasmRun) {
     for (const preset of PRESETS) {
-      const ours = wasmRun.results.find((r) => r.model === preset && r.batch === torchBatch);
-      const peer = pytorch.results.find((r) => r.model === preset && r.threads === (ours?.threads ?? 1) && r.imagesPerSecond !== undefined);
+      const ours = wasmRun.results.find((r) => r.model === preset && r.batch === TORCH_BATCH);
+      const peer = torch.results.find((r) => r.model === preset && r.threads === (ours?.threads ?? 1) && r.imagesPerSecond !== undefined);
       if (!ours || !peer?.imagesPerSecond) continue;
       ours.pytorchImagesPerSecond = peer.imagesPerSecond;
       ours.vsPyTorch = round(ours.imagesPerSecond / peer.imagesPerSecond, 3);
-      comparison.push({ model: preset, batch: torchBatch, threads: ours.threads ?? 1, oursWasmImagesPerSecond: ours.imagesPerSecond, pytorchImagesPerSecond: peer.imagesPerSecond, ratio: ours.vsPyTorch });
+      comparison.push({ model: preset, batch: TORCH_BATCH, threads: ours.threads ?? 1, oursWasmImagesPerSecond: ours.imagesPerSecond, pytorchImagesPerSecond: peer.imagesPerSecond, ratio: ours.vsPyTorch });
     }
   }
 
@@ -334,10 +368,13 @@ try {
   for (const b of backends)
     for (const r of 'results' in b ? b.results : [])
       line(b.backend, r, `${String(r.fractionOfCeiling).padStart(12)}${String(r.vsPyTorch ?? '').padStart(12)}${String(r.vsConvNetJS ?? '').padStart(14)}`);
-  if ('results' in pytorch) for (const r of pytorch.results) line('pytorch', r);
-  else e(`pytorch  ${pytorch.skipped}`);
+  for (const r of torch.results) line('pytorch', r);
+  if (torch.skipped) e(`pytorch  ${torch.skipped}`);
   line('convnetjs', { model: 'own trainer, demo net (Node)', batch: 4, threads: 1, imagesPerSecond: convnetjsImagesPerSecond });
-  for (const c of comparison) e(`ours (wasm) / PyTorch-CPU, ${c.model}, batch ${c.batch}, ${c.threads} thread(s): ${c.ratio}`);
+  for (const c of comparison) e(`ours (wasm) / PyTorch-CPU, ${c.model}, batch ${c.batch}, ${c.threads} thread(s) each: ${c.ratio}`);
+  for (const b of backends)
+    for (const r of 'results' in b ? b.results : [])
+      if (r.vsConvNetJS !== undefined) e(`ours (${b.backend}, tfjs port, batch 4) / ConvNetJS's own trainer (Node, 1 thread) on its CIFAR-10 demo net: ${r.vsConvNetJS}`);
   console.log(JSON.stringify(report, null, 2));
 } finally {
   rmSync(outDir, { recursive: true, force: true });
