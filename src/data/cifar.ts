@@ -4,19 +4,22 @@
  * the page, a worker, Node tests and `scripts/data.ts` (src/data/tsconfig.json checks it without
  * the DOM library).
  *
- * The record layout, class names and per-dataset statistics are in format.ts (re-exported here).
+ * The record layout, class names and per-dataset statistics are in format.ts (re-exported here);
+ * archives are read as a stream, with a cap from the format, by archive.ts and tar.ts.
  *
- * Over 400 lines: one reader whose checks (gzip, tar, file names, sizes, labels, class names) all
- * run before it returns, so they stay together.
+ * Over 400 lines: one reader whose checks (file names, sizes, labels, class names) all run before
+ * it returns, so they stay together.
  *
  * Every check runs before anything is returned, so a bad file gives a `CifarDataError` and no
  * half-built dataset.
  */
-import { type ParsedTarFileItem, parseTar } from 'nanotar';
+import { type ArchiveFile, type ArchiveInput, readArchive } from './archive';
+import { CifarDataError } from './errors';
 import { CIFAR100_COARSE_CLASS_NAMES, CIFAR_CHANNELS, CIFAR_IMAGE_BYTES, CIFAR_LAYOUTS, CIFAR_PLANE, type ChannelStats, type CifarKind, type CifarLayout, classNamesOf } from './format';
 
 export * from './format';
-
+export * from './errors';
+export { ARCHIVE_OVERHEAD_BYTES, type ArchiveInput, MAX_ARCHIVE_BYTES, isGzip, megabytes, officialRecordBytes } from './archive';
 
 export interface CifarSplit {
   /** count x CIFAR_IMAGE_BYTES bytes: each image's R, G and B planes (32x32, row-major), as in the files. */
@@ -38,37 +41,6 @@ export interface CifarDataset {
   test: CifarSplit;
   /** Where the data came from, in words (a file name, a URL, "IndexedDB cache"). */
   source: string;
-}
-
-export type CifarDataErrorCode =
-  /** A file's size is not a whole number of records. */
-  | 'truncated'
-  /** A file is empty or holds more records than the official one. */
-  | 'wrong-size'
-  | 'label-out-of-range'
-  /** Neither a gzip nor a tar file, or a damaged one. */
-  | 'not-an-archive'
-  /** An archive or file set of another dataset, or another version (Python, MATLAB) of it. */
-  | 'wrong-dataset'
-  | 'unknown-file'
-  | 'empty-train-set'
-  | 'empty-test-set'
-  | 'bad-class-names'
-  // Raised by sources.ts (the browser side):
-  | 'not-hosted'
-  | 'download-failed'
-  | 'checksum-mismatch'
-  | 'storage-quota'
-  | 'storage-failed';
-
-/** A bad input, in words a person can act on. `code` is for the UI and tests. */
-export class CifarDataError extends Error {
-  readonly code: CifarDataErrorCode;
-  constructor(code: CifarDataErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'CifarDataError';
-    this.code = code;
-  }
 }
 
 /** The official downloads (cifar.html). The size is known for CIFAR-10's only. */
@@ -104,7 +76,8 @@ const OTHER_VERSIONS: Readonly<Record<string, string>> = {
   'cifar-100-matlab': 'the MATLAB version of CIFAR-100',
 };
 
-export type ParsePhase = 'decompress' | 'parse';
+/** `read`: a .tar's bytes read; `decompress`: a .tar.gz's bytes decompressed (both count input bytes); `parse`: 0/1 then 1/1. */
+export type ParsePhase = 'read' | 'decompress' | 'parse';
 
 export interface ParseOptions {
   /** The dataset asked for; a file set or archive of the other one is an error. */
@@ -114,6 +87,8 @@ export interface ParseOptions {
   onProgress?: (done: number, total: number, phase: ParsePhase) => void;
   /** Stops decompression between chunks. */
   signal?: AbortSignal;
+  /** The most an archive may expand to; default MAX_ARCHIVE_BYTES (the format's limit). Smaller in tests. */
+  maxArchiveBytes?: number;
 }
 
 export interface NamedBytes {
@@ -124,113 +99,7 @@ export interface NamedBytes {
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 // ---------------------------------------------------------------------------------------------
-// Archives
-
-const GZIP_MAGIC = [0x1f, 0x8b];
-const TAR_BLOCK = 512;
-/** Decompressed archives larger than this are not CIFAR (the official tars are ~185 MB). */
-const MAX_TAR_BYTES = 1 << 30;
-const DECOMPRESS_CHUNK = 1 << 20;
-
-export function isGzip(bytes: Uint8Array): boolean {
-  return bytes.length >= 18 && bytes[0] === GZIP_MAGIC[0] && bytes[1] === GZIP_MAGIC[1];
-}
-
-/**
- * A tar starts with a header block whose checksum field (bytes 148-155, octal) is the sum of the
- * block's bytes with that field counted as spaces (POSIX ustar). Checked rather than the "ustar"
- * magic so old v7 tars pass too. An archive with no entries starts with a zero block.
- */
-function tarStart(bytes: Uint8Array): 'entries' | 'empty' | 'no' {
-  if (bytes.length < TAR_BLOCK) return bytes.length > 0 && bytes.every((b) => b === 0) ? 'empty' : 'no';
-  const header = bytes.subarray(0, TAR_BLOCK);
-  if (header.every((b) => b === 0)) return 'empty';
-  let sum = 0;
-  for (let i = 0; i < TAR_BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : header[i]!;
-  const field = String.fromCharCode(...header.subarray(148, 156)).replace(/[\0 ]+/g, ' ').trim();
-  return /^[0-7]+$/.test(field) && parseInt(field, 8) === sum ? 'entries' : 'no';
-}
-
-/** What a non-archive looks like, for the error message. */
-function describeNonArchive(bytes: Uint8Array): string {
-  if (bytes.length === 0) return 'it is empty (0 bytes)';
-  if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'it is a zip file';
-  const head = String.fromCharCode(...bytes.subarray(0, 64)).trimStart().toLowerCase();
-  if (head.startsWith('<'))
-    return 'it is an HTML page (an error or login page served instead of the file?)';
-  return `its first bytes are ${[...bytes.subarray(0, 4)].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
-}
-
-/**
- * gunzip with the platform's DecompressionStream (browsers, workers, Node >= 18). The gzip trailer's
- * ISIZE (the size mod 2^32) sizes the output up front, so the ~185 MB tar is not held twice.
- */
-async function gunzip(bytes: Uint8Array, onProgress?: (done: number, total: number) => void, signal?: AbortSignal): Promise<ArrayBuffer> {
-  const isize = new DataView(bytes.buffer, bytes.byteOffset + bytes.length - 4, 4).getUint32(0, true);
-  let out = new Uint8Array(isize > 0 && isize <= MAX_TAR_BYTES ? isize : DECOMPRESS_CHUNK);
-  let length = 0;
-  const stream = new DecompressionStream('gzip');
-  const writer = stream.writable.getWriter();
-  const reader = stream.readable.getReader();
-  const writing = (async () => {
-    for (let at = 0; at < bytes.length; at += DECOMPRESS_CHUNK) {
-      signal?.throwIfAborted();
-      const end = Math.min(at + DECOMPRESS_CHUNK, bytes.length);
-      // A copy: DecompressionStream takes ArrayBuffer-backed chunks, and the caller's bytes may be a view.
-      await writer.write(bytes.slice(at, end));
-      onProgress?.(end, bytes.length);
-    }
-    await writer.close();
-  })().catch(async (e: unknown) => {
-    // An abort on the write side must also end the read below.
-    await writer.abort(e).catch(() => undefined);
-    throw e;
-  });
-  // Errors of the write side also fail the read side, where they are reported.
-  writing.catch(() => undefined);
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      if (length + value.length > MAX_TAR_BYTES) throw new Error(`it decompresses to more than ${fmt(MAX_TAR_BYTES)} bytes`);
-      if (length + value.length > out.length) {
-        const grown = new Uint8Array(Math.min(MAX_TAR_BYTES, Math.max(out.length * 2, length + value.length)));
-        grown.set(out.subarray(0, length));
-        out = grown;
-      }
-      out.set(value, length);
-      length += value.length;
-    }
-    await writing;
-  } catch (e) {
-    if (signal?.aborted) throw signal.reason;
-    throw new CifarDataError(
-      'not-an-archive',
-      `The archive is not a valid gzip file (${(e as Error).message}). It may be damaged or only partly downloaded.`,
-      { cause: e },
-    );
-  }
-  return length === out.length ? out.buffer : out.buffer.slice(0, length);
-}
-
-interface TarFile {
-  /** The path in the archive, without a leading "./". */
-  path: string;
-  bytes: Uint8Array;
-}
-
-function untar(tar: ArrayBuffer): TarFile[] {
-  let items: ParsedTarFileItem[];
-  try {
-    // nanotar reads `.buffer` of a view and ignores its offset: hand it the ArrayBuffer itself.
-    items = parseTar(tar);
-  } catch (e) {
-    throw new CifarDataError('not-an-archive', `The tar archive is damaged or cut short (${(e as Error).message}).`, { cause: e });
-  }
-  return items
-    .filter((item) => (item.type === 'file' || item.type === 'contiguousFile' || item.type === undefined) && !item.name.endsWith('/'))
-    .map((item) => ({ path: item.name.replace(/^(\.\/)+/, ''), bytes: item.data ?? new Uint8Array(0) }));
-}
+// Archives (read as a stream with a cap by archive.ts)
 
 function parentFolder(path: string): string {
   const parts = path.split('/');
@@ -248,7 +117,7 @@ function listSome(names: readonly string[], max = 6): string {
 }
 
 /** Which kind's folder an archive holds, or a `wrong-dataset` error saying what it holds instead. */
-function pickArchiveKind(files: TarFile[], wanted: CifarKind | undefined): CifarKind {
+function pickArchiveKind(files: ArchiveFile[], wanted: CifarKind | undefined): CifarKind {
   const folders = new Set(files.map((f) => parentFolder(f.path)));
   const present = (Object.keys(CIFAR_LAYOUTS) as CifarKind[]).filter((k) => folders.has(CIFAR_LAYOUTS[k].folder));
   if (wanted && present.includes(wanted)) return wanted;
@@ -277,30 +146,24 @@ function pickArchiveKind(files: TarFile[], wanted: CifarKind | undefined): Cifar
   throw new CifarDataError('wrong-dataset', `The archive has no ${expected}; it holds ${listSome(files.map((f) => f.path))}.`);
 }
 
+/** The folders of the binary archives: their CIFAR files are the ones an archive read keeps. */
+const ARCHIVE_FOLDERS = new Set(Object.values(CIFAR_LAYOUTS).map((layout) => layout.folder));
+
 /**
  * A `.tar.gz` or `.tar` (told apart by their first bytes) of the official binary layout: the whole
- * archive as downloaded, or a part with fewer batches or records.
+ * archive as downloaded, or a part with fewer batches or records. Given as bytes, a Blob or File
+ * (streamed), or a download's chunks (taken out of the array as they are read). Decompression
+ * stops with a `too-large` error once the archive passes `MAX_ARCHIVE_BYTES` (archive.ts); only
+ * the CIFAR files are kept from it.
  */
-export async function parseCifarArchive(bytes: Uint8Array, options: ParseOptions = {}): Promise<CifarDataset> {
-  let tar: ArrayBuffer;
-  if (isGzip(bytes)) {
-    const { onProgress } = options;
-    tar = await gunzip(bytes, onProgress && ((done, total) => onProgress(done, total, 'decompress')), options.signal);
-    const start = tarStart(new Uint8Array(tar, 0, Math.min(tar.byteLength, TAR_BLOCK)));
-    if (start === 'no')
-      throw new CifarDataError(
-        'not-an-archive',
-        `The file is gzip-compressed, but what it holds (${fmt(tar.byteLength)} bytes) is not a tar archive. Expected ${CIFAR_LAYOUTS[options.kind ?? 'cifar10'].archiveName}.`,
-      );
-  } else {
-    if (tarStart(bytes) === 'no')
-      throw new CifarDataError(
-        'not-an-archive',
-        `This is neither a .tar.gz nor a .tar archive: ${describeNonArchive(bytes)}. Expected ${CIFAR_LAYOUTS[options.kind ?? 'cifar10'].archiveName} (or the .bin files from it).`,
-      );
-    tar = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer ? bytes.buffer : bytes.slice().buffer;
-  }
-  const files = untar(tar);
+export async function parseCifarArchive(input: ArchiveInput, options: ParseOptions = {}): Promise<CifarDataset> {
+  const files = await readArchive(input, {
+    keep: (path) => ARCHIVE_FOLDERS.has(parentFolder(path)) && kindOfFile(baseName(path)) !== undefined,
+    archiveName: CIFAR_LAYOUTS[options.kind ?? 'cifar10'].archiveName,
+    ...(options.maxArchiveBytes !== undefined ? { maxBytes: options.maxArchiveBytes } : {}),
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
   const kind = pickArchiveKind(files, options.kind);
   const folder = CIFAR_LAYOUTS[kind].folder;
   const inFolder = files.filter((f) => parentFolder(f.path) === folder).map((f) => ({ name: baseName(f.path), bytes: f.bytes }));
