@@ -33,7 +33,11 @@ export interface BackendInfo {
   reason: string;
   probes: ProbeResult[];
   adapter?: AdapterInfo;
-  wasm?: { simd: boolean; threads: boolean };
+  /**
+   * WASM only: SIMD, the threaded build in use (needs cross-origin isolation), and XNNPACK's
+   * thread count (1 when single-threaded).
+   */
+  wasm?: { simd: boolean; threads: boolean; threadCount: number };
 }
 
 export type ProgressCallback = (message: string, fraction: number) => void;

@@ -34,6 +34,12 @@ function defaultsFrom(model: Model): BlockCheckRequest {
   };
 }
 
+/** "2 threads", or why there is one. */
+function wasmThreads({ threads, threadCount }: NonNullable<BackendInfo['wasm']>): string {
+  if (threads) return `${threadCount} thread${threadCount === 1 ? '' : 's'}`;
+  return globalThis.crossOriginIsolated === false ? 'single-threaded (the page is not cross-origin isolated)' : 'single-threaded';
+}
+
 function BackendLine({ info }: { info: BackendInfo }) {
   const a = info.adapter;
   return (
@@ -48,7 +54,7 @@ function BackendLine({ info }: { info: BackendInfo }) {
       {info.wasm && (
         <span>
           {' '}
-          — SIMD {info.wasm.simd ? 'on' : 'off'}, threads {info.wasm.threads ? 'on' : 'off'}
+          — SIMD {info.wasm.simd ? 'on' : 'off'}, {wasmThreads(info.wasm)}
         </span>
       )}
       <span className="hint"> ({info.reason})</span>

@@ -1,12 +1,15 @@
 /**
- * The backend ladder for browsers: WebGPU, WASM (SIMD; threads when cross-origin isolated),
- * WebGL, CPU. Each candidate must start (a null adapter makes setBackend('webgpu') resolve false)
- * and is then timed on a short matMul probe: a software WebGPU adapter (SwiftShader) is far slower
- * than WASM, so the name alone does not decide. `?backend=` overrides the choice.
+ * The backend ladder for browsers: WebGPU, WASM (SIMD; threaded when cross-origin isolated:
+ * docs/tfjs.md#wasm-threads-need-isolation-and-unminified-glue), WebGL, CPU. Each candidate must
+ * start (a null adapter makes setBackend('webgpu') resolve false) and is then timed on a short
+ * matMul probe: a software WebGPU adapter (SwiftShader) is far slower than WASM, so the name alone
+ * does not decide. `?backend=` overrides the choice.
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmThreadedFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
+import wasmThreadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimd from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -15,10 +18,29 @@ import { switchBackend } from './backend';
 
 export const BACKEND_LADDER: BackendName[] = ['webgpu', 'wasm', 'webgl', 'cpu'];
 
-// The threaded WASM build starts pthread workers from a blob script that fails inside a bundled
-// module worker ("e is not defined"), and on 2 vCPUs XNNPACK used 1 thread anyway (docs/tfjs.md#wasm-threads-are-off):
-// use the single-threaded SIMD build. Cross-origin isolation stays on for when this is fixed upstream.
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+/** XNNPACK's thread pool: one per logical core, at most 8 (the pthread workers tfjs' threaded build starts up front). */
+const MAX_WASM_THREADS = 8;
+
+/**
+ * How many threads the WASM backend gets: `navigator.hardwareConcurrency` capped at 8, or
+ * VITE_WASM_THREADS set when the app is built or served (benchmarks: 1 vs N threads).
+ */
+export function wasmThreadCount(cores = globalThis.navigator?.hardwareConcurrency, override = import.meta.env.VITE_WASM_THREADS as string | undefined): number {
+  const wanted = Number(override) || cores || 1;
+  return Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(wanted)));
+}
+
+const WASM_THREADS = wasmThreadCount();
+// One thread: the single-threaded SIMD build (no pthread workers to start). Otherwise tfjs picks
+// the threaded build when the page is cross-origin isolated (SharedArrayBuffer), else the SIMD one.
+if (WASM_THREADS < 2) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+else setThreadsCount(WASM_THREADS);
+
+// tfjs starts each pthread worker from a Blob of `factory.toString()`. Minified, that text refers to
+// names outside the factory (its `_scriptDir` became `e`: "e is not defined" in every pthread
+// worker). Give the factory the glue's own, unminified source text (a string literal, which no
+// minifier touches): the Blob then defines the same factory, whole.
+wasmThreadedFactory.toString = () => `(() => {\n${wasmThreadedGlue}\nreturn WasmBackendModuleThreadedSimd;\n})()`;
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlain,
@@ -29,9 +51,25 @@ setWasmPaths({
 /** The probe: a 128x256 by 256x128 matMul (4.2 M MACs), timed after a warm-up. */
 const PROBE = { m: 128, k: 256, n: 128, runs: 3 };
 
+/**
+ * tfjs-wasm caps XNNPACK's pool at `hardwareConcurrency / 2` (it assumes two hyperthreads per core),
+ * read once as the module starts: one thread on a 2-core machine whatever `setThreadsCount` says.
+ * While the WASM backend starts, let it read twice the count we chose.
+ */
+async function startWasm(): Promise<boolean> {
+  const nav = globalThis.navigator;
+  if (WASM_THREADS < 2 || !nav) return switchBackend('wasm');
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * WASM_THREADS });
+  try {
+    return await switchBackend('wasm');
+  } finally {
+    Reflect.deleteProperty(nav, 'hardwareConcurrency');
+  }
+}
+
 async function probe(backend: BackendName): Promise<ProbeResult> {
   try {
-    if (!(await switchBackend(backend))) return { backend, ok: false, error: 'did not start (no adapter or not supported)' };
+    if (!(await (backend === 'wasm' ? startWasm() : switchBackend(backend)))) return { backend, ok: false, error: 'did not start (no adapter or not supported)' };
     const a = tf.randomUniform([PROBE.m, PROBE.k]);
     const b = tf.randomUniform([PROBE.k, PROBE.n]);
     try {
@@ -110,10 +148,9 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendInf
     watchDeviceLoss();
   }
   if (chosen.backend === 'wasm') {
-    info.wasm = {
-      simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
-      threads: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
-    };
+    const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+    const threads = simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+    info.wasm = { simd, threads, threadCount: threads ? getThreadsCount() : 1 };
   }
   return info;
 }
