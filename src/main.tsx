@@ -4,6 +4,45 @@ import { App } from './components/App';
 import { loadFromUrl } from './store/urlSync';
 import './styles.css';
 
+/** Set just before the one reload that lets the service worker isolate the page; cleared once isolated. */
+const RELOADED_FOR_ISOLATION = 'resnext-lab:reloaded-for-isolation';
+
+/**
+ * Cross-origin isolation (threaded WASM) on hosts that send no COOP/COEP: public/sw.js adds them.
+ * A page the service worker did not load is not isolated: register it, wait until it is active,
+ * reload once. Never twice in a session (a hard reload bypasses service workers; a browser may
+ * refuse them): the page then stays single-threaded. No service workers (an insecure origin, a
+ * private window, storage blocked): nothing to do, single-threaded. Where the server sends the
+ * headers (vite dev and preview), the page is isolated already and nothing is registered.
+ */
+function isolateThroughServiceWorker(): void {
+  let session: Storage;
+  try {
+    session = window.sessionStorage;
+    if (window.crossOriginIsolated) {
+      session.removeItem(RELOADED_FOR_ISOLATION);
+      return;
+    }
+  } catch {
+    return; // storage blocked: without the guard a reload could loop
+  }
+  if (!window.isSecureContext || !('serviceWorker' in navigator)) return;
+  navigator.serviceWorker
+    .register(`${import.meta.env.BASE_URL}sw.js`)
+    .then(() => navigator.serviceWorker.ready)
+    .then(() => {
+      if (session.getItem(RELOADED_FOR_ISOLATION)) {
+        console.warn('Reloaded once for cross-origin isolation and still not isolated: WASM runs single-threaded.');
+        return;
+      }
+      session.setItem(RELOADED_FOR_ISOLATION, String(Date.now()));
+      window.location.reload();
+    })
+    .catch((e: unknown) => console.warn('The service worker did not register: WASM runs single-threaded.', e));
+}
+
+isolateThroughServiceWorker();
+
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 // The URL is the state: read it before the first render.
