@@ -121,7 +121,7 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function printProfile(backend: string, p: StepProfile): void {
   const e = (s: string) => console.error(s);
-  e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
+  e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms${p.unprofiledStepMs ? ` (unprofiled ${p.unprofiledStepMs} ms)` : ''}, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
   e(`${'op'.padEnd(36)} ${'calls'.padStart(5)} ${'ms'.padStart(9)} ${'of step'.padStart(8)} ${'GMAC/s'.padStart(7)}`);
   for (const r of p.rows) e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${(r.gMacsPerSecond === undefined ? '' : r.gMacsPerSecond.toFixed(2)).padStart(7)}`);
   if (p.rest.ops) e(`${`(${p.rest.ops} other ops)`.padEnd(36)} ${String(p.rest.calls).padStart(5)} ${p.rest.ms.toFixed(1).padStart(9)} ${pct(p.rest.fractionOfStep).padStart(8)}`);
@@ -186,6 +186,8 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       for (const preset of PRESETS) {
         try {
           const p = await withTimeout(page.evaluate(([m, b, top]) => trainBench.api.profile(m, b, 2, top), [preset, batch, PROFILE_TOP] as const), `${backend} profile ${preset}`);
+          const timed = results.find((r) => r.model === preset && r.batch === batch);
+          if (timed) p.unprofiledStepMs = round((1000 * batch) / timed.imagesPerSecond, 1);
           printProfile(backend, p);
           profile.push(p);
         } catch (e) {

@@ -35,6 +35,8 @@ export interface StepProfile {
   timing: 'synchronous' | 'gpu-timestamps' | 'unavailable';
   /** Wall time of the profiled step (kernel launches, JavaScript, the loss read back). */
   stepMs: number;
+  /** A step's time in the timed run (batch / img/s), for comparison: profiling adds per-kernel timing (GPU: a submit per kernel). */
+  unprofiledStepMs?: number;
   /** Sum of every kernel's time. */
   kernelMs: number;
   /** stepMs - kernelMs: JavaScript between kernels (tape, augmentation, uploads), the read back. */
