@@ -21,7 +21,9 @@
  *   the app's own PyTorch export of each classroom preset (`npm run export -- <preset> --to pytorch`)
  *   trained by bench/train/torch_train.py with the Trainer's recipe at WASM's largest batch (32), on
  *   WASM's thread count (torch.set_num_threads) and on 1 thread, each run right after ours on that
- *   preset; ours/PyTorch at the same threads and batch (`vsPyTorch`, `pytorch.comparison`). Skipped
+ *   preset (on more than one thread both with OpenMP's default wait policy and with PASSIVE, which
+ *   survives a shared machine; the faster counts); ours/PyTorch at the same threads and batch
+ *   (`vsPyTorch`, `pytorch.comparison`). Skipped
  *   with a note when torch does not import (or BENCH_TORCH=0).
  * - ConvNetJS's own trainer, above.
  * Threads: WASM's come from the app (src/workers/engine/backends.ts); a build with
@@ -233,7 +235,7 @@ const TORCH_SCRIPT = 'bench/train/torch_train.py';
 /** PyTorch runs at WASM's largest batch. */
 const TORCH_BATCH = Math.max(...(PRESET_BATCHES.wasm ?? DEFAULT_PRESET_BATCHES));
 
-type TorchRow = Record<string, unknown> & { model: string; threads?: number; imagesPerSecond?: number };
+type TorchRow = Record<string, unknown> & { model: string; threads?: number; ompWaitPolicy?: string; imagesPerSecond?: number };
 
 /**
  * PyTorch on the CPU on the app's export of each preset. `run(preset, threads)` is called right after
@@ -267,28 +269,42 @@ class TorchPeer {
     }
   }
 
-  /** Trains `preset` at TORCH_BATCH on `threads` threads, unless already done. */
+  /**
+   * Trains `preset` at TORCH_BATCH on `threads` threads, unless already done. On more than one thread
+   * twice: with OpenMP's wait policy as the environment has it and with OMP_WAIT_POLICY=PASSIVE (on a
+   * shared machine libgomp's spinning at barriers can cost PyTorch most of its speed); the
+   * comparison takes the faster, so ours is never flattered.
+   */
   run(preset: string, threads: number): void {
-    if (this.skipped || this.results.some((r) => r.model === preset && r.threads === threads)) return;
+    if (this.skipped) return;
+    for (const policy of threads > 1 ? [process.env.OMP_WAIT_POLICY ?? 'default', 'PASSIVE'] : [process.env.OMP_WAIT_POLICY ?? 'default']) {
+      if (this.results.some((r) => r.model === preset && r.threads === threads && r.ompWaitPolicy === policy)) continue;
+      const env = policy === 'default' ? process.env : { ...process.env, OMP_WAIT_POLICY: policy };
+      this.runOnce(preset, threads, policy, env);
+    }
+  }
+
+  private runOnce(preset: string, threads: number, ompWaitPolicy: string, env: NodeJS.ProcessEnv): void {
     const file = this.files.get(preset);
     if (!file) {
-      this.results.push({ model: preset, batch: TORCH_BATCH, threads, error: 'export failed' });
+      this.results.push({ model: preset, batch: TORCH_BATCH, threads, ompWaitPolicy, error: 'export failed' });
       return;
     }
     const args = [TORCH_SCRIPT, '--module', file, '--batch', String(TORCH_BATCH), '--threads', String(threads), '--seconds', String(SECONDS)];
-    const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS });
+    const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: CALL_TIMEOUT_MS, env });
     if (r.status !== 0) {
       const why = (r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').at(-1)!;
       this.log(`${preset} ${threads} thread(s) failed: ${why}`);
-      this.results.push({ model: preset, batch: TORCH_BATCH, threads, error: why });
+      this.results.push({ model: preset, batch: TORCH_BATCH, threads, ompWaitPolicy, error: why });
       return;
     }
     const t = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as TorchTiming;
-    this.log(`${preset} batch ${t.batch}, ${t.threads} thread(s): ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
+    this.log(`${preset} batch ${t.batch}, ${t.threads} thread(s)${threads > 1 ? `, OMP_WAIT_POLICY ${ompWaitPolicy}` : ''}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
     this.results.push({
       model: preset,
       batch: t.batch,
       threads: t.threads,
+      ompWaitPolicy,
       steps: t.steps,
       seconds: round(t.seconds, 1),
       warmupSeconds: round(t.warmupSeconds, 1),
@@ -297,6 +313,13 @@ class TorchPeer {
       achievedGMacsPerSecond: gmacs(t.macsPerSecond),
       lastLoss: round(t.lastLoss, 3),
     });
+  }
+
+  /** PyTorch's best img/s for `preset` on `threads` threads. */
+  best(preset: string, threads: number): TorchRow | undefined {
+    return this.results
+      .filter((r) => r.model === preset && r.threads === threads && r.imagesPerSecond !== undefined)
+      .sort((x, y) => (y.imagesPerSecond ?? 0) - (x.imagesPerSecond ?? 0))[0];
   }
 
   report(): { skipped: string } | Record<string, unknown> {
@@ -344,11 +367,11 @@ try {
   if (wasmRun && 'results' in wasmRun) {
     for (const preset of PRESETS) {
       const ours = wasmRun.results.find((r) => r.model === preset && r.batch === TORCH_BATCH);
-      const peer = torch.results.find((r) => r.model === preset && r.threads === (ours?.threads ?? 1) && r.imagesPerSecond !== undefined);
+      const peer = torch.best(preset, ours?.threads ?? 1);
       if (!ours || !peer?.imagesPerSecond) continue;
       ours.pytorchImagesPerSecond = peer.imagesPerSecond;
       ours.vsPyTorch = round(ours.imagesPerSecond / peer.imagesPerSecond, 3);
-      comparison.push({ model: preset, batch: TORCH_BATCH, threads: ours.threads ?? 1, oursWasmImagesPerSecond: ours.imagesPerSecond, pytorchImagesPerSecond: peer.imagesPerSecond, ratio: ours.vsPyTorch });
+      comparison.push({ model: preset, batch: TORCH_BATCH, threads: ours.threads ?? 1, oursWasmImagesPerSecond: ours.imagesPerSecond, pytorchImagesPerSecond: peer.imagesPerSecond, pytorchOmpWaitPolicy: peer.ompWaitPolicy, ratio: ours.vsPyTorch });
     }
   }
 
@@ -370,7 +393,7 @@ try {
   for (const b of backends)
     for (const r of 'results' in b ? b.results : [])
       line(b.backend, r, `${String(r.fractionOfCeiling).padStart(12)}${String(r.vsPyTorch ?? '').padStart(12)}${String(r.vsConvNetJS ?? '').padStart(14)}`);
-  for (const r of torch.results) line('pytorch', r);
+  for (const r of torch.results) line('pytorch', r, (r.threads ?? 1) > 1 ? `   OMP_WAIT_POLICY ${r.ompWaitPolicy}` : '');
   if (torch.skipped) e(`pytorch  ${torch.skipped}`);
   line('convnetjs', { model: 'own trainer, demo net (Node)', batch: 4, threads: 1, imagesPerSecond: convnetjsImagesPerSecond });
   for (const c of comparison) e(`ours (wasm) / PyTorch-CPU, ${c.model}, batch ${c.batch}, ${c.threads} thread(s) each: ${c.ratio}`);
