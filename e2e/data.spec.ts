@@ -41,10 +41,20 @@ async function fixtureScript(): Promise<string> {
   return script;
 }
 
+const WORKER = fileURLToPath(new URL('../src/data/parse.worker.ts', import.meta.url));
+let workerScript: string | undefined;
+/** The data worker, bundled: the fixture starts it from a blob URL (the app's own build places it itself). */
+async function parseWorkerScript(): Promise<string> {
+  workerScript ??= (await build({ entryPoints: [WORKER], bundle: true, format: 'esm', platform: 'browser', target: 'es2022', write: false, logLevel: 'silent' }))
+    .outputFiles[0]!.text;
+  return workerScript;
+}
+
 async function openFixture(page: Page): Promise<void> {
   await page.goto('/');
   await page.addScriptTag({ content: await fixtureScript(), type: 'module' });
   await page.waitForFunction(() => 'cifarData' in window);
+  await page.evaluate((code) => (window as unknown as Fixture).cifarData.useParseWorker(code), await parseWorkerScript());
 }
 
 type Fixture = { cifarData: CifarDataFixture };

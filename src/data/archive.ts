@@ -2,8 +2,9 @@
  * Reading a .tar.gz or .tar as a stream, with a cap from the CIFAR format: the input is fed to
  * DecompressionStream in small chunks, the output is counted as it comes and handed to the
  * streaming tar reader (tar.ts), and reading stops with a `too-large` CifarDataError as soon as
- * the output passes the most a CIFAR archive can hold. Only the files the caller keeps are held,
- * never the archive itself, so a gzip bomb costs a few megabytes and a real archive about its files.
+ * the output passes the most a CIFAR archive can hold. Only the files the caller keeps are held (as
+ * the decompressed chunks themselves, not copied), never the archive, so a real archive costs
+ * about its files and a gzip bomb no more than the cap.
  * Pure TypeScript, like cifar.ts (which parses the files this returns).
  */
 import { CifarDataError } from './errors';
@@ -178,8 +179,9 @@ function describeNonArchive(head: Uint8Array): string {
 export interface ArchiveFile {
   /** The path in the archive, without a leading "./". */
   path: string;
-  /** Empty for the files that were not kept. */
-  bytes: Uint8Array;
+  size: number;
+  /** The file's bytes as the chunks they were decompressed in (views, not copies); empty for the files that were not kept. */
+  chunks: Uint8Array[];
 }
 
 export interface ReadArchiveOptions {
@@ -312,5 +314,5 @@ export async function readArchive(input: ArchiveInput, options: ReadArchiveOptio
   } catch (e) {
     throw e instanceof TarFormatError ? damaged(e) : e;
   }
-  return tar!.entries.map((entry) => ({ path: entry.path, bytes: entry.bytes ?? new Uint8Array(0) }));
+  return tar!.entries.map((entry) => ({ path: entry.path, size: entry.size, chunks: entry.chunks ?? [] }));
 }

@@ -96,6 +96,16 @@ export interface NamedBytes {
   bytes: Uint8Array;
 }
 
+/**
+ * A file as the reader holds it: its bytes as the chunks they came in (from an archive:
+ * decompressed, not copied), or one chunk. The reader empties `chunks` once it has copied them.
+ */
+interface FileData {
+  name: string;
+  size: number;
+  chunks: Uint8Array[];
+}
+
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 // ---------------------------------------------------------------------------------------------
@@ -166,7 +176,7 @@ export async function parseCifarArchive(input: ArchiveInput, options: ParseOptio
   });
   const kind = pickArchiveKind(files, options.kind);
   const folder = CIFAR_LAYOUTS[kind].folder;
-  const inFolder = files.filter((f) => parentFolder(f.path) === folder).map((f) => ({ name: baseName(f.path), bytes: f.bytes }));
+  const inFolder = files.filter((f) => parentFolder(f.path) === folder).map((f) => ({ name: baseName(f.path), size: f.size, chunks: f.chunks }));
   return assemble(kind, classify(inFolder, kind, { ignoreUnknown: true }), { ...options, source: options.source ?? `${folder}/ of an archive` });
 }
 
@@ -174,10 +184,10 @@ export async function parseCifarArchive(input: ArchiveInput, options: ParseOptio
 // The .bin files
 
 interface Classified {
-  train: NamedBytes[];
-  test?: NamedBytes;
-  classNames?: NamedBytes;
-  coarseClassNames?: NamedBytes;
+  train: FileData[];
+  test?: FileData;
+  classNames?: FileData;
+  coarseClassNames?: FileData;
 }
 
 const CIFAR10_TRAIN = /^data_batch_(\d+)\.bin$/;
@@ -188,7 +198,7 @@ function kindOfFile(name: string): CifarKind | undefined {
   return undefined;
 }
 
-function classify(files: readonly NamedBytes[], kind: CifarKind, { ignoreUnknown }: { ignoreUnknown: boolean }): Classified {
+function classify(files: readonly FileData[], kind: CifarKind, { ignoreUnknown }: { ignoreUnknown: boolean }): Classified {
   const out: Classified = { train: [] };
   const seen = new Set<string>();
   for (const file of files) {
@@ -204,7 +214,7 @@ function classify(files: readonly NamedBytes[], kind: CifarKind, { ignoreUnknown
     else if (name === 'coarse_label_names.txt') out.coarseClassNames = file;
     else out.train.push(file);
   }
-  const batchNumber = (f: NamedBytes) => Number(CIFAR10_TRAIN.exec(f.name)?.[1] ?? 0);
+  const batchNumber = (f: FileData) => Number(CIFAR10_TRAIN.exec(f.name)?.[1] ?? 0);
   out.train.sort((a, b) => batchNumber(a) - batchNumber(b));
   return out;
 }
@@ -221,7 +231,7 @@ function expectedFiles(kind: CifarKind): string {
  * the names unless `options.kind` says it.
  */
 export function parseCifarFiles(files: readonly NamedBytes[], options: ParseOptions = {}): CifarDataset {
-  const named = files.map((f) => ({ name: baseName(f.name), bytes: f.bytes }));
+  const named: FileData[] = files.map((f) => ({ name: baseName(f.name), size: f.bytes.length, chunks: [f.bytes] }));
   const archives = named.filter((f) => /\.(tar\.gz|tgz|tar|gz|zip)$/i.test(f.name));
   if (archives.length > 0)
     throw new CifarDataError(
@@ -246,13 +256,40 @@ export function parseCifarFiles(files: readonly NamedBytes[], options: ParseOpti
 }
 
 interface FileRecords {
-  file: NamedBytes;
+  file: FileData;
   count: number;
 }
 
+/**
+ * Calls `visit(index, bytes, at)` for each whole record of `file`, the record being
+ * `bytes[at .. at + record)`: inside one of the file's chunks, or copied into a scratch buffer
+ * when it spans two.
+ */
+function forEachRecord(file: FileData, record: number, visit: (index: number, bytes: Uint8Array, at: number) => void): void {
+  const scratch = new Uint8Array(record);
+  let filled = 0;
+  let index = 0;
+  for (const chunk of file.chunks) {
+    let at = 0;
+    if (filled > 0) {
+      at = Math.min(record - filled, chunk.length);
+      scratch.set(chunk.subarray(0, at), filled);
+      filled += at;
+      if (filled < record) continue;
+      visit(index++, scratch, 0);
+      filled = 0;
+    }
+    for (; at + record <= chunk.length; at += record) visit(index++, chunk, at);
+    if (at < chunk.length) {
+      scratch.set(chunk.subarray(at), 0);
+      filled = chunk.length - at;
+    }
+  }
+}
+
 /** Checks one file's size and labels; throws what is wrong with it. */
-function checkRecords(file: NamedBytes, layout: CifarLayout, split: 'train' | 'test'): FileRecords {
-  const size = file.bytes.length;
+function checkRecords(file: FileData, layout: CifarLayout, split: 'train' | 'test'): FileRecords {
+  const size = file.size;
   const record = layout.labelBytes + CIFAR_IMAGE_BYTES;
   const maxRecords = split === 'train' ? layout.maxTrainRecordsPerFile : layout.maxTestRecords;
   if (size === 0)
@@ -278,23 +315,23 @@ function checkRecords(file: NamedBytes, layout: CifarLayout, split: 'train' | 't
       `${file.name} holds ${fmt(count)} records, but the official ${layout.title} file has ${fmt(maxRecords)}: this is not a ${layout.title} file.`,
     );
   const fineAt = layout.labelBytes - 1;
-  for (let i = 0; i < count; i++) {
+  forEachRecord(file, record, (i, bytes, at) => {
     const offset = i * record;
-    const fine = file.bytes[offset + fineAt]!;
+    const fine = bytes[at + fineAt]!;
     if (fine >= layout.classes)
       throw new CifarDataError(
         'label-out-of-range',
         `${file.name}: record ${fmt(i)} (counting from 0, at byte ${fmt(offset + fineAt)}) has label ${fine}, but ${layout.title} labels are 0-${layout.classes - 1}.`,
       );
     if (layout.coarseClasses !== undefined) {
-      const coarse = file.bytes[offset]!;
+      const coarse = bytes[at]!;
       if (coarse >= layout.coarseClasses)
         throw new CifarDataError(
           'label-out-of-range',
           `${file.name}: record ${fmt(i)} (counting from 0, at byte ${fmt(offset)}) has coarse label ${coarse}, but ${layout.title} coarse labels are 0-${layout.coarseClasses - 1}.`,
         );
     }
-  }
+  });
   return { file, count };
 }
 
@@ -305,21 +342,24 @@ function buildSplit(parts: readonly FileRecords[], layout: CifarLayout): CifarSp
   const labels = new Uint8Array(count);
   const coarseLabels = layout.coarseClasses !== undefined ? new Uint8Array(count) : undefined;
   let n = 0;
-  for (const { file, count: fileCount } of parts) {
-    for (let i = 0; i < fileCount; i++, n++) {
-      const offset = i * record;
-      if (coarseLabels) coarseLabels[n] = file.bytes[offset]!;
-      labels[n] = file.bytes[offset + layout.labelBytes - 1]!;
-      images.set(file.bytes.subarray(offset + layout.labelBytes, offset + record), n * CIFAR_IMAGE_BYTES);
-    }
+  for (const { file } of parts) {
+    forEachRecord(file, record, (_i, bytes, at) => {
+      if (coarseLabels) coarseLabels[n] = bytes[at]!;
+      labels[n] = bytes[at + layout.labelBytes - 1]!;
+      images.set(bytes.subarray(at + layout.labelBytes, at + record), n * CIFAR_IMAGE_BYTES);
+      n++;
+    });
+    // Copied: the file's chunks (an archive's decompressed bytes) can go while the next is copied.
+    file.chunks.length = 0;
   }
   return coarseLabels ? { images, labels, coarseLabels, count } : { images, labels, count };
 }
 
-function readClassNames(file: NamedBytes | undefined, expected: number, fallback: readonly string[]): string[] {
+function readClassNames(file: FileData | undefined, expected: number, fallback: readonly string[]): string[] {
   if (!file) return [...fallback];
-  const names = new TextDecoder()
-    .decode(file.bytes)
+  const decoder = new TextDecoder();
+  const text = file.chunks.map((chunk, i) => decoder.decode(chunk, { stream: i < file.chunks.length - 1 })).join('');
+  const names = text
     .split(/\r?\n/)
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
@@ -341,13 +381,10 @@ function assemble(kind: CifarKind, files: Classified, options: ParseOptions): Ci
   const classNames = readClassNames(files.classNames, layout.classes, classNamesOf(kind));
   const coarseClassNames =
     kind === 'cifar100' ? readClassNames(files.coarseClassNames, layout.coarseClasses ?? 0, CIFAR100_COARSE_CLASS_NAMES) : undefined;
-  const dataset: CifarDataset = {
-    kind,
-    classNames,
-    train: buildSplit(trainParts, layout),
-    test: buildSplit(testParts, layout),
-    source: options.source ?? [...files.train, files.test].map((f) => f.name).join(', '),
-  };
+  const source = options.source ?? [...files.train, files.test].map((f) => f.name).join(', ');
+  // The smaller split first: its file is let go before the training images are allocated.
+  const test = buildSplit(testParts, layout);
+  const dataset: CifarDataset = { kind, classNames, train: buildSplit(trainParts, layout), test, source };
   if (coarseClassNames) dataset.coarseClassNames = coarseClassNames;
   options.onProgress?.(1, 1, 'parse');
   return dataset;

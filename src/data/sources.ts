@@ -10,19 +10,15 @@
  * Whatever the source, the parsed arrays are kept in IndexedDB (cache.ts), and `hosted` and `url`
  * loads come from there when a copy exists: offline after the first load. A bad file throws a
  * `CifarDataError` before anything is stored, so the cached copy is never replaced by a bad one.
+ *
+ * Archives and files are read, decompressed and parsed in a worker (parseClient.ts), streamed and
+ * capped at what a CIFAR archive can hold, so the page stays responsive and Cancel works throughout.
  */
 import { md5 } from 'js-md5';
 import { type CachedDatasetInfo, cachedDatasetInfo, clearCachedData, readFromCache, saveToCache } from './cache';
-import {
-  CIFAR_LAYOUTS,
-  CifarDataError,
-  type CifarDataset,
-  type CifarKind,
-  OFFICIAL_ARCHIVES,
-  checkArchiveMd5,
-  parseCifarArchive,
-  parseCifarFiles,
-} from './cifar';
+import { CIFAR_LAYOUTS, CifarDataError, type CifarDataset, type CifarKind, OFFICIAL_ARCHIVES, checkArchiveMd5 } from './cifar';
+import type { ParseRequest } from './parse';
+import { parseInWorker } from './parseClient';
 
 export { cachedDatasetInfo, clearCachedData, type CachedDatasetInfo };
 
@@ -30,7 +26,8 @@ export type DataSource = 'hosted' | 'file' | 'url';
 
 /**
  * `cache`: reading IndexedDB; `download`/`read`: bytes of the file(s) (total 0 when the server
- * sends no length); `verify`: md5; `decompress`: gzip input consumed; `parse`, `store`: 0/1 then 1/1.
+ * sends no length; `read` also counts a .tar read); `verify`: md5; `decompress`: gzip input
+ * consumed; `parse`, `store`: 0/1 then 1/1.
  */
 export type LoadPhase = 'cache' | 'download' | 'read' | 'verify' | 'decompress' | 'parse' | 'store';
 
@@ -108,7 +105,7 @@ async function readCached(kind: CifarKind, onProgress?: ProgressCallback): Promi
 
 async function loadFromSource(kind: CifarKind, options: LoadOptions): Promise<{ dataset: CifarDataset; md5?: LoadedDataset['md5'] }> {
   const { signal, onProgress } = options;
-  const parse = { kind, signal, onProgress };
+  const parse = (request: Omit<ParseRequest, 'kind'>) => parseInWorker({ kind, ...request }, { ...(onProgress ? { onProgress } : {}), ...(signal ? { signal } : {}) });
   const title = CIFAR_LAYOUTS[kind].title;
   switch (options.source) {
     case 'hosted': {
@@ -126,37 +123,27 @@ async function loadFromSource(kind: CifarKind, options: LoadOptions): Promise<{ 
         throw notHosted(response.status === 404 ? 'nothing' : 'an HTML page, not an archive,');
       }
       if (!response.ok) throw downloadFailed(url, `the server answered ${response.status} ${response.statusText}`);
-      const { bytes } = await readBody(response, url, { signal, onProgress });
-      return { dataset: await parseCifarArchive(bytes, { ...parse, source: `hosted: ${new URL(url, 'http://x').pathname}` }) };
+      const { chunks } = await readBody(response, url, { signal, onProgress });
+      return { dataset: await parse({ archive: chunks, source: `hosted: ${new URL(url, 'http://x').pathname}` }) };
     }
     case 'url': {
       const url = options.url ?? OFFICIAL_ARCHIVES[kind].url;
       const response = await open(url, signal);
       if (!response.ok) throw downloadFailed(url, `the server answered ${response.status} ${response.statusText}`);
-      const { bytes, md5: hex } = await readBody(response, url, { signal, onProgress, hash: true });
+      const { chunks, size, md5: hex } = await readBody(response, url, { signal, onProgress, hash: true });
       onProgress?.(0, 1, 'verify');
-      const verdict = checkArchiveMd5(kind, bytes.length, hex!, options.md5);
+      const verdict = checkArchiveMd5(kind, size, hex!, options.md5);
       onProgress?.(1, 1, 'verify');
-      const dataset = await parseCifarArchive(bytes, { ...parse, source: `url: ${url}` });
+      const dataset = await parse({ archive: chunks, source: `url: ${url}` });
       return { dataset, md5: { hex: hex!, official: verdict === 'official' } };
     }
     case 'file': {
       const files = !options.file ? [] : options.file instanceof Blob ? [options.file] : Array.from(options.file);
       if (files.length === 0) throw new CifarDataError('unknown-file', 'No file was given: choose the archive or the .bin files.');
-      const total = files.reduce((n, f) => n + f.size, 0);
-      let done = 0;
-      const read: { name: string; bytes: Uint8Array }[] = [];
-      onProgress?.(0, total, 'read');
-      for (const file of files) {
-        signal?.throwIfAborted();
-        read.push({ name: file.name, bytes: new Uint8Array(await file.arrayBuffer()) });
-        done += file.size;
-        onProgress?.(done, total, 'read');
-      }
-      const only = read.length === 1 ? read[0]! : undefined;
-      if (only && !/\.(bin|txt)$/i.test(only.name))
-        return { dataset: await parseCifarArchive(only.bytes, { ...parse, source: `file: ${only.name}` }) };
-      return { dataset: parseCifarFiles(read, { ...parse, source: `files: ${read.map((f) => f.name).join(', ')}` }) };
+      // The worker reads the files itself (an archive as a stream): the page never holds them.
+      const only = files.length === 1 ? files[0]! : undefined;
+      if (only && !/\.(bin|txt)$/i.test(only.name)) return { dataset: await parse({ archive: only, source: `file: ${only.name}` }) };
+      return { dataset: await parse({ files, source: `files: ${files.map((f) => f.name).join(', ')}` }) };
     }
   }
 }
@@ -185,16 +172,19 @@ async function open(url: string, signal: AbortSignal | undefined): Promise<Respo
   }
 }
 
-/** The body, with progress and (when asked) an md5 computed as the bytes arrive. */
+/**
+ * The body as the chunks that arrived (not joined into one buffer: they go to the data worker,
+ * which frees each once decompressed), with progress and (when asked) an md5 computed as they arrive.
+ */
 async function readBody(
   response: Response,
   url: string,
   { signal, onProgress, hash = false }: { signal?: AbortSignal; onProgress?: ProgressCallback; hash?: boolean },
-): Promise<{ bytes: Uint8Array; md5?: string }> {
+): Promise<{ chunks: Uint8Array[]; size: number; md5?: string }> {
   // With a Content-Encoding the length is of the encoded bytes, not of what the body yields.
   const declared = response.headers.get('content-encoding') ? 0 : Number(response.headers.get('content-length') ?? 0) || 0;
   const hasher = hash ? md5.create() : undefined;
-  let buffer = new Uint8Array(declared > 0 ? declared : 1 << 20);
+  const chunks: Uint8Array[] = [];
   let loaded = 0;
   onProgress?.(0, declared, 'download');
   if (!response.body) throw downloadFailed(url, 'the response has no body');
@@ -203,12 +193,7 @@ async function readBody(
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
-      if (loaded + value.length > buffer.length) {
-        const grown = new Uint8Array(Math.max(buffer.length * 2, loaded + value.length));
-        grown.set(buffer.subarray(0, loaded));
-        buffer = grown;
-      }
-      buffer.set(value, loaded);
+      chunks.push(value);
       loaded += value.length;
       hasher?.update(value);
       onProgress?.(loaded, Math.max(declared, loaded), 'download');
@@ -217,6 +202,5 @@ async function readBody(
     if (signal?.aborted) throw signal.reason;
     throw downloadFailed(url, `the download broke off after ${loaded.toLocaleString('en-US')} bytes (${(e as Error).message})`, e);
   }
-  const bytes = loaded === buffer.length ? buffer : buffer.slice(0, loaded);
-  return hasher ? { bytes, md5: hasher.hex() } : { bytes };
+  return hasher ? { chunks, size: loaded, md5: hasher.hex() } : { chunks, size: loaded };
 }

@@ -2,7 +2,8 @@
  * A streaming tar reader (POSIX ustar, with GNU and pax long names), fed an archive chunk by chunk
  * as it is decompressed. It keeps the bytes of the entries its caller asks for and only the path
  * of the others, and hands each entry's declared size to the caller before anything is allocated
- * for it. Pure TypeScript, like cifar.ts.
+ * for it. The kept files are views of the chunks pushed, not copies: each byte is held once. Pure
+ * TypeScript, like cifar.ts.
  *
  * Why not nanotar's parseTar: it reads a tar from one buffer, so the whole decompressed archive
  * (~185 MB for CIFAR) would sit in memory beside the files taken from it, and it trusts each
@@ -20,8 +21,11 @@ export interface TarEntry {
   /** The path in the archive, normalised: "/" separators, no leading "./" or "/", no ".." parts. */
   path: string;
   size: number;
-  /** The file's bytes, for the entries `keep` chose; absent for the others. */
-  bytes?: Uint8Array;
+  /**
+   * The file's bytes, for the entries `keep` chose (absent for the others): views of the chunks
+   * that were pushed, in order, `size` bytes in all.
+   */
+  chunks?: Uint8Array[];
 }
 
 /** A damaged or cut-short archive; the message says where, e.g. "it ends inside a/b.bin, after 10 of 20 bytes". */
@@ -103,8 +107,8 @@ export class TarReader {
   private headerFilled = 0;
   /** Bytes of the archive consumed. */
   private offset = 0;
-  /** The entry whose data is being read; `target` receives it (a kept file or a metadata entry). */
-  private current: { path: string; size: number; remaining: number; target?: Uint8Array; meta?: Meta } | undefined;
+  /** The entry whose data is being read: a kept file's views go to `chunks`, a metadata entry's bytes to `meta`. */
+  private current: { path: string; size: number; remaining: number; chunks?: Uint8Array[]; meta?: Meta } | undefined;
   private padding = 0;
   /** From a GNU long-name or pax header, for the next entry. */
   private next: { path?: string; size?: number } = {};
@@ -116,7 +120,10 @@ export class TarReader {
     return this.state === 'end';
   }
 
-  /** Reads `chunk`; throws a TarFormatError for a damaged header, or what `onEntry` throws. */
+  /**
+   * Reads `chunk`; throws a TarFormatError for a damaged header, or what `onEntry` throws. Kept
+   * files hold views of `chunk`: the caller must not change it afterwards.
+   */
   push(chunk: Uint8Array): void {
     let at = 0;
     while (at < chunk.length) {
@@ -140,8 +147,8 @@ export class TarReader {
         case 'data': {
           const entry = this.current!;
           const n = Math.min(entry.remaining, left);
-          const target = entry.meta?.bytes ?? entry.target;
-          if (target) target.set(chunk.subarray(at, at + n), entry.size - entry.remaining);
+          if (entry.meta) entry.meta.bytes.set(chunk.subarray(at, at + n), entry.size - entry.remaining);
+          else entry.chunks?.push(chunk.subarray(at, at + n));
           entry.remaining -= n;
           at += n;
           this.offset += n;
@@ -199,19 +206,19 @@ export class TarReader {
     this.next = {};
     const normalized = normalizeTarPath(path);
     const isFile = (type === '0' || type === '\0' || type === '7') && normalized !== '' && !normalized.endsWith('/');
-    let target: Uint8Array | undefined;
+    let chunks: Uint8Array[] | undefined;
     if (isFile) {
       this.options.onEntry?.(normalized, size, this.offset + size);
       const entry: TarEntry = { path: normalized, size };
-      if (this.options.keep(normalized)) entry.bytes = target = new Uint8Array(size);
+      if (this.options.keep(normalized)) entry.chunks = chunks = [];
       this.entries.push(entry);
     }
     // Directories, links and devices: their data (normally none) is skipped.
-    this.startData(normalized, size, undefined, target);
+    this.startData(normalized, size, undefined, chunks);
   }
 
-  private startData(path: string, size: number, meta?: Meta, target?: Uint8Array): void {
-    this.current = { path, size, remaining: size, ...(meta ? { meta } : {}), ...(target ? { target } : {}) };
+  private startData(path: string, size: number, meta?: Meta, chunks?: Uint8Array[]): void {
+    this.current = { path, size, remaining: size, ...(meta ? { meta } : {}), ...(chunks ? { chunks } : {}) };
     if (size === 0) this.endData();
     else this.state = 'data';
   }
