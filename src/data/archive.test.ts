@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { constants, createGzip, gunzipSync } from 'node:zlib';
+import { constants, createGzip, gunzipSync, gzipSync } from 'node:zlib';
 import { parseTar } from 'nanotar';
 import { describe, expect, it } from 'vitest';
 import { CIFAR_IMAGE_BYTES, CifarDataError, MAX_ARCHIVE_BYTES, officialRecordBytes, parseCifarArchive } from './cifar';
@@ -227,6 +227,42 @@ describe('archives as a stream', () => {
     bad[1536 + 10]! ^= 1;
     expect(() => new TarReader({ keep: () => true }).push(bad)).toThrow(TarFormatError);
     expect(() => new TarReader({ keep: () => true }).push(bad)).toThrow(/the block at byte 1,536 is not a valid tar header/);
+  });
+
+  it('a damaged second header inside a gzip is "damaged", whatever chunk it arrives in', async () => {
+    const tar = TAR.slice(0, 20_000);
+    tar[1024 + 10]! ^= 1;
+    const outcome = await parseCifarArchive(await gzipStream([tar])).catch((e: unknown) => e as CifarDataError);
+    expect(outcome).toMatchObject({ code: 'not-an-archive', message: expect.stringMatching(/^The tar archive is damaged or cut short \(the block at byte 1,024 is not a valid tar header/) });
+  });
+
+  it('mutated archives (headers re-checksummed, so the reader goes deep) give a dataset or a coded error, never another exception', async () => {
+    const files = [
+      { name: `${FOLDER}/data_batch_1.bin`, data: new Uint8Array(3 * 3073) },
+      { name: `${FOLDER}/test_batch.bin`, data: new Uint8Array(2 * 3073) },
+    ];
+    const base = new Uint8Array(Buffer.concat(files.flatMap((f) => tarEntry(f.name, f.data)).concat([new Uint8Array(1024)])));
+    const headers = [0, 512 + 9728];
+    let seed = 1;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const outcomes = new Map<string, number>();
+    for (let i = 0; i < 400; i++) {
+      const tar = base.slice();
+      for (let k = 0; k < 1 + random() * 6; k++) tar[random() < 0.6 ? 100 + Math.floor(random() * 60) : Math.floor(random() * tar.length)] = Math.floor(random() * 256);
+      for (const h of headers) {
+        tar.fill(0x20, h + 148, h + 156);
+        const sum = tar.subarray(h, h + 512).reduce((a, b) => a + b, 0);
+        tar.set(new TextEncoder().encode(`${sum.toString(8).padStart(6, '0')}\0 `), h + 148);
+      }
+      const input = random() < 0.5 ? new Uint8Array(gzipSync(tar)) : tar.subarray(0, 1 + Math.floor(random() * tar.length));
+      const outcome = await parseCifarArchive(input).then(
+        () => 'dataset',
+        (e: unknown) => (e instanceof CifarDataError ? e.code : `${(e as Error).name}: ${(e as Error).message}`),
+      );
+      outcomes.set(outcome, (outcomes.get(outcome) ?? 0) + 1);
+    }
+    expect([...outcomes.keys()].filter((k) => !/^(dataset|not-an-archive|too-large|truncated|wrong-size|wrong-dataset|empty-(train|test)-set|label-out-of-range)$/.test(k))).toEqual([]);
+    expect(outcomes.get('dataset')).toBeGreaterThan(0);
   });
 
   it('a tar cut inside a file fails the same gzipped (after the whole gzip is checked)', async () => {

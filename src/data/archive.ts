@@ -240,8 +240,9 @@ export async function readArchive(input: ArchiveInput, options: ReadArchiveOptio
   const notTar = (total: number) =>
     new CifarDataError('not-an-archive', `The file is gzip-compressed, but what it holds (${fmt(total)} bytes) is not a tar archive. Expected ${options.archiveName}.`);
   const push = (chunk: Uint8Array) => {
+    if (!tar) return;
     try {
-      tar!.push(chunk);
+      tar.push(chunk);
     } catch (e) {
       if (!(e instanceof TarFormatError)) throw e;
       if (!gzip) throw damaged(e);
