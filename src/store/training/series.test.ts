@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mean, median, smooth } from './series';
+import { mean, median, smooth, thin } from './series';
 
 describe('series helpers', () => {
   it('mean (0 for none)', () => {
@@ -20,5 +20,17 @@ describe('series helpers', () => {
     expect(smooth([2, 2, 2])).toEqual([2, 2, 2]);
     const s = smooth([0, 10], 0.5);
     expect(s).toEqual([0, 5]);
+  });
+
+  it('thin: at most about `max` points, evenly, always with the last', () => {
+    const xs = Array.from({ length: 1001 }, (_, i) => i);
+    expect(thin(xs.slice(0, 10), 400)).toEqual(xs.slice(0, 10));
+    const t = thin(xs, 400);
+    expect(t.length).toBeLessThanOrEqual(401);
+    expect(t[0]).toBe(0);
+    expect(t.at(-1)).toBe(1000);
+    expect(t.slice(0, 3)).toEqual([0, 3, 6]);
+    expect(thin(xs.slice(0, 1000), 400).at(-1)).toBe(999);
+    expect(thin([], 400)).toEqual([]);
   });
 });

@@ -14,3 +14,18 @@ export function smooth(values: readonly number[], alpha = 0.1): number[] {
   let s = values[0] ?? 0;
   return values.map((v) => (s = alpha * v + (1 - alpha) * s));
 }
+
+/** Points a live chart draws per series at most: a long run's curves show every k-th step, and the last. */
+export const MAX_CHART_POINTS = 400;
+
+/**
+ * `xs` thinned to at most about `max` items, evenly (every k-th), always keeping the last. A chart
+ * redrawn every step (with its data table) then costs the same at step 100 and step 100,000.
+ */
+export function thin<T>(xs: readonly T[], max = MAX_CHART_POINTS): T[] {
+  const stride = Math.ceil(xs.length / Math.max(1, max));
+  if (stride <= 1) return [...xs];
+  const out = xs.filter((_, i) => i % stride === 0);
+  if ((xs.length - 1) % stride !== 0) out.push(xs[xs.length - 1]!);
+  return out;
+}

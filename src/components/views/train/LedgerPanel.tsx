@@ -5,15 +5,27 @@
  * resume, no delete: src/store/runs.ts).
  */
 import { useEffect, useMemo, useState } from 'react';
-import { analyze, formatInt } from '../../../models';
+import { type ArchSpec, analyze, formatInt } from '../../../models';
 import { useLedger } from '../../../store/runs';
 import { training, useTraining } from '../../../store/training';
-import { median, smooth } from '../../../store/training/series';
+import { median, smooth, thin } from '../../../store/training/series';
 import type { XYChartData } from '../../../viz/charts/types';
 import { XYChart } from '../../charts/Chart';
 import { downloadBlob, downloadText } from '../../download';
 
 const OVERLAY_OPTIONS = { xLabel: 'epoch', yLabel: 'loss', height: 240 } as const;
+
+/** Parameters per spec object (a record keeps its spec object while it trains: the ledger re-renders at every save). */
+const paramsBySpec = new WeakMap<ArchSpec, number>();
+function paramsOf(spec: ArchSpec): number {
+  let params = paramsBySpec.get(spec);
+  if (params === undefined) {
+    const a = analyze(spec);
+    params = a.ok ? a.stats.totals.params : NaN;
+    paramsBySpec.set(spec, params);
+  }
+  return params;
+}
 
 /** A run's name as a file name. */
 const fileName = (name: string) => name.replace(/[^A-Za-z0-9_]+/g, '_');
@@ -23,7 +35,6 @@ export function LedgerPanel() {
   const busy = useTraining((s) => s.state !== 'idle');
   const { runs, load, loaded, remove, error, elsewhere } = useLedger();
   const [overlay, setOverlay] = useState<ReadonlySet<string>>(new Set());
-  const paramsOf = useMemo(() => new Map(runs.map((r) => [r.id, analyze(r.spec)] as const).map(([id, a]) => [id, a.ok ? a.stats.totals.params : NaN])), [runs]);
   useEffect(() => {
     if (!loaded) void load();
   }, [loaded, load]);
@@ -31,7 +42,7 @@ export function LedgerPanel() {
     () => ({
       series: runs
         .filter((r) => overlay.has(r.id))
-        .map((r, i) => ({ name: r.name, kind: 'line' as const, styleSlot: i, points: smooth(r.steps.map((p) => p.loss)).map((y, j) => ({ x: r.steps[j]!.epoch, y })) })),
+        .map((r, i) => ({ name: r.name, kind: 'line' as const, styleSlot: i, points: thin(smooth(r.steps.map((p) => p.loss)).map((y, j) => ({ x: r.steps[j]!.epoch, y }))) })),
     }),
     [runs, overlay],
   );
@@ -81,7 +92,7 @@ export function LedgerPanel() {
                 {r.checkpoint && r.status !== 'finished' && <small data-testid="ledger-checkpoint"> (saved at {r.checkpoint.step})</small>}
               </td>
               <td className="num">{r.final ? `${(100 * r.final.accuracy).toFixed(1)}%` : r.evals.at(-1) ? `${(100 * r.evals.at(-1)!.accuracy).toFixed(1)}%` : '–'}</td>
-              <td className="num">{Number.isFinite(paramsOf.get(r.id)) ? formatInt(paramsOf.get(r.id)!) : '–'}</td>
+              <td className="num">{Number.isFinite(paramsOf(r.spec)) ? formatInt(paramsOf(r.spec)) : '–'}</td>
               <td className="num">{r.steps.length ? median(r.steps.map((p) => p.imagesPerSecond)).toFixed(1) : '–'}</td>
               <td>{r.backend}</td>
               <td>
