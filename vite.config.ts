@@ -4,7 +4,8 @@ import { defineConfig } from 'vite';
 
 /**
  * Cross-origin isolation (COOP + COEP) lets the tfjs WASM backend use threads
- * (SharedArrayBuffer); set on both the dev and the preview server.
+ * (SharedArrayBuffer); set on both the dev and the preview server. A host that sends no headers
+ * gets them from the service worker, public/sw.js (docs/tfjs.md#wasm-threads-need-isolation-and-unminified-glue).
  */
 const crossOriginIsolation = {
   'Cross-Origin-Opener-Policy': 'same-origin',
