@@ -52,6 +52,7 @@ describe('fatal engine errors (they retire the worker)', () => {
     expect(fatalCause(new Error('batchSize must be an integer from 2 to 512, not 1'))).toBeUndefined();
     expect(fatalCause(new DOMException('Stopped.', 'AbortError'))).toBeUndefined();
     expect(fatalCause(undefined)).toBeUndefined();
+    expect(fatalCause(new ComputeError('out-of-memory', 'This model cannot train on WASM: it needs more memory than the backend holds (out of memory)'))).toBeUndefined();
   });
 
   it("become one 'worker-stopped' sentence without the engine's text", () => {

@@ -61,6 +61,8 @@ export type FatalCause = 'out-of-memory' | 'device-lost' | 'trap';
  * a stop). Used in the worker only: the page acts on the kind it turns into ('worker-stopped').
  */
 export function fatalCause(e: unknown): FatalCause | undefined {
+  // The worker's own errors are already classified (a refusal says "memory" and is not fatal).
+  if (e instanceof ComputeError) return undefined;
   const err = e as { name?: unknown; message?: unknown } | undefined;
   const name = typeof err?.name === 'string' ? err.name : '';
   const message = typeof err?.message === 'string' ? err.message : typeof e === 'string' ? e : '';
