@@ -25,8 +25,8 @@ const MAX_WASM_THREADS = 8;
  * How many threads the WASM backend gets: `navigator.hardwareConcurrency` capped at 8, or
  * VITE_WASM_THREADS set when the app is built or served (benchmarks: 1 vs N threads).
  */
-export function wasmThreadCount(cores = globalThis.navigator?.hardwareConcurrency, override = import.meta.env.VITE_WASM_THREADS as string | undefined): number {
-  const wanted = Number(override) || cores || 1;
+function wasmThreadCount(): number {
+  const wanted = Number(import.meta.env.VITE_WASM_THREADS) || globalThis.navigator?.hardwareConcurrency || 1;
   return Math.min(MAX_WASM_THREADS, Math.max(1, Math.floor(wanted)));
 }
 
