@@ -10,7 +10,7 @@ import { type Page, expect, test } from '@playwright/test';
 import { type StaticServer, serveStatic } from './fixtures/staticServer';
 import { startTraining } from './training';
 
-const DIST = resolve(process.cwd(), 'dist');
+const DIST = resolve(process.cwd(), process.env.E2E_DIST ?? 'dist');
 /** The classroom ResNet-29 with one block per stage, on WASM: a step takes well under a second. */
 const TINY = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&backend=wasm';
 
