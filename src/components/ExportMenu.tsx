@@ -1,10 +1,11 @@
 /**
  * Export the design on screen as code: PyTorch (optionally with a torchrun-ready CIFAR training
- * script) or Keras 3. The generators load on first use, keeping them out of the initial bundle.
+ * script) or Keras 3, in a file named for the design (`resnext50_64x8d.py`). The generators load
+ * on first use, keeping them out of the initial bundle.
  */
 import { useState } from 'react';
 import type { ArchSpec } from '../models';
-import { downloadText } from './download';
+import { downloadText, fileStem } from './download';
 
 type Target = 'pytorch' | 'pytorch-train' | 'keras';
 
@@ -21,7 +22,7 @@ export function ExportMenu({ spec }: { spec: ArchSpec }) {
     try {
       const { toKeras, toPyTorch } = await import('../export/index');
       const code = target === 'keras' ? toKeras(spec) : toPyTorch(spec, { trainingScript: target === 'pytorch-train' });
-      const base = spec.name.replace(/[^A-Za-z0-9_]+/g, '_');
+      const base = fileStem(spec.name);
       downloadText(code, `${base}${target === 'keras' ? '_keras' : target === 'pytorch-train' ? '_train' : ''}.py`, 'text/x-python');
     } catch (e) {
       setError(`Export failed: ${(e as Error).message}`);

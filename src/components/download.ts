@@ -23,3 +23,6 @@ export async function copyText(text: string): Promise<boolean> {
     return false;
   }
 }
+
+/** A design or run name as a file name: runs of other characters become one "_", none at either end. */
+export const fileStem = (name: string): string => name.replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '') || 'model';

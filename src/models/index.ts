@@ -7,6 +7,7 @@ export * from './complexity';
 export * from './convention';
 export * from './format';
 export * from './graph';
+export * from './naming';
 export * from './papers';
 export * from './params';
 export * from './registry';

@@ -13,6 +13,7 @@ import {
   EFFICIENTNET_COEFFICIENTS,
   IMAGENET_INPUT,
   compoundScale,
+  designName,
   resolveResNetStages,
 } from '../models';
 
@@ -153,7 +154,7 @@ function applyResNetDials(spec: ResNetSpec, dials: Dials): ResNetSpec {
   return next;
 }
 
-/** The spec the dials describe (not yet validated: `analyze` it). */
+/** The spec the dials describe (not yet validated: `analyze` it), named by `designName`. */
 export function specFromDials(preset: Preset, dials: Dials): ArchSpec {
   const e = effectiveDials(preset, dials);
   const input = { ...preset.spec.input, resolution: e.resolution, classes: DATASETS[e.dataset].classes };
@@ -161,6 +162,8 @@ export function specFromDials(preset: Preset, dials: Dials): ArchSpec {
     preset.spec.family === 'resnet'
       ? { ...applyResNetDials(preset.spec, dials), input }
       : { ...preset.spec, input, shortcuts: e.shortcuts };
+  // A dialled design is named for what it is, before compound scaling adds its own "(phi=…)".
+  base.name = designName(base, preset);
   const spec = e.compound ? compoundScale(base, { phi: e.phi, alpha: e.alpha, beta: e.beta, gamma: e.gamma }) : base;
   return spec;
 }
