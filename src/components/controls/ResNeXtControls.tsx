@@ -1,4 +1,4 @@
-import { type BlockForm, type ComplexityMetric, type ComplexityScope, type ResNetSpec, formatInt, templateBlockFormula } from '../../models';
+import { type BlockForm, type ComplexityMetric, type ComplexityScope, type ResNetSpec, currentCost, formatInt, templateBlockFormula } from '../../models';
 import { useExplorer } from '../../store/explorer';
 import { type Model, errorsFor } from '../../store/currentModel';
 import { Choice, NumberDial, Section, Toggle } from './fields';
@@ -18,6 +18,17 @@ const FORM_OPTIONS: { value: BlockForm; label: string }[] = [
   { value: 'c', label: '(c) grouped conv' },
 ];
 
+/**
+ * What preserve-complexity's d gives: whole channels rarely hit the budget exactly, so the solver
+ * takes the closest d, and the hint says by how much it misses (8x14d: 71,456 vs 70,144).
+ */
+function solvedHint(cost: number | undefined, target: number): string {
+  if (cost === undefined) return 'solved for the closest cost to the budget below';
+  const diff = cost - target;
+  if (diff === 0) return 'solved: exactly the budget below';
+  return `solved for the closest cost to the budget below: ${formatInt(cost)}, ${formatInt(Math.abs(diff))} ${diff > 0 ? 'over' : 'under'} (${diff > 0 ? '+' : '−'}${((100 * Math.abs(diff)) / target).toFixed(1)}%)`;
+}
+
 /** Cardinality, bottleneck width, preserve complexity, block form and shortcuts (ResNeXt Sec. 3-5). */
 export function ResNeXtControls({ model, disabled }: { model: Model; disabled: boolean }) {
   const setCardinality = useExplorer((s) => s.setCardinality);
@@ -28,6 +39,7 @@ export function ResNeXtControls({ model, disabled }: { model: Model; disabled: b
   if (!r) return null;
   const spec = model.spec as ResNetSpec;
   const mode: PreserveMode = preserve ? `${preserve.scope}-${preserve.metric}` : 'off';
+  const solved = preserve && model.base.family === 'resnet' ? currentCost(model.base, preserve.scope, preserve.metric) : undefined;
   const budget = preserve && (preserve.scope === 'block' ? `${formatInt(preserve.target)} conv params per conv2 block` : `${formatInt(preserve.target)} ${preserve.metric === 'params' ? 'params' : 'MACs'} in the network`);
   return (
     <Section title="ResNeXt: cardinality and width" testId="controls-resnext">
@@ -51,7 +63,7 @@ export function ResNeXtControls({ model, disabled }: { model: Model; disabled: b
         onChange={(v) => setDial('bottleneckWidth', v)}
         errors={errorsFor(model.errors, 'bottleneckWidth')}
         disabled={disabled || preserve !== null}
-        hint={preserve ? 'solved to keep the budget below' : 'width of one branch in the first stage; doubles with the stage width'}
+        hint={preserve ? solvedHint(solved, preserve.target) : 'width of one branch in the first stage; doubles with the stage width'}
         testId="dial-width"
       />
       <p className="formula" data-testid="template-formula">
