@@ -45,6 +45,7 @@ test('a copied URL opened in a new page shows the same model; back/forward work'
   await page.getByLabel('Cardinality C slider').fill('16');
   await page.getByRole('radio', { name: '(a) aggregated' }).check();
   await page.getByLabel('Blocks in conv4').fill('12');
+  await page.getByLabel('Blocks in conv4').press('Enter');
   await expect(page).toHaveURL(/preset=resnet101.*C=16.*blocks=3,4,12,3.*form=a/);
   const expected = await totalParams(page).textContent();
   expect(expected).toBe(paramsOf({ ...preset('resnet101'), cardinality: 16, form: 'a', stages: [3, 4, 12, 3].map((b, i) => ({ blocks: b, planes: 64 * 2 ** i, stride: i ? 2 : 1 })) } as ArchSpec));
@@ -75,9 +76,11 @@ test('a garbage URL parameter shows a notice and a valid model', async ({ page }
 test('an invalid dial shows the message next to the control and keeps the last valid model', async ({ page }) => {
   await page.goto('/?preset=resnet50');
   await page.getByLabel('Input resolution (px)', { exact: true }).fill('16');
+  await page.getByLabel('Input resolution (px)', { exact: true }).press('Enter');
   await expect(page.getByTestId('dial-resolution').getByRole('alert')).toContainText('too small for this network');
   await expect(totalParams(page)).toHaveText('25,557,032');
   await page.getByLabel('Input resolution (px)', { exact: true }).fill('448');
+  await page.getByLabel('Input resolution (px)', { exact: true }).press('Enter');
   await expect(page.getByTestId('dial-resolution').getByRole('alert')).toHaveCount(0);
   const at448 = analyze({ ...preset('resnet50'), input: { resolution: 448, channels: 3, classes: 1000 } });
   await expect(page.getByTestId('total-macs')).toHaveText(formatInt(at448.ok ? at448.stats.totals.macs : -1));
@@ -90,6 +93,7 @@ test('EfficientNet-B0 and a phi = 1 model show their exact params', async ({ pag
   await page.getByLabel('Scale this EfficientNet by φ').check();
   await expect(totalParams(page)).toHaveText('9,109,994');
   await page.getByLabel('α (depth)', { exact: true }).fill('2');
+  await page.getByLabel('α (depth)', { exact: true }).press('Enter');
   await expect(page.getByTestId('compound-product')).toContainText('far from 2');
 });
 

@@ -23,8 +23,13 @@ const ledgerRows = (page: Page) => page.getByTestId('ledger').locator('tbody tr'
 
 /** Sets the explorer's stage dials (blocks and planes per stage) in place: the tab, its data and its worker stay. */
 async function setStages(page: Page, blocks: number[], planes: number[]): Promise<void> {
-  for (const [i, b] of blocks.entries()) await page.getByLabel(`Blocks in conv${i + 2}`, { exact: true }).fill(String(b));
-  for (const [i, p] of planes.entries()) await page.getByLabel(`Planes in conv${i + 2}`, { exact: true }).fill(String(p));
+  // Each number box commits on Enter.
+  const enter = async (label: string, value: number) => {
+    await page.getByLabel(label, { exact: true }).fill(String(value));
+    await page.getByLabel(label, { exact: true }).press('Enter');
+  };
+  for (const [i, b] of blocks.entries()) await enter(`Blocks in conv${i + 2}`, b);
+  for (const [i, p] of planes.entries()) await enter(`Planes in conv${i + 2}`, p);
 }
 
 test('widths 4096: one plain sentence before any allocation, no ledger entry; then the small model trains in the same tab', async ({ page }) => {

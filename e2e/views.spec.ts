@@ -9,6 +9,7 @@ test('the diagram draws the block forms with the paper\'s annotations, updating 
   await expect(forms.locator('svg')).toContainText('128, 3x3, 128');
   await page.getByLabel('Cardinality C slider').fill('8');
   await page.getByLabel('Bottleneck width d', { exact: true }).fill('14');
+  await page.getByLabel('Bottleneck width d', { exact: true }).press('Enter');
   await expect(forms.locator('svg')).toContainText('256, 1x1, 14');
   await expect(forms.locator('svg')).toContainText('total 8 paths');
   await expect(forms.locator('svg')).toContainText('112, 3x3, 112');

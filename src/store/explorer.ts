@@ -3,7 +3,7 @@
  * values (spec, graph, stats) are computed from it where they are shown, never stored.
  */
 import { create } from 'zustand';
-import { type ComplexityMetric, type ComplexityScope, currentCost, findPreset, solveBottleneckWidth } from '../models';
+import { type ComplexityMetric, type ComplexityScope, analyze, currentCost, findPreset, solveBottleneckWidth } from '../models';
 import { type Dataset, type DialKey, type Dials, specFromDials } from './dials';
 import { type ExplorerState, type ViewId, defaultState } from './state';
 
@@ -31,6 +31,21 @@ function unscaledSpec(s: ExplorerState, dials: Dials = s.dials) {
   return preset ? specFromDials(preset, { ...dials, compound: false }) : undefined;
 }
 
+/** The dials after setting C: with "preserve complexity" on, d is solved to keep the budget. */
+function dialsWithCardinality(s: ExplorerState, cardinality: number): Dials {
+  const dials = { ...s.dials, cardinality };
+  const spec = s.preserve && unscaledSpec(s, dials);
+  if (s.preserve && spec?.family === 'resnet') dials.bottleneckWidth = solveBottleneckWidth(spec, cardinality, { ...s.preserve, value: s.preserve.target });
+  return dials;
+}
+
+/** The dials after setting one stage's blocks or planes. */
+function dialsWithStage(s: ExplorerState, key: 'blocks' | 'planes', stage: number, value: number, current: number[]): Dials {
+  const values = [...current];
+  values[stage] = value;
+  return { ...s.dials, [key]: values };
+}
+
 export const useExplorer = create<ExplorerStore>()((set, get) => ({
   ...defaultState(),
   notices: [],
@@ -42,20 +57,9 @@ export const useExplorer = create<ExplorerStore>()((set, get) => ({
     set({ preset: name, dials: { dataset, compound, phi, alpha, beta, gamma }, preserve: null });
   },
   setDial: (key, value) => set((s) => ({ dials: { ...s.dials, [key]: value } })),
-  setStageDial: (key, stage, value, current) =>
-    set((s) => {
-      const values = [...current];
-      values[stage] = value;
-      return { dials: { ...s.dials, [key]: values } };
-    }),
+  setStageDial: (key, stage, value, current) => set((s) => ({ dials: dialsWithStage(s, key, stage, value, current) })),
   setDataset: (dataset) => set((s) => ({ dials: { ...s.dials, dataset, resolution: undefined } })),
-  setCardinality: (cardinality) =>
-    set((s) => {
-      const dials = { ...s.dials, cardinality };
-      const spec = s.preserve && unscaledSpec(s, dials);
-      if (s.preserve && spec?.family === 'resnet') dials.bottleneckWidth = solveBottleneckWidth(spec, cardinality, { ...s.preserve, value: s.preserve.target });
-      return { dials };
-    }),
+  setCardinality: (cardinality) => set((s) => ({ dials: dialsWithCardinality(s, cardinality) })),
   setPreserve: (mode) =>
     set((s) => {
       if (!mode) return { preserve: null };
@@ -76,3 +80,31 @@ export function explorerState(s: ExplorerStore): ExplorerState {
   const { preset, dials, preserve, unit, batch, view, classroom, hide, locked, backend } = s;
   return { preset, dials, preserve, unit, batch, view, classroom, hide, locked, backend };
 }
+
+/**
+ * Why a typed dial value is refused: the model on screen builds and the one with `next` dials would
+ * not (its validation messages, joined). Undefined accepts it, also when the model on screen is
+ * already invalid, so a link with several bad values can be fixed one box at a time.
+ */
+export function refusalOf(s: ExplorerState, next: Dials): string | undefined {
+  const preset = findPreset(s.preset);
+  if (!preset || !analyze(specFromDials(preset, s.dials)).ok) return undefined;
+  const after = analyze(specFromDials(preset, next));
+  return after.ok ? undefined : after.errors.map((e) => e.message).join(' ');
+}
+
+/** Checks for the number boxes: would this value of a dial build? */
+export const dialCheck = {
+  dial: <K extends 'resolution' | 'bottleneckWidth' | 'phi' | 'alpha' | 'beta' | 'gamma'>(key: K) => (value: number) => {
+    const s = useExplorer.getState();
+    return refusalOf(s, { ...s.dials, [key]: value });
+  },
+  cardinality: (value: number) => {
+    const s = useExplorer.getState();
+    return refusalOf(s, dialsWithCardinality(s, value));
+  },
+  stage: (key: 'blocks' | 'planes', stage: number, current: number[]) => (value: number) => {
+    const s = useExplorer.getState();
+    return refusalOf(s, dialsWithStage(s, key, stage, value, current));
+  },
+};

@@ -1,5 +1,5 @@
 import { EFFICIENTNET_RELEASES, compoundMultipliers } from '../../models';
-import { useExplorer } from '../../store/explorer';
+import { dialCheck, useExplorer } from '../../store/explorer';
 import { type Model, errorsFor } from '../../store/currentModel';
 import { FieldErrors, NumberDial, Section, Toggle } from './fields';
 
@@ -16,10 +16,10 @@ export function CompoundControls({ model, disabled }: { model: Model; disabled: 
   return (
     <Section title="Compound scaling (EfficientNet)" testId="controls-compound">
       <Toggle label={`Scale this ${base.family === 'resnet' ? 'ResNet' : 'EfficientNet'} by φ`} checked={compound} disabled={disabled} onChange={(v) => setDial('compound', v)} />
-      <NumberDial label="φ (compound coefficient)" value={phi} min={0} max={8} step={0.5} onChange={(v) => setDial('phi', v)} disabled={disabled} testId="dial-phi" />
-      <NumberDial label="α (depth)" value={alpha} min={1} max={3} step={0.01} onChange={(v) => setDial('alpha', v)} disabled={disabled} />
-      <NumberDial label="β (width)" value={beta} min={1} max={3} step={0.01} onChange={(v) => setDial('beta', v)} disabled={disabled} />
-      <NumberDial label="γ (resolution)" value={gamma} min={1} max={3} step={0.01} onChange={(v) => setDial('gamma', v)} disabled={disabled} />
+      <NumberDial label="φ (compound coefficient)" value={phi} min={0} max={8} step={0.5} onChange={(v) => setDial('phi', v)} validate={dialCheck.dial('phi')} disabled={disabled} testId="dial-phi" />
+      <NumberDial label="α (depth)" value={alpha} min={1} max={3} step={0.01} onChange={(v) => setDial('alpha', v)} validate={dialCheck.dial('alpha')} disabled={disabled} />
+      <NumberDial label="β (width)" value={beta} min={1} max={3} step={0.01} onChange={(v) => setDial('beta', v)} validate={dialCheck.dial('beta')} disabled={disabled} />
+      <NumberDial label="γ (resolution)" value={gamma} min={1} max={3} step={0.01} onChange={(v) => setDial('gamma', v)} validate={dialCheck.dial('gamma')} disabled={disabled} />
       <p className={`formula${off ? ' warning' : ''}`} data-testid="compound-product" role={off ? 'status' : undefined}>
         α·β²·γ² = {m.flopsBase.toFixed(3)}
         {off ? ' — far from 2: FLOPs will not grow by ~2^φ' : ' ≈ 2'}

@@ -1,6 +1,6 @@
 import { PRESETS, type PresetGroup } from '../../models';
 import { DATASETS, type Dataset } from '../../store/dials';
-import { useExplorer } from '../../store/explorer';
+import { dialCheck, useExplorer } from '../../store/explorer';
 import { type Model, errorsFor } from '../../store/currentModel';
 import { FieldErrors, NumberDial, Section } from './fields';
 
@@ -45,6 +45,7 @@ export function ModelControls({ model, disabled }: { model: Model; disabled: boo
         max={4096}
         sliderMax={640}
         onChange={(v) => setDial('resolution', v)}
+        validate={dialCheck.dial('resolution')}
         errors={errorsFor(model.errors, 'resolution')}
         disabled={disabled}
         testId="dial-resolution"

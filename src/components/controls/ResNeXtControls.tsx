@@ -1,5 +1,5 @@
 import { type BlockForm, type ComplexityMetric, type ComplexityScope, type ResNetSpec, currentCost, formatInt, templateBlockFormula } from '../../models';
-import { useExplorer } from '../../store/explorer';
+import { dialCheck, useExplorer } from '../../store/explorer';
 import { type Model, errorsFor } from '../../store/currentModel';
 import { Choice, NumberDial, Section, Toggle } from './fields';
 
@@ -50,6 +50,7 @@ export function ResNeXtControls({ model, disabled }: { model: Model; disabled: b
         max={4096}
         sliderMax={64}
         onChange={setCardinality}
+        validate={dialCheck.cardinality}
         errors={errorsFor(model.errors, 'cardinality')}
         disabled={disabled}
         testId="dial-cardinality"
@@ -61,6 +62,7 @@ export function ResNeXtControls({ model, disabled }: { model: Model; disabled: b
         max={8192}
         sliderMax={256}
         onChange={(v) => setDial('bottleneckWidth', v)}
+        validate={dialCheck.dial('bottleneckWidth')}
         errors={errorsFor(model.errors, 'bottleneckWidth')}
         disabled={disabled || preserve !== null}
         hint={preserve ? solvedHint(solved, preserve.target) : 'width of one branch in the first stage; doubles with the stage width'}

@@ -1,10 +1,35 @@
-import { useExplorer } from '../../store/explorer';
+import { useId } from 'react';
+import { dialCheck, useExplorer } from '../../store/explorer';
 import { type Model, errorsFor } from '../../store/currentModel';
-import { FieldErrors, Section } from './fields';
+import { FieldErrors, Section, useNumberDraft } from './fields';
+
+/** One stage's number box: committed on Enter or blur, its error under it. */
+function StageBox({ label, value, max, current, stage, field, disabled }: { label: string; value: number; max: number; current: number[]; stage: number; field: 'blocks' | 'planes'; disabled: boolean }) {
+  const setStageDial = useExplorer((s) => s.setStageDial);
+  const errorId = useId();
+  const { error, inputProps } = useNumberDraft({
+    value,
+    min: 1,
+    max,
+    integer: true,
+    onCommit: (v) => setStageDial(field, stage, v, current),
+    validate: dialCheck.stage(field, stage, current),
+    disabled,
+  });
+  return (
+    <>
+      <input {...inputProps} aria-label={label} disabled={disabled} aria-invalid={error !== ''} aria-describedby={error ? errorId : undefined} />
+      {error && (
+        <small className="field-errors" id={errorId} role="alert">
+          {error}
+        </small>
+      )}
+    </>
+  );
+}
 
 /** Blocks per stage (depth) and stage widths (planes), one number box per stage. */
 export function StageControls({ model, disabled }: { model: Model; disabled: boolean }) {
-  const setStageDial = useExplorer((s) => s.setStageDial);
   const r = model.dials.resnet;
   if (!r) return null;
   const rows: { key: 'blocks' | 'planes'; label: string; values: number[]; max: number; control: 'blocks' | 'widths' }[] = [
@@ -30,18 +55,7 @@ export function StageControls({ model, disabled }: { model: Model; disabled: boo
               <th scope="row">{row.label}</th>
               {row.values.map((v, i) => (
                 <td key={i}>
-                  <input
-                    type="number"
-                    aria-label={`${row.label} in conv${i + 2}`}
-                    min={1}
-                    max={row.max}
-                    value={v}
-                    disabled={disabled}
-                    onChange={(e) => {
-                      const n = Number(e.target.value);
-                      if (e.target.value !== '' && Number.isFinite(n)) setStageDial(row.key, i, Math.round(n), row.values);
-                    }}
-                  />
+                  <StageBox label={`${row.label} in conv${i + 2}`} value={v} max={row.max} current={row.values} stage={i} field={row.key} disabled={disabled} />
                 </td>
               ))}
             </tr>
