@@ -9,6 +9,13 @@ import { type ExplorerState, type ViewId, defaultState } from './state';
 
 export interface ExplorerStore extends ExplorerState {
   notices: string[];
+  /**
+   * The model a run is training, while it runs or is paused: the model dials (preset, dials,
+   * preserve) keep still until it ends, so the totals and tables describe the model in training.
+   * Not part of the URL.
+   */
+  dialLock: string | null;
+  setDialLock: (name: string | null) => void;
   /** Replace everything (from the URL, or back/forward). */
   load: (state: ExplorerState, notices?: string[]) => void;
   selectPreset: (name: string) => void;
@@ -49,19 +56,23 @@ function dialsWithStage(s: ExplorerState, key: 'blocks' | 'planes', stage: numbe
 export const useExplorer = create<ExplorerStore>()((set, get) => ({
   ...defaultState(),
   notices: [],
-  load: (state, notices = []) => set({ ...state, notices }),
+  dialLock: null,
+  setDialLock: (dialLock) => set({ dialLock }),
+  // Back/forward during a run changes everything but the model it trains.
+  load: (state, notices = []) => set((s) => (s.dialLock ? { ...state, preset: s.preset, dials: s.dials, preserve: s.preserve, notices } : { ...state, notices })),
   selectPreset: (name) => {
-    if (!findPreset(name)) return;
+    if (!findPreset(name) || get().dialLock) return;
     const { dataset, compound, phi, alpha, beta, gamma } = get().dials;
     // A new preset starts from its own table; the dataset and compound-scaling dials carry over.
     set({ preset: name, dials: { dataset, compound, phi, alpha, beta, gamma }, preserve: null });
   },
-  setDial: (key, value) => set((s) => ({ dials: { ...s.dials, [key]: value } })),
-  setStageDial: (key, stage, value, current) => set((s) => ({ dials: dialsWithStage(s, key, stage, value, current) })),
-  setDataset: (dataset) => set((s) => ({ dials: { ...s.dials, dataset, resolution: undefined } })),
-  setCardinality: (cardinality) => set((s) => ({ dials: dialsWithCardinality(s, cardinality) })),
+  setDial: (key, value) => set((s) => (s.dialLock ? {} : { dials: { ...s.dials, [key]: value } })),
+  setStageDial: (key, stage, value, current) => set((s) => (s.dialLock ? {} : { dials: dialsWithStage(s, key, stage, value, current) })),
+  setDataset: (dataset) => set((s) => (s.dialLock ? {} : { dials: { ...s.dials, dataset, resolution: undefined } })),
+  setCardinality: (cardinality) => set((s) => (s.dialLock ? {} : { dials: dialsWithCardinality(s, cardinality) })),
   setPreserve: (mode) =>
     set((s) => {
+      if (s.dialLock) return {};
       if (!mode) return { preserve: null };
       const spec = unscaledSpec(s);
       const target = spec?.family === 'resnet' ? currentCost(spec, mode.scope, mode.metric) : undefined;

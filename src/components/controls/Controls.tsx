@@ -1,4 +1,9 @@
+import { useEffect } from 'react';
 import type { Model } from '../../store/currentModel';
+import { errorsFor } from '../../store/currentModel';
+import { useExplorer } from '../../store/explorer';
+import { isLive } from '../../store/runs';
+import { training, useTraining } from '../../store/training';
 import { CompoundControls } from './CompoundControls';
 import { IResNetControls } from './IResNetControls';
 import { MemoryControls } from './MemoryControls';
@@ -6,19 +11,54 @@ import { ModelControls } from './ModelControls';
 import { ResNeXtControls } from './ResNeXtControls';
 import { StageControls } from './StageControls';
 import { FieldErrors } from './fields';
-import { errorsFor } from '../../store/currentModel';
 
-/** The dial panel. With `locked` (classroom), everything is visible but read-only. */
+/**
+ * The name of the model a run in this tab trains (running or paused), or null when none does. The
+ * run's record names it once the worker has started; until then it is the model on screen, which
+ * is what Train was pressed for.
+ */
+function useTrainingModel(model: Model): string | null {
+  const busy = useTraining((s) => s.state !== 'idle');
+  const runName = useTraining((s) => (s.run && isLive(s.run) ? s.run.spec.name : null));
+  return busy ? (runName ?? model.shown.spec.name) : null;
+}
+
+/**
+ * The dial panel. With `locked` (classroom), everything is visible but read-only. While a run
+ * trains, the model dials lock too (the store refuses changes: src/store/explorer.ts `dialLock`),
+ * under a banner naming the model in training, with Stop.
+ */
 export function Controls({ model, locked }: { model: Model; locked: boolean }) {
   const isResNet = model.preset.spec.family === 'resnet';
+  const trainingModel = useTrainingModel(model);
+  const paused = useTraining((s) => s.state === 'paused');
+  const setDialLock = useExplorer((s) => s.setDialLock);
+  useEffect(() => setDialLock(trainingModel), [trainingModel, setDialLock]);
+  useEffect(() => () => setDialLock(null), [setDialLock]);
+  const off = locked || trainingModel !== null;
   return (
     <aside className="controls-panel" aria-label="Controls">
-      <ModelControls model={model} disabled={locked} />
+      {trainingModel !== null && (
+        <div className="notices dial-lock" role="status" data-testid="dial-lock">
+          <p>
+            <span>
+              <strong>
+                {paused ? 'Paused' : 'Training'} {trainingModel}…
+              </strong>{' '}
+              — the model dials are locked until the run stops.
+            </span>
+            <button type="button" style={{ textDecoration: 'underline', fontSize: 'inherit', whiteSpace: 'nowrap' }} onClick={() => training.stop()}>
+              Stop the run
+            </button>
+          </p>
+        </div>
+      )}
+      <ModelControls model={model} disabled={off} />
       <FieldErrors errors={errorsFor(model.errors, 'general')} />
-      {isResNet && <ResNeXtControls model={model} disabled={locked} />}
-      {isResNet && <StageControls model={model} disabled={locked} />}
-      {isResNet && <IResNetControls model={model} disabled={locked} />}
-      <CompoundControls model={model} disabled={locked} />
+      {isResNet && <ResNeXtControls model={model} disabled={off} />}
+      {isResNet && <StageControls model={model} disabled={off} />}
+      {isResNet && <IResNetControls model={model} disabled={off} />}
+      <CompoundControls model={model} disabled={off} />
       <MemoryControls disabled={locked} />
     </aside>
   );

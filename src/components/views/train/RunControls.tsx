@@ -1,8 +1,71 @@
-/** Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, and the current run's progress and errors. */
-import type { ArchSpec } from '../../../models';
+/**
+ * Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, the model
+ * in training (read-only, from its run record), and the current run's progress and errors.
+ */
+import { type ArchSpec, analyze, formatInt, formatShort } from '../../../models';
 import { formatBytes } from '../../../models';
+import { isLive, type RunRecord } from '../../../store/runs';
 import { training, useTraining } from '../../../store/training';
 import { mean } from '../../../store/training/series';
+
+/** Counts per spec object: a record keeps its spec object while it trains, and re-renders at every step. */
+const countsBySpec = new WeakMap<ArchSpec, { params: number; macs: number } | null>();
+function countsOf(spec: ArchSpec): { params: number; macs: number } | null {
+  if (!countsBySpec.has(spec)) {
+    const a = analyze(spec);
+    countsBySpec.set(spec, a.ok ? { params: a.stats.totals.params, macs: a.stats.totals.macs } : null);
+  }
+  return countsBySpec.get(spec) ?? null;
+}
+
+/** A spec's dials as a reader sees them: name, value. */
+function dialsOf(spec: ArchSpec): [string, string][] {
+  const input: [string, string][] = [['input', `${spec.input.resolution} px, ${spec.input.classes} classes`]];
+  if (spec.family !== 'resnet') return [...input, ['width × depth', `${spec.widthMultiplier} × ${spec.depthMultiplier}`]];
+  return [
+    ['C × d', `${spec.cardinality} × ${spec.bottleneckWidth}d`],
+    ['blocks', spec.stages.map((s) => s.blocks).join(', ')],
+    ['planes', spec.stages.map((s) => s.planes).join(', ')],
+    ['form', `(${spec.form})${spec.shortcuts ? '' : ', no shortcuts'}${spec.resStage ? ', ResStage' : ''}`],
+    ...input,
+  ];
+}
+
+/** The model a run trains, from its record (not the dials): what the curves below belong to. */
+export function RunningModel({ run }: { run: RunRecord }) {
+  const counts = countsOf(run.spec);
+  return (
+    <section className="running-model" aria-label="Model in training" data-testid="running-model">
+      <h4>
+        {run.status === 'paused' ? 'Paused' : 'Training'}: <span data-testid="running-model-name">{run.spec.name}</span>
+      </h4>
+      <dl className="totals">
+        {counts && (
+          <>
+            <div className="figure">
+              <dt>Parameters</dt>
+              <dd data-testid="running-model-params">
+                {formatInt(counts.params)} <span className="short">{formatShort(counts.params)}</span>
+              </dd>
+            </div>
+            <div className="figure">
+              <dt>MACs</dt>
+              <dd data-testid="running-model-macs">
+                {formatInt(counts.macs)} <span className="short">{formatShort(counts.macs)}</span>
+              </dd>
+            </div>
+          </>
+        )}
+        {dialsOf(run.spec).map(([name, value]) => (
+          <div className="figure" key={name}>
+            <dt>{name}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+      </dl>
+    </section>
+  );
+}
 
 export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: boolean }) {
   const state = useTraining((s) => s.state);
@@ -15,6 +78,7 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
   const busy = state !== 'idle';
   return (
     <>
+      {busy && run && isLive(run) && <RunningModel run={run} />}
       <div className="table-tools">
         <button type="button" className="primary" disabled={busy || !loaded || !specFits} onClick={() => void training.start(spec)}>
           Train
