@@ -102,12 +102,14 @@ export function App() {
       <div className={`layout${hide.includes('controls') ? ' no-controls' : ''}`}>
         {!hide.includes('controls') && <Controls model={model} locked={locked} />}
         <main>
-          <h2 className="model-title" data-testid="model-name">
-            {spec.name}
-            {model.errors.length > 0 && <span className="stale"> (last valid model: fix the highlighted control)</span>}
-          </h2>
+          <div className="model-bar">
+            <h2 className="model-title" data-testid="model-name">
+              {spec.name}
+              {model.errors.length > 0 && <span className="stale"> (last valid model: fix the highlighted control)</span>}
+            </h2>
+            <ExportMenu spec={spec} />
+          </div>
           {!hide.includes('totals') && <Totals stats={stats} batch={batch} unit={unit} />}
-          <ExportMenu spec={spec} />
           <Tabs tabs={tabs} active={view} onChange={setView} label="Views" />
           <p className="convention">
             <strong>Counting convention.</strong> {CONVENTION_SUMMARY}

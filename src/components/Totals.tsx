@@ -15,7 +15,7 @@ function Figure({ label, testId, exact, short }: FigureProps) {
         <span className="exact" data-testid={testId}>
           {exact}
         </span>
-        <span className="short" data-testid={`${testId}-short`}>
+        <span className="short" data-testid={`${testId}-short`} title={short}>
           {short}
         </span>
       </dd>

@@ -47,7 +47,11 @@ interface Props {
   modelName: string;
 }
 
-/** Collapsible stage -> block -> op table with shapes, groups, params, MACs and formulas. Sort, filter, copy. */
+/**
+ * Collapsible stage -> block -> op table with shapes, groups, params, MACs and formulas. Sort, filter, copy.
+ * Narrow columns fold in priority order (styles.css: formula first, then type and kernel); the
+ * exports and "Copy visible rows" keep every column.
+ */
 export function LayerTable({ graph, rows, unit, modelName }: Props) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [filter, setFilter] = useState('');
@@ -129,9 +133,11 @@ export function LayerTable({ graph, rows, unit, modelName }: Props) {
           <thead>
             <tr>
               <th scope="col">Layer</th>
-              <th scope="col">Type</th>
+              <th scope="col" className="col-type">
+                Type
+              </th>
               <th scope="col">Output</th>
-              <th scope="col" className="num">
+              <th scope="col" className="num col-kernel">
                 k / s
               </th>
               <th scope="col" className="num">
@@ -148,7 +154,9 @@ export function LayerTable({ graph, rows, unit, modelName }: Props) {
                   {arrow('macs')}
                 </button>
               </th>
-              <th scope="col">Formula</th>
+              <th scope="col" className="col-formula">
+                Formula
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -166,13 +174,13 @@ export function LayerTable({ graph, rows, unit, modelName }: Props) {
                       <span className="op-name">{flat ? r.name : r.name.split('.').pop()}</span>
                     )}
                   </th>
-                  <td>{r.level === 'op' ? r.type : r.level === 'stage' ? r.name : r.label}</td>
+                  <td className="col-type">{r.level === 'op' ? r.type : r.level === 'stage' ? r.name : r.label}</td>
                   <td className="shape">{r.outputShape}</td>
-                  <td className="num">{r.kernel ? `${r.kernel}×${r.kernel} / ${r.stride ?? 1}` : ''}</td>
+                  <td className="num col-kernel">{r.kernel ? `${r.kernel}×${r.kernel} / ${r.stride ?? 1}` : ''}</td>
                   <td className="num">{r.groups && r.groups > 1 ? r.groups : ''}</td>
                   <td className="num">{r.params ? formatInt(r.params) : '–'}</td>
                   <td className="num">{compute(r) ? formatInt(compute(r)) : '–'}</td>
-                  <td className="formula-cell">{r.level === 'op' ? (r.paramsFormula ?? '') : (formulas.get(r.name) ?? '')}</td>
+                  <td className="formula-cell col-formula">{r.level === 'op' ? (r.paramsFormula ?? '') : (formulas.get(r.name) ?? '')}</td>
                 </tr>
               );
             })}

@@ -172,10 +172,8 @@ function EfficientNetTable() {
         <tr>
           <th scope="col">model</th>
           <th scope="col">width / depth / res</th>
-          <th scope="col" className="num">params (ours)</th>
-          <th scope="col" className="num">paper</th>
-          <th scope="col" className="num">MACs (ours)</th>
-          <th scope="col" className="num">paper FLOPs</th>
+          <th scope="col" className="num">params (ours, paper)</th>
+          <th scope="col" className="num">MACs (ours, paper FLOPs)</th>
           <th scope="col" className="num">top-1 %</th>
         </tr>
       </thead>
@@ -186,10 +184,12 @@ function EfficientNetTable() {
             <td>
               {r.width} / {r.depth} / {r.resolution}
             </td>
-            <td className="num">{formatInt(t.params)}</td>
-            <td className="num">{formatShort(r.params)}</td>
-            <td className="num">{formatInt(t.macs)}</td>
-            <td className="num">{formatShort(r.flops)}</td>
+            <td className="num">
+              {formatInt(t.params)} <span className="paper-value">paper {formatShort(r.params)}</span>
+            </td>
+            <td className="num">
+              {formatInt(t.macs)} <span className="paper-value">paper {formatShort(r.flops)}</span>
+            </td>
             <td className="num">{r.top1.toFixed(1)}</td>
           </tr>
         ))}
