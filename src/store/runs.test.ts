@@ -1,6 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { findPreset } from '../models';
-import { type LedgerStorage, type RunRecord, createLedger, markInterrupted } from './runs';
+import { type LedgerStorage, type RunRecord, createLedger, distinctRunName, markInterrupted } from './runs';
 import type { RunLease, RunLocks, RunMessage } from './training/runLocks';
 
 const spec = findPreset('classroom_resnet29_1x18d')!.spec;
@@ -153,5 +153,66 @@ describe('the run ledger: one writer per run', () => {
     const ledger = createLedger(storage, () => fakeTabs().tab('only'));
     await ledger.getState().load();
     expect(ledger.getState().runs).toEqual([old]);
+  });
+});
+
+describe('the run ledger: names, rename, delete with undo', () => {
+  const other = findPreset('classroom_resnext29_8x4d')!.spec;
+  const fresh = (id: string, settings: RunRecord['settings'], model = spec): RunRecord => ({ ...run(id, 'running'), name: `trainer's name ${id}`, spec: model, settings });
+
+  it('distinctRunName: the model, a number per model, and the settings that differ from its latest run', () => {
+    const first = { ...fresh('r1', { learningRate: 0.05, batchSize: 32, seed: 1 }), name: `${spec.name} #1` };
+    expect(distinctRunName(fresh('r0', { seed: 1 }), [])).toBe(`${spec.name} #1`);
+    expect(distinctRunName(fresh('r2', { learningRate: 0.1, batchSize: 32, seed: 2 }), [first])).toBe(`${spec.name} #2 · lr 0.1, seed 2`);
+    expect(distinctRunName(fresh('r2', { learningRate: 0.05, batchSize: 32, seed: 1 }), [first])).toBe(`${spec.name} #2`);
+    expect(distinctRunName(fresh('r3', { seed: 1 }, other), [first])).toBe(`${other.name} #1`);
+    // Numbers go on from the highest, also after deletions.
+    expect(distinctRunName(fresh('r9', {}), [{ ...first, name: `${spec.name} #7 · lr 0.2` }])).toBe(`${spec.name} #8`);
+  });
+
+  it('a new run is named by the ledger, and the trainer’s later saves keep that name or the user’s rename', async () => {
+    const storage = memoryStorage([]);
+    const ledger = createLedger(storage, () => fakeTabs().tab('only'));
+    await ledger.getState().load();
+    await ledger.getState().put(fresh('r1', { seed: 1 }));
+    await ledger.getState().put(fresh('r2', { seed: 2 }));
+    expect(ledger.getState().runs.map((r) => r.name)).toEqual([`${spec.name} #2 · seed 2`, `${spec.name} #1`]);
+    await ledger.getState().rename('r1', '  baseline  ');
+    await ledger.getState().put({ ...fresh('r1', { seed: 1 }), status: 'finished' });
+    expect(ledger.getState().runs.find((r) => r.id === 'r1')).toMatchObject({ name: 'baseline', status: 'finished' });
+    expect(storage.map.get('r1')!.name).toBe('baseline');
+    await ledger.getState().rename('r1', '   ');
+    expect(storage.map.get('r1')!.name).toBe('baseline');
+  });
+
+  it('delete hides a run at once and keeps its record (checkpoint too) until the undo time is over; undo brings it back', async () => {
+    vi.useFakeTimers();
+    try {
+      const checkpointed = { ...run('r1', 'stopped'), checkpoint: { step: 10 } as RunRecord['checkpoint'] };
+      const storage = memoryStorage([checkpointed, run('r2', 'finished')]);
+      const ledger = createLedger(storage, () => fakeTabs().tab('only'), { undoMs: 10_000, now: () => 0 });
+      await ledger.getState().load();
+      await ledger.getState().remove('r1');
+      expect(ledger.getState().runs.map((r) => r.id)).toEqual(['r2']);
+      expect(ledger.getState().pending).toEqual([{ run: checkpointed, until: 10_000 }]);
+      vi.advanceTimersByTime(9_999);
+      expect(storage.map.get('r1')).toEqual(checkpointed);
+      ledger.getState().undo('r1');
+      expect(ledger.getState().runs.map((r) => r.id)).toEqual(['r2', 'r1']);
+      expect(ledger.getState().pending).toEqual([]);
+      vi.advanceTimersByTime(60_000);
+      expect(storage.map.has('r1')).toBe(true);
+
+      // Without undo, the record goes when the time is over.
+      await ledger.getState().remove('r2');
+      vi.advanceTimersByTime(9_999);
+      expect(storage.map.has('r2')).toBe(true);
+      vi.advanceTimersByTime(1);
+      expect(storage.map.has('r2')).toBe(false);
+      expect(ledger.getState().pending).toEqual([]);
+      expect(ledger.getState().runs.map((r) => r.id)).toEqual(['r1']);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -8,12 +8,17 @@
  * with the live progress its writer posts, and never marks it interrupted; when the writer's lock
  * ends (the run ended, or its tab closed), that tab reads the record again under the lock, marking it
  * interrupted if it was left running.
+ *
+ * The ledger names each new run (the model and a number, plus the settings that differ from the
+ * model's previous run) and keeps that name, or the user's rename, over the trainer's later saves.
+ * A delete can be undone for UNDO_DELETE_MS: until then the record, checkpoint included, stays stored
+ * (a tab closed meanwhile keeps it).
  */
 import { createStore, del, get, keys, set } from 'idb-keyval';
 import { create } from 'zustand';
 import type { CifarKind } from '../data/format';
 import type { ArchSpec } from '../models';
-import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
+import type { EvalMetrics, HeldOutPoint, StepMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
 import { type RunLocks, type RunMessage, browserRunLocks } from './training/runLocks';
 
 /** A step as the ledger keeps it: its metrics without the ETA (a moment's estimate, not history). */
@@ -38,6 +43,8 @@ export interface RunRecord {
   memory?: TrainMemoryPlan;
   steps: StepPoint[];
   evals: EvalPoint[];
+  /** The held-out evaluations while it trained, in order (runs from before live evaluation have none). */
+  heldOut?: HeldOutPoint[];
   final?: EvalMetrics;
   /** The latest weights (and optimizer state): resume from here, or download them. */
   checkpoint?: TrainCheckpoint;
@@ -96,8 +103,56 @@ export const idbLedgerStorage: LedgerStorage = {
   remove: deleteRun,
 };
 
+/** How long a deleted run can be brought back (its record and checkpoint are kept until then). */
+export const UNDO_DELETE_MS = 10_000;
+
+/** A run deleted a moment ago: hidden, still stored, until `until` (ms since the epoch). */
+export interface PendingDelete {
+  run: RunRecord;
+  until: number;
+}
+
+/** Short names of the settings a run name may mention, in the order it mentions them. */
+const SETTING_WORDS: [string, string][] = [
+  ['learningRate', 'lr'],
+  ['batchSize', 'batch'],
+  ['seed', 'seed'],
+  ['steps', 'steps'],
+  ['epochs', 'epochs'],
+  ['schedule', 'schedule'],
+  ['timeBudgetMinutes', 'minutes'],
+];
+/** At most this many differing settings are named. */
+const NAMED_SETTINGS = 3;
+
+const settingText = (value: unknown) => (typeof value === 'boolean' ? (value ? 'on' : 'off') : String(value));
+
+/**
+ * A new run's name: its model, a number counting that model's runs, and the settings that differ from
+ * the model's latest run ("resnext29_8x4d #3 · lr 0.1, seed 2"), so runs of one model tell apart.
+ */
+export function distinctRunName(run: Pick<RunRecord, 'spec' | 'settings'>, runs: readonly Pick<RunRecord, 'name' | 'spec' | 'settings' | 'createdAt'>[]): string {
+  const model = run.spec.name;
+  const same = runs.filter((r) => r.spec.name === model);
+  const numbers = same.map((r) => Number(/ #(\d+)/.exec(r.name.slice(model.length))?.[1] ?? 0));
+  const n = Math.max(same.length, ...numbers) + 1;
+  const previous = [...same].sort((a, b) => b.createdAt - a.createdAt)[0];
+  const settings = run.settings as Record<string, unknown>;
+  const before = (previous?.settings ?? {}) as Record<string, unknown>;
+  const known = new Set(SETTING_WORDS.map(([k]) => k));
+  const changed = previous
+    ? [...SETTING_WORDS, ...Object.keys(settings).filter((k) => !known.has(k)).map((k): [string, string] => [k, k])]
+        .filter(([k]) => settings[k] !== undefined && settings[k] !== before[k])
+        .map(([k, word]) => `${word} ${settingText(settings[k])}`)
+    : [];
+  const more = changed.length > NAMED_SETTINGS ? ', …' : '';
+  return `${model} #${n}${changed.length ? ` · ${changed.slice(0, NAMED_SETTINGS).join(', ')}${more}` : ''}`;
+}
+
 export interface LedgerState {
   runs: RunRecord[];
+  /** Runs deleted a moment ago that Undo can bring back (newest last). */
+  pending: PendingDelete[];
   loaded: boolean;
   error?: string;
   /** Runs another tab is training (it holds their lock): read-only here, with their live progress. */
@@ -105,7 +160,16 @@ export interface LedgerState {
   load: () => Promise<void>;
   /** Writes a run this tab trains (or one it holds the lock of). */
   put: (run: RunRecord) => Promise<void>;
+  /** Hides run `id` at once and deletes its record after UNDO_DELETE_MS, unless `undo` brings it back. */
   remove: (id: string) => Promise<void>;
+  undo: (id: string) => void;
+  /** Renames a run this tab may write (not one another tab trains). */
+  rename: (id: string, name: string) => Promise<void>;
+}
+
+export interface LedgerOptions {
+  undoMs?: number;
+  now?: () => number;
 }
 
 const byNewest = (runs: RunRecord[]) => runs.sort((a, b) => b.createdAt - a.createdAt);
@@ -116,8 +180,9 @@ function without<T>(map: Readonly<Record<string, T>>, id: string): Record<string
 }
 
 /** The ledger store over `storage` and the tabs' run locks (`locks` is called once, on the first load). */
-export function createLedger(storage: LedgerStorage, locks: () => RunLocks) {
+export function createLedger(storage: LedgerStorage, locks: () => RunLocks, { undoMs = UNDO_DELETE_MS, now = Date.now }: LedgerOptions = {}) {
   let lockSet: RunLocks | undefined;
+  const timers = new Map<string, ReturnType<typeof setTimeout>>();
   return create<LedgerState>()((setState, getState) => {
     /** Follows run `id`, which another tab trains, until its lock ends; then reads it again (interrupted if left live). */
     const watch = (l: RunLocks, id: string, progress?: ElsewhereRun) => {
@@ -157,8 +222,10 @@ export function createLedger(storage: LedgerStorage, locks: () => RunLocks) {
         if (isLive(run)) watch(l, run.id);
       });
     };
+    const isPending = (id: string) => getState().pending.some((p) => p.run.id === id);
     return {
       runs: [],
+      pending: [],
       loaded: false,
       elsewhere: {},
       load: async () => {
@@ -192,14 +259,18 @@ export function createLedger(storage: LedgerStorage, locks: () => RunLocks) {
             stored.map((r) => settled.get(r.id) ?? r),
             live,
           );
-          setState({ runs: byNewest(runs), loaded: true });
+          setState({ runs: byNewest(runs.filter((r) => !isPending(r.id))), loaded: true });
           for (const r of heldElsewhere) watch(l, r.id);
         } catch (e) {
           setState({ loaded: true, error: `The run ledger (IndexedDB) is unavailable: ${(e as Error).message}` });
         }
       },
       put: async (run) => {
-        setState({ runs: upsert(getState().runs, run) });
+        // The ledger names a run once; the trainer's later saves keep that name (or the user's rename).
+        const known = getState().runs.find((r) => r.id === run.id) ?? getState().pending.find((p) => p.run.id === run.id)?.run;
+        run = { ...run, name: known ? known.name : distinctRunName(run, getState().runs) };
+        if (isPending(run.id)) setState({ pending: getState().pending.map((p) => (p.run.id === run.id ? { ...p, run } : p)) });
+        else setState({ runs: upsert(getState().runs, run) });
         try {
           await storage.save(run);
           tabLocks().post({ type: 'saved', id: run.id });
@@ -209,9 +280,37 @@ export function createLedger(storage: LedgerStorage, locks: () => RunLocks) {
       },
       remove: async (id) => {
         // Another tab's run is its writer's to keep.
-        if (getState().elsewhere[id]) return;
-        setState({ runs: getState().runs.filter((r) => r.id !== id) });
-        await storage.remove(id);
+        const run = getState().runs.find((r) => r.id === id);
+        if (getState().elsewhere[id] || !run) return;
+        setState({ runs: getState().runs.filter((r) => r.id !== id), pending: [...getState().pending, { run, until: now() + undoMs }] });
+        timers.set(
+          id,
+          setTimeout(() => {
+            timers.delete(id);
+            setState({ pending: getState().pending.filter((p) => p.run.id !== id) });
+            void storage.remove(id).catch((e: Error) => setState({ error: `Could not delete run ${run.name}: ${e.message}` }));
+          }, undoMs),
+        );
+      },
+      undo: (id) => {
+        const pending = getState().pending.find((p) => p.run.id === id);
+        if (!pending) return;
+        clearTimeout(timers.get(id));
+        timers.delete(id);
+        setState({ pending: getState().pending.filter((p) => p.run.id !== id), runs: upsert(getState().runs, pending.run) });
+      },
+      rename: async (id, name) => {
+        const run = getState().runs.find((r) => r.id === id);
+        const trimmed = name.trim();
+        if (!run || getState().elsewhere[id] || trimmed === '' || trimmed === run.name) return;
+        const renamed = { ...run, name: trimmed };
+        setState({ runs: upsert(getState().runs, renamed) });
+        try {
+          await storage.save(renamed);
+          tabLocks().post({ type: 'saved', id });
+        } catch (e) {
+          setState({ error: `Could not rename run ${run.name}: ${(e as Error).message}` });
+        }
       },
     };
   });

@@ -1,17 +1,18 @@
 /**
  * The run ledger: every run kept in IndexedDB, with its status, progress, accuracy, size and speed;
- * resume one from its checkpoint, export its metrics or weights, delete it, or overlay the loss
- * curves of several. A run another tab is training shows its live progress there, read-only (no
+ * resume one from its checkpoint, export its metrics or weights, rename it, delete it (with Undo
+ * for a few seconds), or overlay the loss curves of several. A run another tab is training shows its live progress there, read-only (no
  * resume, no delete: src/store/runs.ts).
  */
 import { useEffect, useMemo, useState } from 'react';
+import { UNDO_DELETE_MS, type RunRecord } from '../../../store/runs';
 import { type ArchSpec, analyze, formatInt } from '../../../models';
 import { useLedger } from '../../../store/runs';
 import { training, useTraining } from '../../../store/training';
 import { median, smooth, thin } from '../../../store/training/series';
 import type { XYChartData } from '../../../viz/charts/types';
 import { XYChart } from '../../charts/Chart';
-import { downloadBlob, downloadText } from '../../download';
+import { downloadBlob, downloadText, fileStem } from '../../download';
 
 const OVERLAY_OPTIONS = { xLabel: 'epoch', yLabel: 'loss', height: 240 } as const;
 
@@ -27,14 +28,59 @@ function paramsOf(spec: ArchSpec): number {
   return params;
 }
 
-/** A run's name as a file name. */
-const fileName = (name: string) => name.replace(/[^A-Za-z0-9_]+/g, '_');
+
+/** A run's name, or a box to rename it (Enter or blur keeps the new name, Escape drops it). */
+function RunName({ run, editing, onDone }: { run: RunRecord; editing: boolean; onDone: () => void }) {
+  const rename = useLedger((s) => s.rename);
+  const [draft, setDraft] = useState(run.name);
+  if (!editing) return <span title={`started ${new Date(run.createdAt).toLocaleString('en-GB')}`}>{run.name}</span>;
+  const keep = () => {
+    void rename(run.id, draft);
+    onDone();
+  };
+  return (
+    <input
+      aria-label={`New name for ${run.name}`}
+      value={draft}
+      // The box opens on the Rename click that asked for it.
+      autoFocus
+      onChange={(e) => setDraft(e.target.value)}
+      onBlur={keep}
+      onKeyDown={(e) => {
+        if (e.key === 'Enter') keep();
+        else if (e.key === 'Escape') onDone();
+      }}
+    />
+  );
+}
+
+/** "Deleted run …  Undo" for each run deleted in the last UNDO_DELETE_MS. */
+function UndoDeletes() {
+  const pending = useLedger((s) => s.pending);
+  const undo = useLedger((s) => s.undo);
+  if (pending.length === 0) return null;
+  return (
+    <div className="notices" role="status" data-testid="ledger-undo">
+      {pending.map((p) => (
+        <p key={p.run.id}>
+          <span>
+            Deleted run <strong>{p.run.name}</strong> (kept for {UNDO_DELETE_MS / 1000} s).
+          </span>
+          <button type="button" style={{ fontSize: 'inherit', textDecoration: 'underline' }} onClick={() => undo(p.run.id)}>
+            Undo
+          </button>
+        </p>
+      ))}
+    </div>
+  );
+}
 
 export function LedgerPanel() {
   const current = useTraining((s) => s.run?.id);
   const busy = useTraining((s) => s.state !== 'idle');
   const { runs, load, loaded, remove, error, elsewhere } = useLedger();
   const [overlay, setOverlay] = useState<ReadonlySet<string>>(new Set());
+  const [renaming, setRenaming] = useState<string | null>(null);
   useEffect(() => {
     if (!loaded) void load();
   }, [loaded, load]);
@@ -50,6 +96,7 @@ export function LedgerPanel() {
     <section aria-label="Run ledger" className="ledger">
       <h3>Runs</h3>
       {error && <p role="alert">{error}</p>}
+      <UndoDeletes />
       <table className="layers" data-testid="ledger">
         <thead>
           <tr>
@@ -82,7 +129,9 @@ export function LedgerPanel() {
                   }
                 />
               </td>
-              <th scope="row">{r.name}</th>
+              <th scope="row" data-testid="ledger-name">
+                <RunName run={r} editing={renaming === r.id} onDone={() => setRenaming(null)} />
+              </th>
               <td data-testid="ledger-status">
                 {elsewhere[r.id] ? (elsewhere[r.id]!.status === 'paused' ? 'paused in another tab' : 'training in another tab') : r.status}
                 {r.status === 'interrupted' && r.error && <small className="ledger-error">: {r.error}</small>}
@@ -101,7 +150,7 @@ export function LedgerPanel() {
                     Resume
                   </button>
                 )}{' '}
-                <button type="button" onClick={() => downloadText(JSON.stringify({ ...r, checkpoint: undefined }, null, 1), `${r.name}-metrics.json`, 'application/json')}>
+                <button type="button" onClick={() => downloadText(JSON.stringify({ ...r, checkpoint: undefined }, null, 1), `${fileStem(r.name)}-metrics.json`, 'application/json')}>
                   Export metrics
                 </button>{' '}
                 {r.checkpoint && (
@@ -110,7 +159,7 @@ export function LedgerPanel() {
                     onClick={async () => {
                       const { toSafetensors } = await import('../../../export/index');
                       const bytes = toSafetensors(r.checkpoint!.params, { step: r.checkpoint!.step, metadata: { model: r.spec.name, run: r.name } });
-                      downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${fileName(r.name)}.safetensors`);
+                      downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${fileStem(r.name)}.safetensors`);
                     }}
                   >
                     Weights (.safetensors)
@@ -122,7 +171,7 @@ export function LedgerPanel() {
                     title="TensorFlow.js weights: a manifest (.json) and a .weights.bin, as tf.io saves them; tf.io.loadWeights reads them"
                     onClick={async () => {
                       const { toTfjsWeights } = await import('../../../export/index');
-                      const baseName = fileName(r.name);
+                      const baseName = fileStem(r.name);
                       const files = toTfjsWeights(r.checkpoint!.params, { baseName, modelTopology: r.spec, metadata: { step: r.checkpoint!.step, run: r.name } });
                       downloadText(files.manifest, `${baseName}.json`, 'application/json');
                       downloadBlob(new Blob([files.weights as BlobPart], { type: 'application/octet-stream' }), files.weightsFileName);
@@ -131,6 +180,9 @@ export function LedgerPanel() {
                     Weights (tf.io)
                   </button>
                 )}{' '}
+                <button type="button" disabled={elsewhere[r.id] !== undefined} onClick={() => setRenaming(r.id)}>
+                  Rename
+                </button>{' '}
                 <button type="button" disabled={(r.id === current && busy) || elsewhere[r.id] !== undefined} onClick={() => void remove(r.id)}>
                   Delete
                 </button>
