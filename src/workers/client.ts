@@ -111,11 +111,13 @@ export interface RunHandle {
   outcome: Promise<TrainOutcome>;
   pause(): void;
   resume(): void;
+  /** Stops after the current step and evaluates the whole test set (the signal aborts without evaluating). */
+  stop(): void;
   setLearningRate(lr: number): void;
   predictTest(count: number): Promise<Float32Array>;
 }
 
-/** Starts a training run; `signal` stops it (the outcome then has status 'stopped'). */
+/** Starts a training run; `signal` aborts it (the outcome then has status 'stopped', without an evaluation; `stop()` evaluates). */
 export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) => void, signal?: AbortSignal): RunHandle {
   const job = nextJob++;
   const r = current();
@@ -127,6 +129,7 @@ export function startTraining(request: TrainRequest, onEvent: (e: TrainEvent) =>
     outcome,
     pause: () => void r.api.pause(job),
     resume: () => void r.api.resume(job),
+    stop: () => void r.api.stop(job),
     setLearningRate: (lr) => void r.api.setLearningRate(job, lr),
     predictTest: (count) => guarded((api) => api.predictTest(job, count)),
   };

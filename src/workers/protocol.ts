@@ -4,6 +4,7 @@
  */
 import type { ArchSpec } from '../models';
 import type { CheckRequest, CheckResult } from './equivalence/check';
+import type { LiveEvalOptions, Prediction } from './training/liveEval';
 import type { TrainSettings } from './training/settings';
 import type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData } from './training/types';
 
@@ -42,7 +43,7 @@ export interface BackendInfo {
 
 export type ProgressCallback = (message: string, fraction: number) => void;
 
-export type { EvalMetrics, StepMetrics, TrainCheckpoint, TrainData, TrainSettings };
+export type { EvalMetrics, LiveEvalOptions, Prediction, StepMetrics, TrainCheckpoint, TrainData, TrainSettings };
 export type { ComputeErrorKind } from './errors';
 
 export interface TrainRequest {
@@ -52,6 +53,8 @@ export interface TrainRequest {
   resume?: TrainCheckpoint;
   /** Evaluate on the test set after every epoch (and at the end). */
   evaluateEachEpoch: boolean;
+  /** Evaluate a fixed held-out slice of the test set on a cadence in seconds while training (training/liveEval.ts). */
+  liveEvaluation?: LiveEvalOptions;
   /**
    * Save a checkpoint after this many steps or this many seconds since the last one, whichever
    * comes first, for resume after a lost device or worker.
@@ -67,9 +70,23 @@ export interface TrainMemoryPlan {
   microBatchSize?: number;
 }
 
+/** One held-out evaluation, as the run's timeline keeps it. */
+export interface HeldOutPoint {
+  /** Wall seconds of the run so far (a resumed run goes on from its checkpoint's). */
+  seconds: number;
+  /** Training images seen (steps x batch). */
+  images: number;
+  step: number;
+  heldOutAccuracy: number;
+}
+
 /** What a training job reports, in order. */
 export type TrainEvent =
   | { type: 'started'; totalSteps: number; stepsPerEpoch: number; backend: string; memory: TrainMemoryPlan }
+  /** A time-budget run fixed its length from the measured speed. */
+  | { type: 'sized'; totalSteps: number; secondsPerStep: number; budgetSeconds: number }
+  /** A held-out evaluation: the timeline's point, the full metrics (confusion matrix) and the prediction images' top classes. */
+  | { type: 'heldOut'; point: HeldOutPoint; metrics: EvalMetrics; predictions: Prediction[] }
   | { type: 'step'; metrics: StepMetrics }
   | { type: 'eval'; step: number; epoch: number; metrics: EvalMetrics }
   | { type: 'checkpoint'; checkpoint: TrainCheckpoint }
@@ -82,7 +99,10 @@ export type TrainOutcome = { status: 'finished' | 'stopped'; step: number; check
 export interface RuntimeApi {
   init(preferred?: BackendName): Promise<BackendInfo>;
   equivalence(jobId: number, request: CheckRequest, onProgress?: ProgressCallback): Promise<CheckResult>;
+  /** Aborts a job: a training run stops at once, without an evaluation. */
   cancel(jobId: number): void;
+  /** Stops a training run after its current step and evaluates it on the whole test set (the outcome's `final`). */
+  stop(jobId: number): void;
   /** Live tensors in the worker (for leak checks). */
   tensorCount(): number;
   /** Gives the worker the dataset (kept there for the runs that follow). */

@@ -146,6 +146,9 @@ const api: WorkerApi = {
       jobs.delete(jobId);
     }
   },
+  stop(jobId) {
+    if (training?.id === jobId) training.job.stop();
+  },
   pause(jobId) {
     if (training?.id === jobId) training.job.pause();
   },

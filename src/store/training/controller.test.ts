@@ -6,6 +6,7 @@ import type { RunHandle } from '../../workers/client';
 import { ComputeError } from '../../workers/errors';
 import type { TrainCheckpoint, TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/protocol';
 import type { RunRecord } from '../runs';
+import { LIVE_EVAL_DEFAULTS } from '../../workers/training/liveEval';
 import { COMPARISON_PRESETS, GRID_IMAGES, RUN_HELD_ELSEWHERE, TrainingController } from './controller';
 import type { RunLease } from './runLocks';
 
@@ -17,6 +18,7 @@ function dataset(kind: 'cifar10' | 'cifar100' = 'cifar10', test = 30): LoadedDat
 }
 
 const checkpoint = (step: number) => ({ version: 1, specName: spec.name, step, settings: {}, params: {}, momentum: {}, rng: { algorithm: 'mulberry32', seed: 1, step } }) as unknown as TrainCheckpoint;
+const finalMetrics = { split: 'test' as const, images: 30, loss: 1, accuracy: 0.5, perClassAccuracy: [], confusion: [], seconds: 1 };
 const step = (n: number): TrainEvent => ({ type: 'step', metrics: { step: n, epoch: n / 10, loss: 2, accuracy: 0.1, lr: 0.05, imagesPerSecond: 50, etaSeconds: 9 } });
 
 /** A controller over fake deps; each started job waits for `finish` or `fail`. */
@@ -41,7 +43,9 @@ function setup() {
       let finish!: (o: TrainOutcome) => void;
       let fail!: (e: unknown) => void;
       const outcome = new Promise<TrainOutcome>((resolve, reject) => ((finish = resolve), (fail = reject)));
-      const handle: RunHandle = { job: jobs.length + 1, outcome, pause: vi.fn(), resume: vi.fn(), setLearningRate: vi.fn(), predictTest: vi.fn(async (count: number) => new Float32Array(count * 10)) };
+      // Stop ends the job with an evaluation, an abort without one (as the worker does).
+      const stop = vi.fn(() => finish({ status: 'stopped', step: 0, checkpoint: checkpoint(0), final: finalMetrics }));
+      const handle: RunHandle = { job: jobs.length + 1, outcome, pause: vi.fn(), resume: vi.fn(), stop, setLearningRate: vi.fn(), predictTest: vi.fn(async (count: number) => new Float32Array(count * 10)) };
       signal.addEventListener('abort', () => finish({ status: 'stopped', step: 0, checkpoint: checkpoint(0) }));
       jobs.push({ request, emit: onEvent, signal, handle, finish, fail });
       return handle;
@@ -80,7 +84,7 @@ describe('TrainingController', () => {
     expect(t.sent[0]).toMatchObject({ dataset: 'cifar10' });
     expect(t.sent[0]!.trainImages).toBe(t.state().dataset!.train.images);
     const [job] = t.jobs;
-    expect(job!.request).toMatchObject({ spec, settings: { batchSize: 16, steps: 3 }, resume: undefined, evaluateEachEpoch: true });
+    expect(job!.request).toMatchObject({ spec, settings: { batchSize: 16, steps: 3, recipe: 'paper' }, resume: undefined, evaluateEachEpoch: false, liveEvaluation: LIVE_EVAL_DEFAULTS });
     expect(t.state()).toMatchObject({ state: 'running', run: { id: 'run-1', status: 'running' } });
 
     job!.emit({ type: 'started', totalSteps: 3, stepsPerEpoch: 3, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
@@ -90,7 +94,7 @@ describe('TrainingController', () => {
     expect(t.state().progress).toEqual({ step: 3, total: 3, eta: 9, ips: 50 });
     expect(t.saved.at(-1)!.backend).toBe('wasm');
 
-    job!.finish({ status: 'finished', step: 3, checkpoint: checkpoint(3), final: { split: 'test', images: 30, loss: 1, accuracy: 0.5, perClassAccuracy: [], confusion: [], seconds: 1 } });
+    job!.finish({ status: 'finished', step: 3, checkpoint: checkpoint(3), final: finalMetrics });
     await done;
     expect(t.state()).toMatchObject({ state: 'idle', error: '', run: { status: 'finished', final: { accuracy: 0.5 } } });
     expect(t.saved.at(-1)).toBe(t.state().run);
@@ -99,7 +103,7 @@ describe('TrainingController', () => {
     expect(t.state().grid!.labels.length).toBe(GRID_IMAGES);
   });
 
-  it('pause, resume, learning rate and stop reach the running job', async () => {
+  it('pause, resume, learning rate and abort reach the running job; an aborted run has no evaluation', async () => {
     const t = setup();
     t.controller.setDataset(dataset());
     const done = t.controller.start(spec);
@@ -114,11 +118,54 @@ describe('TrainingController', () => {
     t.controller.setLearningRate(0.01);
     expect(handle.setLearningRate).toHaveBeenCalledWith(0.01);
     expect(t.state().lr).toBe(0.01);
-    t.controller.stop();
+    t.controller.abort();
     expect(signal.aborted).toBe(true);
+    expect(handle.stop).not.toHaveBeenCalled();
     await done;
     expect(t.state()).toMatchObject({ state: 'idle', run: { status: 'stopped' } });
+    expect(t.state().run!.final).toBeUndefined();
     expect(t.state().grid).toBeUndefined();
+  });
+
+  it('Stop asks the job to stop and evaluate (no abort): the stopped run keeps the test evaluation and shows the grid', async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    const done = t.controller.start(spec);
+    await t.settle();
+    const { handle, signal } = t.jobs[0]!;
+    t.controller.stop();
+    expect(handle.stop).toHaveBeenCalledTimes(1);
+    expect(signal.aborted).toBe(false);
+    await done;
+    expect(t.state()).toMatchObject({ state: 'idle', run: { status: 'stopped', final: { accuracy: 0.5 } } });
+    expect(t.state().grid!.labels.length).toBe(GRID_IMAGES);
+  });
+
+  it("held-out evaluations become the run's timeline and the live view (metrics and predictions); a time-budget run's length arrives with 'sized'", async () => {
+    const t = setup();
+    t.controller.setDataset(dataset());
+    t.controller.updateForm({ ...t.state().form, timeBudgetMinutes: 2 });
+    const done = t.controller.start(spec);
+    await t.settle();
+    const job = t.jobs[0]!;
+    expect(job.request.settings).not.toHaveProperty('steps');
+    job.emit({ type: 'started', totalSteps: 0, stepsPerEpoch: 3, backend: 'wasm', memory: { bytesPerImage: 1, budgetBytes: 2 } });
+    job.emit(step(1));
+    const predictions = [{ index: 4, label: 3, top: [{ label: 3, probability: 0.6 }, { label: 1, probability: 0.3 }, { label: 0, probability: 0.1 }] }];
+    job.emit({ type: 'heldOut', point: { seconds: 9.5, images: 32, step: 1, heldOutAccuracy: 0.25 }, metrics: { ...finalMetrics, accuracy: 0.25 }, predictions });
+    expect(t.state().live).toEqual({ step: 1, seconds: 9.5, metrics: { ...finalMetrics, accuracy: 0.25 }, predictions });
+    expect(t.state().run!.heldOut).toEqual([{ seconds: 9.5, images: 32, step: 1, heldOutAccuracy: 0.25 }]);
+    job.emit({ type: 'sized', totalSteps: 40, secondsPerStep: 2, budgetSeconds: 120 });
+    expect(t.state().progress.total).toBe(40);
+    expect(t.state().run).toMatchObject({ totalSteps: 40, settings: { steps: 40, timeBudgetMinutes: 2 } });
+    t.controller.abort();
+    await done;
+    // The next run starts without the last one's live view.
+    const next = t.controller.start(spec);
+    await t.settle();
+    expect(t.state().live).toBeUndefined();
+    t.controller.abort();
+    await next;
   });
 
   it("a stopped worker ('worker-stopped'): the run is interrupted with the message and the runtime is reset", async () => {
@@ -273,11 +320,15 @@ describe('TrainingController', () => {
     t.jobs[1]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
     await queue;
 
-    const stopped = t.controller.startComparison();
-    await t.settle();
-    t.controller.stop();
-    await stopped;
-    expect(t.jobs).toHaveLength(3);
+    // Stop (which evaluates) ends the queue as Abort does.
+    for (const end of ['stop', 'abort'] as const) {
+      const before = t.jobs.length;
+      const stopped = t.controller.startComparison();
+      await t.settle();
+      t.controller[end]();
+      await stopped;
+      expect(t.jobs, end).toHaveLength(before + 1);
+    }
   });
 
   it('ignores a second start while a run is going', async () => {
@@ -287,7 +338,7 @@ describe('TrainingController', () => {
     await t.controller.start(spec);
     await t.settle();
     expect(t.jobs).toHaveLength(1);
-    t.controller.stop();
+    t.controller.abort();
     await first;
   });
 });

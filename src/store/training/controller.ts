@@ -1,8 +1,9 @@
 /**
  * The Train tab's run controller, outside React: the loaded dataset, the settings of the next run,
- * the current run (its record, state and progress), start / pause / resume / stop, resuming a
- * ledger run from its checkpoint, the live learning rate, the evaluation grid's predictions, and
- * saving each record to the ledger. The worker's events fold into the record through the pure
+ * the current run (its record, state and progress), start / pause / resume / stop (which evaluates)
+ * / abort (which does not), resuming a ledger run from its checkpoint, the live learning rate, the
+ * latest held-out evaluation with its predictions, the evaluation grid, and saving each record to the
+ * ledger. The worker's events fold into the record through the pure
  * reducer of runRecord.ts. A vanilla zustand store holds the state (React reads it with
  * `useTraining`, index.ts); the worker, runtime, ledger and run locks come in as `TrainingDeps`, so
  * the controller runs in Node tests with fakes.
@@ -17,7 +18,8 @@ import type { LoadedDataset } from '../../data/sources';
 import { type ArchSpec, findPreset } from '../../models';
 import type { RunHandle } from '../../workers/client';
 import { errorKind } from '../../workers/errors';
-import type { TrainData, TrainEvent, TrainRequest } from '../../workers/protocol';
+import type { EvalMetrics, Prediction, TrainData, TrainEvent, TrainRequest } from '../../workers/protocol';
+import { LIVE_EVAL_DEFAULTS } from '../../workers/training/liveEval';
 import type { RunRecord } from '../runs';
 import { DEFAULT_TRAIN_FORM, type TrainForm, formSettings, learningRateInRange } from './form';
 import { applyEvent, failRecord, finishRecord, newRunRecord, resumeRecord } from './runRecord';
@@ -42,6 +44,14 @@ export interface EvalGrid {
   probs: Float32Array;
 }
 
+/** The latest held-out evaluation of the run on screen: its metrics (confusion matrix) and prediction images. */
+export interface LiveEvaluation {
+  step: number;
+  seconds: number;
+  metrics: EvalMetrics;
+  predictions: Prediction[];
+}
+
 export interface TrainingState {
   /** The dataset chosen in the Data panel. */
   kind: CifarKind;
@@ -58,6 +68,8 @@ export interface TrainingState {
   /** Why the last start or run failed ('' when it did not). */
   error: string;
   grid?: EvalGrid;
+  /** The run's latest held-out evaluation (not kept in the ledger: the record keeps its timeline). */
+  live?: LiveEvaluation;
 }
 
 /** What the controller talks to: the compute worker (src/workers/client.ts), the runtime and the ledger. */
@@ -102,6 +114,8 @@ export class TrainingController {
   private readonly deps: TrainingDeps;
   private handle: RunHandle | null = null;
   private stopper: AbortController | null = null;
+  /** Stop was pressed: the run evaluates and ends, and a queue goes no further. */
+  private stopRequested = false;
   /** Set from a start until its run ends: a second start meanwhile is ignored. */
   private starting = false;
 
@@ -145,7 +159,7 @@ export class TrainingController {
     for (const name of COMPARISON_PRESETS) {
       const preset = findPreset(name);
       if (preset) await this.begin(preset.spec);
-      if (this.stopper?.signal.aborted) break;
+      if (this.stopper?.signal.aborted || this.stopRequested) break;
     }
   }
 
@@ -159,7 +173,14 @@ export class TrainingController {
     }
   }
 
+  /** Stops the run after its current step and evaluates it on the whole test set. */
   stop(): void {
+    this.stopRequested = true;
+    this.handle?.stop();
+  }
+
+  /** Ends the run at once, without an evaluation. */
+  abort(): void {
     this.stopper?.abort();
   }
 
@@ -181,9 +202,10 @@ export class TrainingController {
     this.starting = true;
     const { deps } = this;
     const previous = this.state.run;
-    this.set({ error: '', grid: undefined });
+    this.set({ error: '', grid: undefined, live: undefined });
     const stopper = new AbortController();
     this.stopper = stopper;
+    this.stopRequested = false;
     const id = resume?.id ?? deps.newId();
     let lease: RunLease | null = null;
     /** The record once the worker said 'started' (until then the run is not in the ledger). */
@@ -202,7 +224,8 @@ export class TrainingController {
       // A resumed run goes on from its checkpoint: the steps logged after it are done again.
       let current = resume ? resumeRecord(resume) : newRunRecord({ id, createdAt: deps.now(), spec, settings, dataset: kind });
       this.set({ run: current, progress: { step: resume?.checkpoint?.step ?? 0, total: current.totalSteps, eta: 0, ips: 0 } });
-      const request: TrainRequest = { spec, settings, resume: resume?.checkpoint, evaluateEachEpoch: true, checkpointEvery: CHECKPOINT_EVERY };
+      // The held-out slice is the progress measure: whole-test evaluations come at the end (or on Stop).
+      const request: TrainRequest = { spec, settings, resume: resume?.checkpoint, evaluateEachEpoch: false, liveEvaluation: LIVE_EVAL_DEFAULTS, checkpointEvery: CHECKPOINT_EVERY };
       let lastSave = 0;
       const onEvent = (e: TrainEvent) => {
         current = applyEvent(current, e);
@@ -210,6 +233,10 @@ export class TrainingController {
         if (e.type === 'step') {
           const m = e.metrics;
           this.set({ run: current, progress: { step: m.step, total: current.totalSteps, eta: m.etaSeconds, ips: m.imagesPerSecond } });
+        } else if (e.type === 'heldOut') {
+          this.set({ run: current, live: { step: e.point.step, seconds: e.point.seconds, metrics: e.metrics, predictions: e.predictions } });
+        } else if (e.type === 'sized') {
+          this.set({ run: current, progress: { ...this.state.progress, total: e.totalSteps } });
         } else this.set({ run: current });
         if (e.type === 'step' || e.type === 'started' || e.type === 'paused' || e.type === 'resumed') {
           const step = e.type === 'step' ? e.metrics.step : e.type === 'started' ? this.state.progress.step : e.step;
@@ -222,6 +249,8 @@ export class TrainingController {
       };
       const handle = deps.startTraining(request, onEvent, stopper.signal);
       this.handle = handle;
+      // Stop pressed while the worker was being started.
+      if (this.stopRequested) handle.stop();
       const outcome = await handle.outcome;
       record = finishRecord(current, outcome);
       this.set({ run: record });

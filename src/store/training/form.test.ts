@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TRAIN_SETTINGS, NUMERIC_SETTING_FIELDS } from '../../workers/training/settings';
-import { DEFAULT_TRAIN_FORM, enterField, fieldValue, formSettings } from './form';
+import { DEFAULT_TRAIN_SETTINGS, NUMERIC_SETTING_FIELDS, RECIPES } from '../../workers/training/settings';
+import { DEFAULT_TRAIN_FORM, chooseRecipe, enterField, fieldValue, formSettings, recipeLabel } from './form';
 
 const field = (key: string) => NUMERIC_SETTING_FIELDS.find((f) => f.key === key)!;
 
@@ -25,6 +25,30 @@ describe('the settings form', () => {
 
   it('a run takes the settings the form shows', () => {
     const form = { ...DEFAULT_TRAIN_FORM, batchSize: 16, steps: 30, schedule: 'step' as const, augment: false };
-    expect(formSettings(form)).toEqual({ batchSize: 16, epochs: DEFAULT_TRAIN_SETTINGS.epochs, steps: 30, learningRate: DEFAULT_TRAIN_SETTINGS.learningRate, schedule: 'step', seed: DEFAULT_TRAIN_SETTINGS.seed, augment: false });
+    const { steps: _, timeBudgetMinutes: __, ...defaults } = DEFAULT_TRAIN_SETTINGS;
+    const offered = Object.fromEntries(Object.keys(DEFAULT_TRAIN_FORM).filter((k) => k in defaults).map((k) => [k, defaults[k as keyof typeof defaults]]));
+    expect(formSettings(form)).toEqual({ ...offered, batchSize: 16, steps: 30, schedule: 'step', augment: false });
+  });
+
+  it('a time budget replaces Steps (the run sizes itself); unset, Steps is back', () => {
+    const budget = enterField(enterField(DEFAULT_TRAIN_FORM, field('steps'), 40), field('timeBudgetMinutes'), 0.5);
+    expect(formSettings(budget)).toMatchObject({ timeBudgetMinutes: 0.5 });
+    expect(formSettings(budget)).not.toHaveProperty('steps');
+    const off = enterField(budget, field('timeBudgetMinutes'), 0);
+    expect(off.timeBudgetMinutes).toBeUndefined();
+    expect(formSettings(off).steps).toBe(40);
+  });
+
+  it('choosing a recipe sets its schedule and tricks (not the length, batch, rate or seed); a changed trick keeps the name, marked', () => {
+    const form = { ...DEFAULT_TRAIN_FORM, batchSize: 64, learningRate: 0.2, seed: 3 };
+    const fast = chooseRecipe(form, 'fast');
+    expect(fast).toMatchObject({ ...RECIPES.fast, recipe: 'fast', batchSize: 64, learningRate: 0.2, seed: 3 });
+    expect(recipeLabel(fast)).toBe('fast');
+    expect(recipeLabel({ ...fast, tta: false })).toBe('fast (modified)');
+    expect(recipeLabel({ ...fast, labelSmoothing: 0.1 })).toBe('fast (modified)');
+    const paper = chooseRecipe(fast, 'paper');
+    expect(paper).toEqual({ ...form, ...RECIPES.paper, recipe: 'paper' });
+    expect(recipeLabel(paper)).toBe('paper');
+    expect(recipeLabel(DEFAULT_TRAIN_FORM)).toBe('paper');
   });
 });

@@ -54,6 +54,28 @@ describe('applyEvent', () => {
     expect(r.steps).toHaveLength(1);
   });
 
+  it("'heldOut' appends {seconds, images, step, heldOutAccuracy} to the held-out timeline, in order", () => {
+    const heldOut = (step: number, acc: number): TrainEvent => ({
+      type: 'heldOut',
+      point: { seconds: 10 * step, images: 32 * step, step, heldOutAccuracy: acc },
+      metrics: evalMetrics(acc),
+      predictions: [{ index: 0, label: 1, top: [{ label: 1, probability: 0.9 }] }],
+    });
+    const r = fold(fresh(), [stepEvent(1), heldOut(1, 0.2), stepEvent(2), heldOut(2, 0.3)]);
+    expect(r.heldOut).toEqual([
+      { seconds: 10, images: 32, step: 1, heldOutAccuracy: 0.2 },
+      { seconds: 20, images: 64, step: 2, heldOutAccuracy: 0.3 },
+    ]);
+    expect(r.evals).toEqual([]);
+  });
+
+  it("'sized' fixes the run's length and records it as its steps (a resume goes on to the same total)", () => {
+    const r = fold(fresh(), [started, { type: 'sized', totalSteps: 77, secondsPerStep: 0.5, budgetSeconds: 60 }]);
+    expect(r.totalSteps).toBe(77);
+    expect(r.settings.steps).toBe(77);
+    expect(r.settings.seed).toBe(7);
+  });
+
   it("'checkpoint' keeps the latest checkpoint", () => {
     const r = fold(fresh(), [{ type: 'checkpoint', checkpoint: checkpoint(5) }, { type: 'checkpoint', checkpoint: checkpoint(9) }]);
     expect(r.checkpoint?.step).toBe(9);
@@ -92,10 +114,16 @@ describe('finishing and failing a run', () => {
     expect(finishRecord(evaluated, { status: 'finished', step: 2, checkpoint: checkpoint(2), final: evalMetrics(0.3) }).evals).toHaveLength(1);
   });
 
-  it('a stopped run keeps its checkpoint and has no final metrics', () => {
+  it('an aborted run keeps its checkpoint and has no final metrics', () => {
     const r = finishRecord(ran(), { status: 'stopped', step: 2, checkpoint: checkpoint(2) });
     expect(r).toMatchObject({ status: 'stopped', final: undefined, evals: [] });
     expect(r.checkpoint?.step).toBe(2);
+  });
+
+  it('a stopped run (Stop evaluates) keeps its test evaluation, which joins the history', () => {
+    const r = finishRecord(ran(), { status: 'stopped', step: 2, checkpoint: checkpoint(2), final: evalMetrics(0.35) });
+    expect(r).toMatchObject({ status: 'stopped', final: { accuracy: 0.35 } });
+    expect(r.evals).toEqual([{ step: 2, epoch: 0.2, accuracy: 0.35, loss: 1.5 }]);
   });
 
   it('a failure marks the run interrupted with the message, keeping its checkpoint and history', () => {
@@ -118,6 +146,12 @@ describe('resumeRecord', () => {
     const done = fold(resumed, [started, ...[4, 5, 6, 7].map(stepEvent)]);
     expect(done.steps.map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(r.steps).toHaveLength(5);
+  });
+
+  it('drops the held-out evaluations after the checkpoint too', () => {
+    const heldOut = (step: number): TrainEvent => ({ type: 'heldOut', point: { seconds: step, images: step, step, heldOutAccuracy: 0.1 }, metrics: evalMetrics(0.1), predictions: [] });
+    const r = fold(fresh(), [stepEvent(1), heldOut(1), { type: 'checkpoint', checkpoint: checkpoint(2) }, stepEvent(2), stepEvent(3), heldOut(3)]);
+    expect(resumeRecord(r).heldOut!.map((p) => p.step)).toEqual([1]);
   });
 
   it('a run without a checkpoint starts again from step 0', () => {

@@ -1,6 +1,6 @@
 /**
  * A run record as the worker's events build it: the pure reducer `applyEvent` folds each event of a
- * training job (src/workers/protocol.ts: started, step, eval, checkpoint, paused, resumed) into the
+ * training job (src/workers/protocol.ts: started, sized, step, eval, heldOut, checkpoint, paused, resumed) into the
  * record the Train tab shows and the ledger keeps; the helpers make a new record, reopen one to
  * resume from its checkpoint, and close one from the job's outcome or its error. Pure: no React, no
  * DOM, no tfjs; each function returns a new record and leaves its input untouched.
@@ -15,12 +15,19 @@ export function applyEvent(record: RunRecord, event: TrainEvent): RunRecord {
   switch (event.type) {
     case 'started':
       return { ...record, backend: event.backend, totalSteps: event.totalSteps, memory: event.memory };
+    case 'sized':
+      // A time-budget run's length, fixed from its measured speed: a resume goes on to the same total.
+      return { ...record, totalSteps: event.totalSteps, settings: { ...record.settings, steps: event.totalSteps } };
     case 'step': {
       const m = event.metrics;
       return { ...record, steps: [...record.steps, { step: m.step, epoch: m.epoch, loss: m.loss, accuracy: m.accuracy, lr: m.lr, imagesPerSecond: m.imagesPerSecond }] };
     }
     case 'eval':
       return { ...record, evals: [...record.evals, { step: event.step, epoch: event.epoch, accuracy: event.metrics.accuracy, loss: event.metrics.loss }] };
+    case 'heldOut': {
+      const { seconds, images, step, heldOutAccuracy } = event.point;
+      return { ...record, heldOut: [...(record.heldOut ?? []), { seconds, images, step, heldOutAccuracy }] };
+    }
     case 'checkpoint':
       return { ...record, checkpoint: event.checkpoint };
     case 'paused':
@@ -58,7 +65,14 @@ export function newRunRecord(run: { id: string; createdAt: number; spec: ArchSpe
  */
 export function resumeRecord(record: RunRecord): RunRecord {
   const upTo = record.checkpoint?.step ?? 0;
-  return { ...record, status: 'running', error: undefined, steps: record.steps.filter((p) => p.step <= upTo), evals: record.evals.filter((p) => p.step <= upTo) };
+  return {
+    ...record,
+    status: 'running',
+    error: undefined,
+    steps: record.steps.filter((p) => p.step <= upTo),
+    evals: record.evals.filter((p) => p.step <= upTo),
+    ...(record.heldOut ? { heldOut: record.heldOut.filter((p) => p.step <= upTo) } : {}),
+  };
 }
 
 /**

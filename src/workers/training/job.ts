@@ -1,19 +1,28 @@
 /**
  * A training job in the worker: checks that the run fits the backend's memory before it allocates
- * anything, then runs a Trainer in chunks of steps, reporting every step, evaluating each epoch,
- * checkpointing for resume, and obeying pause, resume, learning-rate changes and stop.
+ * anything, then runs a Trainer step by step, reporting every step, evaluating a held-out slice of
+ * the test set on a cadence in seconds (once early, then every `everySeconds`), evaluating each epoch
+ * if asked, sizing a time-budget run from its measured speed, checkpointing for resume, and obeying
+ * pause, resume, learning-rate changes, stop (which evaluates the whole test set) and abort (which
+ * does not).
  */
 import * as tf from '@tensorflow/tfjs';
+import { CIFAR_IMAGE_BYTES } from '../../data/format';
 import { analyzeOrThrow } from '../../models';
 import { isAbortError } from '../abort';
 import { ComputeError } from '../errors';
 import type { TrainEvent, TrainOutcome, TrainRequest } from '../protocol';
+import { budgetTotalSteps, heldOutIndices, topK } from './liveEval';
 import { type TrainingMemoryPlan, checkTrainingMemory, planMicroBatchSize, planTrainingMemory, trainingMemoryBudget } from './memory';
 import { resolveSettings } from './settings';
 import { Trainer } from './trainer';
 import type { TrainData } from './types';
 
-const CHUNK = 5;
+/**
+ * A time-budget run measures its speed from the end of its first step (which includes the backend's
+ * warm-up) over at least this many steps and seconds, and, with live evaluation, one evaluation.
+ */
+const SIZING = { steps: 3, seconds: 5 } as const;
 
 /** Measured bytes per training image, by backend and spec: a model measured once is planned from its measurement. */
 const measuredPerImage = new Map<string, number>();
@@ -41,8 +50,10 @@ export function planRun(request: TrainRequest, backend: string): TrainingMemoryP
 
 export class TrainingJob {
   private paused = false;
+  private stopping = false;
   private wake: (() => void) | undefined;
   private readonly trainer: Trainer;
+  private readonly data: TrainData;
 
   constructor(
     private readonly request: TrainRequest,
@@ -52,6 +63,13 @@ export class TrainingJob {
     // Nothing is allocated for a run that cannot fit (a refused run leaves the worker as it was).
     planRun(request, tf.getBackend());
     this.trainer = Trainer.create(request.spec, data, request.settings, request.resume);
+    this.data = data;
+  }
+
+  /** Stop after the current step, then evaluate the whole test set (an abort, through the signal, does not). */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
   }
 
   pause(): void {
@@ -72,7 +90,7 @@ export class TrainingJob {
   }
 
   private waitWhilePaused(emit: (e: TrainEvent) => void): Promise<void> {
-    if (!this.paused || this.signal.aborted) return Promise.resolve();
+    if (!this.paused || this.signal.aborted || this.stopping) return Promise.resolve();
     emit({ type: 'paused', step: this.trainer.step });
     return new Promise<void>((resolve) => {
       const done = () => {
@@ -86,8 +104,21 @@ export class TrainingJob {
     });
   }
 
+  /** The held-out slice of the test set, gathered once: its records, labels and test-set indices. */
+  private heldOutSlice(count: number): { images: Uint8Array; labels: Uint8Array; indices: Int32Array } {
+    const { testImages, testLabels } = this.data;
+    const indices = heldOutIndices(testLabels, this.trainer.classes, count);
+    const images = new Uint8Array(indices.length * CIFAR_IMAGE_BYTES);
+    indices.forEach((i, j) => images.set(testImages.subarray(i * CIFAR_IMAGE_BYTES, (i + 1) * CIFAR_IMAGE_BYTES), j * CIFAR_IMAGE_BYTES));
+    return { images, labels: Uint8Array.from(indices, (i) => testLabels[i]!), indices };
+  }
+
   async run(emit: (e: TrainEvent) => void): Promise<TrainOutcome> {
     const t = this.trainer;
+    // The run's clock: wall seconds since it started, going on from a resumed checkpoint's.
+    const t0 = performance.now() - (this.request.resume?.seconds ?? 0) * 1000;
+    const elapsed = () => (performance.now() - t0) / 1000;
+    const checkpoint = async () => ({ ...(await t.checkpoint()), seconds: elapsed() });
     try {
       // Measured before the first step, so that a batch too big for the backend runs as micro-batches
       // instead of exhausting its memory (which aborts a WASM module for good).
@@ -100,29 +131,74 @@ export class TrainingJob {
       t.setMicroBatchSize(microBatchSize);
       const memory = { bytesPerImage, budgetBytes: plan.budgetBytes, ...(microBatchSize ? { microBatchSize } : {}) };
       emit({ type: 'started', totalSteps: t.totalSteps, stepsPerEpoch: t.stepsPerEpoch, backend, memory });
+
+      const live = this.request.liveEvaluation;
+      const heldOut = live ? this.heldOutSlice(live.heldOutImages) : undefined;
+      const jobStart = elapsed();
+      let lastEvalEnd: number | undefined;
+      let evalSeconds: number | undefined;
+      const evaluateHeldOut = async () => {
+        const started = elapsed();
+        const { probabilities, ...metrics } = await t.evaluate({ signal: this.signal, on: heldOut!, keepProbabilities: live!.predictionImages });
+        const k = t.classes;
+        const predictions = Array.from({ length: Math.min(live!.predictionImages, heldOut!.indices.length) }, (_, i) => ({
+          index: heldOut!.indices[i]!,
+          label: heldOut!.labels[i]!,
+          top: topK(probabilities!, i, k, live!.topK),
+        }));
+        lastEvalEnd = elapsed();
+        evalSeconds = lastEvalEnd - started;
+        const point = { seconds: lastEvalEnd, images: t.step * t.settings.batchSize, step: t.step, heldOutAccuracy: metrics.accuracy };
+        emit({ type: 'heldOut', point, metrics, predictions });
+      };
+
+      // A time budget: measured from the end of the first step of this start.
+      const budgetSeconds = t.sizing ? (t.settings.timeBudgetMinutes ?? 0) * 60 : 0;
+      let sizingFrom: { step: number; seconds: number } | undefined;
+
       const every = this.request.checkpointEvery;
       let lastCheckpoint = { step: t.step, time: performance.now() };
-      while (!t.done && !this.signal.aborted) {
+      while (!t.done && !this.signal.aborted && !this.stopping) {
         await this.waitWhilePaused(emit);
-        if (this.signal.aborted) break;
+        if (this.signal.aborted || this.stopping) break;
         const epochBefore = Math.floor(t.step / t.stepsPerEpoch);
-        await t.runSteps(Math.min(CHUNK, t.stepsPerEpoch - (t.step % t.stepsPerEpoch)), { signal: this.signal, onStep: (metrics) => emit({ type: 'step', metrics }) });
+        await t.runSteps(1, {
+          signal: this.signal,
+          // While the length is unknown, the time left is the budget's.
+          onStep: (metrics) => emit({ type: 'step', metrics: t.sizing ? { ...metrics, etaSeconds: Math.max(0, budgetSeconds - elapsed()) } : metrics }),
+        });
+        if (this.signal.aborted) break;
         const epochAfter = Math.floor(t.step / t.stepsPerEpoch);
-        if (this.request.evaluateEachEpoch && epochAfter > epochBefore && !this.signal.aborted) {
+        if (this.request.evaluateEachEpoch && epochAfter > epochBefore && !t.done) {
           emit({ type: 'eval', step: t.step, epoch: epochAfter, metrics: await t.evaluate({ signal: this.signal }) });
+        }
+        if (live && !t.done && !this.stopping) {
+          const due = lastEvalEnd === undefined ? elapsed() - jobStart >= live.firstAfterSeconds : elapsed() - lastEvalEnd >= live.everySeconds;
+          if (due) await evaluateHeldOut();
+        }
+        if (t.sizing) {
+          sizingFrom ??= { step: t.step, seconds: elapsed() };
+          const steps = t.step - sizingFrom.step;
+          const seconds = elapsed() - sizingFrom.seconds;
+          // The evaluations' time is the cadence's share below, not the steps'.
+          if (steps >= SIZING.steps && seconds >= SIZING.seconds && (!live || evalSeconds !== undefined)) {
+            const secondsPerStep = (seconds - (lastEvalEnd !== undefined && lastEvalEnd > sizingFrom.seconds ? evalSeconds! : 0)) / steps;
+            t.fixTotalSteps(budgetTotalSteps({ budgetSeconds, elapsedSeconds: elapsed(), stepsDone: t.step, secondsPerStep, evalSeconds, everySeconds: live?.everySeconds }));
+            emit({ type: 'sized', totalSteps: t.totalSteps, secondsPerStep, budgetSeconds });
+          }
         }
         if (!t.done && (t.step - lastCheckpoint.step >= every.steps || performance.now() - lastCheckpoint.time >= every.seconds * 1000)) {
           lastCheckpoint = { step: t.step, time: performance.now() };
-          emit({ type: 'checkpoint', checkpoint: await t.checkpoint() });
+          emit({ type: 'checkpoint', checkpoint: await checkpoint() });
         }
       }
-      const checkpoint = await t.checkpoint();
-      if (this.signal.aborted) return { status: 'stopped', step: t.step, checkpoint };
-      const final = await t.evaluate();
-      return { status: 'finished', step: t.step, checkpoint, final };
+      if (this.signal.aborted) return { status: 'stopped', step: t.step, checkpoint: await checkpoint() };
+      // Finished or stopped: the whole test set (an abort meanwhile ends it without one).
+      const final = await t.evaluate({ signal: this.signal });
+      return { status: t.done ? 'finished' : 'stopped', step: t.step, checkpoint: await checkpoint(), final };
     } catch (e) {
       // A stop that lands inside an evaluation: the run is stopped, not failed.
-      if (isAbortError(e)) return { status: 'stopped', step: t.step, checkpoint: await t.checkpoint() };
+      if (isAbortError(e)) return { status: 'stopped', step: t.step, checkpoint: await checkpoint() };
       throw e;
     }
   }

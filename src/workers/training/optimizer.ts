@@ -1,8 +1,8 @@
 /**
  * SGD with momentum in PyTorch's semantics (the schedules are schedule.ts).
  *
- * PyTorch (`torch.optim.SGD`, dampening 0, no Nesterov): g = grad + wd·p (decayed parameters only);
- * v = mu·v + g; p = p - lr·v. tf.train.momentum folds lr into the buffer instead (v = mu·v + lr·g),
+ * PyTorch (`torch.optim.SGD`, dampening 0): g = grad + wd·p (decayed parameters only);
+ * v = mu·v + g; p = p - lr·v, or with Nesterov (`nesterov=True`) p = p - lr·(g + mu·v). tf.train.momentum folds lr into the buffer instead (v = mu·v + lr·g),
  * which differs as soon as lr changes, so the update is written out here. ResNeXt's CIFAR recipe
  * (Sec. 5.3): momentum 0.9, weight decay 5e-4 on conv and FC weights.
  */
@@ -19,6 +19,8 @@ export interface SgdParam {
 export interface SgdOptions {
   momentum: number;
   weightDecay: number;
+  /** Nesterov momentum (torch.optim.SGD's nesterov=True). */
+  nesterov?: boolean;
 }
 
 /** Momentum SGD over a fixed set of variables; owns its momentum buffers. */
@@ -45,7 +47,7 @@ export class SgdMomentum {
 
   /** One update with gradients keyed by variable name (as tf.variableGrads returns them). Disposes nothing it did not make. */
   apply(grads: tf.NamedTensorMap, lr: number): void {
-    const { momentum, weightDecay } = this.options;
+    const { momentum, weightDecay, nesterov } = this.options;
     tf.tidy(() => {
       const lrT = tf.scalar(lr);
       const muT = tf.scalar(momentum);
@@ -57,7 +59,8 @@ export class SgdMomentum {
         const buffer = this.buffers.get(p.key)!;
         const v = tf.add(tf.mul(muT, buffer), g);
         buffer.assign(v);
-        p.variable.assign(tf.sub(p.variable, tf.mul(lrT, v)));
+        const step = nesterov ? tf.add(g, tf.mul(muT, v)) : v;
+        p.variable.assign(tf.sub(p.variable, tf.mul(lrT, step)));
       }
     });
   }

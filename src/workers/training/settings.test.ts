@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { NUMERIC_SETTING_FIELDS, resolveSettings } from './settings';
+import { NUMERIC_SETTING_FIELDS, RECIPE_NUMERIC_FIELDS, resolveSettings } from './settings';
 
 describe('the settings schema: the form offers the ranges the trainer accepts', () => {
   it('every numeric field accepts its bounds and refuses just outside them', () => {
-    for (const field of NUMERIC_SETTING_FIELDS) {
-      const min = field.unset === field.min ? field.min + 1 : field.min;
+    for (const field of [...NUMERIC_SETTING_FIELDS, ...RECIPE_NUMERIC_FIELDS]) {
+      // A field whose unset value is its minimum (Steps, the time budget) excludes that minimum.
+      const excludes = field.unset === field.min;
+      const min = excludes ? field.min + (field.integer ? 1 : 1e-6) : field.min;
       expect(() => resolveSettings({ [field.key]: min }), `${field.key} = ${min}`).not.toThrow();
       expect(() => resolveSettings({ [field.key]: field.max }), `${field.key} = ${field.max}`).not.toThrow();
-      const below = field.integer ? min - 1 : min / 2;
+      const below = field.integer ? min - 1 : field.min === 0 ? -1e-3 : field.min / 2;
       const above = field.integer ? field.max + 1 : field.max * 2;
       if (field.unset !== below) expect(() => resolveSettings({ [field.key]: below }), `${field.key} = ${below}`).toThrow(new RegExp(`^${field.key} must be`));
       expect(() => resolveSettings({ [field.key]: above }), `${field.key} = ${above}`).toThrow(new RegExp(`^${field.key} must be`));

@@ -10,7 +10,12 @@
  * semantics, weight decay 5e-4 on conv and FC weights only, lr / 10 at 50% and 75% of the run
  * (or cosine, or one-cycle), zero-pad 4 + random crop + random flip on the backend, per-channel
  * normalisation, softmax cross-entropy. BatchNorm trains on batch statistics and keeps PyTorch's
- * running estimates (momentum 0.1, unbiased variance), which evaluation uses.
+ * running estimates (momentum 0.1, unbiased variance), which evaluation uses. The fast recipe's
+ * tricks (settings.ts, docs/training.md) are each a setting: the triangular schedule, Nesterov,
+ * label smoothing, weight averaging (ema.ts), zero-init of residual branches (init.ts), flip TTA
+ * (evaluation.ts); with all of them off a run does exactly what it did before they existed.
+ * A time-budget run starts without a length: steps run at the schedule's starting rate until the
+ * job fixes the total (`fixTotalSteps`).
  *
  * Determinism: initial weights, each epoch's batch order and each step's crops and flips are pure
  * functions of (seed, epoch) and (seed, step), so a run is reproducible on the same backend and a
@@ -49,8 +54,9 @@ import type { ParamTensors, ParamValues } from '../engine/params';
 import { kernelsRegistered } from '../kernels';
 import { type Normalization, makeBatch, planAugmentation } from './augment';
 import { type BatchStats, type BnOp, bnOpsOf, updateRunningStats } from './batchNormStats';
+import { WeightAverage } from './ema';
 import { type EvalContext, disposeEval, evaluateImages, predictImages } from './evaluation';
-import { STREAM, trainingInit } from './init';
+import { STREAM, residualBranchEndGammas, trainingInit } from './init';
 import { SgdMomentum, type SgdParam } from './optimizer';
 import { learningRateAt } from './schedule';
 import { type TrainSettings, resolveSettings } from './settings';
@@ -103,7 +109,8 @@ export class Trainer {
   readonly spec: ArchSpec;
   readonly graph: NetworkGraph;
   readonly stepsPerEpoch: number;
-  readonly totalSteps: number;
+  /** The run's length; undefined while a time-budget run has not fixed it. */
+  private total: number | undefined;
   readonly classes: number;
   private readonly data: TrainData;
   private runSettings: TrainSettings;
@@ -111,6 +118,8 @@ export class Trainer {
   /** Every parameter and running statistic, by state_dict key. */
   private readonly variables: Map<string, tf.Variable>;
   private readonly optimizer: SgdMomentum;
+  /** The weight average evaluation uses (settings.ema). */
+  private readonly average?: WeightAverage;
   private readonly bnOps: Map<string, BnOp>;
   private readonly scratch: Float32Array;
   /** The dataset's per-channel statistics (CIFAR-10's and CIFAR-100's differ). */
@@ -133,14 +142,14 @@ export class Trainer {
     this.runSettings = settings;
     this.stepsPerEpoch = Math.floor(data.trainLabels.length / settings.batchSize);
     if (this.stepsPerEpoch < 1) throw new Error(`${data.trainLabels.length} training images make no batch of ${settings.batchSize}`);
-    this.totalSteps = settings.steps ?? settings.epochs * this.stepsPerEpoch;
+    this.total = settings.steps ?? (settings.timeBudgetMinutes ? undefined : settings.epochs * this.stepsPerEpoch);
     this.infos = paramInfos(paramGraph);
     this.bnOps = bnOpsOf(graph);
     this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_IMAGE_BYTES);
     this.stepsDone = resume?.step ?? 0;
     this.lrBase = settings.learningRate;
 
-    const values = resume ? resume.params : trainingInit(this.infos, settings.seed);
+    const values = resume ? resume.params : trainingInit(this.infos, settings.seed, settings.zeroInitResidual ? new Set(residualBranchEndGammas(paramGraph)) : undefined);
     const id = nextTrainerId++;
     this.variables = new Map();
     try {
@@ -158,8 +167,11 @@ export class Trainer {
         .map((i) => ({ key: i.key, variable: this.variables.get(i.key)!, decay: weightDecayApplies(i) }));
       const buffers = resume ? new Map([...resume.momentum].map(([k, v]) => [k, v.values])) : undefined;
       if (buffers) for (const p of trainable) if (!buffers.has(p.key)) throw new Error(`checkpoint: no momentum buffer for ${p.key}`);
-      this.optimizer = new SgdMomentum(trainable, { momentum: settings.momentum, weightDecay: settings.weightDecay }, buffers);
+      // A checkpoint of an averaged run carries its averages; without them the average restarts from the weights.
+      if (settings.ema) this.average = new WeightAverage(this.variables, settings.emaDecay, resume?.ema);
+      this.optimizer = new SgdMomentum(trainable, { momentum: settings.momentum, weightDecay: settings.weightDecay, nesterov: settings.nesterov }, buffers);
     } catch (e) {
+      this.average?.dispose();
       tf.dispose([...this.variables.values()]);
       throw e;
     }
@@ -187,12 +199,31 @@ export class Trainer {
   get settings(): Readonly<TrainSettings> {
     return { ...this.runSettings, learningRate: this.lrBase };
   }
-  get done(): boolean {
-    return this.stepsDone >= this.totalSteps;
+  /** The run's length in steps (0 while a time-budget run has not fixed it). */
+  get totalSteps(): number {
+    return this.total ?? 0;
   }
-  /** The learning rate the next step will use. */
+  /** A time-budget run whose length is not fixed yet. */
+  get sizing(): boolean {
+    return this.total === undefined;
+  }
+  get done(): boolean {
+    return this.total !== undefined && this.stepsDone >= this.total;
+  }
+  /** The learning rate the next step will use (while the length is unknown: the schedule's start, as in a run without end). */
   get learningRate(): number {
-    return learningRateAt(this.runSettings.schedule, this.lrBase, this.stepsDone, this.totalSteps);
+    const s = this.runSettings;
+    return learningRateAt(s.schedule, this.lrBase, this.stepsDone, this.total ?? Number.MAX_SAFE_INTEGER, s.warmup);
+  }
+
+  /**
+   * Fixes a time-budget run's length at `total` steps (at least one more than done): the schedule
+   * runs from here as in a run of that length, and checkpoints carry it as `steps`.
+   */
+  fixTotalSteps(total: number): void {
+    if (this.total !== undefined) throw new Error(`the run's length is already fixed at ${this.total} steps`);
+    this.total = Math.max(this.stepsDone + 1, Math.round(total));
+    this.runSettings = { ...this.runSettings, steps: this.total };
   }
 
   /** Like TF Playground's control: replaces the schedule's base rate from the next step on (the schedule's shape stays). */
@@ -300,7 +331,8 @@ export class Trainer {
           for (const st of partStats.values()) {
             owned.push(tf.keep(st.mean), tf.keep(st.variance));
           }
-          const l = tf.losses.softmaxCrossEntropy(ys, out) as tf.Scalar;
+          // tfjs smooths as PyTorch's label_smoothing does: targets (1 - ε)·onehot + ε / K.
+          const l = (s.labelSmoothing > 0 ? tf.losses.softmaxCrossEntropy(ys, out, undefined, s.labelSmoothing) : tf.losses.softmaxCrossEntropy(ys, out)) as tf.Scalar;
           return parts === 1 ? l : tf.div(l, parts);
         }, trainable);
         owned.push(logits!);
@@ -314,6 +346,7 @@ export class Trainer {
       }
       this.optimizer.apply(grads!, lr);
       updateRunningStats(this.variables, this.bnOps, stats, mb, this.runSettings.bnMomentum);
+      this.average?.update(this.variables, this.stepsDone);
       return { loss: loss!, correct: correct! };
     } catch (e) {
       tf.dispose([...(loss ? [loss] : []), ...(correct ? [correct] : [])]);
@@ -359,7 +392,7 @@ export class Trainer {
           accuracy: correctValue / this.runSettings.batchSize,
           lr,
           imagesPerSecond: this.runSettings.batchSize / seconds,
-          etaSeconds: (this.totalSteps - this.stepsDone) * this.secondsPerStep,
+          etaSeconds: Math.max(0, this.totalSteps - this.stepsDone) * this.secondsPerStep,
         });
         await yieldToEventLoop();
       }
@@ -378,11 +411,13 @@ export class Trainer {
     return new Map([...this.variables].map(([k, v]) => [k, tf.clone(v)]));
   }
 
-  /** What evaluation needs, with a snapshot of the parameters (dispose it with disposeEval). */
+  /** What evaluation needs, with a snapshot of the parameters, or of their average (dispose it with disposeEval). */
   private evalContext(): EvalContext {
+    if (this.disposed) throw new Error('the trainer was disposed');
     return {
       graph: this.graph,
-      params: this.snapshot(),
+      params: this.average ? this.average.snapshot() : this.snapshot(),
+      tta: this.runSettings.tta,
       classes: this.classes,
       batchSize: this.runSettings.evalBatchSize ?? this.runSettings.batchSize,
       scratch: this.scratch,
@@ -390,14 +425,20 @@ export class Trainer {
     };
   }
 
-  /** Loss, accuracy, per-class accuracy and confusion matrix on the test set (or the first `limit` training images). */
-  async evaluate(opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number } = {}): Promise<EvalMetrics> {
+  /**
+   * Loss, accuracy, per-class accuracy and confusion matrix on the test set (or the first `limit`
+   * training images, or the records of `on`, e.g. a held-out slice of the test set), of the weights'
+   * average where the run keeps one; with `keepProbabilities`, the first images' class probabilities.
+   */
+  async evaluate(
+    opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number; on?: { images: Uint8Array; labels: Uint8Array }; keepProbabilities?: number } = {},
+  ): Promise<EvalMetrics & { probabilities?: Float32Array }> {
     const split = opts.split ?? 'test';
-    const images = split === 'test' ? this.data.testImages : this.data.trainImages;
-    const labels = split === 'test' ? this.data.testLabels : this.data.trainLabels;
+    const images = opts.on?.images ?? (split === 'test' ? this.data.testImages : this.data.trainImages);
+    const labels = opts.on?.labels ?? (split === 'test' ? this.data.testLabels : this.data.trainLabels);
     const ctx = this.evalContext();
     try {
-      return await evaluateImages(ctx, images, labels, { split, limit: opts.limit, signal: opts.signal });
+      return await evaluateImages(ctx, images, labels, { split, limit: opts.limit, signal: opts.signal, keepProbabilities: opts.keepProbabilities });
     } finally {
       disposeEval(ctx);
     }
@@ -419,6 +460,7 @@ export class Trainer {
     const params = this.snapshot();
     const step = this.stepsDone;
     const momentum = new Map([...this.optimizer.buffers].map(([k, v]) => [k, tf.clone(v)]));
+    const average = this.average?.snapshot();
     try {
       const read = async (m: Map<string, tf.Tensor>): Promise<ParamValues> => {
         const out: ParamValues = new Map();
@@ -433,10 +475,11 @@ export class Trainer {
         settings: this.settings,
         params: await read(params),
         momentum: await read(momentum),
+        ...(average ? { ema: await read(average) } : {}),
         rng: { algorithm: 'mulberry32', seed: this.runSettings.seed, step },
       };
     } finally {
-      tf.dispose([...params.values(), ...momentum.values()]);
+      tf.dispose([...params.values(), ...momentum.values(), ...(average?.values() ?? [])]);
     }
   }
 
@@ -445,6 +488,7 @@ export class Trainer {
     if (this.disposed) return;
     this.disposed = true;
     this.optimizer.dispose();
+    this.average?.dispose();
     tf.dispose([...this.variables.values()]);
     this.variables.clear();
   }

@@ -56,6 +56,10 @@ export interface TrainCheckpoint {
   params: ParamValues;
   /** SGD momentum buffers, keyed by the parameter they belong to. */
   momentum: ParamValues;
+  /** The weight average of a run with settings.ema (every state_dict entry). */
+  ema?: ParamValues;
+  /** Wall seconds the run had trained when this was saved (its held-out timeline goes on from here). */
+  seconds?: number;
   /** The whole generator state: every random draw of step s comes from (seed, s). */
   rng: { algorithm: 'mulberry32'; seed: number; step: number };
 }

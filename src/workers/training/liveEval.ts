@@ -1,0 +1,72 @@
+/**
+ * Live evaluation's pure parts: the fixed class-balanced held-out slice of the test set, its
+ * cadence, the top-k predictions the Train tab draws, and a time-budget run's length from the
+ * measured speed. No tfjs: the page and Node tests use them too.
+ */
+
+/** How a job evaluates while it trains (job.ts). */
+export interface LiveEvalOptions {
+  /** Images of the held-out slice (fewer when the test set is smaller). */
+  heldOutImages: number;
+  /** Seconds of training between the end of one held-out evaluation and the next. */
+  everySeconds: number;
+  /** The first evaluation comes this early (seconds since the job started), so a lesson sees a number at once. */
+  firstAfterSeconds: number;
+  /** Test images (the first of the held-out slice) whose top classes each evaluation reports. */
+  predictionImages: number;
+  /** Classes reported per prediction image. */
+  topK: number;
+}
+
+export const LIVE_EVAL_DEFAULTS: Readonly<LiveEvalOptions> = { heldOutImages: 1000, everySeconds: 15, firstAfterSeconds: 8, predictionImages: 8, topK: 3 };
+
+/**
+ * A class-balanced slice of `labels` of at most `count` images: the classes take turns, each giving
+ * its next image in test-set order, until `count` are taken or the set runs out. Deterministic (the
+ * same slice for every run on the same data), and its first `classes` images are one per class.
+ */
+export function heldOutIndices(labels: Uint8Array, classes: number, count: number): Int32Array {
+  const byClass: number[][] = Array.from({ length: classes }, () => []);
+  labels.forEach((label, i) => byClass[label]?.push(i));
+  const want = Math.min(count, labels.length);
+  const out: number[] = [];
+  for (let round = 0; out.length < want; round++) {
+    let took = false;
+    for (let c = 0; c < classes && out.length < want; c++) {
+      const i = byClass[c]![round];
+      if (i !== undefined) {
+        out.push(i);
+        took = true;
+      }
+    }
+    if (!took) break;
+  }
+  return Int32Array.from(out);
+}
+
+/** One test image's current prediction: its index in the test set, its true class, and the top classes. */
+export interface Prediction {
+  index: number;
+  label: number;
+  top: { label: number; probability: number }[];
+}
+
+/** The `k` most probable classes of row `row` of a row-major `rows x classes` probability matrix, most probable first (ties: lower class first). */
+export function topK(probabilities: Float32Array, row: number, classes: number, k: number): { label: number; probability: number }[] {
+  const p = probabilities.subarray(row * classes, (row + 1) * classes);
+  return Array.from(p, (probability, label) => ({ label, probability }))
+    .sort((a, b) => b.probability - a.probability || a.label - b.label)
+    .slice(0, Math.min(k, classes));
+}
+
+/**
+ * A time-budget run's total steps: the steps done plus as many as fit in the rest of the budget at
+ * the measured seconds per step, less the share of each cadence the held-out evaluation takes
+ * (`everySeconds` of training, then `evalSeconds` of evaluation). At least one more step.
+ */
+export function budgetTotalSteps(m: { budgetSeconds: number; elapsedSeconds: number; stepsDone: number; secondsPerStep: number; evalSeconds?: number; everySeconds?: number }): number {
+  const remaining = Math.max(0, m.budgetSeconds - m.elapsedSeconds);
+  const trainingShare = m.evalSeconds && m.everySeconds ? m.everySeconds / (m.everySeconds + m.evalSeconds) : 1;
+  const more = Math.floor((remaining * trainingShare) / Math.max(1e-6, m.secondsPerStep));
+  return m.stepsDone + Math.max(1, more);
+}
