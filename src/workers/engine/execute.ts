@@ -22,6 +22,11 @@ export interface ExecOptions {
    * to the caller's scope (keep them inside a tidy or gradient function to use them after it).
    */
   bnBatchStats?: Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
+  /**
+   * Stands in for tf.relu on every ReLU op: the equivalence check records each ReLU's input and
+   * chooses the derivative at 0 through it (docs/papers.md#ties-at-relus-kink).
+   */
+  relu?: (op: Op, x: tf.Tensor) => tf.Tensor;
 }
 
 /** The canonical tensor for `key`, sliced for branch ops so that its shape is `shape`. */
@@ -140,7 +145,7 @@ function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
     case 'batchnorm':
       return batchNorm(op, x as tf.Tensor4D, opts);
     case 'relu':
-      return tf.relu(x);
+      return opts.relu ? opts.relu(op, x) : tf.relu(x);
     case 'silu':
       return tf.mul(x, tf.sigmoid(x));
     case 'sigmoid':

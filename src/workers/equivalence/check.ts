@@ -24,6 +24,8 @@ import {
 import { throwIfAborted } from '../abort';
 import { type ExecOptions, execute } from '../engine/execute';
 import { initParams, paramTensors } from '../engine/params';
+import { type Activation, type ForcedDerivative, type RecordedActivation, type ReluTie, canonicalActivations, forcedDerivatives, reluTies } from './ties';
+import { EQUIVALENCE_TOLERANCE } from './verdict';
 
 export const FORMS: BlockForm[] = ['a', 'b', 'c'];
 export type FormPair = `${BlockForm}-${BlockForm}`;
@@ -71,6 +73,11 @@ export interface PairResult {
   train: Diff;
   /** Over every parameter gradient (loss = mean(output x fixed random weights), training mode). */
   gradients: Diff;
+  /**
+   * Only where some ReLU input is at a tie (`CheckResult.ties`): the gradients again, with ReLU's
+   * derivative at every tie taken on form (c)'s side in every form.
+   */
+  gradientsOneChoice?: Diff;
 }
 
 export interface FormResult {
@@ -91,8 +98,13 @@ export interface CheckResult {
   outputShape: number[];
   forms: FormResult[];
   pairs: PairResult[];
-  /** The largest difference over all pairs and modes: the headline figure. */
+  /** The largest difference over all pairs and modes, gradients as computed (no choice at ties). */
   worst: Diff;
+  /**
+   * ReLU inputs on different sides of 0 in two forms yet within the tolerance of each other: ReLU
+   * has no derivative there (docs/papers.md#ties-at-relus-kink). One entry per op and pair.
+   */
+  ties: ReluTie[];
 }
 
 export interface CheckHooks {
@@ -180,8 +192,10 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
   const variables = [...params.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
   const x = tf.tensor4d(inputValues, inputShape as [number, number, number, number]);
   const projection = tf.tensor(projectionValues, outShape);
-  const outputs = new Map<BlockForm, { eval: tf.Tensor; train: tf.Tensor; grads: tf.Tensor[] }>();
+  const outputs = new Map<BlockForm, { eval: tf.Tensor; train: tf.Tensor; grads: tf.Tensor[]; oneChoice?: tf.Tensor[] }>();
+  const activations = new Map<BlockForm, Map<string, Activation>>();
   const forms: FormResult[] = [];
+  const channelsOf = reluChannels(canonical.node);
   try {
     for (const [i, s] of subs.entries()) {
       throwIfAborted(signal, 'The check was stopped.');
@@ -191,12 +205,25 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
       const evalOut = tf.tidy(() => execute(s.node, x, evalOpts));
       const trainOut = tf.tidy(() => execute(s.node, x, trainOpts));
       // A fixed random linear read-out of the output, averaged: a loss whose gradient reaches every parameter.
-      const loss = () => tf.mean(tf.mul(execute(s.node, x, trainOpts), projection)) as tf.Scalar;
-      const { value, grads } = tf.variableGrads(loss, variables);
-      value.dispose();
-      const gradList = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
-      outputs.set(s.form, { eval: evalOut, train: trainOut, grads: gradList });
-      await Promise.all([evalOut.data(), trainOut.data(), ...gradList.map((g) => g.data())]);
+      const lossWith = (opts: ExecOptions) => () => tf.mean(tf.mul(execute(s.node, x, opts), projection)) as tf.Scalar;
+      const loss = lossWith(trainOpts);
+      // The gradient pass records every ReLU's input, to find inputs at ReLU's kink.
+      const recorded: { name: string; input: tf.Tensor }[] = [];
+      const recording: ExecOptions['relu'] = (op, input) => {
+        recorded.push({ name: op.name, input: tf.keep(tf.clone(input)) });
+        return tf.relu(input);
+      };
+      try {
+        const { value, grads } = tf.variableGrads(lossWith({ ...trainOpts, relu: recording }), variables);
+        value.dispose();
+        const gradList = variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
+        outputs.set(s.form, { eval: evalOut, train: trainOut, grads: gradList });
+        await Promise.all([evalOut.data(), trainOut.data(), ...gradList.map((g) => g.data())]);
+        const values: RecordedActivation[] = await Promise.all(recorded.map(async (r) => ({ name: r.name, shape: r.input.shape, values: (await r.input.data()) as Float32Array })));
+        activations.set(s.form, canonicalActivations(values, channelsOf));
+      } finally {
+        tf.dispose(recorded.map((r) => r.input));
+      }
 
       const result: FormResult = {
         form: s.form,
@@ -224,6 +251,22 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
     }
 
     onProgress?.('comparing', subs.length / (subs.length + 1));
+    const ties = pairs.flatMap((pair) => reluTies(activations.get(pair[0] as BlockForm)!, activations.get(pair[2] as BlockForm)!, pair, EQUIVALENCE_TOLERANCE));
+    // At a tie each form takes ReLU's derivative on its own side: compute the gradients again with
+    // form (c)'s side in every form, so that the comparison is of the same choice.
+    let oneChoice = ties.length > 0;
+    for (const s of subs) {
+      if (s.form === 'c') continue;
+      const ops = [...opsOf(s.node)].filter((o) => o.type === 'relu').map((o) => ({ name: o.name, shape: [request.batch, o.input.height, o.input.width, o.input.channels] }));
+      const forced = forcedDerivatives(activations.get(s.form)!, activations.get('c')!, ops, EQUIVALENCE_TOLERANCE);
+      if (forced.size === 0) continue;
+      oneChoice = true;
+      throwIfAborted(signal, 'The check was stopped.');
+      onProgress?.(`form (${s.form}): gradients with one choice at ReLU ties`, subs.length / (subs.length + 1));
+      const out = outputs.get(s.form)!;
+      out.oneChoice = gradientsWithForcedRelu(s.node, x, projection, params, variables, forced);
+      await Promise.all(out.oneChoice.map((g) => g.data()));
+    }
     const pairResults: PairResult[] = [];
     let worst = ZERO;
     for (const pair of pairs) {
@@ -233,14 +276,51 @@ export async function runEquivalenceCheck(request: CheckRequest, hooks: CheckHoo
       let gradients = ZERO;
       for (let k = 0; k < a.grads.length; k++) gradients = worse(gradients, await diffOf(a.grads[k]!, b.grads[k]!));
       const r: PairResult = { pair, eval: await diffOf(a.eval, b.eval), train: await diffOf(a.train, b.train), gradients };
+      if (oneChoice) {
+        let d = ZERO;
+        const [ga, gb] = [a.oneChoice ?? a.grads, b.oneChoice ?? b.grads];
+        for (let k = 0; k < ga.length; k++) d = worse(d, await diffOf(ga[k]!, gb[k]!));
+        r.gradientsOneChoice = d;
+      }
       worst = worse(worst, worse(worse(r.eval, r.train), r.gradients));
       pairResults.push(r);
     }
     onProgress?.('done', 1);
-    return { request, backend: tf.getBackend(), inputShape, outputShape: outShape, forms, pairs: pairResults, worst };
+    return { request, backend: tf.getBackend(), inputShape, outputShape: outShape, forms, pairs: pairResults, worst, ties };
   } finally {
-    for (const o of outputs.values()) tf.dispose([o.eval, o.train, ...o.grads]);
+    for (const o of outputs.values()) tf.dispose([o.eval, o.train, ...o.grads, ...(o.oneChoice ?? [])]);
     tf.dispose([x, projection, ...params.values()]);
+  }
+}
+
+/** Channels of every ReLU op in form (c)'s node, by name. */
+function reluChannels(node: GraphNode): (name: string) => number | undefined {
+  const channels = new Map([...opsOf(node)].filter((o) => o.type === 'relu').map((o) => [o.name, o.input.channels]));
+  return (name) => channels.get(name);
+}
+
+/**
+ * Parameter gradients with ReLU's derivative forced where `forced` says (per op of this form);
+ * elsewhere tfjs' own (1 above 0, 0 otherwise). The forward pass is unchanged.
+ */
+function gradientsWithForcedRelu(node: GraphNode, x: tf.Tensor4D, projection: tf.Tensor, params: Map<string, tf.Tensor>, variables: tf.Variable[], forced: Map<string, ForcedDerivative>): tf.Tensor[] {
+  const masks = new Map([...forced].map(([name, f]) => [name, { forced: tf.tensor(f.forced, f.shape, 'bool'), value: tf.tensor(f.value, f.shape) }]));
+  try {
+    const relu = (op: { name: string }, input: tf.Tensor): tf.Tensor => {
+      const m = masks.get(op.name);
+      if (!m) return tf.relu(input);
+      const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+        const [t, save] = args as [tf.Tensor, tf.GradSaveFunc];
+        save([t]);
+        return { value: tf.relu(t), gradFunc: (dy: tf.Tensor, [saved]: tf.Tensor[]) => tf.mul(dy, tf.where(m.forced, m.value, tf.step(saved!))) };
+      });
+      return f(input);
+    };
+    const { value, grads } = tf.variableGrads(() => tf.mean(tf.mul(execute(node, x, { params, training: true, relu }), projection)) as tf.Scalar, variables);
+    value.dispose();
+    return variables.map((v) => grads[v.name] ?? tf.zerosLike(v));
+  } finally {
+    for (const m of masks.values()) tf.dispose([m.forced, m.value]);
   }
 }
 
