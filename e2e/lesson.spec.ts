@@ -6,9 +6,9 @@
  * run can be undone. Training runs on WASM with a tiny model and few steps.
  */
 import { readFileSync } from 'node:fs';
-import { type Page, expect, test } from '@playwright/test';
+import { type JSHandle, type Page, expect, test } from '@playwright/test';
 import { type ArchSpec, analyze, findPreset, formatInt } from '../src/models';
-import { startTraining } from './training';
+import { SUBSET_ARCHIVE, startTraining } from './training';
 
 /** The classroom ResNet-29 with one block per stage and C = 2: a dialled design, small enough to train on WASM. */
 const TINY = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&C=2&view=train&backend=wasm';
@@ -131,3 +131,106 @@ test('preserve complexity says d is the closest solution and by how much it miss
   await expect(d).toContainText('71,456, 1,312 over');
 });
 
+
+/** A DataTransfer in the page holding `bytes` as one file, as a drag from the desktop carries it. */
+async function fileTransfer(page: Page, name: string, bytes: Buffer): Promise<JSHandle<DataTransfer>> {
+  return page.evaluateHandle(
+    async ({ name, base64 }) => {
+      const blob = await (await fetch(`data:application/gzip;base64,${base64}`)).blob();
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([blob], name, { type: 'application/gzip' }));
+      return transfer;
+    },
+    { name, base64: bytes.toString('base64') },
+  );
+}
+
+test('data: the drop zone loads a dropped archive, a drop elsewhere is cancelled, and after a reload the cached copy loads by itself', async ({ page }) => {
+  test.setTimeout(180_000);
+  await page.goto(TINY);
+  const status = page.getByTestId('data-status');
+  const train = page.getByRole('button', { name: 'Train', exact: true });
+  await expect(train).toBeDisabled();
+
+  // A file dragged onto the page outside the zone: the page cancels the drag and the drop (no navigation).
+  const small = await fileTransfer(page, 'notes.tar.gz', Buffer.from('not an archive'));
+  const cancelled = await page.evaluate((transfer) => {
+    const fire = (type: string) => {
+      const e = new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true });
+      document.querySelector('h1')!.dispatchEvent(e);
+      return e.defaultPrevented;
+    };
+    return { dragover: fire('dragover'), drop: fire('drop') };
+  }, small);
+  expect(cancelled).toEqual({ dragover: true, drop: true });
+  const url = page.url();
+
+  // The subset archive dropped on the zone loads.
+  const archive = await fileTransfer(page, 'cifar-10-binary.tar.gz', readFileSync(SUBSET_ARCHIVE));
+  await page.getByTestId('drop-zone').dispatchEvent('dragenter', { dataTransfer: archive });
+  await expect(page.getByTestId('drop-zone')).toContainText('Drop to load it.');
+  await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer: archive });
+  await expect(status).toContainText('Loaded 4,660 training and 932 test images', { timeout: 60_000 });
+  await expect(train).toBeEnabled();
+  expect(page.url()).toBe(url);
+
+  // After a reload, the cached copy loads without pressing Load.
+  await page.reload();
+  await expect(status).toContainText('Loaded 4,660 training and 932 test images from the cache (automatically', { timeout: 60_000 });
+  await expect(train).toBeEnabled();
+});
+
+test('ledger: a run is named for its model and can be renamed; Delete can be undone for 10 s, then the run is gone', async ({ page }) => {
+  test.setTimeout(300_000);
+  await startTraining(page, TINY, { batch: 8, steps: 3 });
+  const ledger = page.getByTestId('ledger');
+  const rows = ledger.locator('tbody tr');
+  await expect(ledger).toContainText('finished', { timeout: 240_000 });
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first().getByTestId('ledger-name')).toHaveText(`${TINY_NAME} #1`);
+
+  // Delete, then Undo: the run is back with its checkpoint (its weights can still be downloaded).
+  await rows.first().getByRole('button', { name: 'Delete' }).click();
+  await expect(rows).toHaveCount(0);
+  const undo = page.getByTestId('ledger-undo');
+  await expect(undo).toContainText(`Deleted run ${TINY_NAME} #1`);
+  // Nothing is lost before the undo time is over: the record is still stored.
+  expect(await storedRunCount(page)).toBe(1);
+  await undo.getByRole('button', { name: 'Undo' }).click();
+  await expect(rows).toHaveCount(1);
+  await expect(undo).toHaveCount(0);
+  await expect(rows.first().getByRole('button', { name: 'Weights (.safetensors)' })).toBeVisible();
+
+  // Rename; the name is kept across a reload.
+  await rows.first().getByRole('button', { name: 'Rename' }).click();
+  const box = rows.first().getByLabel(`New name for ${TINY_NAME} #1`);
+  await box.fill('baseline, C=2');
+  await box.press('Enter');
+  await expect(rows.first().getByTestId('ledger-name')).toHaveText('baseline, C=2');
+  await page.reload();
+  await expect(rows.first().getByTestId('ledger-name')).toHaveText('baseline, C=2');
+
+  // A delete left alone: the notice goes after 10 s and the run does not come back on reload.
+  await rows.first().getByRole('button', { name: 'Delete' }).click();
+  await expect(page.getByTestId('ledger-undo')).toContainText('Deleted run baseline, C=2');
+  await expect(page.getByTestId('ledger-undo')).toHaveCount(0, { timeout: 15_000 });
+  expect(await storedRunCount(page)).toBe(0);
+  await page.reload();
+  await expect(page.getByTestId('data-status')).toContainText('from the cache', { timeout: 60_000 });
+  await expect(rows).toHaveCount(0);
+});
+
+/** Records in the ledger's IndexedDB store (src/store/runs.ts). */
+const storedRunCount = (page: Page) =>
+  page.evaluate(
+    () =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('resnext-lab-runs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const count = open.result.transaction('runs').objectStore('runs').count();
+          count.onsuccess = () => resolve(count.result);
+          count.onerror = () => reject(count.error);
+        };
+      }),
+  );

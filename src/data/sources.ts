@@ -91,6 +91,12 @@ export async function loadDataset(kind: CifarKind, options: LoadOptions): Promis
   return { ...loaded.dataset, fromCache: false, ...(cacheWarning ? { cacheWarning } : {}), ...(loaded.md5 ? { md5: loaded.md5 } : {}) };
 }
 
+/** The IndexedDB copy of `kind` alone, asking no source (what a reload loads by itself); null when there is none or IndexedDB is unusable. */
+export async function loadCachedDataset(kind: CifarKind, onProgress?: ProgressCallback): Promise<LoadedDataset | null> {
+  const cached = await readCached(kind, onProgress);
+  return cached ? { ...cached, fromCache: true } : null;
+}
+
 async function readCached(kind: CifarKind, onProgress?: ProgressCallback): Promise<CifarDataset | null> {
   onProgress?.(0, 1, 'cache');
   try {

@@ -1,26 +1,63 @@
-/** The Train tab's Data panel: choose CIFAR-10 or CIFAR-100 and load it (cache, self-hosted, file or URL), or clear the cache. */
-import { useEffect, useRef, useState } from 'react';
+/**
+ * The Train tab's Data panel: choose CIFAR-10 or CIFAR-100 and load it (cache, self-hosted, a file
+ * chosen or dropped on the drop zone, or a URL), or clear the cache. A cached copy loads by itself
+ * when the panel opens with no data loaded, so after a reload Train is ready without pressing Load.
+ */
+import { type DragEvent, useEffect, useRef, useState } from 'react';
 import { CIFAR_KINDS, CIFAR_LAYOUTS, type CifarKind } from '../../../data/format';
-import { type LoadPhase, cachedDatasetInfo, clearCachedData, loadDataset } from '../../../data/sources';
+import { type LoadPhase, cachedDatasetInfo, clearCachedData, loadCachedDataset, loadDataset } from '../../../data/sources';
 import { formatBytes, formatInt } from '../../../models';
 import { training, useTraining } from '../../../store/training';
 
+const hasFiles = (e: { dataTransfer: DataTransfer | null }) => e.dataTransfer?.types.includes('Files') ?? false;
+
+/**
+ * A file dropped anywhere on the page but the drop zone would make the browser open it in place of
+ * the app (and lose the lesson): the window cancels file drags and drops (React's handlers on the
+ * zone run first and load the files). Installed once, when this module loads with the app.
+ */
+function guardPageFromFileDrops(): void {
+  if (typeof window === 'undefined') return;
+  const refuse = (e: globalThis.DragEvent) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    if (e.type === 'dragover' && e.dataTransfer && !(e.target instanceof Element && e.target.closest('[data-drop-zone]'))) e.dataTransfer.dropEffect = 'none';
+  };
+  window.addEventListener('dragover', refuse);
+  window.addEventListener('drop', refuse);
+}
+guardPageFromFileDrops();
+
+const DROP_ZONE_STYLE = { border: '2px dashed var(--border)', borderRadius: 8, padding: '0.5rem 0.75rem', margin: '0.5rem 0' } as const;
+const DROP_ZONE_ACTIVE = { ...DROP_ZONE_STYLE, borderColor: 'var(--accent)', background: 'rgba(0, 0, 0, 0.04)' } as const;
+
 export function DataPanel() {
   const kind = useTraining((s) => s.kind);
+  const loaded = useTraining((s) => s.dataset !== undefined);
+  const [dragging, setDragging] = useState(false);
   const [progress, setProgress] = useState<{ loaded: number; total: number; phase: LoadPhase } | null>(null);
   const [error, setError] = useState('');
   const [info, setInfo] = useState('');
   const [url, setUrl] = useState('');
+  const loading = useRef<AbortController | null>(null);
   useEffect(() => {
     let live = true;
     void cachedDatasetInfo(kind)
-      .then((c) => live && setInfo(c ? `A cached copy is available (${formatInt(c.trainCount)} training, ${formatInt(c.testCount)} test images).` : 'No cached copy yet.'))
+      .then(async (c) => {
+        if (!live) return;
+        setInfo(c ? `A cached copy is available (${formatInt(c.trainCount)} training, ${formatInt(c.testCount)} test images).` : 'No cached copy yet.');
+        // The cached copy loads by itself unless data is loaded already or a load is under way.
+        if (!c || training.state.dataset || loading.current) return;
+        const d = await loadCachedDataset(kind);
+        if (!live || !d || training.state.dataset || loading.current || training.state.kind !== kind) return;
+        training.setDataset(d);
+        setInfo(`Loaded ${formatInt(d.train.count)} training and ${formatInt(d.test.count)} test images from the cache (automatically, as the page opened).`);
+      })
       .catch(() => live && setInfo('IndexedDB is unavailable: data cannot be kept for offline use.'));
     return () => {
       live = false;
     };
   }, [kind]);
-  const loading = useRef<AbortController | null>(null);
   const load = async (options: Parameters<typeof loadDataset>[1]) => {
     setError('');
     loading.current?.abort();
@@ -56,10 +93,6 @@ export function DataPanel() {
           Load (cached or self-hosted)
         </button>
         <label className="field inline">
-          <span>Archive or .bin files</span>
-          <input type="file" multiple accept=".gz,.tgz,.tar,.bin,.txt" onChange={(e) => e.target.files?.length && load({ source: 'file', file: e.target.files })} />
-        </label>
-        <label className="field inline">
           <span>URL</span>
           <input type="url" placeholder="official archive" value={url} onChange={(e) => setUrl(e.target.value)} />
         </label>
@@ -75,6 +108,34 @@ export function DataPanel() {
         >
           Clear cached data
         </button>
+      </div>
+      <div
+        data-drop-zone
+        data-testid="drop-zone"
+        style={dragging ? DROP_ZONE_ACTIVE : DROP_ZONE_STYLE}
+        onDragEnter={(e: DragEvent) => hasFiles(e) && setDragging(true)}
+        onDragOver={(e: DragEvent) => {
+          if (!hasFiles(e)) return;
+          e.preventDefault();
+          e.dataTransfer.dropEffect = 'copy';
+        }}
+        onDragLeave={(e: DragEvent) => {
+          if (!e.currentTarget.contains(e.relatedTarget as Node | null)) setDragging(false);
+        }}
+        onDrop={(e: DragEvent) => {
+          e.preventDefault();
+          setDragging(false);
+          if (e.dataTransfer.files.length) void load({ source: 'file', file: e.dataTransfer.files });
+        }}
+      >
+        <p className="hint" style={{ margin: '0 0 0.35rem' }}>
+          {dragging ? 'Drop to load it.' : `Drop the ${CIFAR_LAYOUTS[kind].title} archive (.tar.gz) or its .bin files here, or choose them:`}
+          {loaded && !dragging ? ' (replaces the data loaded now)' : ''}
+        </p>
+        <label className="field inline">
+          <span>Archive or .bin files</span>
+          <input type="file" multiple accept=".gz,.tgz,.tar,.bin,.txt" onChange={(e) => e.target.files?.length && load({ source: 'file', file: e.target.files })} />
+        </label>
       </div>
       {progress && (
         <p role="status">
