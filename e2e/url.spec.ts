@@ -63,3 +63,60 @@ test('a clean link is left as it is', async ({ page }) => {
   expect(search(page)).toBe('?preset=resnet50&view=layers');
   await expect(page.getByTestId('notices')).toHaveCount(0);
 });
+
+test('"Set up a lesson" builds a link that reproduces the dials, the training settings, the view, hidden parts and lock in a fresh page', async ({ page, context }) => {
+  await context.grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.goto('/?preset=classroom_resnext29_8x4d&view=train');
+  const c = page.getByLabel('Cardinality C', { exact: true });
+  await c.fill('4');
+  await c.press('Enter');
+  await expect(page).toHaveURL(/C=4/);
+  const params = await totalParams(page).textContent();
+  const settings = page.getByRole('region', { name: 'Training settings' });
+  await settings.getByLabel('Batch size').fill('64');
+  await settings.getByLabel('Seed').fill('7');
+  await settings.getByLabel('Learning rate', { exact: true }).fill('0.1');
+  await settings.getByLabel('Learning rate', { exact: true }).press('Tab');
+  await settings.getByLabel('Schedule').selectOption('step');
+  // The page's own address carries the training settings too.
+  await expect(page).toHaveURL(/bs=64.*seed=7.*lr=0\.1.*schedule=step/);
+
+  await page.getByRole('button', { name: 'Set up a lesson' }).click();
+  const panel = page.getByRole('region', { name: 'Set up a lesson' });
+  await panel.getByLabel('Open on').selectOption('train');
+  await panel.getByLabel('Charts tab').check();
+  await panel.getByLabel('Lock the model controls').check();
+  await expect(panel.getByTestId('lesson-training')).toContainText('bs=64');
+  const link = await panel.getByLabel('Lesson link').inputValue();
+  expect(link).toMatch(/C=4/);
+  await panel.getByRole('button', { name: 'Copy link' }).click();
+  await expect(panel.getByRole('status')).toHaveText(/Link copied|press Ctrl\+C/);
+  if ((await panel.getByRole('status').textContent())?.startsWith('Link copied')) expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+  await page.keyboard.press('Escape');
+  await expect(panel).toHaveCount(0);
+
+  const fresh = await context.newPage();
+  await fresh.goto(link);
+  await expect(fresh.locator('html')).toHaveClass(/classroom/);
+  await expect(fresh.getByRole('tab', { name: 'Train' })).toHaveAttribute('aria-selected', 'true');
+  await expect(fresh.getByRole('tab', { name: 'Charts' })).toHaveCount(0);
+  await expect(fresh.getByLabel('Cardinality C', { exact: true })).toHaveValue('4');
+  await expect(fresh.getByLabel('Cardinality C', { exact: true })).toBeDisabled();
+  await expect(totalParams(fresh)).toHaveText(params!);
+  const freshSettings = fresh.getByRole('region', { name: 'Training settings' });
+  await expect(freshSettings.getByLabel('Batch size')).toHaveValue('64');
+  await expect(freshSettings.getByLabel('Seed')).toHaveValue('7');
+  await expect(freshSettings.getByLabel('Learning rate', { exact: true })).toHaveValue('0.1');
+  await expect(freshSettings.getByLabel('Schedule')).toHaveValue('step');
+  expect(search(fresh)).toBe(new URL(link).search);
+});
+
+test('a link\'s training settings fill the Train tab; a clamped one is cleaned in the address', async ({ page }) => {
+  await page.goto('/?view=train&bs=1000&epochs=2&recipe=fast');
+  await expect(page.getByTestId('notices')).toContainText('"bs=1000" is outside 2–512 or not whole; using 512.');
+  const settings = page.getByRole('region', { name: 'Training settings' });
+  await expect(settings.getByLabel('Batch size')).toHaveValue('512');
+  await expect(settings.getByLabel('Epochs', { exact: true })).toHaveValue('2');
+  await expect(settings.getByRole('combobox', { name: 'Recipe', exact: true })).toHaveValue('fast');
+  await expect.poll(() => search(page)).toMatch(/^\?preset=resnext50_32x4d&view=train&recipe=fast&bs=512&epochs=2&/);
+});

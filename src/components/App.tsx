@@ -7,6 +7,7 @@ import { type ViewId } from '../store/state';
 import { useUrlSync } from '../store/urlSync';
 import { Controls } from './controls/Controls';
 import { ExportMenu } from './ExportMenu';
+import { LessonPanel } from './LessonPanel';
 import { copyText } from './download';
 import { Notices } from './Notices';
 import { type Tab, Tabs } from './Tabs';
@@ -55,7 +56,7 @@ export function App() {
     document.documentElement.classList.toggle('classroom', classroom);
   }, [classroom]);
 
-  const tabs: Tab<ViewId>[] = (
+  const allTabs: Tab<ViewId>[] = (
     [
       { id: 'layers', label: 'Layers', render: () => <LayerTable graph={graph} rows={stats.rows} unit={unit} modelName={spec.name} /> },
       { id: 'papers', label: 'Paper tables', render: () => <PaperTables spec={spec} graph={graph} /> },
@@ -82,7 +83,8 @@ export function App() {
         ),
       },
     ] satisfies Tab<ViewId>[]
-  ).filter((t) => !hide.includes(t.id));
+  );
+  const tabs = allTabs.filter((t) => !hide.includes(t.id));
 
   return (
     <div className={`app${classroom ? ' classroom' : ''}`}>
@@ -92,6 +94,7 @@ export function App() {
           <p className="tagline">Dial a CNN design; see its exact parameters, multiply-adds and shapes.</p>
         </div>
         <div className="header-tools">
+          <LessonPanel views={allTabs.map(({ id, label }) => ({ id, label }))} />
           <CopyLink />
           <label className="toggle-inline">
             <input type="checkbox" checked={classroom} onChange={(e) => setClassroom(e.target.checked)} /> Classroom mode

@@ -7,8 +7,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PRESET_NAMES } from '../models';
 import { DATASETS } from './dials';
-import { BACKEND_CHOICES, HIDEABLE, VIEWS, defaultState } from './state';
-import { URL_FIELDS, parseUrl, serializeUrl } from './url';
+import { SETTING_FIELDS } from '../workers/training/settings';
+import { BACKEND_CHOICES, HIDEABLE, VIEWS } from './state';
+import { URL_FIELDS, defaultLinkState as defaultState, parseUrl, serializeUrl, trainParam } from './url';
 
 /** 1,000 in CI; PROPERTY_RUNS=20000 for a longer search. */
 const RUNS = Number(process.env.PROPERTY_RUNS ?? 1000);
@@ -50,6 +51,10 @@ const VALUES: Record<string, fc.Arbitrary<string>> = {
   view: fc.constantFrom(...VIEWS, 'table'),
   hide: fc.subarray([...HIDEABLE, 'zz', '']).map((a) => a.join(',')),
   backend: fc.constantFrom(...BACKEND_CHOICES, 'tpu'),
+  // The Train tab's settings, from the schema: numbers, on/off words, and each choice or a near miss.
+  ...Object.fromEntries(
+    SETTING_FIELDS.map((f) => [trainParam(f.key), f.type === 'number' ? number : f.type === 'boolean' ? boolean : fc.constantFrom(...f.options, 'zz', f.options[0]!.toUpperCase())]),
+  ),
 };
 const junk = fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('__proto__', 'constructor', 'hasOwnProperty'));
 const valueFor = (param: string) => fc.oneof({ arbitrary: VALUES[param] ?? boolean, weight: 4 }, { arbitrary: junk, weight: 1 });

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { analyze, findPreset } from '../models';
 import { specFromDials } from './dials';
-import { defaultState } from './state';
-import { collapseNotices, noticeText, parseUrl, serializeUrl } from './url';
+import { DEFAULT_TRAIN_SETTINGS, SETTING_FIELDS } from '../workers/training/settings';
+import { defaultLinkState as defaultState } from './url';
+import { URL_FIELDS, collapseNotices, noticeText, parseUrl, serializeUrl, trainLinkOf, trainParam } from './url';
 
 const modelOf = (search: string) => {
   const { state } = parseUrl(search);
@@ -80,6 +81,45 @@ describe('URL state', () => {
     const a = modelOf('preset=resnext50_32x4d&res=8');
     expect(a.ok).toBe(false);
     expect(!a.ok && a.errors.map((e) => e.field)).toEqual(['input.resolution']);
+  });
+});
+
+describe('training settings in the URL', () => {
+  it('every setting of the training settings schema has its own URL field, and no two fields share a name', () => {
+    const params = URL_FIELDS.map((f) => f.param);
+    expect(new Set(params).size).toBe(params.length);
+    for (const field of SETTING_FIELDS) expect(params).toContain(trainParam(field.key));
+    expect(trainParam('batchSize')).toBe('bs');
+    expect(trainParam('learningRate')).toBe('lr');
+  });
+
+  it('round-trip: batch, rate, schedule, recipe, length, budget and seed', () => {
+    const search = 'preset=classroom_resnext29_8x4d&view=train&recipe=fast&bs=64&epochs=3&steps=200&minutes=2.5&seed=7&lr=0.1&schedule=step&augment=0';
+    const { state, notices } = parseUrl(search);
+    expect(notices).toEqual([]);
+    expect(state.train).toEqual({ recipe: 'fast', batchSize: 64, epochs: 3, steps: 200, timeBudgetMinutes: 2.5, seed: 7, learningRate: 0.1, schedule: 'step', augment: false });
+    expect(serializeUrl(state)).toBe(search);
+  });
+
+  it('defaults and unset values are left out of the state and the link', () => {
+    const { state, notices } = parseUrl(`bs=${DEFAULT_TRAIN_SETTINGS.batchSize}&steps=0&minutes=0&recipe=${DEFAULT_TRAIN_SETTINGS.recipe}&augment=1`);
+    expect(notices).toEqual([]);
+    expect(state.train).toEqual({});
+    expect(serializeUrl(state)).toBe('preset=resnext50_32x4d');
+  });
+
+  it('out-of-range and unknown values are clamped or dropped with a notice, from the schema ranges', () => {
+    const { state, notices } = parseUrl('bs=1&lr=5&schedule=sideways&ema=maybe&seed=2.5');
+    expect(state.train).toEqual({ batchSize: 2, learningRate: 2, seed: 3 });
+    expect(notices).toContain('"bs=1" is outside 2–512 or not whole; using 2.');
+    expect(notices).toContain('"lr=5" is outside 0.0001–2; using 2.');
+    expect(notices.find((n) => n.startsWith('Ignored "schedule=sideways": use one of'))).toBeDefined();
+    expect(notices).toContain('Ignored "ema=maybe": use 1 or 0.');
+  });
+
+  it('a form becomes the settings that differ from the defaults', () => {
+    expect(trainLinkOf({ ...DEFAULT_TRAIN_SETTINGS })).toEqual({});
+    expect(trainLinkOf({ ...DEFAULT_TRAIN_SETTINGS, batchSize: 8, steps: 0, seed: 4 })).toEqual({ batchSize: 8, seed: 4 });
   });
 });
 

@@ -4,17 +4,32 @@
  * never breaks the page: bad values are dropped or clamped, each with a notice. Notices quote at
  * most a few dozen characters of a value, and identical ones are given once with a count; the
  * page then shows the cleaned link (urlSync.ts), so junk never stays in a shared address.
+ *
+ * A link also carries the Train tab's settings: one field per setting of the training settings
+ * schema (`SETTING_FIELDS`, src/workers/training/settings.ts), with its range, choices and default
+ * from there, so a setting added to the schema gets a URL field without an edit here.
  */
 import { type BlockForm, LIMITS, PRESET_NAMES, findPreset } from '../models';
+import { type SettingField, SETTING_FIELDS, type TrainSettings } from '../workers/training/settings';
 import { type BlockDesign, type Dataset, DATASETS } from './dials';
 import { BACKEND_CHOICES, type BackendChoice, type ExplorerState, HIDEABLE, type Hideable, type Preserve, VIEWS, type ViewId, defaultState } from './state';
+
+/** The Train tab's settings a link carries: only those that differ from the schema's defaults. */
+export type TrainLink = Partial<TrainSettings>;
+
+/** Everything a link carries: the explorer's state and the Train tab's settings. */
+export interface LinkState extends ExplorerState {
+  train: TrainLink;
+}
+
+export const defaultLinkState = (): LinkState => ({ ...defaultState(), train: {} });
 
 interface UrlField {
   param: string;
   /** The value to put in the URL, or undefined to leave the parameter out. */
-  write(s: ExplorerState): string | undefined;
+  write(s: LinkState): string | undefined;
   /** Applies a raw value; returns a notice when it was unusable or had to be clamped. */
-  read(s: ExplorerState, raw: string): string | undefined;
+  read(s: LinkState, raw: string): string | undefined;
 }
 
 /** At most this many characters of a value (or an unknown parameter's name) are quoted in a notice. */
@@ -135,6 +150,68 @@ function stageList(param: string, key: 'blocks' | 'planes', max: number): UrlFie
 
 const PRESERVE_VALUES = ['block-params', 'block-macs', 'network-params', 'network-macs'] as const;
 
+/**
+ * URL names of training settings whose own name is long or taken (`batch` is the memory estimate's
+ * batch); the others are the setting's name in lower case (`seed`, `schedule`, `labelsmoothing`).
+ */
+const TRAIN_PARAM_NAMES = new Map([
+  ['batchSize', 'bs'],
+  ['learningRate', 'lr'],
+  ['timeBudgetMinutes', 'minutes'],
+]);
+
+/** The URL parameter of a training setting. */
+export const trainParam = (key: string): string => TRAIN_PARAM_NAMES.get(key) ?? key.toLowerCase();
+
+/** A setting's value is one a link leaves out: unset, the field's unset value (Steps: 0) or the default. */
+function leftOut(field: SettingField, value: unknown): boolean {
+  return value === undefined || value === field.default || (field.type === 'number' && value === field.unset);
+}
+
+/** `settings` as a link carries them: the schema's form settings that differ from their defaults. */
+export function trainLinkOf(settings: Partial<TrainSettings>): TrainLink {
+  const link: Record<string, unknown> = {};
+  for (const field of SETTING_FIELDS) {
+    const value = settings[field.key];
+    if (!leftOut(field, value)) link[field.key] = value;
+  }
+  return link as TrainLink;
+}
+
+/** One training setting: read into `train` (a default or unset value leaves it out), written when set. */
+function trainField(field: SettingField): UrlField {
+  const param = trainParam(field.key);
+  const train = (s: LinkState) => s.train as Record<string, unknown>;
+  const keep = (s: LinkState, value: unknown) => {
+    if (leftOut(field, value)) delete train(s)[field.key];
+    else train(s)[field.key] = value;
+  };
+  return {
+    param,
+    write: (s) => {
+      const v = train(s)[field.key];
+      if (v === undefined) return undefined;
+      return typeof v === 'boolean' ? (v ? '1' : '0') : String(v);
+    },
+    read: (s, raw) => {
+      if (field.type === 'number') {
+        const { value, notice } = parseNumber(param, raw, field.min, field.max, field.integer);
+        if (value !== undefined) keep(s, value);
+        return notice;
+      }
+      if (field.type === 'boolean') {
+        const v = BOOLEAN_WORDS.get(raw.toLowerCase());
+        if (v === undefined) return ignored(param, raw, 'use 1 or 0');
+        keep(s, v);
+        return undefined;
+      }
+      if (!field.options.includes(raw)) return ignored(param, raw, `use one of ${field.options.join(', ')}`);
+      keep(s, raw);
+      return undefined;
+    },
+  };
+}
+
 /** The URL fields, in the order they are written. `preset` comes first: stage lists depend on it. */
 export const URL_FIELDS: UrlField[] = [
   enumField('preset', PRESET_NAMES, (s) => s.preset, (s, v) => (s.preset = v)),
@@ -184,6 +261,7 @@ export const URL_FIELDS: UrlField[] = [
   },
   boolField('lock', (s) => (s.locked ? true : undefined), (s, v) => (s.locked = v)),
   enumField<BackendChoice>('backend', BACKEND_CHOICES, (s) => (s.backend === 'auto' ? undefined : s.backend), (s, v) => (s.backend = v)),
+  ...SETTING_FIELDS.map(trainField),
 ];
 
 const FIELD_BY_PARAM = new Map(URL_FIELDS.map((f) => [f.param, f]));
@@ -192,9 +270,9 @@ const FIELD_BY_PARAM = new Map(URL_FIELDS.map((f) => [f.param, f]));
  * Reads a query string into a state; never throws. Notices say what was ignored or clamped, each
  * once (repeats carry a count) and each quoting at most `NOTICE_QUOTE_CHARS` of a value.
  */
-export function parseUrl(search: string): { state: ExplorerState; notices: string[] } {
+export function parseUrl(search: string): { state: LinkState; notices: string[] } {
   const params = new URLSearchParams(search);
-  const state = defaultState();
+  const state = defaultLinkState();
   const notices: string[] = [];
   let presetNotice: string | undefined;
   for (const field of URL_FIELDS) {
@@ -219,7 +297,7 @@ export function parseUrl(search: string): { state: ExplorerState; notices: strin
 }
 
 /** Writes a state as a query string (without "?"), in field order, leaving defaults out. */
-export function serializeUrl(state: ExplorerState): string {
+export function serializeUrl(state: LinkState): string {
   const params = new URLSearchParams();
   for (const field of URL_FIELDS) {
     const v = field.write(state);
