@@ -40,14 +40,12 @@ export function Controls({ model, locked }: { model: Model; locked: boolean }) {
     <aside className="controls-panel" aria-label="Controls">
       {trainingModel !== null && (
         <div className="notices dial-lock" role="status" data-testid="dial-lock">
-          <p>
-            <span>
-              <strong>
-                {paused ? 'Paused' : 'Training'} {trainingModel}…
-              </strong>{' '}
-              — the model dials are locked until the run stops.
-            </span>
-            <button type="button" style={{ textDecoration: 'underline', fontSize: 'inherit', whiteSpace: 'nowrap' }} onClick={() => training.stop()}>
+          <p style={{ display: 'block', overflowWrap: 'anywhere' }}>
+            <strong>
+              {paused ? 'Paused' : 'Training'} {trainingModel}…
+            </strong>{' '}
+            — the model dials are locked until the run stops.{' '}
+            <button type="button" style={{ textDecoration: 'underline', fontSize: 'inherit', padding: 0 }} onClick={() => training.stop()}>
               Stop the run
             </button>
           </p>

@@ -2,6 +2,7 @@
  * Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, the model
  * in training (read-only, from its run record), and the current run's progress and errors.
  */
+import { Fragment } from 'react';
 import { type ArchSpec, analyze, formatInt, formatShort } from '../../../models';
 import { formatBytes } from '../../../models';
 import { isLive, type RunRecord } from '../../../store/runs';
@@ -31,6 +32,9 @@ function dialsOf(spec: ArchSpec): [string, string][] {
   ];
 }
 
+/** Terms and values side by side, two columns, compact enough for the settings column. */
+const SUMMARY_STYLE = { display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '0.1rem 0.75rem', margin: '0.25rem 0 0.5rem' } as const;
+
 /** The model a run trains, from its record (not the dials): what the curves below belong to. */
 export function RunningModel({ run }: { run: RunRecord }) {
   const counts = countsOf(run.spec);
@@ -39,28 +43,24 @@ export function RunningModel({ run }: { run: RunRecord }) {
       <h4>
         {run.status === 'paused' ? 'Paused' : 'Training'}: <span data-testid="running-model-name">{run.spec.name}</span>
       </h4>
-      <dl className="totals">
+      <dl style={SUMMARY_STYLE}>
         {counts && (
           <>
-            <div className="figure">
-              <dt>Parameters</dt>
-              <dd data-testid="running-model-params">
-                {formatInt(counts.params)} <span className="short">{formatShort(counts.params)}</span>
-              </dd>
-            </div>
-            <div className="figure">
-              <dt>MACs</dt>
-              <dd data-testid="running-model-macs">
-                {formatInt(counts.macs)} <span className="short">{formatShort(counts.macs)}</span>
-              </dd>
-            </div>
+            <dt>Parameters</dt>
+            <dd data-testid="running-model-params" style={{ margin: 0 }}>
+              {formatInt(counts.params)} ({formatShort(counts.params)})
+            </dd>
+            <dt>MACs</dt>
+            <dd data-testid="running-model-macs" style={{ margin: 0 }}>
+              {formatInt(counts.macs)} ({formatShort(counts.macs)})
+            </dd>
           </>
         )}
         {dialsOf(run.spec).map(([name, value]) => (
-          <div className="figure" key={name}>
+          <Fragment key={name}>
             <dt>{name}</dt>
-            <dd>{value}</dd>
-          </div>
+            <dd style={{ margin: 0 }}>{value}</dd>
+          </Fragment>
         ))}
       </dl>
     </section>
@@ -86,8 +86,11 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
         <button type="button" disabled={!busy} onClick={() => training.togglePause()}>
           {state === 'paused' ? 'Resume' : 'Pause'}
         </button>
-        <button type="button" disabled={!busy} onClick={() => training.stop()}>
+        <button type="button" disabled={!busy} title="Stop after this step and evaluate on the whole test set" onClick={() => training.stop()}>
           Stop
+        </button>
+        <button type="button" disabled={!busy} title="End the run now, without an evaluation" onClick={() => training.abort()}>
+          Abort
         </button>
         <button
           type="button"
