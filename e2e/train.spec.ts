@@ -97,12 +97,13 @@ test('the data panel: a URL download and its md5, the cached copy across a reloa
   await expect(page.getByTestId('data-status')).toContainText(`md5 ${md5}: not the official archive`);
   await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
 
-  // Offline after a reload: the IndexedDB copy serves it.
+  // Offline after a reload: the IndexedDB copy serves it, loaded by itself (Train is ready without pressing Load).
   online = false;
   await page.reload();
-  await expect(page.getByTestId('data-status')).toContainText('A cached copy is available (4,660 training, 932 test images)');
+  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images from the cache (automatically', { timeout: 60_000 });
+  await expect(page.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
   await data.getByRole('button', { name: 'Load (cached or self-hosted)' }).click();
-  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images from the cache');
+  await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images from the cache.');
 
   // Cleared: the next load has to find the data elsewhere, and says where it looked.
   await data.getByRole('button', { name: 'Clear cached data' }).click();
