@@ -310,11 +310,13 @@ class CifarResNeXt(nn.Module):
     Block width D = cardinality * base_width * (out / widen_factor)."""
 
     def __init__(self, cardinality, base_width, num_classes, stem=64,
-                 stages=(256, 512, 1024), widen_factor=256, blocks=3):
+                 stages=(256, 512, 1024), widen_factor=256, blocks=3, stem_pool=False):
         super().__init__()
         self.conv_1_3x3 = nn.Conv2d(3, stem, kernel_size=3, stride=1, padding=1, bias=False)
         self.bn_1 = nn.BatchNorm2d(stem)
         self.relu = nn.ReLU(inplace=True)
+        # The lesson presets: torchvision's stem max pool (3x3, stride 2) after the CIFAR stem.
+        self.pool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1) if stem_pool else nn.Identity()
         layers = []
         cin = stem
         for cout, stride in zip(stages, (1, 2, 2)):
@@ -327,7 +329,7 @@ class CifarResNeXt(nn.Module):
         self.classifier = nn.Linear(cin, num_classes)
 
     def forward(self, x):
-        x = self.relu(self.bn_1(self.conv_1_3x3(x)))
+        x = self.pool(self.relu(self.bn_1(self.conv_1_3x3(x))))
         x = self.stages(x)
         return self.classifier(torch.flatten(self.avgpool(x), 1))
 
@@ -351,6 +353,12 @@ def classroom_presets():
 
     yield "classroom_resnext29_8x4d", lambda: small(8, 4), 32, 10
     yield "classroom_resnet29_1x18d", lambda: small(1, 18), 32, 10
+
+    def lesson(c, d):
+        return CifarResNeXt(c, d, 10, stem=16, stages=(64, 128, 256), widen_factor=64, blocks=1, stem_pool=True)
+
+    yield "lesson_resnext11_8x4d", lambda: lesson(8, 4), 32, 10
+    yield "lesson_resnet11_1x19d", lambda: lesson(1, 19), 32, 10
 
 
 # ---------------------------------------------------------------------------

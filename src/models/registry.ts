@@ -72,6 +72,17 @@ function cifarResNeXt29(name: string, cardinality: number, bottleneckWidth: numb
   });
 }
 
+/**
+ * The lesson size: the classroom widths (stem 16, stage outputs 64, 128, 256) with one bottleneck per
+ * stage (depth 11) and a 3x3 stride-2 max pool after the stem, so the stages run on 16, 8, 4 pixel
+ * maps: about 6.4 M MACs per image, a ninth of the classroom ResNeXt-29, so that two CPU cores train
+ * it for epochs of CIFAR-10, not a fraction of one, inside a lesson (bench/tta/sizes.bench.ts).
+ */
+function lessonResNeXt11(name: string, cardinality: number, bottleneckWidth: number): ResNetSpec {
+  const base = cifarResNeXt29(name, cardinality, bottleneckWidth, 16, 16);
+  return { ...base, stem: { ...base.stem, maxPool: true }, stages: base.stages.map((s) => ({ ...s, blocks: 1 })) };
+}
+
 /** EfficientNet-B0, Table 1 stages 2-8 (stage 1 is the stem, stage 9 the head). */
 export const EFFICIENTNET_B0_STAGES: MBConvStageSpec[] = [
   { expandRatio: 1, kernel: 3, stride: 1, channels: 16, layers: 1 },
@@ -246,6 +257,18 @@ export const PRESETS: Preset[] = [
     group: 'Classroom',
     description: 'Its ResNet twin at about the same params: one branch, d = 18',
     spec: cifarResNeXt29('classroom_resnet29_1x18d', 1, 18, 16, 16),
+  },
+  {
+    name: 'lesson_resnext11_8x4d',
+    group: 'Classroom',
+    description: 'Lesson ResNeXt-11 (8x4d): one block per stage, stem max pool; 135,898 params, 6,441,472 MACs',
+    spec: lessonResNeXt11('lesson_resnext11_8x4d', 8, 4),
+  },
+  {
+    name: 'lesson_resnet11_1x19d',
+    group: 'Classroom',
+    description: 'Its ResNet twin at equal MACs: one branch, d = 19; 153,571 params, 6,507,776 MACs (+1.0%)',
+    spec: lessonResNeXt11('lesson_resnet11_1x19d', 1, 19),
   },
 ];
 
