@@ -7,6 +7,7 @@ import { ComputeError } from '../../workers/errors';
 import type { TrainCheckpoint, TrainData, TrainEvent, TrainOutcome, TrainRequest } from '../../workers/protocol';
 import type { RunRecord } from '../runs';
 import { LIVE_EVAL_DEFAULTS } from '../../workers/training/liveEval';
+import { COMPARISON_SEEDS } from './comparison';
 import { COMPARISON_PRESETS, GRID_IMAGES, RUN_HELD_ELSEWHERE, TrainingController } from './controller';
 import type { RunLease } from './runLocks';
 
@@ -309,16 +310,19 @@ describe('TrainingController', () => {
     expect(t.jobs).toHaveLength(0);
   });
 
-  it('"cardinality vs width" trains both classroom presets in turn; Stop ends the queue', async () => {
+  it('"cardinality vs width" trains both lesson presets, seed by seed from the form\'s seed, interleaved; Stop ends the queue', async () => {
     const t = setup();
     t.controller.setDataset(dataset());
+    t.controller.updateForm({ ...t.state().form, seed: 5 });
     const queue = t.controller.startComparison();
-    await t.settle();
-    t.jobs[0]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
-    await t.settle();
-    expect(t.jobs.map((j) => j.request.spec.name)).toEqual([...COMPARISON_PRESETS]);
-    t.jobs[1]!.finish({ status: 'stopped', step: 1, checkpoint: checkpoint(1) });
+    for (let i = 0; i < 2 * COMPARISON_SEEDS; i++) {
+      await t.settle();
+      t.jobs[i]!.finish({ status: 'finished', step: 1, checkpoint: checkpoint(1), final: finalMetrics });
+    }
     await queue;
+    const [x, y] = COMPARISON_PRESETS;
+    expect(t.jobs.map((j) => `${j.request.spec.name} ${j.request.settings.seed}`)).toEqual([`${x} 5`, `${y} 5`, `${x} 6`, `${y} 6`, `${x} 7`, `${y} 7`]);
+    expect(t.state().form.seed).toBe(5);
 
     // Stop (which evaluates) ends the queue as Abort does.
     for (const end of ['stop', 'abort'] as const) {

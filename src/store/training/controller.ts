@@ -18,9 +18,10 @@ import type { LoadedDataset } from '../../data/sources';
 import { type ArchSpec, findPreset } from '../../models';
 import type { RunHandle } from '../../workers/client';
 import { errorKind } from '../../workers/errors';
-import type { EvalMetrics, Prediction, TrainData, TrainEvent, TrainRequest } from '../../workers/protocol';
+import type { EvalMetrics, Prediction, TrainData, TrainEvent, TrainRequest, TrainSettings } from '../../workers/protocol';
 import { LIVE_EVAL_DEFAULTS } from '../../workers/training/liveEval';
 import type { RunRecord } from '../runs';
+import { COMPARISON_SEEDS, comparisonQueue } from './comparison';
 import { DEFAULT_TRAIN_FORM, type TrainForm, formSettings, learningRateInRange } from './form';
 import { applyEvent, failRecord, finishRecord, newRunRecord, resumeRecord } from './runRecord';
 import type { RunLease } from './runLocks';
@@ -96,8 +97,8 @@ export const SAVE_STEPS_EVERY_MS = 2000;
 export const RUN_HELD_ELSEWHERE = 'This run is training in another tab: follow it there, or close that tab to resume it here.';
 /** Test images of the evaluation grid. */
 export const GRID_IMAGES = 24;
-/** "Cardinality vs width": the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, trained one after the other. */
-export const COMPARISON_PRESETS = ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'] as const;
+/** "Cardinality vs width": the lesson ResNeXt-11 (8x4d) and its ResNet twin at equal MACs, COMPARISON_SEEDS seeds each, interleaved (comparison.ts). */
+export const COMPARISON_PRESETS = ['lesson_resnext11_8x4d', 'lesson_resnet11_1x19d'] as const;
 
 export const INITIAL_TRAINING_STATE: Readonly<TrainingState> = {
   kind: 'cifar10',
@@ -154,11 +155,11 @@ export class TrainingController {
     return this.begin(record.spec, record);
   }
 
-  /** Trains the COMPARISON_PRESETS one after the other; Stop ends the queue. */
+  /** Trains the COMPARISON_PRESETS with seeds form.seed, form.seed + 1, ..., interleaved (comparisonQueue); Stop ends the queue. */
   async startComparison(): Promise<void> {
-    for (const name of COMPARISON_PRESETS) {
+    for (const { preset: name, seed } of comparisonQueue(COMPARISON_PRESETS, COMPARISON_SEEDS, this.state.form.seed)) {
       const preset = findPreset(name);
-      if (preset) await this.begin(preset.spec);
+      if (preset) await this.begin(preset.spec, undefined, { seed });
       if (this.stopper?.signal.aborted || this.stopRequested) break;
     }
   }
@@ -191,7 +192,7 @@ export class TrainingController {
     this.handle?.setLearningRate(inRange);
   }
 
-  private async begin(spec: ArchSpec, resume?: RunRecord): Promise<void> {
+  private async begin(spec: ArchSpec, resume?: RunRecord, overrides: Partial<TrainSettings> = {}): Promise<void> {
     const { dataset, kind, form } = this.state;
     if (this.starting || this.state.state !== 'idle') return;
     if (!dataset || (resume && resume.dataset !== kind)) {
@@ -220,7 +221,7 @@ export class TrainingController {
       this.set({ state: 'running' });
       await deps.ensureRuntime();
       await deps.sendTrainData({ trainImages: dataset.train.images, trainLabels: dataset.train.labels, testImages: dataset.test.images, testLabels: dataset.test.labels, dataset: kind });
-      const settings = resume?.settings ?? formSettings(form);
+      const settings = resume?.settings ?? { ...formSettings(form), ...overrides };
       // A resumed run goes on from its checkpoint: the steps logged after it are done again.
       let current = resume ? resumeRecord(resume) : newRunRecord({ id, createdAt: deps.now(), spec, settings, dataset: kind });
       this.set({ run: current, progress: { step: resume?.checkpoint?.step ?? 0, total: current.totalSteps, eta: 0, ips: 0 } });

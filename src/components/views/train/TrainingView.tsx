@@ -10,6 +10,7 @@
 import { classNamesOf } from '../../../data/format';
 import type { Model } from '../../../store/currentModel';
 import { useTraining } from '../../../store/training';
+import { ComparisonTable } from './ComparisonTable';
 import { DataPanel } from './DataPanel';
 import { EvaluationPanel } from './EvaluationPanel';
 import { LedgerPanel } from './LedgerPanel';
@@ -40,6 +41,7 @@ export function TrainingView({ model }: { model: Model }) {
       </div>
       {run?.final && <EvaluationPanel metrics={run.final} classNames={classNamesOf(run.dataset)} grid={grid} />}
       <LedgerPanel />
+      <ComparisonTable />
     </section>
   );
 }
