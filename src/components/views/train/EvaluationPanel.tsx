@@ -1,27 +1,20 @@
-/** A finished run's evaluation: test accuracy, the confusion matrix (up to 10 classes) and a grid of test images with their predictions. */
+/**
+ * An evaluation: a finished (or stopped) run's test accuracy, the confusion matrix (up to 10 classes)
+ * and a grid of test images with their predictions; or, with `live`, the latest held-out evaluation
+ * of a run still training, its confusion matrix updating with each one.
+ */
 import { useEffect, useRef } from 'react';
-import { CIFAR_IMAGE_BYTES, CIFAR_IMAGE_SIZE, CIFAR_PLANE } from '../../../data/format';
+import { CIFAR_IMAGE_SIZE } from '../../../data/format';
 import { formatInt } from '../../../models';
 import type { EvalGrid } from '../../../store/training/controller';
 import type { EvalMetrics } from '../../../workers/protocol';
+import { drawCifarImage } from './LivePredictions';
 
-export function EvaluationPanel({ metrics, classNames, grid }: { metrics: EvalMetrics; classNames: readonly string[]; grid?: EvalGrid }) {
+export function EvaluationPanel({ metrics, classNames, grid, live }: { metrics: EvalMetrics; classNames: readonly string[]; grid?: EvalGrid; live?: { step: number; seconds: number } }) {
   const canvases = useRef<(HTMLCanvasElement | null)[]>([]);
   useEffect(() => {
     if (!grid) return;
-    canvases.current.forEach((canvas, i) => {
-      const ctx = canvas?.getContext('2d');
-      if (!ctx) return;
-      const img = ctx.createImageData(CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE);
-      const at = i * CIFAR_IMAGE_BYTES;
-      for (let p = 0; p < CIFAR_PLANE; p++) {
-        img.data[4 * p] = grid.images[at + p]!;
-        img.data[4 * p + 1] = grid.images[at + CIFAR_PLANE + p]!;
-        img.data[4 * p + 2] = grid.images[at + 2 * CIFAR_PLANE + p]!;
-        img.data[4 * p + 3] = 255;
-      }
-      ctx.putImageData(img, 0, 0);
-    });
+    canvases.current.forEach((canvas, i) => drawCifarImage(canvas, grid.images, i));
   }, [grid]);
   const k = classNames.length;
   const predicted = (i: number) => {
@@ -30,13 +23,20 @@ export function EvaluationPanel({ metrics, classNames, grid }: { metrics: EvalMe
     return best;
   };
   return (
-    <section aria-label="Evaluation" data-testid="evaluation">
-      <p className="verdict pass" data-testid="test-accuracy">
-        Test accuracy {(100 * metrics.accuracy).toFixed(1)}% on {formatInt(metrics.images)} images (loss {metrics.loss.toFixed(3)}); chance is {(100 / k).toFixed(0)}%.
-      </p>
+    <section aria-label={live ? 'Live evaluation' : 'Evaluation'} data-testid={live ? 'live-evaluation' : 'evaluation'}>
+      {live ? (
+        <p className="verdict" data-testid="held-out-accuracy">
+          Held-out accuracy {(100 * metrics.accuracy).toFixed(1)}% on {formatInt(metrics.images)} test images at step {live.step} ({Math.round(live.seconds)} s; loss {metrics.loss.toFixed(3)}); chance
+          is {(100 / k).toFixed(0)}%.
+        </p>
+      ) : (
+        <p className="verdict pass" data-testid="test-accuracy">
+          Test accuracy {(100 * metrics.accuracy).toFixed(1)}% on {formatInt(metrics.images)} images (loss {metrics.loss.toFixed(3)}); chance is {(100 / k).toFixed(0)}%.
+        </p>
+      )}
       {k <= 10 && (
         <table className="layers confusion">
-          <caption>Confusion matrix (rows: true class, columns: predicted) and per-class accuracy</caption>
+          <caption>{live ? 'Held-out confusion matrix, now' : 'Confusion matrix'} (rows: true class, columns: predicted) and per-class accuracy</caption>
           <thead>
             <tr>
               <th scope="col">true \ predicted</th>

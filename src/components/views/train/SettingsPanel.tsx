@@ -1,6 +1,7 @@
 /**
  * The Train tab's settings: the run's settings (fields, ranges and defaults from the training
- * settings schema, src/workers/training/settings.ts), the memory estimate (the worker's own plan,
+ * settings schema, src/workers/training/settings.ts), the recipe (paper or fast) with each of its
+ * tricks as a toggle and its one-line why, the memory estimate (the worker's own plan,
  * src/workers/training/memory.ts, on the backend in use), and the run controls.
  */
 import { useState } from 'react';
@@ -10,11 +11,20 @@ import type { Model } from '../../../store/currentModel';
 import { useExplorer } from '../../../store/explorer';
 import { useRuntime } from '../../../store/runtime';
 import { training, useTraining } from '../../../store/training';
-import { enterField, fieldValue } from '../../../store/training/form';
+import { chooseRecipe, enterField, fieldValue, recipeLabel } from '../../../store/training/form';
 import { backendLabel } from '../../../workers/errors';
 import { memoryRefusal, planMicroBatchSize, planTrainingMemory, stepBytes, trainingMemoryBudget } from '../../../workers/training/memory';
 import { LR_SCHEDULES, type LrSchedule } from '../../../workers/training/schedule';
-import { NUMERIC_SETTING_FIELDS, type NumericSettingField, SCHEDULE_LABELS } from '../../../workers/training/settings';
+import {
+  NUMERIC_SETTING_FIELDS,
+  type NumericSettingField,
+  RECIPES_LIST,
+  RECIPE_BOOLEAN_FIELDS,
+  RECIPE_NUMERIC_FIELDS,
+  type Recipe,
+  SCHEDULE_LABELS,
+  SETTING_FIELDS,
+} from '../../../workers/training/settings';
 import { RunControls } from './RunControls';
 
 /**
@@ -35,7 +45,7 @@ function useTrainingBackend(): string {
 function NumberField({ field, value, disabled, onEnter }: { field: NumericSettingField; value: number | undefined; disabled: boolean; onEnter: (value: number) => void }) {
   const [draft, setDraft] = useState<string | null>(null);
   return (
-    <label className="field">
+    <label className="field" title={field.why}>
       <span>{field.label}</span>
       <input
         type="number"
@@ -91,6 +101,7 @@ export function SettingsPanel({ model }: { model: Model }) {
           <input type="checkbox" checked={form.augment} disabled={busy} onChange={(e) => training.updateForm({ ...form, augment: e.target.checked })} /> pad-4 crop + flip
         </label>
       </div>
+      <RecipeFields busy={busy} />
       <p className={`hint${refusal ? ' field-errors' : ''}`} data-testid="memory-estimate">
         Training memory estimate at batch {form.batchSize} on {backendLabel(backend)}: {formatBytes(stepBytes(plan, form.batchSize))} ({formatShort(plan.parameters)} parameters:{' '}
         {formatBytes(plan.stateBytes)} of weights, gradients and momentum; about {formatBytes(plan.bytesPerImage)} per image, the counted activations times tfjs' measured
@@ -103,5 +114,51 @@ export function SettingsPanel({ model }: { model: Model }) {
       </p>
       <RunControls spec={spec} specFits={specFits} />
     </section>
+  );
+}
+
+const RECIPE_WHY = SETTING_FIELDS.find((f) => f.key === 'recipe')?.why;
+
+/** The recipe and its tricks: choosing a recipe sets them; each stays a toggle with its one-line why. */
+function RecipeFields({ busy }: { busy: boolean }) {
+  const form = useTraining((s) => s.form);
+  return (
+    <fieldset className="recipe" aria-label="Recipe" data-testid="recipe">
+      <legend>
+        Recipe: <span data-testid="recipe-status">{recipeLabel(form)}</span>
+      </legend>
+      <label className="field inline">
+        <span>Recipe</span>
+        <select value={form.recipe} disabled={busy} onChange={(e) => training.updateForm(chooseRecipe(training.state.form, e.target.value as Recipe))}>
+          {RECIPES_LIST.map((r) => (
+            <option key={r} value={r}>
+              {r === 'paper' ? 'paper (ResNeXt, Sec. 5.3)' : 'fast (warm-up, Nesterov, smoothing, averaging, zero-init, flip TTA)'}
+            </option>
+          ))}
+        </select>
+      </label>
+      <p className="hint">{RECIPE_WHY}; a trick changed afterwards keeps the name, marked "modified".</p>
+      <ul className="recipe-tricks">
+        {RECIPE_BOOLEAN_FIELDS.map((f) => (
+          <li key={f.key}>
+            <label className="toggle">
+              <input type="checkbox" checked={form[f.key]} disabled={busy} onChange={(e) => training.updateForm({ ...training.state.form, [f.key]: e.target.checked })} /> {f.label}
+            </label>
+            <span className="hint"> — {f.why}</span>
+          </li>
+        ))}
+        {RECIPE_NUMERIC_FIELDS.map((f) => (
+          <li key={f.key}>
+            <NumberField field={f} value={fieldValue(form, f)} disabled={busy} onEnter={(v) => training.updateForm(enterField(training.state.form, f, v))} />
+            <span className="hint"> — {f.why}</span>
+          </li>
+        ))}
+        <li>
+          <span className="hint">
+            Schedule "{SCHEDULE_LABELS.triangular}" is the fast recipe's; the time budget above (its why: {NUMERIC_SETTING_FIELDS.find((f) => f.key === 'timeBudgetMinutes')?.why}) works with either recipe.
+          </span>
+        </li>
+      </ul>
+    </fieldset>
   );
 }
