@@ -5,9 +5,11 @@
  *
  * - wasm/: gradients stock tfjs-backend-wasm lacks or runs as scalar loops (convolution, depthwise,
  *   pooling, transposed matMul) and faster Tile / Identity.
- * - webgpu/: grouped convolution (forward, input and filter gradients).
+ * - webgpu/: grouped convolution (forward, input and filter gradients), tiled and untiled; tfjs'
+ *   dense conv kernels replaced by the grouped ones at groups 1 where measured faster.
  */
 import { registerWasmKernels } from './wasm';
+import { registerWebgpuDenseConvKernels } from './webgpu/denseConv';
 import { registerWebgpuGroupedConvKernels } from './webgpu/groupedConv';
 
 const registered = new Set<string>();
@@ -15,7 +17,10 @@ const registered = new Set<string>();
 /** Registers the app's kernels for `backend` (idempotent; a backend without custom kernels is a no-op). */
 export function registerKernels(backend: string): void {
   if (backend === 'wasm') registerWasmKernels();
-  if (backend === 'webgpu') registerWebgpuGroupedConvKernels();
+  if (backend === 'webgpu') {
+    registerWebgpuGroupedConvKernels();
+    registerWebgpuDenseConvKernels();
+  }
   registered.add(backend);
 }
 

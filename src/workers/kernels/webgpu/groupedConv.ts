@@ -24,6 +24,33 @@ import {
   groupedConvGeometry,
   registerGroupedConvGradient,
 } from '../groupedConvOp';
+import { tiledBackpropFilterProgram, tiledBackpropInputProgram, tiledForwardProgram } from './tiledConv';
+
+/**
+ * Which programs the kernels run: `tiled` (tiledConv.ts: GEMM-shaped, workgroup memory), `untiled`
+ * (this file's programs: one register tile per invocation, straight from storage), or `auto`: untiled
+ * on a software adapter (SwiftShader), tiled on a GPU. On SwiftShader the tiled programs were 2-30x
+ * slower than the untiled ones (`npm run bench:webgpu`; docs/tfjs.md#swiftshader-and-workgroup-barriers):
+ * a CPU's caches already do what workgroup memory does, and a barrier costs it a coroutine switch
+ * per invocation group. The build-time `VITE_WEBGPU_CONV=tiled|untiled` forces one (before/after
+ * benchmarks); mutable so a page-level benchmark can time both in one run.
+ */
+export const WEBGPU_CONV_KERNELS: { variant: 'auto' | 'tiled' | 'untiled' } = {
+  variant: ((v) => (v === 'tiled' || v === 'untiled' ? v : 'auto'))((import.meta.env as Record<string, string> | undefined)?.VITE_WEBGPU_CONV),
+};
+
+/** Whether tfjs' WebGPU backend runs on a software adapter (the same test as engine/backends.ts). */
+function softwareAdapter(backend: unknown): boolean {
+  const info = (backend as { adapterInfo?: { architecture?: string; vendor?: string } }).adapterInfo;
+  return info?.architecture === 'swiftshader';
+}
+
+/** The variant `auto` resolves to on this backend. */
+export function webgpuConvVariant(backend: unknown): 'tiled' | 'untiled' {
+  const v = WEBGPU_CONV_KERNELS.variant;
+  if (v !== 'auto') return v;
+  return softwareAdapter(backend) ? 'untiled' : 'tiled';
+}
 
 /** Register-tile sizes; `pixels` runs along the width. */
 export interface TileOptions {
@@ -324,41 +351,50 @@ export function sumChunksProgram(chunks: number, filterShape: number[]): { progr
   return { program: flatProgram('groupedConv2dSumChunks', `${chunks}_${size}`, filterShape, ['partial'], size, body), threads: size };
 }
 
-function run(backend: unknown, p: { program: WebGPUProgram; threads: number }, inputs: tf.TensorInfo[]): tf.TensorInfo {
-  return (backend as WebGPUBackend).runWebGPUProgram(p.program, inputs, 'float32', [{ type: 'int32', data: [p.threads] }]);
+function run(backend: unknown, p: { program: WebGPUProgram; threads: number } | { program: WebGPUProgram; rows: number }, inputs: tf.TensorInfo[]): tf.TensorInfo {
+  const uniform = 'threads' in p ? p.threads : p.rows;
+  return (backend as WebGPUBackend).runWebGPUProgram(p.program, inputs, 'float32', [{ type: 'int32', data: [uniform] }]);
 }
+
+const tiled = (backend: unknown) => webgpuConvVariant(backend) === 'tiled';
 
 function checkFloat(...ts: tf.TensorInfo[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`groupedConv2d (webgpu) needs float32 tensors, got ${t.dtype}`);
 }
 
-const forwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+export const forwardKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, filter } = inputs as { x: tf.TensorInfo; filter: tf.TensorInfo };
   checkFloat(x, filter);
   const a = attrsOf(attrs ?? {});
-  return run(backend, forwardProgram(groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad)), [x, filter]);
+  const g = groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad);
+  return run(backend, tiled(backend) ? tiledForwardProgram(g) : forwardProgram(g), [x, filter]);
 };
 
-const backpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
+export const backpropInputKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   checkFloat(dy, filter);
   const a = attrsOf(attrs ?? {});
   if (!a.shape) throw new Error('GroupedConv2DBackpropInput needs the input shape');
-  return run(backend, backpropInputProgram(groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad)), [dy, filter]);
+  const g = groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad);
+  return run(backend, tiled(backend) ? tiledBackpropInputProgram(g) : backpropInputProgram(g), [dy, filter]);
 };
+
+/** The filter gradient of the grouped conv `geometry` (two passes: chunks, then their sum). */
+export function filterGradient(backend: unknown, x: tf.TensorInfo, dy: tf.TensorInfo, geometry: GroupedConvGeometry, filterShape: number[]): tf.TensorInfo {
+  const pass1 = tiled(backend) ? tiledBackpropFilterProgram(geometry) : backpropFilterPartialProgram(geometry);
+  const partial = run(backend, pass1, [x, dy]);
+  const sum = sumChunksProgram(pass1.chunks, filterShape);
+  const out = run(backend, sum, [partial]);
+  (backend as WebGPUBackend).disposeData(partial.dataId);
+  return out;
+}
 
 const backpropFilterKernel: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   checkFloat(x, dy);
   const a = attrsOf(attrs ?? {});
   if (!a.shape) throw new Error('GroupedConv2DBackpropFilter needs the filter shape');
-  const geometry = groupedConvGeometry(x.shape, a.shape, a.groups, a.stride, a.pad);
-  const pass1 = backpropFilterPartialProgram(geometry);
-  const partial = run(backend, pass1, [x, dy]);
-  const sum = sumChunksProgram(pass1.chunks, a.shape);
-  const out = run(backend, sum, [partial]);
-  (backend as WebGPUBackend).disposeData(partial.dataId);
-  return out;
+  return filterGradient(backend, x, dy, groupedConvGeometry(x.shape, a.shape, a.groups, a.stride, a.pad), a.shape);
 };
 
 let registered = false;
