@@ -77,3 +77,49 @@ test('export buttons download the design as PyTorch and Keras code', async ({ pa
   const keras = await Promise.all([page.waitForEvent('download'), menu.getByRole('button', { name: 'Keras 3 (.py)' }).click()]).then(([d]) => d);
   expect(readFileSync((await keras.path())!, 'utf8')).toContain('keras.Model');
 });
+
+test('diagram text keeps one size at any C: drawn 1:1, laid out for the width', async ({ page }) => {
+  const sizes: number[] = [];
+  for (const c of [1, 32, 64]) {
+    await page.goto(`/?preset=resnext50_32x4d&C=${c}&view=diagram`);
+    for (const id of ['block-forms', 'network-diagram']) {
+      const svg = page.getByTestId(id).locator('svg.diagram');
+      await expect(svg).toBeVisible();
+      const { scale, font, overflow } = await svg.evaluate((el) => {
+        const s = el as SVGSVGElement;
+        const label = s.querySelector('.d-label')!;
+        return {
+          scale: s.getBoundingClientRect().width / s.viewBox.baseVal.width,
+          font: parseFloat(getComputedStyle(label).fontSize),
+          overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+        };
+      });
+      expect(scale, `${id} at C=${c}`).toBeCloseTo(1, 3);
+      expect(overflow, `no sideways page scroll at C=${c}`).toBeLessThanOrEqual(0);
+      sizes.push(font * scale);
+    }
+  }
+  expect(new Set(sizes.map((s) => Math.round(s)))).toEqual(new Set([15]));
+});
+
+test('MBConv and ResStage blocks from the inside; a box or a block opens its layers in the table', async ({ page }) => {
+  await page.goto('/?preset=efficientnet_b0&view=diagram');
+  const inside = page.getByTestId('block-inside');
+  for (const word of ['expand, BN, SiLU', 'depthwise, stride 2', 'squeeze-excitation', 'global avg pool', 'project, BN']) await expect(inside.locator('svg')).toContainText(word);
+  await inside.getByRole('button', { name: /96, 3x3, 96, depthwise/ }).click();
+  await expect(page.getByRole('tab', { name: 'Layers' })).toHaveAttribute('aria-selected', 'true');
+  const row = page.locator('[id="layer-features.2.0.block.1.0"]');
+  await expect(row).toBeVisible();
+  await expect(row).toHaveClass(/focused/);
+  await expect(page.locator('tr.focused')).toHaveCount(3);
+
+  await page.goto('/?preset=iresnet50&view=diagram');
+  const resstage = page.getByTestId('block-inside');
+  for (const word of ['start block (layer1.0)', 'middle block (layer1.1)', 'end block (layer1.2)', '3x3 max pool']) await expect(resstage.locator('svg')).toContainText(word);
+  const network = page.getByTestId('network-diagram');
+  await network.getByRole('button', { name: /conv3/ }).click();
+  await network.getByRole('button', { name: 'Show layer2.0 in the layer table' }).click();
+  await expect(page.getByRole('tab', { name: 'Layers' })).toHaveAttribute('aria-selected', 'true');
+  await expect(page.locator('[id="layer-layer2.0"]')).toHaveClass(/focused/);
+  await expect(page.locator('[id="layer-layer2.0.conv2"]')).toBeVisible();
+});

@@ -6,7 +6,7 @@
 import { type Ref, useId, useMemo } from 'react';
 import { type BlockDiagramSpec, type FormId, highlightedForm } from '../../viz/diagram/blockForms';
 import { type FormLayout, layoutBlockForms } from '../../viz/diagram/blockFormsLayout';
-import { Box, Edge, MAX_ZOOM, Merge } from './svgParts';
+import { Box, Edge, Merge } from './svgParts';
 import './diagram.css';
 
 export interface BlockFormsDiagramProps {
@@ -18,10 +18,12 @@ export interface BlockFormsDiagramProps {
   className?: string;
   /** The <svg>, for exportSvg's svgToString / svgToPngBlob. */
   ref?: Ref<SVGSVGElement>;
+  /** Width available in px: the layout fits it (fewer paths drawn, then forms in rows); text keeps its size. */
+  maxWidth?: number;
 }
 
-export function BlockFormsDiagram({ block, activeForm = 'c', title, className, ref }: BlockFormsDiagramProps) {
-  const layout = useMemo(() => layoutBlockForms(block, activeForm), [block, activeForm]);
+export function BlockFormsDiagram({ block, activeForm = 'c', title, className, ref, maxWidth }: BlockFormsDiagramProps) {
+  const layout = useMemo(() => layoutBlockForms(block, activeForm, { maxWidth }), [block, activeForm, maxWidth]);
   const highlight = highlightedForm(block, activeForm);
   const id = useId();
   const name =
@@ -32,7 +34,8 @@ export function BlockFormsDiagram({ block, activeForm = 'c', title, className, r
       ref={ref}
       className={className ? `diagram ${className}` : 'diagram'}
       viewBox={`0 0 ${layout.width} ${layout.height}`}
-      style={{ maxWidth: `${Math.round(layout.width * MAX_ZOOM)}px` }}
+      width={layout.width}
+      height={layout.height}
       role="img"
       aria-labelledby={`${id}-title ${id}-desc`}
       xmlns="http://www.w3.org/2000/svg"

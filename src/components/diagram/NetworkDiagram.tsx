@@ -6,8 +6,8 @@
 import { type KeyboardEvent, type Ref, useId, useMemo, useState } from 'react';
 import type { NetworkGraph } from '../../models';
 import { type StageLayout, layoutNetwork } from '../../viz/diagram/networkLayout';
-import { type ShareMetric, countsText, shareText, stageCountText, summarizeStages } from '../../viz/diagram/networkStages';
-import { Edge, MAX_ZOOM } from './svgParts';
+import { type ShareMetric, countsText, itemLayerNames, shareText, stageCountText, summarizeStages } from '../../viz/diagram/networkStages';
+import { Edge } from './svgParts';
 import './diagram.css';
 
 export interface NetworkDiagramProps {
@@ -21,13 +21,17 @@ export interface NetworkDiagramProps {
   className?: string;
   /** The <svg>, for exportSvg's svgToString / svgToPngBlob. */
   ref?: Ref<SVGSVGElement>;
+  /** Width to lay out for, in px (1 viewBox unit is drawn as 1 px, so text keeps its size). */
+  width?: number;
+  /** A block (or stem/head layer) box was chosen: its graph names. */
+  onOpenItem?: (names: string[]) => void;
 }
 
-export function NetworkDiagram({ graph, metric = 'macs', defaultExpanded, maxBlocksShown = 8, className, ref }: NetworkDiagramProps) {
+export function NetworkDiagram({ graph, metric = 'macs', defaultExpanded, maxBlocksShown = 8, className, ref, width, onOpenItem }: NetworkDiagramProps) {
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(() => new Set(defaultExpanded));
   const stages = useMemo(() => summarizeStages(graph, maxBlocksShown), [graph, maxBlocksShown]);
   const inputLabel = `input ${graph.input.channels}x${graph.input.height}x${graph.input.width}`;
-  const layout = useMemo(() => layoutNetwork(stages, { expanded, metric, inputLabel }), [stages, expanded, metric, inputLabel]);
+  const layout = useMemo(() => layoutNetwork(stages, { expanded, metric, inputLabel, width }), [stages, expanded, metric, inputLabel, width]);
   const id = useId();
 
   const toggle = (name: string) =>
@@ -42,7 +46,8 @@ export function NetworkDiagram({ graph, metric = 'macs', defaultExpanded, maxBlo
       ref={ref}
       className={className ? `diagram ${className}` : 'diagram'}
       viewBox={`0 0 ${layout.width} ${layout.height}`}
-      style={{ maxWidth: `${Math.round(layout.width * MAX_ZOOM)}px` }}
+      width={layout.width}
+      height={layout.height}
       role="group"
       aria-labelledby={`${id}-title`}
       xmlns="http://www.w3.org/2000/svg"
@@ -56,7 +61,7 @@ export function NetworkDiagram({ graph, metric = 'macs', defaultExpanded, maxBlo
         <Edge key={e.id} edge={e} />
       ))}
       {layout.stages.map((s) => (
-        <Stage key={s.stage.name} s={s} metric={metric} detailId={`${id}-${s.stage.name}`} onToggle={toggle} textLeft={layout.text.left} lineH={layout.text.lineHeight} />
+        <Stage key={s.stage.name} s={s} metric={metric} detailId={`${id}-${s.stage.name}`} onToggle={toggle} onOpenItem={onOpenItem} textLeft={layout.text.left} lineH={layout.text.lineHeight} />
       ))}
     </svg>
   );
@@ -69,9 +74,10 @@ interface StageProps {
   textLeft: number;
   lineH: number;
   onToggle: (name: string) => void;
+  onOpenItem?: (names: string[]) => void;
 }
 
-function Stage({ s, metric, detailId, textLeft, lineH, onToggle }: StageProps) {
+function Stage({ s, metric, detailId, textLeft, lineH, onToggle, onOpenItem }: StageProps) {
   const { stage } = s;
   const share = shareText(s.share, metric);
   const count = stageCountText(stage);
@@ -128,6 +134,22 @@ function Stage({ s, metric, detailId, textLeft, lineH, onToggle }: StageProps) {
             return (
               <g key={item.key} role="listitem" aria-label={`${item.names.join(' to ')}: ${lines.join(', ')}`}>
                 <title>{item.names.join(' … ')}</title>
+                <g
+                  className={onOpenItem ? 'd-open' : undefined}
+                  role={onOpenItem ? 'button' : undefined}
+                  tabIndex={onOpenItem ? 0 : undefined}
+                  aria-label={onOpenItem ? `Show ${item.names.join(' to ')} in the layer table` : undefined}
+                  onClick={onOpenItem && (() => onOpenItem(itemLayerNames(item)))}
+                  onKeyDown={
+                    onOpenItem &&
+                    ((e: KeyboardEvent<SVGGElement>) => {
+                      if (e.key === 'Enter' || e.key === ' ') {
+                        e.preventDefault();
+                        onOpenItem(itemLayerNames(item));
+                      }
+                    })
+                  }
+                >
                 <rect
                   className={`d-item${item.count > 1 ? ' d-item-run' : ''}${item.kind === 'op' ? ' d-item-op' : ''}`}
                   x={x}
@@ -141,6 +163,7 @@ function Stage({ s, metric, detailId, textLeft, lineH, onToggle }: StageProps) {
                     {line}
                   </text>
                 ))}
+                </g>
               </g>
             );
           })}

@@ -1,9 +1,6 @@
 /** Small SVG pieces shared by the diagrams: edges with arrowheads, labelled boxes, "+" nodes. */
 import { type DiagramBox, type DiagramEdge, type DiagramMerge, type Point, arrowHead } from '../../viz/diagram/geometry';
 
-/** A diagram grows with its container up to this multiple of its natural size (1 viewBox unit = 1 px), no further. */
-export const MAX_ZOOM = 1.25;
-
 const pts = (points: Point[]): string => points.map((p) => `${round(p.x)},${round(p.y)}`).join(' ');
 const round = (v: number): number => Math.round(v * 10) / 10;
 
@@ -48,6 +45,17 @@ export function Merge({ merge }: { merge: DiagramMerge }) {
         className="d-merge-sign"
         d={`M${merge.cx - merge.r * 0.6},${merge.cy}H${merge.cx + merge.r * 0.6}M${merge.cx},${merge.cy - merge.r * 0.6}V${merge.cy + merge.r * 0.6}`}
       />
+    </g>
+  );
+}
+
+/** "×" node: a gate (squeeze-excitation) multiplies the path. */
+export function Multiply({ merge }: { merge: DiagramMerge }) {
+  const k = merge.r * 0.45;
+  return (
+    <g>
+      <circle className="d-merge" cx={merge.cx} cy={merge.cy} r={merge.r} />
+      <path className="d-merge-sign" d={`M${merge.cx - k},${merge.cy - k}L${merge.cx + k},${merge.cy + k}M${merge.cx + k},${merge.cy - k}L${merge.cx - k},${merge.cy + k}`} />
     </g>
   );
 }

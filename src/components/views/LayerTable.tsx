@@ -1,5 +1,6 @@
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { type GraphNode, type LayerRow, type NetworkGraph, formatInt, rowsToCsv, rowsToMarkdown } from '../../models';
+import { isFocused, rowsToOpen, useLayerFocus } from '../../store/layerFocus';
 import { copyText, downloadText } from '../download';
 
 type SortKey = 'params' | 'macs' | 'activations';
@@ -59,6 +60,20 @@ export function LayerTable({ graph, rows, unit, modelName }: Props) {
   const [copied, setCopied] = useState<string>('');
   const parentOf = useMemo(() => parents(rows), [rows]);
   const formulas = useMemo(() => blockFormulas(graph), [graph]);
+  // Layers asked for elsewhere (a block clicked in the diagram): opened and highlighted, then scrolled to.
+  const focus = useLayerFocus((s) => s.focus);
+  const [focusSeen, setFocusSeen] = useState<number | undefined>(undefined);
+  if (focus && focus.seq !== focusSeen) {
+    setFocusSeen(focus.seq);
+    setFilter('');
+    setSort(null);
+    setExpanded((prev) => new Set([...prev, ...rowsToOpen(focus, rows.map((r) => r.name))]));
+  }
+  useEffect(() => {
+    if (!focus) return;
+    const frame = requestAnimationFrame(() => document.getElementById(`layer-${focus.names[0]}`)?.scrollIntoView({ block: 'start' }));
+    return () => cancelAnimationFrame(frame);
+  }, [focus]);
 
   const flat = filter.trim() !== '' || sort !== null;
   const visible = useMemo(() => {
@@ -164,7 +179,12 @@ export function LayerTable({ graph, rows, unit, modelName }: Props) {
               const isNode = r.level !== 'op';
               const open = expanded.has(r.name);
               return (
-                <tr key={r.name} className={`level-${r.level}`}>
+                <tr
+                  key={r.name}
+                  id={`layer-${r.name}`}
+                  className={`level-${r.level}${isFocused(focus, r.name) ? ' focused' : ''}`}
+                  style={isFocused(focus, r.name) ? { boxShadow: 'inset 4px 0 0 #0072b2', background: '#eaf4fb' } : undefined}
+                >
                   <th scope="row" style={{ paddingLeft: `${0.5 + (flat ? 0 : r.depth) * 1.1}rem` }}>
                     {isNode && !flat ? (
                       <button type="button" className="expander" aria-expanded={open} onClick={() => toggle(r.name)}>

@@ -45,17 +45,15 @@ export const blockFormOf = (block: GraphNode): FormId => block.block?.form ?? 'c
 
 export type BranchSlot = { kind: 'branch'; index: number } | { kind: 'ellipsis' };
 
-/** Which of the C paths are drawn: all of them up to 4, else the first three, "…", and the last (as the paper does). */
-export function branchesToDraw(cardinality: number): BranchSlot[] {
+/**
+ * Which of the C paths are drawn: all of them up to 4, else the first `leading` (3, or fewer where
+ * space is short), "…", and the last, as the paper does.
+ */
+export function branchesToDraw(cardinality: number, leading = 3): BranchSlot[] {
   const c = Math.max(1, Math.floor(cardinality));
-  if (c <= 4) return Array.from({ length: c }, (_, index) => ({ kind: 'branch', index }));
-  return [
-    { kind: 'branch', index: 0 },
-    { kind: 'branch', index: 1 },
-    { kind: 'branch', index: 2 },
-    { kind: 'ellipsis' },
-    { kind: 'branch', index: c - 1 },
-  ];
+  if (c <= 4 && (c <= leading + 1 || leading >= 3)) return Array.from({ length: c }, (_, index) => ({ kind: 'branch', index }));
+  const first = Math.max(1, Math.min(leading, c - 2));
+  return [...Array.from({ length: first }, (_, index): BranchSlot => ({ kind: 'branch', index })), { kind: 'ellipsis' }, { kind: 'branch', index: c - 1 }];
 }
 
 export interface RowSpec {

@@ -64,8 +64,8 @@ interface SizedPlan extends FormPlan {
   titleLines: string[];
 }
 
-function sizePlan(plan: FormPlan, s: BlockDiagramSpec): SizedPlan {
-  const slots = plan.branchRows.length ? branchesToDraw(s.cardinality) : [];
+function sizePlan(plan: FormPlan, s: BlockDiagramSpec, leading: number): SizedPlan {
+  const slots = plan.branchRows.length ? branchesToDraw(s.cardinality, leading) : [];
   const colW = Math.max(0, ...plan.branchRows.map(boxWidth));
   const branchAreaW = slots.reduce((w, slot, i) => w + (slot.kind === 'branch' ? colW : G.ellipsisW) + (i ? G.colGap : 0), 0);
   const mergeRow: RowSpec | undefined = plan.merge === 'concat' ? { kind: 'concat', label: 'concatenate', note: concatNote(s.cardinality, s.branchWidth) } : undefined;
@@ -86,9 +86,47 @@ function sizePlan(plan: FormPlan, s: BlockDiagramSpec): SizedPlan {
   return { ...plan, slots, colW, contentW, laneStart, lane, laneW, w, titleLines };
 }
 
-/** The block in its equivalent forms, side by side, with every box and label placed. */
-export function layoutBlockForms(s: BlockDiagramSpec, active: FormId = 'c'): BlockFormsLayout {
-  const sized = formPlans(s).map((p) => sizePlan(p, s));
+export interface BlockFormsOptions {
+  /**
+   * The width available, in px (1 viewBox unit is drawn as 1 px, so text keeps its size). Where the
+   * forms side by side are wider, fewer paths are drawn (down to the first, "…", the last), then
+   * the forms wrap onto more rows.
+   */
+  maxWidth?: number;
+}
+
+/** Width of forms side by side. */
+const rowWidth = (plans: SizedPlan[]): number => plans.reduce((w, p) => w + p.w, 0) + G.formGap * (plans.length - 1) + 2 * G.margin;
+
+/**
+ * The forms' plans: as many paths (three, two, one before the "…") as keep the forms on one row
+ * within `maxWidth`; where none does, the forms wrap onto rows and draw as many paths as let each
+ * form fit on its own.
+ */
+function sizedPlans(s: BlockDiagramSpec, maxWidth: number): SizedPlan[] {
+  const options = [3, 2, 1].map((leading) => formPlans(s).map((p) => sizePlan(p, s, leading)));
+  return (
+    options.find((plans) => rowWidth(plans) <= maxWidth) ??
+    options.find((plans) => plans.every((p) => rowWidth([p]) <= maxWidth)) ??
+    (options[options.length - 1] as SizedPlan[])
+  );
+}
+
+/** Greedy rows of forms within `maxWidth`; a form wider than it sits alone on its row. */
+function rowsOf<T extends { p: SizedPlan }>(drafts: T[], maxWidth: number): T[][] {
+  const rows: T[][] = [];
+  for (const d of drafts) {
+    const row = rows[rows.length - 1];
+    if (row && rowWidth([...row.map((r) => r.p), d.p]) <= maxWidth) row.push(d);
+    else rows.push([d]);
+  }
+  return rows;
+}
+
+/** The block in its equivalent forms, side by side (in rows where narrow), with every box and label placed. */
+export function layoutBlockForms(s: BlockDiagramSpec, active: FormId = 'c', options: BlockFormsOptions = {}): BlockFormsLayout {
+  const maxWidth = options.maxWidth ?? Infinity;
+  const sized = sizedPlans(s, maxWidth);
   const headingLines = Math.max(...sized.map((p) => p.titleLines.length));
   const highlight = highlightedForm(s, active);
   const kind = shortcutKind(s);
@@ -182,52 +220,56 @@ export function layoutBlockForms(s: BlockDiagramSpec, active: FormId = 'c'): Blo
     return { p, boxes, merges, edges, texts, cx, junction, from, bottom: y };
   });
 
-  // Pass 2: the shortcut additions line up across forms.
-  const addY = Math.max(...drafts.map((d) => d.bottom)) + G.rowGap + G.r + 8;
-  const outY = addY + G.r + G.ioLine / 2 + 6;
-  const formH = outY + G.ioLine / 2 + G.pad;
-
+  // Pass 2: the shortcut additions line up across the forms of a row.
   const forms: FormLayout[] = [];
-  let x0 = G.margin;
-  for (const d of drafts) {
-    const { p, cx, junction } = d;
-    const add: DiagramMerge = { id: 'add', kind: 'add', cx, cy: addY, r: G.r };
-    if (kind === 'none') {
-      d.edges.push({ id: 'toOut', kind: 'flow', points: [d.from, { x: cx, y: outY - G.ioLine / 2 + 4 }], arrow: true });
-    } else {
-      d.merges.push(add);
-      d.edges.push({ id: 'toAdd', kind: 'flow', points: [d.from, { x: cx, y: addY - G.r }], arrow: true });
-      d.edges.push({ id: 'toOut', kind: 'flow', points: [{ x: cx, y: addY + G.r }, { x: cx, y: outY - G.ioLine / 2 + 4 }], arrow: true });
-      const laneX = p.laneStart + (p.lane.length ? G.laneGap + Math.max(...p.lane.map(boxWidth)) / 2 : G.laneGap);
-      d.edges.push({
-        id: 'shortcut',
-        kind: 'shortcut',
-        points: [junction, { x: laneX, y: junction.y }, { x: laneX, y: addY }, { x: cx + G.r, y: addY }],
-        arrow: true,
-      });
-      if (p.lane.length) {
-        const total = p.lane.reduce((h, row) => h + boxHeight(row), 0) + G.rowGap * (p.lane.length - 1);
-        let y = (junction.y + addY) / 2 - total / 2;
-        p.lane.forEach((row, j) => {
-          const w = boxWidth(row);
-          const h = boxHeight(row);
-          d.boxes.push({ id: `shortcut${j}`, kind: row.kind, x: laneX - w / 2, y, w, h, label: row.label, note: row.note });
-          y += h + G.rowGap;
-        });
+  let y0: number = G.margin;
+  let formsW = 0;
+  for (const line of rowsOf(drafts, maxWidth)) {
+    const addY = Math.max(...line.map((d) => d.bottom)) + G.rowGap + G.r + 8;
+    const outY = addY + G.r + G.ioLine / 2 + 6;
+    const formH = outY + G.ioLine / 2 + G.pad;
+    let x0 = G.margin;
+    for (const d of line) {
+      const { p, cx, junction } = d;
+      const add: DiagramMerge = { id: 'add', kind: 'add', cx, cy: addY, r: G.r };
+      if (kind === 'none') {
+        d.edges.push({ id: 'toOut', kind: 'flow', points: [d.from, { x: cx, y: outY - G.ioLine / 2 + 4 }], arrow: true });
       } else {
-        d.texts.push({ id: 'shortcutLabel', kind: 'shortcut', x: laneX + 12, y: (junction.y + addY) / 2, text: kind, anchor: 'middle', rotate: 90 });
+        d.merges.push(add);
+        d.edges.push({ id: 'toAdd', kind: 'flow', points: [d.from, { x: cx, y: addY - G.r }], arrow: true });
+        d.edges.push({ id: 'toOut', kind: 'flow', points: [{ x: cx, y: addY + G.r }, { x: cx, y: outY - G.ioLine / 2 + 4 }], arrow: true });
+        const laneX = p.laneStart + (p.lane.length ? G.laneGap + Math.max(...p.lane.map(boxWidth)) / 2 : G.laneGap);
+        d.edges.push({
+          id: 'shortcut',
+          kind: 'shortcut',
+          points: [junction, { x: laneX, y: junction.y }, { x: laneX, y: addY }, { x: cx + G.r, y: addY }],
+          arrow: true,
+        });
+        if (p.lane.length) {
+          const total = p.lane.reduce((h, row) => h + boxHeight(row), 0) + G.rowGap * (p.lane.length - 1);
+          let y = (junction.y + addY) / 2 - total / 2;
+          p.lane.forEach((row, j) => {
+            const w = boxWidth(row);
+            const h = boxHeight(row);
+            d.boxes.push({ id: `shortcut${j}`, kind: row.kind, x: laneX - w / 2, y, w, h, label: row.label, note: row.note });
+            y += h + G.rowGap;
+          });
+        } else {
+          d.texts.push({ id: 'shortcutLabel', kind: 'shortcut', x: laneX + 12, y: (junction.y + addY) / 2, text: kind, anchor: 'middle', rotate: 90 });
+        }
       }
+      d.texts.push({ id: 'out', kind: 'io', x: cx, y: outY, text: ioLabel(s.outChannels, 'out'), anchor: 'middle' });
+      forms.push(offsetForm({ form: p.form, title: p.title, x: 0, y: 0, w: p.w, h: formH, boxes: d.boxes, merges: d.merges, edges: d.edges, texts: d.texts }, x0, y0));
+      x0 += p.w + G.formGap;
     }
-    d.texts.push({ id: 'out', kind: 'io', x: cx, y: outY, text: ioLabel(s.outChannels, 'out'), anchor: 'middle' });
-    forms.push(offsetForm({ form: p.form, title: p.title, x: 0, y: 0, w: p.w, h: formH, boxes: d.boxes, merges: d.merges, edges: d.edges, texts: d.texts }, x0, G.margin));
-    x0 += p.w + G.formGap;
+    formsW = Math.max(formsW, x0 - G.formGap + G.margin);
+    y0 += formH + G.formGap;
   }
-  const formsW = x0 - G.formGap + G.margin;
   const captionText = blockFormsCaption(s, active);
-  const width = Math.max(formsW, 420);
+  const width = Math.max(formsW, Math.min(420, maxWidth));
   const lines = wrapText(captionText, width - 2 * G.margin, DIAGRAM_FONT.caption);
   const lineHeight = Math.ceil(DIAGRAM_FONT.caption * CLASSROOM_FONT_SCALE * 1.35);
-  const captionY = G.margin + formH + 10 + lineHeight / 2;
+  const captionY = y0 - G.formGap + 10 + lineHeight / 2;
   return {
     width,
     height: Math.ceil(captionY + (lines.length - 0.5) * lineHeight + G.margin + 4),

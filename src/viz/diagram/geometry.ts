@@ -3,7 +3,7 @@
  * free text, with the bits of geometry that join them (where a line meets a circle, arrowheads).
  */
 
-export type BoxKind = 'conv1x1' | 'conv3x3' | 'grouped' | 'concat' | 'projection' | 'pool';
+export type BoxKind = 'conv1x1' | 'conv3x3' | 'grouped' | 'depthwise' | 'concat' | 'projection' | 'pool' | 'norm';
 
 export interface Point {
   x: number;
@@ -21,12 +21,14 @@ export interface DiagramBox {
   label: string;
   /** Smaller second line, e.g. "groups=32, stride 2". */
   note?: string;
+  /** The graph ops the box stands for, where it stands for some (a click opens them in the layer table). */
+  names?: string[];
 }
 
-/** A "+" node: `sum` aggregates the paths, `add` is the shortcut addition. */
+/** A "+" node: `sum` aggregates the paths, `add` is the shortcut addition; a "×" node: `multiply` applies a gate (SE). */
 export interface DiagramMerge {
   id: string;
-  kind: 'sum' | 'add';
+  kind: 'sum' | 'add' | 'multiply';
   cx: number;
   cy: number;
   r: number;

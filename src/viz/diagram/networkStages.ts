@@ -144,3 +144,13 @@ export function shareText(share: number, metric: ShareMetric): string {
 }
 
 export const countsText = (s: StageSummary): string => `${formatShort(s.macs)} MACs · ${formatShort(s.params)} params`;
+
+/** The graph names a stage item stands for: its block or op, or every block of a folded run. */
+export function itemLayerNames(item: StageItem): string[] {
+  const [first, last] = [item.names[0], item.names[item.names.length - 1]];
+  if (item.count <= 1 || !first || !last) return item.names;
+  const m = /^(.*\.)(\d+)$/.exec(first);
+  const n = /^(.*\.)(\d+)$/.exec(last);
+  if (!m || !n || m[1] !== n[1]) return item.names;
+  return Array.from({ length: Number(n[2]) - Number(m[2]) + 1 }, (_, i) => `${m[1]}${Number(m[2]) + i}`);
+}
