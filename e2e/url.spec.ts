@@ -120,3 +120,19 @@ test('a link\'s training settings fill the Train tab; a clamped one is cleaned i
   await expect(settings.getByRole('combobox', { name: 'Recipe', exact: true })).toHaveValue('fast');
   await expect.poll(() => search(page)).toMatch(/^\?preset=resnext50_32x4d&view=train&recipe=fast&bs=512&epochs=2&/);
 });
+
+test('where the clipboard is refused, "Copy link" selects the lesson link for Ctrl+C', async ({ page }) => {
+  await page.addInitScript(() => {
+    Object.defineProperty(navigator, 'clipboard', { value: { writeText: () => Promise.reject(new Error('denied')) } });
+  });
+  await page.goto('/?preset=resnet50&view=papers');
+  await page.getByRole('button', { name: 'Set up a lesson' }).click();
+  const panel = page.getByRole('region', { name: 'Set up a lesson' });
+  const field = panel.getByLabel('Lesson link');
+  await expect(field).toHaveValue(/\?preset=resnet50&view=papers&classroom=1$/);
+  await panel.getByRole('button', { name: 'Copy link' }).click();
+  await expect(panel.getByRole('status')).toContainText('press Ctrl+C');
+  await expect(field).toBeFocused();
+  const selected = await field.evaluate((el: HTMLInputElement) => [el.selectionStart, el.selectionEnd, el.value.length]);
+  expect(selected).toEqual([0, selected[2], selected[2]]);
+});
