@@ -4,8 +4,9 @@
  * every run in the ledger. Composition only: the run controller is src/store/training.
  *
  * Laid out so the run controls and the loss curve share one screen (a projector's 1280x720 too):
- * settings and data on the left, the live charts on the right, evaluation and ledger below
- * (styles.css, `.train-grid`). Before the first run the loss chart's frame is already there.
+ * the settings (run controls first) on the left; the live charts, then the data, on the right (so
+ * before a run, Train, the loss chart's frame and Load share the first screen); evaluation and
+ * ledger below (styles.css, `.train-grid`).
  */
 import { classNamesOf } from '../../../data/format';
 import type { Model } from '../../../store/currentModel';
@@ -35,9 +36,11 @@ export function TrainingView({ model }: { model: Model }) {
       <div className="train-grid">
         <div className="train-setup">
           <SettingsPanel model={model} />
+        </div>
+        <div className="train-live">
+          {run ? <LiveCharts run={run} /> : <EmptyLossChart />}
           <DataPanel />
         </div>
-        <div className="train-live">{run ? <LiveCharts run={run} /> : <EmptyLossChart />}</div>
       </div>
       {run?.final && <EvaluationPanel metrics={run.final} classNames={classNamesOf(run.dataset)} grid={grid} />}
       <LedgerPanel />
