@@ -2,7 +2,7 @@
  * Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, the model
  * in training (read-only, from its run record), and the current run's progress and errors.
  */
-import { Fragment } from 'react';
+import { Fragment, type ReactNode } from 'react';
 import { type ArchSpec, analyze, formatInt, formatShort } from '../../../models';
 import { formatBytes } from '../../../models';
 import { isLive, type RunRecord } from '../../../store/runs';
@@ -32,37 +32,37 @@ function dialsOf(spec: ArchSpec): [string, string][] {
   ];
 }
 
-/** Terms and values side by side, two columns, compact enough for the settings column. */
-const SUMMARY_STYLE = { display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '0.1rem 0.75rem', margin: '0.25rem 0 0.5rem' } as const;
-
-/** The model a run trains, from its record (not the dials): what the curves below belong to. */
+/** The model a run trains, from its record (not the dials): what the curves below belong to. One short paragraph, so the run controls stay in view. */
 export function RunningModel({ run }: { run: RunRecord }) {
   const counts = countsOf(run.spec);
+  const items: ReactNode[] = [
+    ...(counts
+      ? [
+          <span key="params" data-testid="running-model-params">
+            <strong>{formatInt(counts.params)}</strong> params ({formatShort(counts.params)})
+          </span>,
+          <span key="macs" data-testid="running-model-macs">
+            <strong>{formatInt(counts.macs)}</strong> MACs ({formatShort(counts.macs)})
+          </span>,
+        ]
+      : []),
+    ...dialsOf(run.spec).map(([name, value]) => (
+      <span key={name}>
+        {name} <strong>{value}</strong>
+      </span>
+    )),
+  ];
   return (
     <section className="running-model" aria-label="Model in training" data-testid="running-model">
-      <h4>
-        {run.status === 'paused' ? 'Paused' : 'Training'}: <span data-testid="running-model-name">{run.spec.name}</span>
-      </h4>
-      <dl style={SUMMARY_STYLE}>
-        {counts && (
-          <>
-            <dt>Parameters</dt>
-            <dd data-testid="running-model-params" style={{ margin: 0 }}>
-              {formatInt(counts.params)} ({formatShort(counts.params)})
-            </dd>
-            <dt>MACs</dt>
-            <dd data-testid="running-model-macs" style={{ margin: 0 }}>
-              {formatInt(counts.macs)} ({formatShort(counts.macs)})
-            </dd>
-          </>
-        )}
-        {dialsOf(run.spec).map(([name, value]) => (
-          <Fragment key={name}>
-            <dt>{name}</dt>
-            <dd style={{ margin: 0 }}>{value}</dd>
+      <p style={{ margin: '0.25rem 0 0.5rem' }}>
+        {run.status === 'paused' ? 'Paused' : 'Training'}: <strong data-testid="running-model-name">{run.spec.name}</strong> —{' '}
+        {items.map((item, i) => (
+          <Fragment key={i}>
+            {i > 0 && ' · '}
+            {item}
           </Fragment>
         ))}
-      </dl>
+      </p>
     </section>
   );
 }
