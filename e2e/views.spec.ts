@@ -123,3 +123,11 @@ test('MBConv and ResStage blocks from the inside; a box or a block opens its lay
   await expect(page.locator('[id="layer-layer2.0"]')).toHaveClass(/focused/);
   await expect(page.locator('[id="layer-layer2.0.conv2"]')).toBeVisible();
 });
+
+test('params vs C: the axis starts at zero and the off-budget point says why it stands out', async ({ page }) => {
+  await page.goto('/?preset=resnext50_32x4d&view=charts');
+  const chart = page.getByTestId('chart-params-vs-c');
+  await expect(chart.getByRole('img')).toContainText('16x8d: block +6.6%');
+  await expect(chart.locator('.tick text').filter({ hasText: /^0$/ })).toHaveCount(1);
+  await expect(page.getByTestId('chart-accuracy').getByRole('img')).toContainText('32x4d');
+});

@@ -9,7 +9,7 @@
 import { line, select, symbol } from 'd3';
 import { formatShort } from '../../models/format';
 import { TICK, TICK_PADDING, bottomMargin, horizontalGrid, leftMargin, verticalGrid, yTickCount } from '../../viz/charts/axes';
-import { type Rect, placeLabels } from '../../viz/charts/labels';
+import { type Rect, labelsToTry, placeLabels } from '../../viz/charts/labels';
 import { type SeriesStyle, seriesStyle } from '../../viz/charts/palette';
 import { type NumericScale, type ScaleKind, drawable, fitHorizontalTicks, makeScale, tickValues } from '../../viz/charts/scales';
 import { formatCell } from '../../viz/charts/tableRows';
@@ -247,10 +247,17 @@ export function createXYChart(container: HTMLElement, opts: XYChartOptions): XYC
   }
 
   function renderPointLabels(series: DrawnSeries[], x: NumericScale, y: NumericScale, fs: number, markerRects: Rect[], bounds: Rect): void {
-    const labelled = series.flatMap((s) =>
-      s.kind === 'points' ? s.points.filter((p) => p.label).map((p) => ({ key: `${s.name}/${p.label}/${p.x}/${p.y}`, s, p })) : [],
-    );
     const radius = fs * 0.45;
+    // A crowded run of one series is labelled at its ends (labelsToTry); the rest keep tooltips and table rows.
+    const labelled = series.flatMap((s) => {
+      if (s.kind !== 'points') return [];
+      const withLabel = s.points.filter((p) => p.label);
+      const keep = labelsToTry(
+        withLabel.map((p) => ({ px: x(p.x), py: y(p.y) })),
+        fs * 1.15 + 2 * radius,
+      );
+      return withLabel.filter((_, i) => keep[i]).map((p) => ({ key: `${s.name}/${p.label}/${p.x}/${p.y}`, s, p }));
+    });
     const obstacles: Rect[] = [
       ...markerRects,
       ...series.flatMap((s) => s.marked.map((p) => ({ x: x(p.x) - radius, y: y(p.y) - radius, w: 2 * radius, h: 2 * radius }))),

@@ -20,6 +20,7 @@ import {
 } from '../../models';
 import type { Preserve } from '../../store/state';
 import { BarChart, XYChart } from '../charts/Chart';
+import { sweepChartData } from '../../viz/charts/sweep';
 import type { XYChartData } from '../../viz/charts/types';
 
 interface Props {
@@ -34,7 +35,8 @@ interface Props {
   phi: number | null;
 }
 
-const CARDINALITY_OPTIONS = { xLabel: 'Cardinality C', xScale: 'log2', xFormat: (n: number) => String(n), height: 240 } as const;
+// From zero: at preserved complexity the totals move by a few percent, and a cut-off axis would make that look like a spike.
+const CARDINALITY_OPTIONS = { xLabel: 'Cardinality C', xScale: 'log2', xFormat: (n: number) => String(n), height: 240, yZero: true } as const;
 const macsOf = (spec: unknown) => {
   const a = analyze(spec);
   return a.ok ? a.stats.totals.macs : NaN;
@@ -72,11 +74,10 @@ export function ChartsView({ base, spec, stats, unit, preserve, coefficients, ph
 
   const cardinalityData = useMemo<{ params: XYChartData; macs: XYChartData } | null>(() => {
     if (!sweep || base.family !== 'resnet') return null;
-    const markers = [{ x: (spec as ResNetSpec).cardinality ?? 1, label: 'this model' }];
-    const labelOf = (p: { cardinality: number; bottleneckWidth: number }) => `${p.cardinality}x${p.bottleneckWidth}d`;
+    const c = (spec as ResNetSpec).cardinality ?? 1;
     return {
-      params: { series: [{ name: 'params', kind: 'line', points: sweep.points.map((p) => ({ x: p.cardinality, y: p.params, label: labelOf(p) })) }], markers },
-      macs: { series: [{ name: computeLabel, kind: 'line', points: sweep.points.map((p) => ({ x: p.cardinality, y: k * p.macs, label: labelOf(p) })) }], markers },
+      params: sweepChartData(sweep.points, sweep.target, (p) => p.params, 'params', c),
+      macs: sweepChartData(sweep.points, sweep.target, (p) => k * p.macs, computeLabel, c),
     };
   }, [sweep, base, spec, k, computeLabel]);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { placeLabels } from './labels';
+import { labelsToTry, placeLabels } from './labels';
 
 const bounds = { x: 0, y: 0, w: 400, h: 200 };
 
@@ -25,5 +25,20 @@ describe('placeLabels', () => {
   it('hides a label that has nowhere free to go', () => {
     const [at] = placeLabels([{ px: 20, py: 20, w: 60, h: 12, gap: 8 }], [bounds], bounds);
     expect(at?.hidden).toBe(true);
+  });
+});
+
+describe('labelsToTry', () => {
+  it('labels a crowded run at its two ends along the axis it spreads', () => {
+    // ResNeXt-50's Table 3 at one compute: errors a few px apart down one column.
+    const run = [0, 9, 17, 24, 28].map((py) => ({ px: 100, py }));
+    expect(labelsToTry(run, 16)).toEqual([true, false, false, false, true]);
+    const row = [0, 10, 20].map((px) => ({ px, py: 50 }));
+    expect(labelsToTry(row, 16)).toEqual([true, false, true]);
+  });
+
+  it('keeps every label of points that are apart, and of pairs', () => {
+    expect(labelsToTry([{ px: 0, py: 0 }, { px: 40, py: 0 }, { px: 80, py: 0 }], 16)).toEqual([true, true, true]);
+    expect(labelsToTry([{ px: 0, py: 0 }, { px: 5, py: 0 }, { px: 80, py: 0 }], 16)).toEqual([true, true, true]);
   });
 });

@@ -97,3 +97,31 @@ export function placeLabels(requests: LabelRequest[], obstacles: Rect[], bounds:
     return placed;
   });
 }
+
+/**
+ * Which points of one series to label where they crowd: points closer than `minGap` px to another
+ * (chained) form a run, and a run of three or more is labelled at its two ends only, along the axis
+ * it spreads most (ResNeXt's "1x64d … 32x4d" at one compute). The others keep their tooltip and
+ * their table row. Returns, per point, whether to try its label.
+ */
+export function labelsToTry(points: { px: number; py: number }[], minGap: number): boolean[] {
+  const parent = points.map((_, i) => i);
+  const root = (i: number): number => (parent[i] === i ? i : (parent[i] = root(parent[i] as number)));
+  for (let i = 0; i < points.length; i++) {
+    for (let j = i + 1; j < points.length; j++) {
+      const [a, b] = [points[i]!, points[j]!];
+      if (Math.hypot(a.px - b.px, a.py - b.py) < minGap) parent[root(i)] = root(j);
+    }
+  }
+  const runs = new Map<number, number[]>();
+  points.forEach((_, i) => runs.set(root(i), [...(runs.get(root(i)) ?? []), i]));
+  const keep = points.map(() => true);
+  for (const run of runs.values()) {
+    if (run.length < 3) continue;
+    const spread = (f: (i: number) => number) => Math.max(...run.map(f)) - Math.min(...run.map(f));
+    const along = spread((i) => points[i]!.px) > spread((i) => points[i]!.py) ? (i: number) => points[i]!.px : (i: number) => points[i]!.py;
+    const sorted = [...run].sort((a, b) => along(a) - along(b));
+    for (const i of sorted.slice(1, -1)) keep[i] = false;
+  }
+  return keep;
+}

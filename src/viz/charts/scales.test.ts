@@ -39,3 +39,26 @@ describe('tickValues', () => {
     expect(tickValues(scale, 'linear', 12, true).every(Number.isInteger)).toBe(true);
   });
 });
+
+describe('one point', () => {
+  it('a whole number sits between its neighbours, with whole ticks (not 0.95 / 1.05)', () => {
+    const x = makeScale('linear', [1], { pad: 0.05 });
+    expect(x.domain()[0]).toBe(0);
+    expect(x.domain()[1]).toBeGreaterThanOrEqual(2);
+    expect(tickValues(x, 'linear', 5, true)).toEqual([0, 1, 2]);
+    expect(tickValues(makeScale('linear', [50], { pad: 0 }), 'linear', 5, true)).toEqual([49, 50, 51]);
+  });
+
+  it('a fraction gets a tenth of itself either side and stays positive', () => {
+    const y = makeScale('linear', [0.42], { pad: 0.05 });
+    const [lo, hi] = y.domain() as [number, number];
+    expect(lo).toBeGreaterThan(0.3);
+    expect(lo).toBeLessThan(0.42);
+    expect(hi).toBeGreaterThan(0.42);
+    expect(hi).toBeLessThan(0.5);
+    expect(makeScale('linear', [0], { pad: 0 }).domain()).toEqual([0, 1]);
+    // A large count is not an index: a tenth either side, not one unit.
+    const [a, b] = makeScale('linear', [25_028_904], { pad: 0 }).domain() as [number, number];
+    expect(b - a).toBeGreaterThan(1e6);
+  });
+});

@@ -27,7 +27,12 @@ export function makeScale(kind: ScaleKind, values: number[], { fixed, pad, zero 
     let lo = values.length ? Math.min(...values) : 0;
     let hi = values.length ? Math.max(...values) : 1;
     if (zero) [lo, hi] = [Math.min(lo, 0), Math.max(hi, 0)];
-    if (lo === hi) [lo, hi] = [lo - (Math.abs(lo) * 0.1 || 1), hi + (Math.abs(hi) * 0.1 || 1)];
+    // One value (a chart's first point): a small whole number (an epoch, C, φ) gets one unit either
+    // side (epoch 1 sits between 0 and 2, with whole ticks), any other a tenth of itself.
+    if (lo === hi) {
+      const half = Number.isInteger(lo) && Math.abs(lo) < 1000 ? 1 : Math.abs(lo) * 0.1 || 1;
+      [lo, hi] = [lo >= 0 ? Math.max(0, lo - half) : lo - half, hi + half];
+    }
     const span = hi - lo;
     // Padding never pushes an all-positive (or all-negative) axis across zero.
     lo = lo >= 0 ? Math.max(0, lo - span * pad) : lo - span * pad;
