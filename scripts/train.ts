@@ -1,9 +1,10 @@
 /**
- * `npm run train -- --preset <name> --data <dir|archive> (--steps N | --epochs N) [--batch N]
- *   [--backend webgpu|wasm|webgl|cpu] [--seed N] [--lr X] [--dials "blocks=1,1,1"] [--json]`
+ * `npm run train -- --preset <name> --data <dir|archive> (--steps N | --epochs N | --minutes N) [--batch N]
+ *   [--backend webgpu|wasm|webgl|cpu] [--seed N] [--lr X] [--recipe paper|fast] [--dials "blocks=1,1,1"] [--json]`
  *
  * Drives the real app and its worker in headless Chromium: loads the data through the Train tab's
- * file input, trains, and prints per-epoch metrics and images/s (one JSON object with --json).
+ * file input, trains, and prints the held-out timeline, the test metrics and images/s (one JSON
+ * object with --json), with the seconds from pressing Train to the first held-out accuracy on screen.
  */
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +21,9 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     seed: { type: 'string', default: '1' },
     lr: { type: 'string', default: '0.05' },
+    recipe: { type: 'string', default: 'paper' },
+    /** A time budget in minutes (the run sizes itself; replaces --steps / --epochs). */
+    minutes: { type: 'string' },
     json: { type: 'boolean', default: false },
     port: { type: 'string', default: '4181' },
     /** Extra explorer dials as URL parameters, e.g. "blocks=1,1,1&C=4". */
@@ -48,16 +52,20 @@ const result = await withPreview(Number(values.port), async (browser, origin) =>
   await page.getByLabel('Archive or .bin files').setInputFiles(files);
   await page.getByTestId('data-status').filter({ hasText: 'Loaded' }).waitFor({ timeout: 120_000 });
   const settings = page.getByRole('region', { name: 'Training settings' });
+  await settings.getByRole('combobox', { name: 'Recipe', exact: true }).selectOption(values.recipe!);
   await settings.getByLabel('Batch size').fill(values.batch!);
   await settings.getByLabel('Seed').fill(values.seed!);
   await settings.getByLabel('Learning rate', { exact: true }).fill(values.lr!);
   if (values.epochs) await settings.getByLabel('Epochs', { exact: true }).fill(values.epochs);
   await settings.getByLabel('Steps (0 = epochs)').fill(values.steps ?? '0');
+  if (values.minutes) await settings.getByLabel('Time budget, minutes (0 = off)').fill(values.minutes);
   const t0 = Date.now();
   await settings.getByRole('button', { name: 'Train', exact: true }).click();
   let last = '';
+  let firstHeldOutOnScreen: number | undefined;
   for (;;) {
-    await page.waitForTimeout(2000);
+    await page.waitForTimeout(500);
+    if (firstHeldOutOnScreen === undefined && (await page.getByTestId('held-out-accuracy').count())) firstHeldOutOnScreen = (Date.now() - t0) / 1000;
     if (await page.getByTestId('test-accuracy').count()) break;
     const alert = await settings.getByRole('alert').textContent().catch(() => null);
     if (alert) throw new Error(alert);
@@ -78,16 +86,32 @@ const result = await withPreview(Number(values.port), async (browser, origin) =>
         };
       }),
   );
-  return { seconds: (Date.now() - t0) / 1000, run: run as { steps: { step: number; epoch: number; loss: number; imagesPerSecond: number }[]; evals: unknown[]; final?: { accuracy: number; loss: number }; backend: string; spec: { name: string } } };
+  return {
+    seconds: (Date.now() - t0) / 1000,
+    firstHeldOutOnScreen,
+    run: run as {
+      steps: { step: number; epoch: number; loss: number; imagesPerSecond: number }[];
+      evals: unknown[];
+      heldOut?: { seconds: number; images: number; step: number; heldOutAccuracy: number }[];
+      settings: { recipe?: string };
+      final?: { accuracy: number; loss: number };
+      backend: string;
+      spec: { name: string };
+    },
+  };
 });
 
-const { run, seconds } = result;
+const { run, seconds, firstHeldOutOnScreen } = result;
 const ips = run.steps.map((s) => s.imagesPerSecond).sort((a, b) => a - b);
 const summary = {
   preset: values.preset,
   backend: run.backend,
   steps: run.steps.length,
+  recipe: run.settings.recipe,
   seconds,
+  /** From pressing Train to the first held-out accuracy on screen (polled every 0.5 s). */
+  secondsToFirstHeldOut: firstHeldOutOnScreen,
+  heldOut: run.heldOut,
   medianImagesPerSecond: ips[Math.floor(ips.length / 2)],
   firstLoss: run.steps[0]?.loss,
   lastLoss: run.steps.at(-1)?.loss,

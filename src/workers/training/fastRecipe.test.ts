@@ -128,7 +128,7 @@ async function runJob(settings: TrainRequest['settings'], live: LiveEvalOptions,
   }
 }
 
-const LIVE: LiveEvalOptions = { heldOutImages: 100, everySeconds: 1e6, firstAfterSeconds: 0, predictionImages: 8, topK: 3 };
+const LIVE: LiveEvalOptions = { heldOutImages: 100, everySeconds: 1e6, firstAfterSeconds: 0, firstImages: 100, predictionImages: 8, topK: 3 };
 
 describe('live evaluation in a training job', () => {
   it(
@@ -179,7 +179,7 @@ describe('live evaluation in a training job', () => {
   it(
     'a time budget: measures the speed, fixes the total once (recorded as steps) and ends there',
     async () => {
-      const { outcome, events } = await runJob({ ...FAST, timeBudgetMinutes: 0.2 }, { ...LIVE, everySeconds: 3 });
+      const { outcome, events } = await runJob({ ...FAST, timeBudgetMinutes: 0.2 }, { ...LIVE, everySeconds: 3, firstImages: 20 });
       const sized = events.filter((e) => e.type === 'sized');
       expect(sized).toHaveLength(1);
       const { totalSteps } = sized[0]!;
@@ -188,9 +188,13 @@ describe('live evaluation in a training job', () => {
       expect(outcome).toMatchObject({ status: 'finished', step: totalSteps });
       expect(outcome.checkpoint.settings.steps).toBe(totalSteps);
       // Held out at least twice (early, then every 3 s), each at a later step.
-      const steps = events.flatMap((e) => (e.type === 'heldOut' ? [e.point.step] : []));
+      const evaluations = events.flatMap((e) => (e.type === 'heldOut' ? [e] : []));
+      const steps = evaluations.map((e) => e.point.step);
       expect(steps.length).toBeGreaterThanOrEqual(2);
       expect(steps).toEqual([...steps].sort((a, b) => a - b));
+      // The first takes the start of the slice (class-balanced: 2 per class), the later ones all of it.
+      expect(evaluations.map((e) => e.metrics.images)).toEqual([20, ...new Array(evaluations.length - 1).fill(100)]);
+      expect(evaluations[0]!.metrics.confusion.map((row) => row.reduce((a, b) => a + b, 0))).toEqual(new Array(10).fill(2));
     },
     TIMEOUT_MS,
   );

@@ -139,15 +139,20 @@ export class TrainingJob {
       let evalSeconds: number | undefined;
       const evaluateHeldOut = async () => {
         const started = elapsed();
-        const { probabilities, ...metrics } = await t.evaluate({ signal: this.signal, on: heldOut!, keepProbabilities: live!.predictionImages });
+        // The first evaluation: the start of the slice (class-balanced as the whole), for an early number.
+        const count = lastEvalEnd === undefined ? Math.min(live!.firstImages, heldOut!.labels.length) : heldOut!.labels.length;
+        const on = { images: heldOut!.images.subarray(0, count * CIFAR_IMAGE_BYTES), labels: heldOut!.labels.subarray(0, count) };
+        // Without the test-time flip (LIVE_EVAL_DEFAULTS says why).
+        const { probabilities, ...metrics } = await t.evaluate({ signal: this.signal, on, keepProbabilities: live!.predictionImages, tta: false });
         const k = t.classes;
-        const predictions = Array.from({ length: Math.min(live!.predictionImages, heldOut!.indices.length) }, (_, i) => ({
+        const predictions = Array.from({ length: Math.min(live!.predictionImages, count) }, (_, i) => ({
           index: heldOut!.indices[i]!,
           label: heldOut!.labels[i]!,
           top: topK(probabilities!, i, k, live!.topK),
         }));
         lastEvalEnd = elapsed();
-        evalSeconds = lastEvalEnd - started;
+        // Per whole slice (the first evaluation's cost scaled up), for sizing a time budget.
+        evalSeconds = ((lastEvalEnd - started) * heldOut!.labels.length) / count;
         const point = { seconds: lastEvalEnd, images: t.step * t.settings.batchSize, step: t.step, heldOutAccuracy: metrics.accuracy };
         emit({ type: 'heldOut', point, metrics, predictions });
       };

@@ -412,12 +412,12 @@ export class Trainer {
   }
 
   /** What evaluation needs, with a snapshot of the parameters, or of their average (dispose it with disposeEval). */
-  private evalContext(): EvalContext {
+  private evalContext(tta = this.runSettings.tta): EvalContext {
     if (this.disposed) throw new Error('the trainer was disposed');
     return {
       graph: this.graph,
       params: this.average ? this.average.snapshot() : this.snapshot(),
-      tta: this.runSettings.tta,
+      tta,
       classes: this.classes,
       batchSize: this.runSettings.evalBatchSize ?? this.runSettings.batchSize,
       scratch: this.scratch,
@@ -429,14 +429,15 @@ export class Trainer {
    * Loss, accuracy, per-class accuracy and confusion matrix on the test set (or the first `limit`
    * training images, or the records of `on`, e.g. a held-out slice of the test set), of the weights'
    * average where the run keeps one; with `keepProbabilities`, the first images' class probabilities.
+   * `tta` overrides the run's test-time flip setting.
    */
   async evaluate(
-    opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number; on?: { images: Uint8Array; labels: Uint8Array }; keepProbabilities?: number } = {},
+    opts: { signal?: AbortSignal; split?: 'test' | 'train'; limit?: number; on?: { images: Uint8Array; labels: Uint8Array }; keepProbabilities?: number; tta?: boolean } = {},
   ): Promise<EvalMetrics & { probabilities?: Float32Array }> {
     const split = opts.split ?? 'test';
     const images = opts.on?.images ?? (split === 'test' ? this.data.testImages : this.data.trainImages);
     const labels = opts.on?.labels ?? (split === 'test' ? this.data.testLabels : this.data.trainLabels);
-    const ctx = this.evalContext();
+    const ctx = this.evalContext(opts.tta);
     try {
       return await evaluateImages(ctx, images, labels, { split, limit: opts.limit, signal: opts.signal, keepProbabilities: opts.keepProbabilities });
     } finally {
