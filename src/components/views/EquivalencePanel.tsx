@@ -124,7 +124,7 @@ function Results({ result }: { result: CheckResult }) {
     <div data-testid="equivalence-results" data-seed={result.request.seed}>
       <p className={`verdict ${ok ? 'pass' : 'fail'}`} data-testid="equivalence-verdict">
         {ok ? '✓ Equivalent' : '✗ Not equivalent'}: largest |difference| {fmt(verdict.worst.maxAbs)} over all pairs, modes and gradients
-        {verdict.ties.length > 0 ? ' (one choice of ReLU’s slope at the inputs at 0, below)' : ''} (tolerance {fmt(EQUIVALENCE_TOLERANCE)}, float32) on{' '}
+        {verdict.ties.length > 0 ? ', with one slope at ReLU’s kink (below)' : ''}; tolerance {fmt(EQUIVALENCE_TOLERANCE)} (float32); on{' '}
         <strong>{result.backend}</strong>; input {result.inputShape.join('×')}, output {result.outputShape.join('×')} (NHWC); seed {result.request.seed}.
       </p>
       <Ties result={result} />
