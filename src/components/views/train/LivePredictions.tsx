@@ -42,7 +42,7 @@ export function LivePredictions({ predictions, testImages, classNames, step }: {
               <canvas width={CIFAR_IMAGE_SIZE} height={CIFAR_IMAGE_SIZE} ref={(el) => void (canvases.current[i] = el)} aria-label={`test image ${p.index}, a ${name(p.label)}`} />
               <figcaption>
                 <span className="hint">true: {name(p.label)}</span>
-                <ol className="top-classes">
+                <ol className="top-classes" style={{ margin: 0, paddingLeft: 0, listStylePosition: 'inside', whiteSpace: 'nowrap', fontSize: '0.7rem' }}>
                   {p.top.map((t) => (
                     <li key={t.label}>
                       {name(t.label)} {(100 * t.probability).toFixed(0)}%
