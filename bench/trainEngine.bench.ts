@@ -1,6 +1,7 @@
 /**
  * `npx tsx bench/trainEngine.bench.ts`: training speed of the engine (src/workers/training/trainer.ts) on the
- * tfjs 'wasm' backend in Node, for the two classroom presets at batch 32 and 64, against the backend's
+ * tfjs 'wasm' backend in Node, for the two classroom presets at batch 32 and 64 and the two lesson
+ * presets at batch 32 (BENCH_PRESETS=a,b: only those, at batch 32), against the backend's
  * large-matMul rate as the ceiling. Prints one JSON object; not a test.
  *
  * - imagesPerSecond: steps x batch over the wall time of `runSteps` (each step synced by await data),
@@ -32,12 +33,17 @@ const WARMUP_STEPS = 2;
  * ~44 MiB), so batch 64 of it passes the app's 3 GiB budget: it runs as two micro-batches of 32, as
  * the app would (same gradient and running statistics, BatchNorm normalising per micro-batch).
  */
-const CONFIGS: Array<{ preset: string; batch: number; microBatch?: number }> = [
+type Config = { preset: string; batch: number; microBatch?: number };
+const DEFAULT_CONFIGS: Config[] = [
   { preset: 'classroom_resnext29_8x4d', batch: 32 },
   { preset: 'classroom_resnext29_8x4d', batch: 64, microBatch: 32 },
   { preset: 'classroom_resnet29_1x18d', batch: 32 },
   { preset: 'classroom_resnet29_1x18d', batch: 64 },
+  { preset: 'lesson_resnext11_8x4d', batch: 32 },
+  { preset: 'lesson_resnet11_1x19d', batch: 32 },
 ];
+/** BENCH_PRESETS=a,b runs only those presets (at batch 32), e.g. to interleave two trees' runs. */
+const CONFIGS: Config[] = process.env.BENCH_PRESETS ? process.env.BENCH_PRESETS.split(',').map((preset) => ({ preset, batch: 32 })) : DEFAULT_CONFIGS;
 
 async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
   const profile = await tf.profile(async () => {
@@ -48,7 +54,7 @@ async function topKernels(trainer: Trainer): Promise<Record<string, number>> {
   return Object.fromEntries(
     [...byKernel]
       .sort((x, y) => y[1] - x[1])
-      .slice(0, 8)
+      .slice(0, 10)
       .map(([k, ms]) => [k, +ms.toFixed(1)]),
   );
 }

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, type GraphItem, type GraphNode, type Op, canonicalName } from '../../models';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, hasKernel } from '../kernels/wasm/batchNormOp';
 import { explicitPad, groupedConv2d } from './groupedConv';
 import type { ParamTensors } from './params';
 
@@ -89,6 +90,7 @@ function channelMean(x: tf.Tensor4D): tf.Tensor1D {
  * (tf.keep): the caller disposes them.
  */
 export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  if (hasKernel(BATCH_NORM_TRAINING)) return batchNormTrainingFused(x, gamma, beta, onStats);
   const m = x.shape[0] * x.shape[1] * x.shape[2];
   const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
@@ -107,6 +109,27 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
         const meanDyXHat = channelMean(tf.mul(dy, xHat));
         const dx = tf.mul(tf.sub(tf.sub(dy, meanDy), tf.mul(xHat, meanDyXHat)), tf.mul(inv, gam));
         return [dx, tf.mul(meanDyXHat, m), tf.mul(meanDy, m)];
+      },
+    };
+  });
+  return norm(x, gamma, beta) as tf.Tensor4D;
+}
+
+/**
+ * The same BatchNorm and gradient by the backend's fused kernels (WASM: kernels/wasm/batchNorm.ts),
+ * one kernel each way instead of a dozen tensors; it saves x itself rather than x - mean.
+ */
+function batchNormTrainingFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+  const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, { epsilon: BN_EPSILON }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    save([input, mean, invStd, g]);
+    onStats?.(tf.keep(mean), tf.keep(variance));
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, inv, gam] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam }) as tf.Tensor[];
       },
     };
   });

@@ -7,6 +7,7 @@
  * (Sec. 5.3): momentum 0.9, weight decay 5e-4 on conv and FC weights.
  */
 import * as tf from '@tensorflow/tfjs';
+import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/wasm/batchNormOp';
 
 export interface SgdParam {
   /** state_dict name, e.g. `layer1.0.conv2.weight`. */
@@ -48,6 +49,10 @@ export class SgdMomentum {
   /** One update with gradients keyed by variable name (as tf.variableGrads returns them). Disposes nothing it did not make. */
   apply(grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay, nesterov } = this.options;
+    if (hasKernel(SGD_MOMENTUM_UPDATE)) {
+      this.applyFused(grads, lr);
+      return;
+    }
     tf.tidy(() => {
       const lrT = tf.scalar(lr);
       const muT = tf.scalar(momentum);
@@ -61,6 +66,26 @@ export class SgdMomentum {
         buffer.assign(v);
         const step = nesterov ? tf.add(g, tf.mul(muT, v)) : v;
         p.variable.assign(tf.sub(p.variable, tf.mul(lrT, step)));
+      }
+    });
+  }
+
+  /**
+   * The same update by the backend's fused kernel (WASM: kernels/wasm/batchNorm.ts), one call per
+   * parameter instead of up to seven ops, with float32 operations in the order above: bit for bit
+   * the same result.
+   */
+  private applyFused(grads: tf.NamedTensorMap, lr: number): void {
+    const { momentum, weightDecay, nesterov } = this.options;
+    tf.tidy(() => {
+      for (const p of this.params) {
+        const grad = grads[p.variable.name];
+        if (!grad) continue;
+        const buffer = this.buffers.get(p.key)!;
+        const attrs = { lr, momentum, weightDecay, decay: p.decay && weightDecay !== 0 ? 1 : 0, nesterov: nesterov ? 1 : 0 };
+        const [param, velocity] = tf.engine().runKernel(SGD_MOMENTUM_UPDATE, { p: p.variable, v: buffer, grad }, attrs) as [tf.Tensor, tf.Tensor];
+        buffer.assign(velocity);
+        p.variable.assign(param);
       }
     });
   }

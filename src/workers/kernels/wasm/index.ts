@@ -1,4 +1,5 @@
-/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution. */
+/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution, fused BatchNorm and SGD update. */
+import { registerWasmBatchNormKernels } from './batchNorm';
 import { registerWasmCopyKernels } from './copies';
 import { registerWasmGradientKernels } from './gradients';
 import { registerWasmGroupedConvKernels } from './groupedConv';
@@ -10,4 +11,5 @@ export function registerWasmKernels(): void {
   registerWasmGradientKernels();
   registerWasmCopyKernels();
   registerWasmGroupedConvKernels();
+  registerWasmBatchNormKernels();
 }

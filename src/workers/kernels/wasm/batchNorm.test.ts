@@ -1,0 +1,155 @@
+/**
+ * The fused training-mode BatchNorm on WASM (native/batchNorm.c through engine/execute.ts'
+ * batchNormTraining) against a float64 reference and against today's tfjs formulation (the same
+ * function on the CPU backend, which has no fused kernel).
+ *
+ * Tolerances: inputs are ~N(1.5, 3²), so y and dx are O(1-10). Float32 rounding of each element's
+ * few operations is ~1e-7 relative; the channel sums are float32 over at most 256 rows, then
+ * float64 (≤ 256·6e-8 ≈ 1.5e-5 relative worst case, ~1e-6 typical). So 2e-5·max(1, |reference|)
+ * against float64. Against the CPU formulation the existing engine test's bounds (1e-5 output,
+ * 1e-4 variance, 2e-4 gradients: engine/batchNorm.test.ts) hold unchanged.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BN_EPSILON } from '../../../models';
+import { switchBackend } from '../../engine/backend';
+import { batchNormTraining } from '../../engine/execute';
+import { BATCH_NORM_TRAINING, hasKernel } from './batchNormOp';
+
+beforeAll(async () => {
+  setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  expect(await switchBackend('wasm')).toBe(true);
+});
+
+/** A deterministic stream in [-1, 1). */
+function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 * scale - scale + offset;
+  });
+}
+
+interface Case {
+  x: Float32Array;
+  gamma: Float32Array;
+  beta: Float32Array;
+  dy: Float32Array;
+  shape: [number, number, number, number];
+}
+
+function makeCase(shape: [number, number, number, number], seed: number): Case {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const c = shape[3];
+  return { shape, x: values(n, seed, 5, 1.5), gamma: values(c, seed + 1, 0.5, 1), beta: values(c, seed + 2), dy: values(n, seed + 3) };
+}
+
+/** float64 BatchNorm forward and closed-form backward, for loss = sum(y·dy). */
+function reference({ x, gamma, beta, dy, shape }: Case) {
+  const c = shape[3];
+  const m = x.length / c;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) mean[i % c]! += x[i]! / m;
+  for (let i = 0; i < x.length; i++) variance[i % c]! += (x[i]! - mean[i % c]!) ** 2 / m;
+  const inv = Array.from(variance, (v) => 1 / Math.sqrt(v + BN_EPSILON));
+  const y = new Float64Array(x.length);
+  const dbeta = new Float64Array(c);
+  const dgamma = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) {
+    const k = i % c;
+    const xHat = (x[i]! - mean[k]!) * inv[k]!;
+    y[i] = gamma[k]! * xHat + beta[k]!;
+    dbeta[k]! += dy[i]!;
+    dgamma[k]! += dy[i]! * xHat;
+  }
+  const dx = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const k = i % c;
+    const xHat = (x[i]! - mean[k]!) * inv[k]!;
+    dx[i] = gamma[k]! * inv[k]! * (dy[i]! - dbeta[k]! / m - (xHat * dgamma[k]!) / m);
+  }
+  return { y, mean, variance, dx, dgamma, dbeta };
+}
+
+/** batchNormTraining on the current backend: y, mean, variance, dx, dgamma, dbeta as arrays. */
+async function run({ x, gamma, beta, dy, shape }: Case): Promise<Float32Array[]> {
+  const xs = tf.tensor4d(x, shape);
+  const g = tf.tensor1d(gamma);
+  const b = tf.tensor1d(beta);
+  const dyT = tf.tensor4d(dy, shape);
+  let stats: tf.Tensor[] = [];
+  const y = batchNormTraining(xs, g, b, (mean, variance) => (stats = [mean, variance]));
+  const grads = tf.grads((a: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a as tf.Tensor4D, gg as tf.Tensor1D, bb as tf.Tensor1D), dyT)))([xs, g, b]);
+  const all = [y, ...stats, ...grads];
+  const out = await Promise.all(all.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose([xs, g, b, dyT, ...all]);
+  return out;
+}
+
+/** max |a - b| / max(1, |b|). */
+function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let worst = 0;
+  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return worst;
+}
+
+const CASES: Array<[number, number, number, number]> = [
+  [2, 5, 3, 4],
+  [4, 8, 8, 16],
+  [1, 7, 7, 3], // C not a multiple of 4: the scalar lanes
+  [3, 15, 13, 6], // M = 585 rows: more than one 256-row block, a partial one
+  [32, 4, 4, 64],
+];
+
+describe('fused training-mode BatchNorm on wasm', () => {
+  it('the backend has the fused kernel (so the tests below exercise it)', () => {
+    expect(hasKernel(BATCH_NORM_TRAINING)).toBe(true);
+  });
+
+  it.each(CASES.map((s, i) => [s, i] as const))('%j: y, batch statistics and gradients within 2e-5 of float64', async (shape, i) => {
+    const k = makeCase(shape, 100 + i);
+    const ref = reference(k);
+    const got = await run(k);
+    const want = [ref.y, ref.mean, ref.variance, ref.dx, ref.dgamma, ref.dbeta];
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, j) => expect(maxRelDiff(got[j]!, want[j]!), name).toBeLessThanOrEqual(2e-5));
+  });
+
+  it.each(CASES.map((s, i) => [s, i] as const))('%j: matches the tfjs formulation (CPU backend) within the engine test bounds', async (shape, i) => {
+    const k = makeCase(shape, 200 + i);
+    const got = await run(k);
+    expect(await switchBackend('cpu')).toBe(true);
+    const want = await run(k);
+    expect(await switchBackend('wasm')).toBe(true);
+    const bounds = [1e-5, 1e-5, 1e-4, 2e-4, 2e-4, 2e-4];
+    bounds.forEach((bound, j) => {
+      let worst = 0;
+      for (let e = 0; e < want[j]!.length; e++) worst = Math.max(worst, Math.abs(got[j]![e]! - want[j]![e]!));
+      expect(worst, ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'][j]).toBeLessThan(bound);
+    });
+  });
+
+  it('a wrong answer is caught: channels of gamma swapped differ by far more than the tolerance', async () => {
+    const k = makeCase([2, 4, 4, 8], 7);
+    const ref = reference(k);
+    const got = await run({ ...k, gamma: Float32Array.from(k.gamma).reverse() });
+    expect(maxRelDiff(got[0]!, ref.y)).toBeGreaterThan(1e-2);
+    expect(maxRelDiff(got[3]!, ref.dx)).toBeGreaterThan(1e-3);
+  });
+
+  it('leaks nothing, with or without the statistics', () => {
+    const x = tf.randomNormal([2, 4, 4, 3]) as tf.Tensor4D;
+    const [g, b] = [tf.ones([3]) as tf.Tensor1D, tf.zeros([3]) as tf.Tensor1D];
+    const before = tf.memory().numTensors;
+    tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(batchNormTraining(a as tf.Tensor4D, g, b)))([x]));
+    expect(tf.memory().numTensors).toBe(before);
+    const kept: tf.Tensor[] = [];
+    tf.dispose(batchNormTraining(x, g, b, (mean, variance) => kept.push(mean, variance)));
+    tf.dispose(kept);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([x, g, b]);
+  });
+});

@@ -1,0 +1,18 @@
+/**
+ * Kernel names and attributes of the fused training-mode BatchNorm and SGD update (native kernels on
+ * 'wasm' only: batchNorm.ts). Kept apart from the kernels so the engine and the optimizer can ask
+ * whether the current backend has them without loading the native module.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+/** Inputs x [N, H, W, C], gamma [C], beta [C]; attr epsilon. Outputs y, batch mean, biased variance, 1/sqrt(var + eps). */
+export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
+/** Inputs dy, x, mean, invStd, gamma. Outputs dx, dgamma, dbeta. */
+export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
+/** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
+export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';
+
+/** Whether `kernelName` is registered for the backend in use. */
+export function hasKernel(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
+}
