@@ -33,3 +33,26 @@ export function medianSecondsTo(runs: readonly Record<string, number | null>[]):
 export function ratios(ours: Record<string, number | null>, theirs: Record<string, number | null>): Record<string, number | null> {
   return Object.fromEntries(Object.keys(ours).map((k) => [k, ours[k] != null && theirs[k] != null && theirs[k]! > 0 ? +(ours[k]! / theirs[k]!).toFixed(2) : null]));
 }
+
+/** Seconds of the first evaluation at or above `accuracy` (null: not reached). */
+export function secondsToReach(timeline: readonly TimelinePoint[], accuracy: number): number | null {
+  return timeline.find((p) => p.heldOutAccuracy >= accuracy)?.seconds ?? null;
+}
+
+/**
+ * Where our run never reached the fixed thresholds, the ratio at the best held-out accuracy it did
+ * reach: our seconds to it over PyTorch's seconds to it.
+ */
+export function atOurBest(ours: readonly TimelinePoint[], theirs: readonly TimelinePoint[]) {
+  if (ours.length === 0) return null;
+  const accuracy = Math.max(...ours.map((p) => p.heldOutAccuracy));
+  const oursSeconds = secondsToReach(ours, accuracy);
+  const theirSeconds = secondsToReach(theirs, accuracy);
+  return { accuracy, oursSeconds, pytorchSeconds: theirSeconds, ratio: oursSeconds !== null && theirSeconds ? +(oursSeconds / theirSeconds).toFixed(2) : null };
+}
+
+/** Training images per wall second (evaluations included) at the last evaluation. */
+export function effectiveImagesPerSecond(timeline: readonly TimelinePoint[]): number | null {
+  const last = timeline.at(-1);
+  return last && last.seconds > 0 ? +(last.images / last.seconds).toFixed(1) : null;
+}
