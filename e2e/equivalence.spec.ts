@@ -47,36 +47,49 @@ test('the CPU fallback runs the same check; the backend override shows', async (
 });
 
 /**
- * The whole-network check a teacher presses first: its defaults are equivalent with no ReLU input at
- * a tie, on WASM and on the CPU backend; seeds 1-3 too. On WASM, seed 1 puts one input of
- * layer2.2.relu at 0 to float32 precision (docs/papers.md#ties-at-relus-kink): the verdict says
- * so, names it, and is still true: equivalent, judged with one slope at that input.
+ * The whole-network check a teacher presses first: its default seed is equivalent with no ReLU input
+ * at a tie, on WASM and on the CPU backend; seeds 1-3 are equivalent too. Some seeds put a ReLU input
+ * at 0 to float32 precision on some backends (which ones depends on every kernel's rounding;
+ * docs/papers.md#ties-at-relus-kink): then the verdict says so, names each tie, and is still true,
+ * judged with one slope there.
  */
 for (const backend of ['wasm', 'cpu'] as const) {
-  test(`the whole-network check on ${backend}: the defaults and seeds 1-3`, async ({ page }) => {
+  test(`the whole-network check on ${backend}: the default and seeds 1-3`, async ({ page }) => {
     test.setTimeout(240_000);
     await page.goto(`/?view=equivalence&backend=${backend}`);
     const lab = page.getByRole('region', { name: 'Equivalence lab' });
     const results = lab.getByTestId('equivalence-results');
     const verdict = lab.getByTestId('equivalence-verdict');
     const check = lab.getByRole('button', { name: /Check a whole network/ });
-    await expect(lab.getByLabel('Seed')).toHaveValue('2');
+    await expect(lab.getByLabel('Seed')).toHaveValue('3');
     await check.click();
-    await expect(results).toHaveAttribute('data-seed', '2', { timeout: 120_000 });
+    await expect(results).toHaveAttribute('data-seed', '3', { timeout: 120_000 });
     await expect(verdict).toContainText('✓ Equivalent');
     await expect(verdict).toContainText(`on ${backend}`);
     await expect(lab.getByTestId('equivalence-ties')).toHaveCount(0);
-    for (const seed of [1, 3]) {
+    for (const seed of [1, 2]) {
       await lab.getByLabel('Seed').fill(String(seed));
       await check.click();
       await expect(results).toHaveAttribute('data-seed', String(seed), { timeout: 120_000 });
       await expect(verdict).toContainText('✓ Equivalent');
-      if (backend === 'wasm' && seed === 1) {
-        await expect(lab.getByTestId('equivalence-tie')).toHaveText(['(a) vs (b), layer2.2.relu: 1 element, e.g. +4.17e-7 in (a) and -9.54e-7 in (b)', '(a) vs (c), layer2.2.relu: 1 element, e.g. +4.17e-7 in (a) and -9.54e-7 in (c)']);
-        await expect(lab.getByTestId('equivalence-ties')).toContainText('differ by up to 7.11e-4');
-      } else {
-        await expect(lab.getByTestId('equivalence-ties')).toHaveCount(0);
+      const ties = lab.getByTestId('equivalence-tie');
+      for (const text of await ties.allTextContents()) expect(text).toMatch(/^\([abc]\) vs \([abc]\), layer\d\.\d+\.relu\d?: \d+ elements?, e\.g\. [+-]\d\.\d\de-\d+ in \([abc]\) and [+-]\d\.\d\de-\d+ in \([abc]\)$/);
+      if ((await ties.count()) > 0) {
+        await expect(verdict).toContainText('one slope at ReLU’s kink');
+        await expect(lab.getByRole('columnheader', { name: /one slope at ReLU ties/ })).toBeVisible();
       }
     }
   });
 }
+
+test('the whole-network check on WebGPU (SwiftShader): the default seed is equivalent with no ReLU input at a tie', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto('/?view=equivalence&backend=webgpu');
+  const lab = page.getByRole('region', { name: 'Equivalence lab' });
+  await expect(lab.getByLabel('Seed')).toHaveValue('3');
+  await lab.getByRole('button', { name: /Check a whole network/ }).click();
+  await expect(lab.getByTestId('equivalence-results')).toHaveAttribute('data-seed', '3', { timeout: 200_000 });
+  await expect(lab.getByTestId('equivalence-verdict')).toContainText('✓ Equivalent');
+  await expect(lab.getByTestId('equivalence-verdict')).toContainText('on webgpu');
+  await expect(lab.getByTestId('equivalence-ties')).toHaveCount(0);
+});

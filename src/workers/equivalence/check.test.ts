@@ -5,8 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type GraphItem, type GraphNode, type NetworkGraph, analyze, opsOf } from '../../models';
-import { type BlockCheckRequest, type CheckResult, blockCheckSpec, networkCheckRequest, runEquivalenceCheck } from './check';
+import { type GraphItem, type GraphNode, type NetworkGraph, analyze, analyzeOrThrow, opsOf } from '../../models';
+import { type BlockCheckRequest, type CheckResult, blockCheckSpec, gradientsWithForcedRelu, networkCheckRequest, runEquivalenceCheck } from './check';
 import { DEFAULT_SEED, classroomNetworkCheck } from './defaults';
 import { verdictOf } from './verdict';
 import { execute } from '../engine/execute';
@@ -108,6 +108,45 @@ describe('a whole network in each form', () => {
 
   it('networkCheckRequest builds the same request for a preset at a resolution', () => {
     expect(networkCheckRequest('classroom_resnext29_8x4d', 2, 5, 16)).toEqual({ ...classroomNetworkCheck(5), timingRuns: undefined });
+  });
+});
+
+describe('one slope at ReLU ties (the forced derivative)', () => {
+  // Form (a) of a small block on the CPU backend: deterministic, so the forced derivative's effect is exact.
+  const request = block({ cardinality: 4, bottleneckWidth: 4, width: 16, size: 4, seed: 3 });
+  const graph = analyzeOrThrow(blockCheckSpec(request, 'a')).graph;
+  const node = (graph.children.find((s) => s.name === 'layer1') as GraphNode).children[0] as GraphNode;
+  const setup = () => {
+    const params = paramTensors(initParams(analyzeOrThrow(blockCheckSpec(request, 'c')).graph, 3), true);
+    const variables = [...params.values()].filter((t): t is tf.Variable => t instanceof tf.Variable);
+    const x = tf.randomUniform([2, 4, 4, 16], -1, 1, 'float32', 11) as tf.Tensor4D;
+    const projection = tf.randomUniform([2, 4, 4, 16], -1, 1, 'float32', 12);
+    return { params, variables, x, projection };
+  };
+  const relu1 = [...opsOf(node)].find((o) => o.name.endsWith('branches.1.relu1'))!;
+  const shape = [2, 4, 4, 4];
+
+  it('forcing every input to its own side changes nothing; forcing one positive input to slope 0 changes the gradients', () => {
+    const { params, variables, x, projection } = setup();
+    const input = tf.tidy(() => {
+      let seen: tf.Tensor | undefined;
+      execute(node, x, { params, training: true, relu: (op, t) => { if (op.name === relu1.name) seen = tf.keep(tf.clone(t)); return tf.relu(t); } });
+      return seen!;
+    });
+    const values = input.dataSync();
+    const own = Float32Array.from(values, (v) => (v > 0 ? 1 : 0));
+    const plain = gradientsWithForcedRelu(node, x, projection, params, variables, new Map());
+    const same = gradientsWithForcedRelu(node, x, projection, params, variables, new Map([[relu1.name, { forced: new Uint8Array(values.length).fill(1), value: own, shape }]]));
+    const flip = own.slice();
+    const k = own.indexOf(1);
+    flip[k] = 0;
+    const one = new Uint8Array(values.length);
+    one[k] = 1;
+    const flipped = gradientsWithForcedRelu(node, x, projection, params, variables, new Map([[relu1.name, { forced: one, value: flip, shape }]]));
+    const maxDiff = (a: tf.Tensor[], b: tf.Tensor[]) => Math.max(...a.map((t, i) => tf.tidy(() => tf.max(tf.abs(tf.sub(t, b[i]!))).dataSync()[0]!)));
+    expect(maxDiff(plain, same)).toBe(0);
+    expect(maxDiff(plain, flipped)).toBeGreaterThan(1e-4);
+    tf.dispose([input, x, projection, ...plain, ...same, ...flipped, ...params.values()]);
   });
 });
 

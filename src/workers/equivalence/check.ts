@@ -303,7 +303,7 @@ function reluChannels(node: GraphNode): (name: string) => number | undefined {
  * Parameter gradients with ReLU's derivative forced where `forced` says (per op of this form);
  * elsewhere tfjs' own (1 above 0, 0 otherwise). The forward pass is unchanged.
  */
-function gradientsWithForcedRelu(node: GraphNode, x: tf.Tensor4D, projection: tf.Tensor, params: Map<string, tf.Tensor>, variables: tf.Variable[], forced: Map<string, ForcedDerivative>): tf.Tensor[] {
+export function gradientsWithForcedRelu(node: GraphNode, x: tf.Tensor4D, projection: tf.Tensor, params: Map<string, tf.Tensor>, variables: tf.Variable[], forced: Map<string, ForcedDerivative>): tf.Tensor[] {
   const masks = new Map([...forced].map(([name, f]) => [name, { forced: tf.tensor(f.forced, f.shape, 'bool'), value: tf.tensor(f.value, f.shape) }]));
   try {
     const relu = (op: { name: string }, input: tf.Tensor): tf.Tensor => {
