@@ -14,6 +14,20 @@ import type { XYChartData } from '../../../viz/charts/types';
 import { XYChart } from '../../charts/Chart';
 import { downloadBlob, downloadText, fileStem } from '../../download';
 
+/**
+ * The weights a run was evaluated with: with weight averaging on, the average the checkpoint keeps
+ * (`ema`: every state_dict entry, BatchNorm statistics included); otherwise the live weights.
+ */
+function evaluatedWeights(checkpoint: NonNullable<RunRecord['checkpoint']>): { values: NonNullable<RunRecord['checkpoint']>['params']; which: 'averaged (EMA)' | 'live' } {
+  return checkpoint.ema ? { values: checkpoint.ema, which: 'averaged (EMA)' } : { values: checkpoint.params, which: 'live' };
+}
+
+function weightsTitle(checkpoint: NonNullable<RunRecord['checkpoint']>): string {
+  return checkpoint.ema
+    ? 'Saves the averaged (EMA) weights, the ones the run was evaluated with, at the last checkpoint'
+    : 'Saves the weights at the last checkpoint (the ones the run was evaluated with)';
+}
+
 const OVERLAY_OPTIONS = { xLabel: 'epoch', yLabel: 'loss', height: 240 } as const;
 
 /** Parameters per spec object (a record keeps its spec object while it trains: the ledger re-renders at every save). */
@@ -156,9 +170,11 @@ export function LedgerPanel() {
                 {r.checkpoint && (
                   <button
                     type="button"
+                    title={weightsTitle(r.checkpoint)}
                     onClick={async () => {
                       const { toSafetensors } = await import('../../../export/index');
-                      const bytes = toSafetensors(r.checkpoint!.params, { step: r.checkpoint!.step, metadata: { model: r.spec.name, run: r.name } });
+                      const { values, which } = evaluatedWeights(r.checkpoint!);
+                      const bytes = toSafetensors(values, { step: r.checkpoint!.step, metadata: { model: r.spec.name, run: r.name, weights: which } });
                       downloadBlob(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }), `${fileStem(r.name)}.safetensors`);
                     }}
                   >
@@ -168,11 +184,12 @@ export function LedgerPanel() {
                 {r.checkpoint && (
                   <button
                     type="button"
-                    title="TensorFlow.js weights: a manifest (.json) and a .weights.bin, as tf.io saves them; tf.io.loadWeights reads them"
+                    title={`TensorFlow.js weights: a manifest (.json) and a .weights.bin, as tf.io saves them; tf.io.loadWeights reads them. ${weightsTitle(r.checkpoint)}`}
                     onClick={async () => {
                       const { toTfjsWeights } = await import('../../../export/index');
                       const baseName = fileStem(r.name);
-                      const files = toTfjsWeights(r.checkpoint!.params, { baseName, modelTopology: r.spec, metadata: { step: r.checkpoint!.step, run: r.name } });
+                      const { values, which } = evaluatedWeights(r.checkpoint!);
+                      const files = toTfjsWeights(values, { baseName, modelTopology: r.spec, metadata: { step: r.checkpoint!.step, run: r.name, weights: which } });
                       downloadText(files.manifest, `${baseName}.json`, 'application/json');
                       downloadBlob(new Blob([files.weights as BlobPart], { type: 'application/octet-stream' }), files.weightsFileName);
                     }}

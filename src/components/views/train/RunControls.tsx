@@ -95,10 +95,10 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
         <button
           type="button"
           disabled={busy || !loaded || kind !== 'cifar10'}
-          title="Trains the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, one after the other"
+          title="Queues both classroom presets: the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, one after the other"
           onClick={() => void training.startComparison()}
         >
-          Cardinality vs width (queue both classroom presets)
+          Cardinality vs width
         </button>
         <label className="field inline">
           <span>Learning rate now</span>
