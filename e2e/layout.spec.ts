@@ -2,7 +2,8 @@
  * The layout on a projector and a laptop: at 1280x720 and 1920x1080 in classroom mode, and at
  * 1440x900 without it, every view fits the window's width (no sideways page scroll), its tabs sit
  * on one row, the view starts in the top three quarters of the window, the layer table's Params and
- * MACs headers are on screen, and the Train tab shows its Train button and loss chart together.
+ * MACs headers are on screen, and the Train tab shows its Train button, loss chart and data Load
+ * button together, with the run ledger a little scrolling away (an ImageNet preset's too).
  */
 import { type Locator, type Page, expect, test } from '@playwright/test';
 import { VIEWS } from '../src/store/state';
@@ -54,10 +55,36 @@ for (const screen of SCREENS) {
           await expectOnScreen(page, table.getByRole('columnheader', { name: 'MACs' }), 'MACs header');
         }
         if (view === 'train') {
-          await expectOnScreen(page, page.getByRole('button', { name: 'Train', exact: true }), 'Train button');
-          await expectOnScreen(page, page.getByTestId('chart-train-loss'), 'loss chart');
+          await expectTrainTabFits(page, screen.height);
         }
       });
     }
   });
 }
+
+/** The Train tab's first screen: Train, the loss chart's frame and the data's Load; the run ledger within a little scrolling. */
+async function expectTrainTabFits(page: Page, height: number): Promise<void> {
+  await expectOnScreen(page, page.getByRole('button', { name: 'Train', exact: true }), 'Train button');
+  await expectOnScreen(page, page.getByTestId('chart-train-loss'), 'loss chart');
+  await expectOnScreen(page, page.getByRole('button', { name: 'Load (cached or self-hosted)' }), 'data Load button');
+  const ledgerTop = (await page.getByTestId('ledger').boundingBox())!.y;
+  expect(ledgerTop, 'the run ledger starts within about half a window of scrolling').toBeLessThan(1.6 * height);
+}
+
+test.describe('1280x720, classroom, an ImageNet preset', () => {
+  test.use({ viewport: { width: 1280, height: 720 } });
+  test('train: the memory estimate is one line that opens to the details; the first screen holds Train, the loss chart and Load', async ({ page }) => {
+    await page.goto('/?view=train&classroom=1&preset=resnext50_32x4d');
+    const estimate = page.getByTestId('memory-estimate');
+    await expect(estimate.locator('summary')).toContainText(/^Memory at batch 32: [\d.]+ GiB of ~[\d.]+ GiB on \w+ — (too large to train here|runs as micro-batches of \d+)$/);
+    const summaryBox = (await estimate.locator('summary').boundingBox())!;
+    const lineHeight = await estimate.locator('summary').evaluate((e) => parseFloat(getComputedStyle(e).lineHeight) || 1.4 * parseFloat(getComputedStyle(e).fontSize));
+    expect(summaryBox.height, 'at most two lines').toBeLessThanOrEqual(2 * lineHeight + 1);
+    const details = estimate.locator('p');
+    await expect(details).toBeHidden();
+    await expectTrainTabFits(page, 720);
+    await estimate.locator('summary').click();
+    await expect(details).toBeVisible();
+    await expect(details).toContainText('25.0M parameters');
+  });
+});
