@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@playwright/test';
 import { startTraining } from './training';
 
@@ -28,12 +29,19 @@ test('the fast recipe: its tricks are toggles with a why; held-out accuracy and 
   for (const trick of ['Nesterov momentum', 'Weight averaging (EMA)', 'Zero-init last BN of each residual branch', 'Test-time flip']) await expect(recipe.getByLabel(trick)).not.toBeChecked();
   await recipe.getByRole('combobox', { name: 'Recipe', exact: true }).selectOption('fast');
   for (const trick of ['Nesterov momentum', 'Weight averaging (EMA)', 'Zero-init last BN of each residual branch', 'Test-time flip']) await expect(recipe.getByLabel(trick)).toBeChecked();
+  // The tricks sit in a disclosure whose one-line summary says which are on; opened, each is a toggle with its why.
+  const tricks = recipe.getByTestId('recipe-tricks-summary');
+  await expect(tricks).toHaveText('Tricks: warm-up 0.2, label smoothing 0.2, Nesterov, weight averaging 0.99, zero-init, flip at test');
+  await expect(recipe.getByLabel('Test-time flip')).toBeHidden();
+  await tricks.click();
+  await expect(recipe.getByLabel('Test-time flip')).toBeVisible();
   await expect(recipe.getByLabel('Label smoothing (0 = off)')).toHaveValue('0.2');
   await expect(recipe).toContainText('averages each image with its mirror image');
   await expect(page.getByRole('combobox', { name: 'Schedule' })).toHaveValue('triangular');
   // A trick changed after choosing keeps the name, marked.
   await recipe.getByLabel('Test-time flip').uncheck();
   await expect(recipe.getByTestId('recipe-status')).toHaveText('fast (modified)');
+  await expect(tricks).toHaveText('Tricks: warm-up 0.2, label smoothing 0.2, Nesterov, weight averaging 0.99, zero-init');
   await recipe.getByLabel('Test-time flip').check();
   await expect(recipe.getByTestId('recipe-status')).toHaveText('fast');
 
@@ -67,6 +75,44 @@ test('the fast recipe: its tricks are toggles with a why; held-out accuracy and 
   expect(run!.heldOut!.length).toBeGreaterThanOrEqual(1);
   expect(run!.heldOut![0]!.seconds).toBeGreaterThan(0);
   expect(run!.heldOut![0]!.images).toBe(32 * run!.heldOut![0]!.step);
+
+  // The weights export saves the weights the run was evaluated with: with weight averaging on, the average.
+  const key = 'bn1.running_mean';
+  const saved = await page.evaluate(
+    (key) =>
+      new Promise<{ ema: number[]; live: number[] }>((resolve, reject) => {
+        const open = indexedDB.open('resnext-lab-runs');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const all = open.result.transaction('runs').objectStore('runs').getAll();
+          all.onsuccess = () => {
+            const c = all.result[0].checkpoint as { ema: Map<string, { values: Float32Array }>; params: Map<string, { values: Float32Array }> };
+            resolve({ ema: [...c.ema.get(key)!.values], live: [...c.params.get(key)!.values] });
+          };
+          all.onerror = () => reject(all.error);
+        };
+      }),
+    key,
+  );
+  expect(saved.ema, 'the average differs from the live weights').not.toEqual(saved.live);
+  const downloads: import('@playwright/test').Download[] = [];
+  page.on('download', (d) => downloads.push(d));
+  await page.getByTestId('ledger').getByRole('button', { name: 'Weights (tf.io)' }).click();
+  await expect.poll(() => downloads.length).toBe(2);
+  const file = async (suffix: string) => readFileSync((await downloads.find((d) => d.suggestedFilename().endsWith(suffix))!.path())!);
+  const manifest = JSON.parse((await file('.json')).toString('utf8')) as { userDefinedMetadata: { weights: string }; weightsManifest: { weights: { name: string; shape: number[] }[] }[] };
+  expect(manifest.userDefinedMetadata.weights).toBe('averaged (EMA)');
+  const bin = await file('.weights.bin');
+  let offset = 0;
+  for (const w of manifest.weightsManifest[0]!.weights) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (w.name === key) {
+      const exported = [...new Float32Array(bin.buffer.slice(bin.byteOffset + offset * 4, bin.byteOffset + (offset + n) * 4))];
+      expect(exported).toEqual(saved.ema);
+    }
+    offset += n;
+  }
+  expect(manifest.weightsManifest[0]!.weights.map((w) => w.name)).toContain(key);
 });
 
 test('Abort ends a run at once without an evaluation', async ({ page }) => {
