@@ -10,6 +10,8 @@ const TINY = '/?preset=classroom_resnet29_1x18d&blocks=1,1,1&view=train&backend=
 test('load the shared archive, train a tiny model, loss falls, accuracy beats chance; runs survive stop and reload', async ({ page }) => {
   test.setTimeout(480_000);
   const training = await startTraining(page, TINY, { steps: 40, lr: 0.05 });
+  // The Steps box was typed into and Train clicked at once: leaving the box committed it.
+  await expect(page.getByTestId('train-progress')).toContainText('/ 40', { timeout: 120_000 });
   await expect(page.getByTestId('test-accuracy')).toBeVisible({ timeout: 420_000 });
 
   const trend = (await page.getByTestId('loss-trend').textContent()) ?? '';
@@ -62,7 +64,9 @@ test('a corrupt archive shows a clear error and the app keeps working', async ({
 test('training goes on while the tab is hidden (no animation frames, page timers throttled to 1 s)', async ({ page }) => {
   test.setTimeout(300_000);
   await startTraining(page, TINY, { batch: 16, steps: 30 });
-  await expect(page.getByTestId('train-progress')).toContainText('running');
+  // The run's record (and its progress line) appears once the worker has started, received the data
+  // and built the model: seconds on an idle machine, longer under load. Waits for that, not a fixed time.
+  await expect(page.getByTestId('train-progress')).toContainText('running', { timeout: 120_000 });
   // Headless Chromium never hides a page, so hide this one the way Chromium treats a background tab:
   // visibilityState 'hidden', no requestAnimationFrame callbacks, page timers at most once a second.
   await page.evaluate(() => {
