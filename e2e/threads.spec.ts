@@ -22,12 +22,13 @@ test.beforeAll(async () => {
 });
 test.afterAll(() => server?.close());
 
-/** Main-frame navigations (loads and reloads) of a page. */
+/**
+ * Document loads (first loads and reloads) of a page. Not 'framenavigated': that also fires for
+ * same-document changes of the address (the app writes its settings into the URL with replaceState).
+ */
 function countNavigations(page: Page): () => number {
   let n = 0;
-  page.on('framenavigated', (frame) => {
-    if (frame === page.mainFrame()) n++;
-  });
+  page.on('domcontentloaded', () => n++);
   return () => n;
 }
 

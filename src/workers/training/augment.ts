@@ -99,12 +99,14 @@ export function augmentBatch(x: tf.Tensor4D, plan: AugmentPlan, pad = CIFAR_PAD)
 
 /**
  * A training batch on the backend: records `indices` of `images`, normalised, and augmented by
- * `plan` (no augmentation when `plan` is undefined). `scratch` (B x CIFAR_IMAGE_BYTES floats) is reused between calls.
+ * `plan` (no augmentation when `plan` is undefined). `scratch` (at least B x CIFAR_IMAGE_BYTES floats;
+ * the trainer's serves training and evaluation batches of different sizes) is reused between calls.
  */
 export function makeBatch(images: Uint8Array, indices: ArrayLike<number>, batch: number, scratch: Float32Array, norm: Normalization, plan?: AugmentPlan): tf.Tensor4D {
-  gatherRecords(images, indices, scratch);
+  const values = scratch.subarray(0, batch * CIFAR_IMAGE_BYTES);
+  gatherRecords(images, indices, values);
   return tf.tidy(() => {
-    const chw = tf.tensor4d(scratch, [batch, CIFAR_CHANNELS, CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE]);
+    const chw = tf.tensor4d(values, [batch, CIFAR_CHANNELS, CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE]);
     const x = normalizeBatch(chw, norm);
     return plan ? augmentBatch(x, plan) : x;
   });

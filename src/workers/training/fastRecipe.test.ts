@@ -160,6 +160,34 @@ describe('live evaluation in a training job', () => {
   );
 
   it(
+    'Pause does not wait for a held-out evaluation in flight: it is dropped, the run pauses, and after Resume a new one comes',
+    async () => {
+      // Every step is followed by an evaluation of the whole 932-image test set, a long one.
+      const slow: LiveEvalOptions = { ...LIVE, heldOutImages: 932, firstImages: 932, everySeconds: 0, maxShare: 1 };
+      const order: string[] = [];
+      const { outcome } = await runJob({ ...FAST, steps: 4, evalBatchSize: 4 }, slow, (e, job) => {
+        order.push(e.type);
+        if (e.type === 'step' && e.metrics.step === 2) {
+          // Pressed while the evaluation after step 2 runs.
+          setTimeout(() => {
+            order.push('pause pressed');
+            job.pause();
+          }, 30);
+        }
+        if (e.type === 'paused') setTimeout(() => job.resume(), 10);
+      });
+      expect(outcome).toMatchObject({ status: 'finished', step: 4 });
+      const pressed = order.indexOf('pause pressed');
+      expect(pressed).toBeGreaterThan(0);
+      // Between the press and the pause: no evaluation finished (and no further step).
+      expect(order.slice(pressed + 1, order.indexOf('paused'))).toEqual([]);
+      // After the resume the run goes on and evaluates again.
+      expect(order.slice(order.indexOf('resumed'))).toContain('heldOut');
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
     'Stop ends the run after the current step and evaluates the whole test set; an abort ends it without an evaluation',
     async () => {
       const stopped = await runJob({ ...FAST, steps: 200 }, LIVE, (e, job) => {
@@ -177,14 +205,32 @@ describe('live evaluation in a training job', () => {
   );
 
   it(
-    'a time budget: measures the speed, fixes the total once (recorded as steps) and ends there',
+    'a time budget: measures the speed, fixes the total (recorded as steps), refits it as it learns its real speed, and ends with the budget',
     async () => {
-      const { outcome, events } = await runJob({ ...FAST, timeBudgetMinutes: 0.2 }, { ...LIVE, everySeconds: 3, firstImages: 20 });
-      const sized = events.filter((e) => e.type === 'sized');
-      expect(sized).toHaveLength(1);
-      const { totalSteps } = sized[0]!;
+      const budgetSeconds = 12;
+      let started = 0;
+      let lastStep = 0;
+      let slower = false;
+      const { outcome, events } = await runJob({ ...FAST, timeBudgetMinutes: budgetSeconds / 60 }, { ...LIVE, everySeconds: 3, firstImages: 20 }, (e) => {
+        if (e.type === 'started') started = performance.now();
+        // Once the length is first fixed, the machine gets busier (another program, a hot laptop):
+        // every step takes 100 ms more, which only a refitted length absorbs.
+        if (e.type === 'sized') slower = true;
+        if (e.type === 'step') {
+          if (slower) for (const until = performance.now() + 100; performance.now() < until; );
+          lastStep = performance.now();
+        }
+      });
+      const sized = events.flatMap((e) => (e.type === 'sized' ? [e] : []));
+      expect(sized.length).toBeGreaterThan(1);
+      const { totalSteps } = sized.at(-1)!;
       expect(events[0]).toMatchObject({ type: 'started', totalSteps: 0 });
       expect(totalSteps).toBeGreaterThan(3);
+      // The steps end with the budget (evaluations and the first step's warm-up included), not at twice it
+      // as a length fixed once from the first seconds did; the final evaluation comes after.
+      const seconds = (lastStep - started) / 1000;
+      expect(seconds).toBeGreaterThan(budgetSeconds * 0.6);
+      expect(seconds).toBeLessThan(budgetSeconds * 1.4);
       expect(outcome).toMatchObject({ status: 'finished', step: totalSteps });
       expect(outcome.checkpoint.settings.steps).toBe(totalSteps);
       // Held out at least twice (early, then every 3 s), each at a later step.

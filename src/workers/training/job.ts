@@ -12,7 +12,7 @@ import { analyzeOrThrow } from '../../models';
 import { isAbortError } from '../abort';
 import { ComputeError } from '../errors';
 import type { TrainEvent, TrainOutcome, TrainRequest } from '../protocol';
-import { budgetTotalSteps, heldOutIndices, topK } from './liveEval';
+import { budgetTotalSteps, evaluationGap, heldOutIndices, topK } from './liveEval';
 import { type TrainingMemoryPlan, checkTrainingMemory, planMicroBatchSize, planTrainingMemory, trainingMemoryBudget } from './memory';
 import { resolveSettings } from './settings';
 import { Trainer } from './trainer';
@@ -20,9 +20,11 @@ import type { TrainData } from './types';
 
 /**
  * A time-budget run measures its speed from the end of its first step (which includes the backend's
- * warm-up) over at least this many steps and seconds, and, with live evaluation, one evaluation.
+ * warm-up) over at least this many steps and seconds, and, with live evaluation, one evaluation;
+ * then it refits its length from the whole measurement so far every `refitSeconds` (a twentieth of a
+ * shorter budget).
  */
-const SIZING = { steps: 3, seconds: 5 } as const;
+const SIZING = { steps: 3, seconds: 5, refitSeconds: 5 } as const;
 
 /** Measured bytes per training image, by backend and spec: a model measured once is planned from its measurement. */
 const measuredPerImage = new Map<string, number>();
@@ -52,6 +54,8 @@ export class TrainingJob {
   private paused = false;
   private stopping = false;
   private wake: (() => void) | undefined;
+  /** Cancels the held-out evaluation in flight, if any (pause and stop do not wait for it). */
+  private interruptHeldOut: (() => void) | undefined;
   private readonly trainer: Trainer;
   private readonly data: TrainData;
 
@@ -69,11 +73,14 @@ export class TrainingJob {
   /** Stop after the current step, then evaluate the whole test set (an abort, through the signal, does not). */
   stop(): void {
     this.stopping = true;
+    this.interruptHeldOut?.();
     this.wake?.();
   }
 
+  /** Pause after the current step; a held-out evaluation in flight is dropped (a later one replaces it). */
   pause(): void {
     this.paused = true;
+    this.interruptHeldOut?.();
   }
 
   resume(): void {
@@ -137,13 +144,36 @@ export class TrainingJob {
       const jobStart = elapsed();
       let lastEvalEnd: number | undefined;
       let evalSeconds: number | undefined;
+      let lastEvalSeconds: number | undefined;
+      // The budget's clock: the run's, less its pauses (a paused lesson does not spend the budget).
+      let pausedSeconds = 0;
+      const budgetClock = () => elapsed() - pausedSeconds;
+      // Time spent on held-out evaluations and checkpoints since the speed measurement began.
+      let evalSpent = 0;
+      let checkpointSpent = 0;
       const evaluateHeldOut = async () => {
         const started = elapsed();
         // The first evaluation: the start of the slice (class-balanced as the whole), for an early number.
         const count = lastEvalEnd === undefined ? Math.min(live!.firstImages, heldOut!.labels.length) : heldOut!.labels.length;
         const on = { images: heldOut!.images.subarray(0, count * CIFAR_IMAGE_BYTES), labels: heldOut!.labels.subarray(0, count) };
-        // Without the test-time flip (LIVE_EVAL_DEFAULTS says why).
-        const { probabilities, ...metrics } = await t.evaluate({ signal: this.signal, on, keepProbabilities: live!.predictionImages, tta: false });
+        // Pause and stop interrupt it (on a slow backend it can take a minute); an abort too.
+        const interrupt = new AbortController();
+        const onAbort = () => interrupt.abort();
+        this.signal.addEventListener('abort', onAbort);
+        this.interruptHeldOut = () => interrupt.abort();
+        let result;
+        try {
+          // Without the test-time flip (LIVE_EVAL_DEFAULTS says why).
+          result = await t.evaluate({ signal: interrupt.signal, on, keepProbabilities: live!.predictionImages, tta: false });
+        } catch (e) {
+          if (!isAbortError(e) || this.signal.aborted) throw e;
+          evalSpent += elapsed() - started;
+          return; // interrupted by pause or stop: no point, and the next one is due at once
+        } finally {
+          this.interruptHeldOut = undefined;
+          this.signal.removeEventListener('abort', onAbort);
+        }
+        const { probabilities, ...metrics } = result;
         const k = t.classes;
         const predictions = Array.from({ length: Math.min(live!.predictionImages, count) }, (_, i) => ({
           index: heldOut!.indices[i]!,
@@ -151,6 +181,8 @@ export class TrainingJob {
           top: topK(probabilities!, i, k, live!.topK),
         }));
         lastEvalEnd = elapsed();
+        lastEvalSeconds = lastEvalEnd - started;
+        evalSpent += lastEvalSeconds;
         // Per whole slice (the first evaluation's cost scaled up), for sizing a time budget.
         evalSeconds = ((lastEvalEnd - started) * heldOut!.labels.length) / count;
         const point = { seconds: lastEvalEnd, images: t.step * t.settings.batchSize, step: t.step, heldOutAccuracy: metrics.accuracy };
@@ -159,42 +191,72 @@ export class TrainingJob {
 
       // A time budget: measured from the end of the first step of this start.
       const budgetSeconds = t.sizing ? (t.settings.timeBudgetMinutes ?? 0) * 60 : 0;
+      const budgeted = t.sizing;
       let sizingFrom: { step: number; seconds: number } | undefined;
+      let lastFit = -Infinity;
+      /** Fits (the first time) or refits the run's length to the budget from the speed measured so far. */
+      const fitToBudget = () => {
+        sizingFrom ??= { step: t.step, seconds: budgetClock() };
+        const steps = t.step - sizingFrom.step;
+        const seconds = budgetClock() - sizingFrom.seconds;
+        if (steps < SIZING.steps || seconds < SIZING.seconds || (live && evalSeconds === undefined)) return;
+        if (!t.sizing && budgetClock() - lastFit < Math.min(SIZING.refitSeconds, budgetSeconds / 20)) return;
+        // The steps' own time: the window less the evaluations and checkpoints it held.
+        const stepSeconds = Math.max(1e-6, seconds - evalSpent - checkpointSpent);
+        const secondsPerStep = stepSeconds / steps;
+        const total = budgetTotalSteps({
+          budgetSeconds,
+          elapsedSeconds: budgetClock(),
+          stepsDone: t.step,
+          secondsPerStep,
+          evalSeconds,
+          everySeconds: live ? evaluationGap(live, evalSeconds) : undefined,
+          otherPerTrainingSecond: checkpointSpent / stepSeconds,
+        });
+        lastFit = budgetClock();
+        const before = t.totalSteps;
+        if (t.sizing) t.fixTotalSteps(total);
+        else t.refitTotalSteps(total);
+        if (t.totalSteps !== before) emit({ type: 'sized', totalSteps: t.totalSteps, secondsPerStep, budgetSeconds });
+      };
 
       const every = this.request.checkpointEvery;
       let lastCheckpoint = { step: t.step, time: performance.now() };
       while (!t.done && !this.signal.aborted && !this.stopping) {
+        const pauseStart = elapsed();
         await this.waitWhilePaused(emit);
+        pausedSeconds += elapsed() - pauseStart;
         if (this.signal.aborted || this.stopping) break;
         const epochBefore = Math.floor(t.step / t.stepsPerEpoch);
         await t.runSteps(1, {
           signal: this.signal,
-          // While the length is unknown, the time left is the budget's.
-          onStep: (metrics) => emit({ type: 'step', metrics: t.sizing ? { ...metrics, etaSeconds: Math.max(0, budgetSeconds - elapsed()) } : metrics }),
+          // A time-budget run ends with its budget: the time left is the budget's.
+          onStep: (metrics) => emit({ type: 'step', metrics: budgeted ? { ...metrics, etaSeconds: Math.max(0, budgetSeconds - budgetClock()) } : metrics }),
         });
         if (this.signal.aborted) break;
         const epochAfter = Math.floor(t.step / t.stepsPerEpoch);
         if (this.request.evaluateEachEpoch && epochAfter > epochBefore && !t.done) {
+          const started = elapsed();
           emit({ type: 'eval', step: t.step, epoch: epochAfter, metrics: await t.evaluate({ signal: this.signal }) });
+          evalSpent += elapsed() - started;
         }
-        if (live && !t.done && !this.stopping) {
-          const due = lastEvalEnd === undefined ? elapsed() - jobStart >= live.firstAfterSeconds : elapsed() - lastEvalEnd >= live.everySeconds;
+        if (live && !t.done && !this.stopping && !this.paused) {
+          const due = lastEvalEnd === undefined ? elapsed() - jobStart >= live.firstAfterSeconds : elapsed() - lastEvalEnd >= evaluationGap(live, lastEvalSeconds);
           if (due) await evaluateHeldOut();
         }
-        if (t.sizing) {
-          sizingFrom ??= { step: t.step, seconds: elapsed() };
-          const steps = t.step - sizingFrom.step;
-          const seconds = elapsed() - sizingFrom.seconds;
-          // The evaluations' time is the cadence's share below, not the steps'.
-          if (steps >= SIZING.steps && seconds >= SIZING.seconds && (!live || evalSeconds !== undefined)) {
-            const secondsPerStep = (seconds - (lastEvalEnd !== undefined && lastEvalEnd > sizingFrom.seconds ? evalSeconds! : 0)) / steps;
-            t.fixTotalSteps(budgetTotalSteps({ budgetSeconds, elapsedSeconds: elapsed(), stepsDone: t.step, secondsPerStep, evalSeconds, everySeconds: live?.everySeconds }));
-            emit({ type: 'sized', totalSteps: t.totalSteps, secondsPerStep, budgetSeconds });
+        if (budgeted && !t.done) {
+          if (sizingFrom === undefined) {
+            // The window starts after the first step (the backend's warm-up) and without what it held.
+            evalSpent = 0;
+            checkpointSpent = 0;
           }
+          fitToBudget();
         }
         if (!t.done && (t.step - lastCheckpoint.step >= every.steps || performance.now() - lastCheckpoint.time >= every.seconds * 1000)) {
+          const started = elapsed();
           lastCheckpoint = { step: t.step, time: performance.now() };
           emit({ type: 'checkpoint', checkpoint: await checkpoint() });
+          checkpointSpent += elapsed() - started;
         }
       }
       if (this.signal.aborted) return { status: 'stopped', step: t.step, checkpoint: await checkpoint() };

@@ -21,13 +21,29 @@ export interface LiveEvalOptions {
   predictionImages: number;
   /** Classes reported per prediction image. */
   topK: number;
+  /**
+   * At most this share of the wall time goes to held-out evaluations: on a slow backend (the CPU
+   * backend, a software GPU) the gap after an evaluation grows with its cost (`evaluationGap`).
+   */
+  maxShare?: number;
 }
 
 /**
  * Held-out evaluations run without test-time flip (the final whole-set evaluation has it when the
  * recipe asks): a flip doubles their cost, and they share the wall time with training.
  */
-export const LIVE_EVAL_DEFAULTS: Readonly<LiveEvalOptions> = { heldOutImages: 1000, everySeconds: 15, firstAfterSeconds: 8, firstImages: 200, predictionImages: 8, topK: 3 };
+export const LIVE_EVAL_DEFAULTS: Readonly<LiveEvalOptions> = { heldOutImages: 1000, everySeconds: 15, firstAfterSeconds: 8, firstImages: 200, predictionImages: 8, topK: 3, maxShare: 0.25 };
+
+/**
+ * Seconds of training between the end of one held-out evaluation and the start of the next: the
+ * cadence, or longer when an evaluation takes `evalSeconds` and would otherwise take more than
+ * `maxShare` of the wall time.
+ */
+export function evaluationGap(live: Pick<LiveEvalOptions, 'everySeconds' | 'maxShare'>, evalSeconds = 0): number {
+  const share = live.maxShare;
+  if (!share || share >= 1) return live.everySeconds;
+  return Math.max(live.everySeconds, (evalSeconds * (1 - share)) / share);
+}
 
 /**
  * A class-balanced slice of `labels` of at most `count` images: the classes take turns, each giving
@@ -71,11 +87,20 @@ export function topK(probabilities: Float32Array, row: number, classes: number, 
 /**
  * A time-budget run's total steps: the steps done plus as many as fit in the rest of the budget at
  * the measured seconds per step, less the share of each cadence the held-out evaluation takes
- * (`everySeconds` of training, then `evalSeconds` of evaluation). At least one more step.
+ * (`everySeconds` of training, then `evalSeconds` of evaluation) and any other work measured per
+ * second of training (`otherPerTrainingSecond`: checkpoints). At least one more step.
  */
-export function budgetTotalSteps(m: { budgetSeconds: number; elapsedSeconds: number; stepsDone: number; secondsPerStep: number; evalSeconds?: number; everySeconds?: number }): number {
+export function budgetTotalSteps(m: {
+  budgetSeconds: number;
+  elapsedSeconds: number;
+  stepsDone: number;
+  secondsPerStep: number;
+  evalSeconds?: number;
+  everySeconds?: number;
+  otherPerTrainingSecond?: number;
+}): number {
   const remaining = Math.max(0, m.budgetSeconds - m.elapsedSeconds);
-  const trainingShare = m.evalSeconds && m.everySeconds ? m.everySeconds / (m.everySeconds + m.evalSeconds) : 1;
-  const more = Math.floor((remaining * trainingShare) / Math.max(1e-6, m.secondsPerStep));
-  return m.stepsDone + Math.max(1, more);
+  const evaluation = m.evalSeconds && m.everySeconds ? m.evalSeconds / m.everySeconds : 0;
+  const trainingSeconds = remaining / (1 + evaluation + Math.max(0, m.otherPerTrainingSecond ?? 0));
+  return m.stepsDone + Math.max(1, Math.floor(trainingSeconds / Math.max(1e-6, m.secondsPerStep)));
 }

@@ -14,7 +14,7 @@ import { initParams, paramTensors } from '../engine/params';
 import { WeightAverage, emaDecayAt } from './ema';
 import { evalLogits } from './evaluation';
 import { residualBranchEndGammas, trainingInit } from './init';
-import { budgetTotalSteps, heldOutIndices, topK } from './liveEval';
+import { budgetTotalSteps, evaluationGap, heldOutIndices, topK } from './liveEval';
 import { SgdMomentum } from './optimizer';
 import { TRIANGULAR, learningRateAt } from './schedule';
 import { DEFAULT_TRAIN_SETTINGS, RECIPES, RECIPE_KEYS, SETTING_FIELDS, applyRecipe, recipeModified, resolveSettings } from './settings';
@@ -226,6 +226,17 @@ describe('live evaluation: the pure parts', () => {
     expect(topK(p, 1, 3, 3).map((t) => t.label)).toEqual([2, 0, 1]);
     expect(topK(p, 1, 3, 3)[0]!.probability).toBeCloseTo(0.5, 6);
   });
+  it('the gap between held-out evaluations: the cadence, or longer where evaluations would take more than their share of the time', () => {
+    const live = { everySeconds: 15, maxShare: 0.25 };
+    expect(evaluationGap(live)).toBe(15);
+    expect(evaluationGap(live, 2)).toBe(15);
+    expect(evaluationGap(live, 5)).toBe(15);
+    // A 20 s evaluation (a slow backend) is followed by 60 s of training: a quarter of the time.
+    expect(evaluationGap(live, 20)).toBe(60);
+    expect(evaluationGap({ everySeconds: 15 }, 20)).toBe(15);
+    expect(evaluationGap({ everySeconds: 15, maxShare: 1 }, 20)).toBe(15);
+  });
+
   it("a time budget's total: the rest of the budget at the measured pace, less the evaluations' share", () => {
     expect(budgetTotalSteps({ budgetSeconds: 300, elapsedSeconds: 20, stepsDone: 10, secondsPerStep: 0.5 })).toBe(10 + 560);
     expect(budgetTotalSteps({ budgetSeconds: 300, elapsedSeconds: 20, stepsDone: 10, secondsPerStep: 0.5, evalSeconds: 5, everySeconds: 15 })).toBe(10 + 420);

@@ -15,9 +15,9 @@ export interface TrainSettings {
   /** Length of the run in steps. A time-budget run writes the total it fixed here, so a checkpoint resumes it exactly. */
   steps?: number;
   /**
-   * Train for this many minutes of wall time (live evaluations included, the final evaluation not):
-   * the job measures the speed over the first steps and fixes `steps` so the schedule ends at the
-   * budget. Ignored once `steps` is set.
+   * Train for this many minutes of wall time (live evaluations included, pauses and the final
+   * evaluation not): the job measures the speed over the first steps, fixes `steps` so the schedule
+   * ends at the budget, and refits it as it measures on. Ignored once `steps` is set.
    */
   timeBudgetMinutes?: number;
   /** Base (peak) learning rate of the schedule. */
@@ -132,7 +132,7 @@ export const NUMERIC_SETTING_FIELDS: readonly NumericSettingField[] = [
   { key: 'batchSize', label: 'Batch size', ...BATCH_SIZE_RANGE, integer: true },
   { key: 'epochs', label: 'Epochs', min: 1, max: 1000, integer: true },
   { key: 'steps', label: 'Steps (0 = epochs)', min: 0, max: 100_000, integer: true, unset: 0 },
-  { key: 'timeBudgetMinutes', label: 'Time budget, minutes (0 = off)', min: 0, max: 600, integer: false, unset: 0, why: 'measures the speed over the first steps, then sizes the schedule to end at the budget' },
+  { key: 'timeBudgetMinutes', label: 'Time budget, minutes (0 = off)', min: 0, max: 600, integer: false, unset: 0, why: 'measures the speed as it trains and sizes the schedule to end at the budget' },
   { key: 'seed', label: 'Seed', min: 0, max: 1_000_000, integer: true },
   { key: 'learningRate', label: 'Learning rate', min: 1e-4, max: 2, integer: false },
 ];

@@ -125,6 +125,8 @@ export class Trainer {
   /** The dataset's per-channel statistics (CIFAR-10's and CIFAR-100's differ). */
   readonly normalization: Normalization;
   private stepsDone: number;
+  /** Started with a time budget and no length: its length is fixed, then refitted, from its measured speed. */
+  private readonly budgeted: boolean;
   private lrBase: number;
   private order?: { epoch: number; indices: Int32Array };
   private secondsPerStep?: number;
@@ -143,6 +145,7 @@ export class Trainer {
     this.stepsPerEpoch = Math.floor(data.trainLabels.length / settings.batchSize);
     if (this.stepsPerEpoch < 1) throw new Error(`${data.trainLabels.length} training images make no batch of ${settings.batchSize}`);
     this.total = settings.steps ?? (settings.timeBudgetMinutes ? undefined : settings.epochs * this.stepsPerEpoch);
+    this.budgeted = this.total === undefined;
     this.infos = paramInfos(paramGraph);
     this.bnOps = bnOpsOf(graph);
     this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_IMAGE_BYTES);
@@ -222,6 +225,21 @@ export class Trainer {
    */
   fixTotalSteps(total: number): void {
     if (this.total !== undefined) throw new Error(`the run's length is already fixed at ${this.total} steps`);
+    this.setTotal(total);
+  }
+
+  /**
+   * Refits a time-budget run's length as its speed measurement improves (a slower machine, the
+   * evaluations' real cost): the schedule continues as in a run of the new length from here. Only a
+   * run started with a budget and no length, after `fixTotalSteps`; never below one more step.
+   */
+  refitTotalSteps(total: number): void {
+    if (!this.budgeted) throw new Error('only a time-budget run refits its length');
+    if (this.total === undefined) throw new Error("a time-budget run's length is fixed before it is refitted");
+    this.setTotal(total);
+  }
+
+  private setTotal(total: number): void {
     this.total = Math.max(this.stepsDone + 1, Math.round(total));
     this.runSettings = { ...this.runSettings, steps: this.total };
   }
@@ -244,7 +262,7 @@ export class Trainer {
     const n = Math.min(images, this.runSettings.batchSize);
     const k = this.classes;
     const indices = this.batchIndices(0).subarray(0, n);
-    const x = makeBatch(this.data.trainImages, indices, n, this.scratch.subarray(0, n * CIFAR_IMAGE_BYTES), this.normalization);
+    const x = makeBatch(this.data.trainImages, indices, n, this.scratch, this.normalization);
     const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(indices, (i) => this.data.trainLabels[i]!), 'int32'), k).toFloat());
     const trainable = this.optimizer.params.map((p) => p.variable);
     const before = tf.memory().numBytes;
