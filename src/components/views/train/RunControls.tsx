@@ -2,11 +2,13 @@
  * Train, pause / resume, stop, the "cardinality vs width" queue, the live learning rate, the model
  * in training (read-only, from its run record), and the current run's progress and errors.
  */
-import { Fragment, type ReactNode } from 'react';
+import { Fragment } from 'react';
 import { type ArchSpec, analyze, formatInt, formatShort } from '../../../models';
 import { formatBytes } from '../../../models';
 import { isLive, type RunRecord } from '../../../store/runs';
 import { training, useTraining } from '../../../store/training';
+import { COMPARISON_SEEDS, comparisonQueue } from '../../../store/training/comparison';
+import { COMPARISON_PRESETS } from '../../../store/training/controller';
 import { mean } from '../../../store/training/series';
 
 /** Counts per spec object: a record keeps its spec object while it trains, and re-renders at every step. */
@@ -32,38 +34,71 @@ function dialsOf(spec: ArchSpec): [string, string][] {
   ];
 }
 
-/** The model a run trains, from its record (not the dials): what the curves below belong to. One short paragraph, so the run controls stay in view. */
+/**
+ * The model a run trains, from its record (not the dials): what the curves below belong to. One
+ * line or two (name · params · MACs · its key dial), so Train / Pause / Stop stay in view; every dial
+ * is in the disclosure (and the line's tooltip).
+ */
 export function RunningModel({ run }: { run: RunRecord }) {
   const counts = countsOf(run.spec);
-  const items: ReactNode[] = [
-    ...(counts
-      ? [
-          <span key="params" data-testid="running-model-params">
-            <strong>{formatInt(counts.params)}</strong> params ({formatShort(counts.params)})
-          </span>,
-          <span key="macs" data-testid="running-model-macs">
-            <strong>{formatInt(counts.macs)}</strong> MACs ({formatShort(counts.macs)})
-          </span>,
-        ]
-      : []),
-    ...dialsOf(run.spec).map(([name, value]) => (
-      <span key={name}>
-        {name} <strong>{value}</strong>
-      </span>
-    )),
-  ];
+  const dials = dialsOf(run.spec);
+  const all = [
+    ...(counts ? [`${formatInt(counts.params)} params (${formatShort(counts.params)})`, `${formatInt(counts.macs)} MACs (${formatShort(counts.macs)})`] : []),
+    ...dials.map(([name, value]) => `${name} ${value}`),
+  ].join(' · ');
+  // The key dial (C × d, or width × depth), unless the name already says it (classroom_resnet11_2x18d).
+  const key = dials.find(([name]) => name === 'C × d' || name === 'width × depth');
+  const keyDial = key && !run.spec.name.includes(key[1].replace(/ × /g, 'x')) ? key : undefined;
   return (
     <section className="running-model" aria-label="Model in training" data-testid="running-model">
-      <p style={{ margin: '0.25rem 0 0.5rem' }}>
-        {run.status === 'paused' ? 'Paused' : 'Training'}: <strong data-testid="running-model-name">{run.spec.name}</strong> —{' '}
-        {items.map((item, i) => (
-          <Fragment key={i}>
-            {i > 0 && ' · '}
-            {item}
-          </Fragment>
-        ))}
-      </p>
+      <details>
+        <summary title={`${run.spec.name}: ${all}`}>
+          {run.status === 'paused' ? 'Paused' : 'Training'}: <strong data-testid="running-model-name">{run.spec.name}</strong>{' '}
+          <span className="running-model-counts">
+            {counts && (
+              <>
+                <span data-testid="running-model-params">
+                  <strong>{formatInt(counts.params)}</strong> params
+                </span>
+                {' · '}
+                <span data-testid="running-model-macs">
+                  <strong>{formatInt(counts.macs)}</strong> MACs
+                </span>
+                {keyDial && ' · '}
+              </>
+            )}
+            {keyDial && <span title={keyDial[0]}>{keyDial[1]}</span>}
+          </span>
+        </summary>
+        <p>
+          {counts && (
+            <>
+              {formatShort(counts.params)} params · {formatShort(counts.macs)} MACs ·{' '}
+            </>
+          )}
+          {dials.map(([name, value], i) => (
+            <Fragment key={name}>
+              {i > 0 && ' · '}
+              {name} <strong>{value}</strong>
+            </Fragment>
+          ))}
+        </p>
+      </details>
     </section>
+  );
+}
+
+/** What "Cardinality vs width" queues: startComparison's COMPARISON_PRESETS, COMPARISON_SEEDS seeds each from the form's seed, interleaved (comparisonQueue). */
+function comparisonTitle(seed: number): string {
+  const seeds = Array.from({ length: COMPARISON_SEEDS }, (_, i) => seed + i);
+  const order = comparisonQueue(COMPARISON_PRESETS, COMPARISON_SEEDS, seed)
+    .slice(0, 4)
+    .map((q) => `${q.preset === COMPARISON_PRESETS[0] ? 'A' : 'B'} seed ${q.seed}`)
+    .join(', ');
+  return (
+    `Queues ${COMPARISON_PRESETS.length * COMPARISON_SEEDS} runs, one after the other, with the settings below: ` +
+    `the lesson ResNeXt-11 (A: ${COMPARISON_PRESETS[0]}) and its ResNet twin at about the same MACs (B: ${COMPARISON_PRESETS[1]}), ` +
+    `seeds ${seeds.join(', ')} each, interleaved (${order}, …) so a queue stopped part-way has runs of both. Stop ends the queue.`
   );
 }
 
@@ -75,6 +110,7 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
   const run = useTraining((s) => s.run);
   const progress = useTraining((s) => s.progress);
   const error = useTraining((s) => s.error);
+  const seed = useTraining((s) => s.form.seed);
   const busy = state !== 'idle';
   return (
     <>
@@ -95,10 +131,10 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
         <button
           type="button"
           disabled={busy || !loaded || kind !== 'cifar10'}
-          title="Queues both classroom presets: the classroom ResNeXt-29 (8x4d) and its ResNet twin of the same budget, one after the other"
+          title={comparisonTitle(seed)}
           onClick={() => void training.startComparison()}
         >
-          Cardinality vs width
+          Cardinality vs width: {COMPARISON_PRESETS.length * COMPARISON_SEEDS} runs
         </button>
         <label className="field inline">
           <span>Learning rate now</span>
