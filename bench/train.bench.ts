@@ -29,7 +29,7 @@
  * Threads: WASM's come from the app (src/workers/engine/backends.ts); a build with
  * VITE_WASM_THREADS=1 in the environment gives the 1-thread figures, and PyTorch follows.
  * Every timed configuration runs one untimed warm-up step, then steps for BENCH_SECONDS (default 15),
- * at least one. BENCH_BACKENDS=wasm,webgpu picks backends. The page is built from
+ * at least one. BENCH_BACKENDS=wasm,webgpu picks backends; BENCH_PRESETS=a,b picks presets. The page is built from
  * bench/train/index.html with the app's Vite config (its worker bundling, wasm files, COOP/COEP).
  * On a shared machine quote ratios from one run, not absolute figures.
  */
@@ -54,7 +54,8 @@ const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TORCH = process.env.BENCH_TORCH !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'webgpu,wasm,webgl,cpu').split(',') as BackendName[];
 const PORT = Number(process.env.BENCH_PORT ?? 4183);
-const PRESETS = ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
+/** BENCH_PRESETS=a,b measures those presets instead (e.g. the lesson presets). */
+const PRESETS = process.env.BENCH_PRESETS ? process.env.BENCH_PRESETS.split(',') : ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
 /** Batch 8 everywhere (comparable across backends; the software GPUs take seconds per image), and 32 on WASM. */
 const PRESET_BATCHES: Record<string, number[]> = { wasm: [8, 32] };
 const DEFAULT_PRESET_BATCHES = [8];

@@ -93,7 +93,7 @@ export function DiagramView({ graph, form, modelName }: { graph: NetworkGraph; f
                 ))}
               </select>
             </label>{' '}
-            {blockSpec ? `in its equivalent forms (ResNeXt Fig. ${blockSpec.type === 'basic' ? '4' : '3'})` : insideKind === 'mbconv' ? 'inside: MBConv' : 'inside: ResStage blocks'}{' '}
+            {blockSpec ? `in its equivalent forms (ResNeXt\u00a0Fig.\u00a0${blockSpec.type === 'basic' ? '4' : '3'})` : insideKind === 'mbconv' ? 'inside: MBConv' : 'inside: ResStage blocks'}{' '}
             <button type="button" onClick={() => openLayers([block.name])}>
               Show its layers
             </button>

@@ -252,7 +252,7 @@ export function EquivalencePanel({ model }: { model: Model }) {
       </p>
       {runtime.info ? <BackendLine info={runtime.info} /> : <p className="hint">Backend: {runtime.status === 'starting' ? 'starting…' : runtime.status === 'error' ? `failed: ${runtime.error}` : 'starts with the first run'}</p>}
       <div className="equivalence-form">
-        <label className="field">
+        <label className="field wide">
           <span>Block</span>
           <select value={request.block} onChange={(e) => set({ block: e.target.value as BlockCheckRequest['block'] })}>
             <option value="bottleneck">bottleneck, depth 3 (Fig. 3)</option>
@@ -263,7 +263,7 @@ export function EquivalencePanel({ model }: { model: Model }) {
         <NumberField label="d" value={request.bottleneckWidth} min={1} max={256} onChange={(v) => set({ bottleneckWidth: v })} />
         <NumberField label="Input width" value={request.width} min={1} max={2048} onChange={(v) => set({ width: v })} />
         <NumberField label="Spatial size" value={request.size} min={1} max={64} onChange={(v) => set({ size: v })} />
-        <label className="field">
+        <label className="field wide">
           <span>Stride</span>
           <select value={request.stride} onChange={(e) => set({ stride: Number(e.target.value) as 1 | 2 })}>
             <option value={1}>1 (identity shortcut)</option>
