@@ -144,7 +144,6 @@ export class TrainingJob {
       const jobStart = elapsed();
       let lastEvalEnd: number | undefined;
       let evalSeconds: number | undefined;
-      let lastEvalSeconds: number | undefined;
       // The budget's clock: the run's, less its pauses (a paused lesson does not spend the budget).
       let pausedSeconds = 0;
       const budgetClock = () => elapsed() - pausedSeconds;
@@ -181,9 +180,8 @@ export class TrainingJob {
           top: topK(probabilities!, i, k, live!.topK),
         }));
         lastEvalEnd = elapsed();
-        lastEvalSeconds = lastEvalEnd - started;
-        evalSpent += lastEvalSeconds;
-        // Per whole slice (the first evaluation's cost scaled up), for sizing a time budget.
+        evalSpent += lastEvalEnd - started;
+        // Per whole slice (the first evaluation's cost scaled up): the next one's cost, for its gap and a time budget.
         evalSeconds = ((lastEvalEnd - started) * heldOut!.labels.length) / count;
         const point = { seconds: lastEvalEnd, images: t.step * t.settings.batchSize, step: t.step, heldOutAccuracy: metrics.accuracy };
         emit({ type: 'heldOut', point, metrics, predictions });
@@ -241,7 +239,7 @@ export class TrainingJob {
           evalSpent += elapsed() - started;
         }
         if (live && !t.done && !this.stopping && !this.paused) {
-          const due = lastEvalEnd === undefined ? elapsed() - jobStart >= live.firstAfterSeconds : elapsed() - lastEvalEnd >= evaluationGap(live, lastEvalSeconds);
+          const due = lastEvalEnd === undefined ? elapsed() - jobStart >= live.firstAfterSeconds : elapsed() - lastEvalEnd >= evaluationGap(live, evalSeconds);
           if (due) await evaluateHeldOut();
         }
         if (budgeted && !t.done) {
