@@ -1,7 +1,7 @@
 /**
  * `npm run bench:tta -- --data <archive|dir> [--preset lesson_resnext11_8x4d] [--recipe fast|paper]
  *   [--minutes 5] [--seeds 1] [--first-seed 1] [--batch 32] [--lr 0.05] [--backend wasm] [--port 4326]
- *   [--no-torch] [--out file.json]`
+ *   [--no-torch] [--set key=value,...] [--out file.json]`
  *
  * Time to accuracy, through the real app: builds it, serves it with `vite preview` (its own port),
  * loads the archive through the Train tab's file input in headless Chromium, and for each seed trains
@@ -18,6 +18,10 @@
  * threads as our WASM backend (OMP_WAIT_POLICY=PASSIVE: libgomp's spinning costs it dearly on a shared
  * machine), evaluating the same held-out slice on the same cadence; `vsPyTorch` is our time to X%
  * over PyTorch-CPU's. Not a test: the machine is shared, so one run's ratios are what to quote.
+ *
+ * `--set labelSmoothing=0,zeroInitResidual=false` changes tricks of the recipe in the Train tab after
+ * choosing it (keys of the settings schema, SETTING_FIELDS: what one trick buys at a fixed budget). The
+ * PyTorch peer trains the recipe as it is, so `--set` skips it.
  */
 import type { Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
@@ -26,6 +30,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExport } from '../src/cli/exportCommand';
+import { SETTING_FIELDS } from '../src/workers/training/settings';
 import { withPreview } from './preview';
 import { type TimelinePoint, atOurBest, effectiveImagesPerSecond, medianOrNull, medianSecondsTo, ratios, secondsTo } from './tta/summary';
 
@@ -42,17 +47,32 @@ const { values } = parseArgs({
     backend: { type: 'string', default: 'wasm' },
     port: { type: 'string', default: '4326' },
     'no-torch': { type: 'boolean', default: false },
+    /** Tricks changed after choosing the recipe: key=value pairs of the settings schema. */
+    set: { type: 'string', default: '' },
     /** Also write the JSON here (stdout has the build's log before it). */
     out: { type: 'string' },
   },
 });
 
-const USAGE = 'usage: npm run bench:tta -- --data <archive|dir> [--preset NAME] [--recipe fast|paper] [--minutes N] [--seeds K] [--batch N] [--lr X] [--no-torch]';
+const USAGE = 'usage: npm run bench:tta -- --data <archive|dir> [--preset NAME] [--recipe fast|paper] [--minutes N] [--seeds K] [--batch N] [--lr X] [--no-torch] [--set key=value,...]';
 if (!values.data || (values.recipe !== 'fast' && values.recipe !== 'paper')) {
   console.error(USAGE);
   process.exit(1);
 }
 const minutes = Number(values.minutes);
+/** `--set`'s changes, each with the Train tab control it goes through. */
+const changes = values
+  .set!.split(',')
+  .filter((pair) => pair.trim())
+  .map((pair) => {
+    const [key, value] = pair.split('=').map((x) => x.trim());
+    const field = SETTING_FIELDS.find((f) => f.key === key);
+    if (!field || value === undefined) {
+      console.error(`--set ${pair}: not a key=value of the settings (${SETTING_FIELDS.map((f) => f.key).join(', ')})`);
+      process.exit(1);
+    }
+    return { field, value };
+  });
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => Number(values['first-seed']) + i);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const log = (s: string) => console.error(`[bench:tta] ${s}`);
@@ -107,6 +127,19 @@ const round = (x: number, digits = 1) => +x.toFixed(digits);
 async function trainSeed(page: Page, seed: number) {
   const settings = page.getByRole('region', { name: 'Training settings' });
   await settings.getByRole('combobox', { name: 'Recipe', exact: true }).selectOption(values.recipe!);
+  if (changes.length) {
+    const tricks = settings.locator('details.recipe-tricks');
+    if (!(await tricks.evaluate((d) => (d as HTMLDetailsElement).open))) await tricks.locator('summary').click();
+    for (const { field, value } of changes) {
+      const control = settings.getByLabel(field.label, { exact: true });
+      if (field.type === 'boolean') await control.setChecked(value === 'true');
+      else if (field.type === 'choice') await control.selectOption(value);
+      else {
+        await control.fill(value);
+        await control.press('Enter');
+      }
+    }
+  }
   await settings.getByLabel('Batch size').fill(values.batch!);
   await settings.getByLabel('Seed').fill(String(seed));
   await settings.getByLabel('Learning rate', { exact: true }).fill(values.lr!);
@@ -152,6 +185,8 @@ async function trainSeed(page: Page, seed: number) {
     budgetOverrunSeconds: timeline.length ? round(timeline.at(-1)!.seconds - minutes * 60) : null,
     ...(run.error ? { error: run.error } : {}),
     backend: run.backend,
+    /** The tricks the run recorded (a check on --set). */
+    tricks: Object.fromEntries(changes.map((c) => [c.field.key, (run!.settings as Record<string, unknown>)[c.field.key]])),
     steps: run.steps.at(-1)?.step ?? 0,
     totalSteps: run.totalSteps,
     medianImagesPerSecond: round(median(run.steps.map((s) => s.imagesPerSecond))),
@@ -171,8 +206,8 @@ class TorchPeer {
   version?: string;
 
   constructor() {
-    if (values['no-torch'] || process.env.BENCH_TORCH === '0') {
-      this.skipped = 'skipped (--no-torch / BENCH_TORCH=0)';
+    if (values['no-torch'] || process.env.BENCH_TORCH === '0' || changes.length) {
+      this.skipped = changes.length ? 'skipped (--set changes the recipe; the peer trains it unchanged)' : 'skipped (--no-torch / BENCH_TORCH=0)';
       return;
     }
     const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
@@ -239,6 +274,7 @@ const report = JSON.stringify(
     command: `npm run bench:tta -- ${process.argv.slice(2).join(' ')}`,
     preset: values.preset,
     recipe: values.recipe,
+    ...(changes.length ? { set: Object.fromEntries(changes.map((c) => [c.field.key, c.value])) } : {}),
     minutes,
     batch: Number(values.batch),
     lr: Number(values.lr),
