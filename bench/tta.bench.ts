@@ -20,8 +20,8 @@
  * over PyTorch-CPU's. Not a test: the machine is shared, so one run's ratios are what to quote.
  *
  * `--set labelSmoothing=0,zeroInitResidual=false` changes tricks of the recipe in the Train tab after
- * choosing it (keys of the settings schema, SETTING_FIELDS: what one trick buys at a fixed budget). The
- * PyTorch peer trains the recipe as it is, so `--set` skips it.
+ * choosing it (keys of the settings schema, SETTING_FIELDS: what one trick buys at a fixed budget); the
+ * PyTorch peer gets the same recipe (as JSON: no second copy of the recipes in Python).
  */
 import type { Page } from '@playwright/test';
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runExport } from '../src/cli/exportCommand';
-import { SETTING_FIELDS } from '../src/workers/training/settings';
+import { RECIPES, SETTING_FIELDS } from '../src/workers/training/settings';
 import { withPreview } from './preview';
 import { type TimelinePoint, atOurBest, effectiveImagesPerSecond, medianOrNull, medianSecondsTo, ratios, secondsTo } from './tta/summary';
 
@@ -73,6 +73,11 @@ const changes = values
     }
     return { field, value };
   });
+/** The recipe as the run trains it (the PyTorch peer's too): the app's recipe with `--set`'s changes. */
+const recipeSettings = {
+  ...RECIPES[values.recipe as keyof typeof RECIPES],
+  ...Object.fromEntries(changes.map(({ field, value }) => [field.key, field.type === 'boolean' ? value === 'true' : field.type === 'number' ? Number(value) : value])),
+};
 const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => Number(values['first-seed']) + i);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const log = (s: string) => console.error(`[bench:tta] ${s}`);
@@ -206,8 +211,8 @@ class TorchPeer {
   version?: string;
 
   constructor() {
-    if (values['no-torch'] || process.env.BENCH_TORCH === '0' || changes.length) {
-      this.skipped = changes.length ? 'skipped (--set changes the recipe; the peer trains it unchanged)' : 'skipped (--no-torch / BENCH_TORCH=0)';
+    if (values['no-torch'] || process.env.BENCH_TORCH === '0') {
+      this.skipped = 'skipped (--no-torch / BENCH_TORCH=0)';
       return;
     }
     const probe = spawnSync(PYTHON, ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' });
@@ -227,7 +232,7 @@ class TorchPeer {
 
   run(seed: number, threads: number) {
     if (!this.file) return undefined;
-    const args = ['bench/tta/torch_tta.py', '--module', this.file, '--data', values.data!, '--minutes', String(minutes), '--recipe', values.recipe!, '--seed', String(seed), '--threads', String(threads), '--batch', values.batch!, '--lr', values.lr!];
+    const args = ['bench/tta/torch_tta.py', '--module', this.file, '--data', values.data!, '--minutes', String(minutes), '--recipe-json', JSON.stringify(recipeSettings), '--seed', String(seed), '--threads', String(threads), '--batch', values.batch!, '--lr', values.lr!];
     log(`pytorch seed ${seed} on ${threads} thread(s)`);
     const r = spawnSync(PYTHON, args, { encoding: 'utf8', timeout: (minutes * 60 + 600) * 1000, env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' }, stdio: ['ignore', 'pipe', 'inherit'] });
     if (r.status !== 0) return { seed, error: `exit ${r.status}${r.error ? `: ${r.error.message}` : ''}` };

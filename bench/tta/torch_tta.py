@@ -25,7 +25,8 @@ What it copies from the app, so the two timelines compare like with like:
     training between evaluations; `seconds` = wall seconds since training started, at the end of
     the evaluation (job.ts).
 
-    python3 bench/tta/torch_tta.py --module /tmp/m.py --data cifar-10-binary.tar.gz --minutes 5 --recipe fast
+    python3 bench/tta/torch_tta.py --module /tmp/m.py --data cifar-10-binary.tar.gz --minutes 5 \
+      --recipe-json '{"schedule": "triangular", "warmup": 0.2, "nesterov": true, "labelSmoothing": 0, "ema": true, "emaDecay": 0.99, "zeroInitResidual": false, "tta": true}'
 """
 
 import argparse
@@ -46,10 +47,19 @@ import torch.nn.functional as F
 RECORD = 1 + 3 * 32 * 32
 MEAN = [125.3, 123.0, 113.9]
 STD = [63.0, 62.1, 66.7]
-RECIPES = {
-    "paper": {"schedule": "cosine", "warmup": 0.2, "nesterov": False, "label_smoothing": 0.0, "ema": False, "ema_decay": 0.99, "zero_init_residual": False, "tta": False},
-    "fast": {"schedule": "triangular", "warmup": 0.2, "nesterov": True, "label_smoothing": 0.2, "ema": True, "ema_decay": 0.99, "zero_init_residual": True, "tta": True},
-}
+# The recipe comes from the app as JSON (bench/tta.bench.ts passes src/workers/training/settings.ts's
+# RECIPES entry, with any --set changes), in the app's keys; no second copy of the recipes here.
+RECIPE_KEYS = {"schedule": "schedule", "warmup": "warmup", "nesterov": "nesterov", "labelSmoothing": "label_smoothing", "ema": "ema", "emaDecay": "ema_decay", "zeroInitResidual": "zero_init_residual", "tta": "tta"}
+
+
+def recipe_from_json(text):
+    given = json.loads(text)
+    missing = sorted(set(RECIPE_KEYS) - set(given))
+    if missing:
+        raise SystemExit(f"--recipe-json lacks {', '.join(missing)}")
+    return {ours: given[theirs] for theirs, ours in RECIPE_KEYS.items()}
+
+
 SIZING_STEPS, SIZING_SECONDS = 3, 5.0
 
 
@@ -127,7 +137,7 @@ def main():
     p.add_argument("--module", required=True)
     p.add_argument("--data", required=True)
     p.add_argument("--minutes", type=float, default=5)
-    p.add_argument("--recipe", choices=sorted(RECIPES), default="fast")
+    p.add_argument("--recipe-json", required=True, help="the app's recipe settings (schedule, warmup, nesterov, labelSmoothing, ema, emaDecay, zeroInitResidual, tta)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--batch", type=int, default=32)
@@ -139,7 +149,7 @@ def main():
     p.add_argument("--first-after", type=float, default=8)
     p.add_argument("--steps", type=int, default=0, help="a run of this many steps instead of the time budget (0 = the budget)")
     args = p.parse_args()
-    r = RECIPES[args.recipe]
+    r = recipe_from_json(args.recipe_json)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -264,7 +274,7 @@ def main():
         "model": m.MODEL_NAME,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
-        "recipe": args.recipe,
+        "recipe": r,
         "seed": args.seed,
         "batch": args.batch,
         "lr": args.lr,
