@@ -9,15 +9,24 @@ import type { WorkerMemory } from '../src/workers/client';
 import { workerProbe } from './fixtures/worker';
 import { startTraining } from './training';
 
+/** Steps the worker may run between the step on screen and the pause (~3 s of this tiny model here). */
+const MAX_PAUSE_LAG_STEPS = 50;
+
 const stepOf = (text: string | null) => Number(/step (\d+) \//.exec(text ?? '')?.[1] ?? NaN);
 
-/** Pauses the run once it has passed `step`, reads the worker's memory, and resumes it. */
+/**
+ * Pauses the run once it has passed `step`, reads the worker's memory, and resumes it. The pause
+ * lands within a few steps of the one on screen: a page that falls behind the worker's events (its
+ * charts' tables were once rebuilt on every step, ~70 ms each) shows old steps and pauses late.
+ */
 async function sampleAt(page: Page, training: Locator, step: number, timeout: number): Promise<WorkerMemory & { step: number }> {
   const progress = page.getByTestId('train-progress');
   await expect.poll(async () => stepOf(await progress.textContent()), { timeout, intervals: [100] }).toBeGreaterThanOrEqual(step);
+  const shown = stepOf(await progress.textContent());
   await training.getByRole('button', { name: 'Pause' }).click();
   await expect(progress).toContainText('paused on', { timeout: 60_000 });
   const at = stepOf(await progress.textContent());
+  expect(at - shown, `paused at step ${at}, ${at - shown} steps after the step on screen when Pause was clicked`).toBeLessThanOrEqual(MAX_PAUSE_LAG_STEPS);
   const memory = await (await workerProbe(page)).memory();
   await training.getByRole('button', { name: 'Resume' }).click();
   await expect(progress).toContainText('running on');

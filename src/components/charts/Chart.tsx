@@ -3,8 +3,8 @@
  * data in another (docs/conventions.md); React renders only the <figure> around it and the data table,
  * and never touches the nodes d3 owns inside `.chart-canvas`.
  */
-import { type RefObject, useEffect, useMemo, useRef, useState } from 'react';
-import { type DataTable, type DataTableHeaders, chartDataRows } from '../../viz/charts/tableRows';
+import { type RefObject, memo, useEffect, useMemo, useRef, useState } from 'react';
+import { type DataTable, chartDataRows } from '../../viz/charts/tableRows';
 import type { BarChartData, XYChartData } from '../../viz/charts/types';
 import { type BarChartOptions, createBarChart } from './barChart';
 import { type XYChartOptions, createXYChart } from './xyChart';
@@ -100,12 +100,14 @@ export interface XYChartProps {
   testId?: string;
 }
 
-export function XYChart({ title, options, data, testId }: XYChartProps) {
+// Memoised, as is its table: a parent that re-renders on every training step (with the same data)
+// redraws nothing here.
+export const XYChart = memo(function XYChart({ title, options, data, testId }: XYChartProps) {
   const opts = useMemo<XYChartOptions>(() => ({ ...options, title }), [options, title]);
   const canvas = useChart(createXYChart, opts, data);
-  const headers: DataTableHeaders = { x: options?.xLabel, y: options?.yLabel };
-  return <ChartFigure title={title} testId={testId} canvas={canvas} table={chartDataRows(data, headers)} />;
-}
+  const table = useMemo(() => chartDataRows(data, { x: options?.xLabel, y: options?.yLabel }), [data, options?.xLabel, options?.yLabel]);
+  return <ChartFigure title={title} testId={testId} canvas={canvas} table={table} />;
+});
 
 export interface BarChartProps {
   title: string;
@@ -115,9 +117,9 @@ export interface BarChartProps {
   testId?: string;
 }
 
-export function BarChart({ title, options, data, testId }: BarChartProps) {
+export const BarChart = memo(function BarChart({ title, options, data, testId }: BarChartProps) {
   const opts = useMemo<BarChartOptions>(() => ({ ...options, title }), [options, title]);
   const canvas = useChart(createBarChart, opts, data);
-  const headers: DataTableHeaders = { value: options?.yLabel };
-  return <ChartFigure title={title} testId={testId} canvas={canvas} table={chartDataRows(data, headers)} />;
-}
+  const table = useMemo(() => chartDataRows(data, { value: options?.yLabel }), [data, options?.yLabel]);
+  return <ChartFigure title={title} testId={testId} canvas={canvas} table={table} />;
+});

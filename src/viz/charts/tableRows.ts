@@ -33,9 +33,12 @@ export interface DataTableHeaders {
 export function formatCell(n: number): string {
   if (!Number.isFinite(n)) return Number.isNaN(n) ? '–' : n > 0 ? '∞' : '−∞';
   if (Number.isInteger(n)) return formatInt(n);
-  if (Math.abs(n) >= 1000) return n.toLocaleString('en-US', { maximumFractionDigits: 1 });
-  return n.toLocaleString('en-US', { maximumSignificantDigits: 4 });
+  if (Math.abs(n) >= 1000) return ONE_DECIMAL.format(n);
+  return FOUR_DIGITS.format(n);
 }
+// Made once (see formatInt): a table of a live chart formats hundreds of cells per redraw.
+const ONE_DECIMAL = new Intl.NumberFormat('en-US', { maximumFractionDigits: 1 });
+const FOUR_DIGITS = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4 });
 
 const MARKER_SERIES = 'marker';
 
