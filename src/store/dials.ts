@@ -19,8 +19,12 @@ import {
 
 export type Dataset = 'imagenet' | 'cifar10' | 'cifar100';
 
-/** A dataset's dial entry: its name with the resolution and classes of its input (spec.ts). */
-const dataset = (name: string, { resolution, classes }: InputSpec) => ({ label: `${name} (${resolution} px, ${classes} classes)`, resolution, classes });
+/**
+ * A dataset's dial entry: its name and classes, and the resolution of its input (spec.ts). The label
+ * leaves the resolution to the resolution dial below it (with both it was cut off in the classroom
+ * sidebar at 1280 px).
+ */
+const dataset = (name: string, { resolution, classes }: InputSpec) => ({ label: `${name} (${classes} classes)`, resolution, classes });
 
 export const DATASETS: Record<Dataset, { label: string; resolution: number; classes: number }> = {
   imagenet: dataset('ImageNet', IMAGENET_INPUT),

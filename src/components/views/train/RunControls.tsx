@@ -149,8 +149,15 @@ export function RunControls({ spec, specFits }: { spec: ArchSpec; specFits: bool
       )}
       {run && (
         <p role="status" data-testid="train-progress">
-          <progress max={progress.total || 1} value={progress.step} /> step {progress.step} / {progress.total} · {progress.ips.toFixed(0)} img/s · ETA {Math.round(progress.eta)} s ·{' '}
-          {run.status} on {run.backend || '…'}
+          <progress max={progress.total || 1} value={progress.step} />{' '}
+          {/* Phrases that wrap whole (at 1280 px a narrow column broke "step 13 /" from its total). */}
+          <span className="phrase">
+            step {progress.step} / {progress.total}
+          </span>{' '}
+          · <span className="phrase">{progress.ips.toFixed(0)} img/s</span> · <span className="phrase">ETA {Math.round(progress.eta)} s</span> ·{' '}
+          <span className="phrase">
+            {run.status} on {run.backend || '…'}
+          </span>
           {run.memory && (
             <span className="hint" data-testid="train-memory">
               {' '}
