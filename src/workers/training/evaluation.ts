@@ -19,8 +19,6 @@ export interface EvalContext {
   params: ParamTensors;
   classes: number;
   batchSize: number;
-  /** At least batchSize x CIFAR_IMAGE_BYTES floats, reused between batches. */
-  scratch: Float32Array;
   normalization: Normalization;
   /** Test-time flip: the logits are the mean of the image's and its mirror image's. */
   tta?: boolean;
@@ -55,7 +53,7 @@ async function forEachEvalBatch(
     throwIfAborted(signal);
     const size = Math.min(b, count - start);
     const indices = Int32Array.from({ length: size }, (_, i) => start + i);
-    const x = makeBatch(images, indices, b, ctx.scratch, ctx.normalization);
+    const x = makeBatch(images, indices, b, ctx.normalization);
     const logits = evalLogits(ctx.graph, x, opts, ctx.classes, ctx.tta);
     x.dispose();
     try {

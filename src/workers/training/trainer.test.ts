@@ -18,7 +18,7 @@ import { parseCifarFiles } from '../../data/cifar';
 import { Mulberry32, type ResNetSpec, analyze, findPreset, paramInfos, paramShape, weightDecayApplies } from '../../models';
 import { switchBackend } from '../engine/backend';
 import { execute } from '../engine/execute';
-import { augmentBatch, makeBatch, planAugmentation } from './augment';
+import { fillBatch, makeBatch, planAugmentation } from './augment';
 import { planMicroBatch } from './memory';
 import { SgdMomentum } from './optimizer';
 import { learningRateAt } from './schedule';
@@ -145,9 +145,8 @@ describe('SGD with momentum, PyTorch semantics', () => {
   });
 });
 
-describe('augmentation on the backend', () => {
-  const batchOf = (indices: number[], plan?: ReturnType<typeof planAugmentation>) =>
-    makeBatch(data.trainImages, indices, indices.length, new Float32Array(indices.length * CIFAR_RECORD), CIFAR10_NORMALIZATION, plan);
+describe('the input pipeline (normalise, crop, flip in one pass)', () => {
+  const batchOf = (indices: number[], plan?: ReturnType<typeof planAugmentation>) => makeBatch(data.trainImages, indices, indices.length, CIFAR10_NORMALIZATION, plan);
 
   it('normalises CHW records to NHWC: (v - mean[c]) / std[c]', async () => {
     const x = batchOf([0, 7]);
@@ -164,13 +163,33 @@ describe('augmentation on the backend', () => {
     x.dispose();
   });
 
+  it('bit for bit the backend-op chain it replaced (transpose, subtract, multiply, pad, gather), with and without a plan', async () => {
+    const n = 24;
+    const indices = Array.from({ length: n }, (_, i) => 300 + 7 * i);
+    const plan = planAugmentation(n, new Mulberry32(5));
+    const reference = tf.tidy(() => {
+      const chw = tf.tensor4d(Float32Array.from(indices.flatMap((i) => Array.from(data.trainImages.subarray(i * CIFAR_RECORD, (i + 1) * CIFAR_RECORD)))), [n, 3, 32, 32]);
+      const { mean, std } = CIFAR10_NORMALIZATION;
+      const x = tf.mul(tf.sub(tf.transpose(chw, [0, 2, 3, 1]), tf.tensor1d([...mean])), tf.tensor1d(std.map((s) => 1 / s))) as tf.Tensor4D;
+      const pixels = new Int32Array(n * 32 * 32);
+      for (let b = 0, k = 0; b < n; b++)
+        for (let i = 0; i < 32; i++) for (let j = 0; j < 32; j++, k++) pixels[k] = (b * 40 + plan.offsetY[b]! + i) * 40 + plan.offsetX[b]! + (plan.flip[b] ? 31 - j : j);
+      const padded = tf.reshape(tf.pad(x, [[0, 0], [4, 4], [4, 4], [0, 0]]), [n * 40 * 40, 3]);
+      return [x, tf.reshape(tf.gather(padded, tf.tensor1d(pixels, 'int32')), [n, 32, 32, 3])];
+    });
+    const [plain, augmented] = [batchOf(indices), batchOf(indices, plan)];
+    expect(Array.from(await plain.data())).toEqual(Array.from(await reference[0]!.data()));
+    expect(Array.from(await augmented.data())).toEqual(Array.from(await reference[1]!.data()));
+    tf.dispose([plain, augmented, ...reference]);
+  });
+
   it('centre crop = identity; centre crop + flip = mirror; corner crop shifts and pads zeros', async () => {
     const x = batchOf([3, 4]);
     const plan = (oy: number, ox: number, flip: number) => ({ offsetY: Int32Array.of(oy, oy), offsetX: Int32Array.of(ox, ox), flip: Uint8Array.of(flip, flip) });
-    const same = augmentBatch(x, plan(4, 4, 0));
-    const mirrored = augmentBatch(x, plan(4, 4, 1));
+    const same = batchOf([3, 4], plan(4, 4, 0));
+    const mirrored = batchOf([3, 4], plan(4, 4, 1));
     const reversed = tf.reverse(x, 2);
-    const corner = augmentBatch(x, plan(0, 8, 0));
+    const corner = batchOf([3, 4], plan(0, 8, 0));
     expect(same.shape).toEqual([2, 32, 32, 3]);
     expect(await maxAbsDiff(same, x)).toBe(0);
     expect(await maxAbsDiff(mirrored, reversed)).toBe(0);
@@ -191,7 +210,7 @@ describe('augmentation on the backend', () => {
     const indices = Array.from({ length: n }, (_, i) => 100 + i);
     const plan = planAugmentation(n, new Mulberry32(9));
     const x = batchOf(indices);
-    const y = augmentBatch(x, plan);
+    const y = batchOf(indices, plan);
     const [xs, ys] = [await x.data(), await y.data()];
     let mismatches = 0;
     for (let b = 0; b < n; b++) {
@@ -208,6 +227,17 @@ describe('augmentation on the backend', () => {
     }
     expect(mismatches).toBe(0);
     tf.dispose([x, y]);
+  });
+
+  it('a partial batch: the records, then zeros; a plan of the wrong size, an offset outside the padding and too few floats are refused', () => {
+    const out = new Float32Array(3 * CIFAR_RECORD).fill(7);
+    fillBatch(data.trainImages, [5], 3, out, CIFAR10_NORMALIZATION);
+    expect(out.subarray(0, CIFAR_RECORD).some((v) => v !== 0 && v !== 7)).toBe(true);
+    expect(out.subarray(CIFAR_RECORD).every((v) => v === 0)).toBe(true);
+    expect(() => fillBatch(data.trainImages, [5], 3, out, CIFAR10_NORMALIZATION, planAugmentation(2, new Mulberry32(1)))).toThrow('augmentation plan for 2 images, batch of 3');
+    const far = { offsetY: Int32Array.of(9), offsetX: Int32Array.of(0), flip: Uint8Array.of(0) };
+    expect(() => fillBatch(data.trainImages, [5], 1, out, CIFAR10_NORMALIZATION, far)).toThrow('crop offset (9, 0) is outside the padding of 4');
+    expect(() => fillBatch(data.trainImages, [5, 6], 2, new Float32Array(10), CIFAR10_NORMALIZATION)).toThrow('a batch of 2 needs 6144 floats, got 10');
   });
 
   it('random plans are seeded: same seed => same batch, another seed => another; they change most images', async () => {
@@ -283,7 +313,7 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
       // and the same network with the initial statistics gives other outputs.
       const probs = await trainer.predict(data.testImages, 40);
       expect(probs).toHaveLength(400);
-      const x = makeBatch(data.testImages, Array.from({ length: 40 }, (_, i) => i), 40, new Float32Array(40 * CIFAR_RECORD), CIFAR10_NORMALIZATION);
+      const x = makeBatch(data.testImages, Array.from({ length: 40 }, (_, i) => i), 40, CIFAR10_NORMALIZATION);
       const params = new Map([...after.params].map(([k, v]) => [k, tf.tensor(v.values, v.shape)]));
       const ours = tf.tidy(() => tf.softmax(tf.reshape(execute(trainer.graph, x, { params, training: false }), [40, 10])));
       const predicted = tf.tensor2d(probs, [40, 10]);
@@ -313,7 +343,7 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
       const after = await trainer.checkpoint();
       // The stem conv (3x3, pad 1) of the first batch, by hand from the initial weights.
       const w = before.params.get('conv1.weight')!;
-      const x = makeBatch(data.trainImages, indices, 16, new Float32Array(16 * CIFAR_RECORD), CIFAR10_NORMALIZATION);
+      const x = makeBatch(data.trainImages, indices, 16, CIFAR10_NORMALIZATION);
       const filter = tf.tensor4d(w.values, w.shape as [number, number, number, number]);
       const { mean: m, variance: v } = tf.tidy(() => tf.moments(tf.conv2d(x, filter, 1, 'same'), [0, 1, 2]));
       const n = 16 * 32 * 32;
@@ -465,7 +495,7 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
       const indices = Array.from({ length: n }, (_, i) => i);
       const probsWith = (stats: (typeof CIFAR_NORMALIZATION)['cifar100']) =>
         tf.tidy(() => {
-          const x = makeBatch(data.testImages, indices, n, new Float32Array(n * CIFAR_RECORD), stats);
+          const x = makeBatch(data.testImages, indices, n, stats);
           return tf.softmax(tf.reshape(execute(t.graph, x, { params: t.params, training: false }), [n, 100]));
         });
       const predicted = await t.predict(data.testImages, n);

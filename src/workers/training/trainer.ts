@@ -121,7 +121,6 @@ export class Trainer {
   /** The weight average evaluation uses (settings.ema). */
   private readonly average?: WeightAverage;
   private readonly bnOps: Map<string, BnOp>;
-  private readonly scratch: Float32Array;
   /** The dataset's per-channel statistics (CIFAR-10's and CIFAR-100's differ). */
   readonly normalization: Normalization;
   private stepsDone: number;
@@ -148,7 +147,6 @@ export class Trainer {
     this.budgeted = this.total === undefined;
     this.infos = paramInfos(paramGraph);
     this.bnOps = bnOpsOf(graph);
-    this.scratch = new Float32Array(Math.max(settings.batchSize, settings.evalBatchSize ?? 0) * CIFAR_IMAGE_BYTES);
     this.stepsDone = resume?.step ?? 0;
     this.lrBase = settings.learningRate;
 
@@ -262,7 +260,7 @@ export class Trainer {
     const n = Math.min(images, this.runSettings.batchSize);
     const k = this.classes;
     const indices = this.batchIndices(0).subarray(0, n);
-    const x = makeBatch(this.data.trainImages, indices, n, this.scratch, this.normalization);
+    const x = makeBatch(this.data.trainImages, indices, n, this.normalization);
     const oneHot = tf.tidy(() => tf.oneHot(tf.tensor1d(Int32Array.from(indices, (i) => this.data.trainLabels[i]!), 'int32'), k).toFloat());
     const trainable = this.optimizer.params.map((p) => p.variable);
     const before = tf.memory().numBytes;
@@ -318,7 +316,7 @@ export class Trainer {
     const indices = this.batchIndices(this.stepsDone);
     const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, this.stepsDone))) : undefined;
     const labelValues = Int32Array.from(indices, (i) => this.data.trainLabels[i]!);
-    const x = makeBatch(this.data.trainImages, indices, b, this.scratch, this.normalization, plan);
+    const x = makeBatch(this.data.trainImages, indices, b, this.normalization, plan);
     const labels = tf.tensor1d(labelValues, 'int32');
     const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, k), 'float32'));
     const trainable = this.optimizer.params.map((p) => p.variable);
@@ -438,7 +436,6 @@ export class Trainer {
       tta,
       classes: this.classes,
       batchSize: this.runSettings.evalBatchSize ?? this.runSettings.batchSize,
-      scratch: this.scratch,
       normalization: this.normalization,
     };
   }

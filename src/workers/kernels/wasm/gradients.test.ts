@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { registerKernels } from '..';
 import { WASM_COPY_KERNEL_NAMES, WASM_GRADIENT_KERNEL_NAMES } from '.';
+import { IM2COL_LIMIT } from './gradients';
 
 const ABS_TOLERANCE = 1e-4;
 const REL_TOLERANCE = 1e-5;
@@ -134,7 +135,19 @@ describe("registerKernels('wasm')", () => {
   });
 });
 
-describe('conv2d gradients (input and filter), NHWC, dilation 1', () => {
+// Each case twice: the filter gradient as im2col + GEMM (every case here is under the size limit)
+// and as the transposed convolution that larger layers take.
+describe.each([
+  ['im2col', IM2COL_LIMIT.floats],
+  ['transposed convolution', 0],
+])('conv2d gradients (input and filter), NHWC, dilation 1; filter gradient by %s', (_, limit) => {
+  const saved = IM2COL_LIMIT.floats;
+  beforeAll(() => {
+    IM2COL_LIMIT.floats = limit;
+  });
+  afterAll(() => {
+    IM2COL_LIMIT.floats = saved;
+  });
   for (const k of [1, 3, 5, 7]) {
     for (const stride of [1, 2]) {
       for (const padName of PADS) {

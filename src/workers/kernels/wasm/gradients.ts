@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeDepthwiseFilterGradient } from './groupedConv';
-import { matMulTransposeA } from './matMul';
+import { matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { type Info, type KernelArgs, type WasmKernel, copyRun, heap, heapF32, input, offsetOf, registerWasmKernelSet, release, runKernel, stockKernel, view } from './plumbing';
 
 type Shape4 = [number, number, number, number];
@@ -100,6 +100,8 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
     return { ...dW, shape: [1, 1, ci, co] };
   }
 
+  if (n * oh * ow * kh * kw * ci <= IM2COL_LIMIT.floats) return im2colFilterGradient(backend, x, dy, convInfo);
+
   // Rows/columns of x past the last window are never read (XNNPACK takes no negative padding): crop.
   const usedH = Math.min(h, (oh - 1) * sh + kh - pt);
   const usedW = Math.min(w, (ow - 1) * sw + kw - pl);
@@ -113,6 +115,52 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
   const dW = transpose(backend, out, [1, 2, 0, 3]);
   release(backend, out);
   return dW;
+}
+
+/**
+ * Largest im2col matrix (floats) the filter gradient builds: 64 MiB. Larger ones take the
+ * transposed-convolution path, which needs no such matrix. (Mutable for tests of both paths.)
+ */
+export const IM2COL_LIMIT = { floats: 16 * 2 ** 20 };
+
+/**
+ * dW = Pᵀ·dY: P [N·OH·OW, KH·KW·Ci] holds each output pixel's input window (zeros where it overhangs
+ * the padding), written straight into the native GEMM's memory, and dY is [N·OH·OW, Co]; the
+ * [KH·KW·Ci, Co] product is the filter's own layout. The transposed-convolution formulation below
+ * makes XNNPACK compute few outputs, each a reduction over every pixel of the batch (the stem's
+ * 3x3 and the strided 1x1 projections at 2.5 GMAC/s, against 13 for the GEMM).
+ */
+function im2colFilterGradient(backend: BackendWasm, x: Info, dy: Info, convInfo: ConvInfo): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = convInfo;
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = convInfo;
+  const pt = convInfo.padInfo.top;
+  const pl = convInfo.padInfo.left;
+  const k = kh * kw * ci;
+  const xs = heap(backend, x);
+  const fill = (p: Float32Array) => {
+    let at = 0;
+    for (let b = 0; b < n; b++) {
+      for (let r = 0; r < oh; r++) {
+        for (let q = 0; q < ow; q++) {
+          for (let i = 0; i < kh; i++) {
+            const row = r * sh + i - pt;
+            for (let j = 0; j < kw; j++, at += ci) {
+              const col = q * sw + j - pl;
+              if (row < 0 || row >= h || col < 0 || col >= w) {
+                p.fill(0, at, at + ci);
+                continue;
+              }
+              const from = ((b * h + row) * w + col) * ci;
+              if (ci >= 16) p.set(xs.subarray(from, from + ci), at);
+              else for (let c = 0; c < ci; c++) p[at + c] = xs[from + c]!;
+            }
+          }
+        }
+      }
+    }
+  };
+  const dW = matMulTransposeAFilled(backend, fill, dy, n * oh * ow, k, co);
+  return { ...dW, shape: [kh, kw, ci, co] };
 }
 
 /**

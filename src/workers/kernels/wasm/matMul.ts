@@ -23,3 +23,15 @@ export function matMulTransposeA(backend: BackendWasm, a: Info, b: Info, m: numb
   native.exports.matmul_tn(m, k, n, pa!, pb!, pc!);
   return native.copyOut(backend, [k, n], pc!);
 }
+
+/**
+ * Aᵀ·B where A [m, k] is written by `fillA` straight into the kernel's memory (an im2col matrix
+ * built there costs no copy) and B [m, n] is a tfjs tensor: a new [k, n] tensor.
+ */
+export function matMulTransposeAFilled(backend: BackendWasm, fillA: (a: Float32Array) => void, b: Info, m: number, k: number, n: number): Info {
+  const [pa, pb, pc] = native.layout(m * k, m * n, k * n);
+  fillA(native.f32(pa!, m * k));
+  native.copyIn(backend, b, pb!);
+  native.exports.matmul_tn(m, k, n, pa!, pb!, pc!);
+  return native.copyOut(backend, [k, n], pc!);
+}
