@@ -399,7 +399,6 @@ function maxPoolGradImpl(backend: BackendWasm, dy: Info, x: Info, y: Info, convI
   const dyBase = offsetOf(backend, dy);
   const dxBase = offsetOf(backend, dx);
   heapView.fill(0, dxBase, dxBase + n * h * w * c);
-  const found = new Uint8Array(c);
   for (let b = 0; b < n; b++) {
     for (let r = 0; r < oh; r++) {
       const h0 = r * sh - pt;
@@ -411,18 +410,14 @@ function maxPoolGradImpl(backend: BackendWasm, dy: Info, x: Info, y: Info, convI
         const j1 = Math.min(fw, w - w0);
         const yOff = ((b * oh + r) * ow + q) * c;
         const winOff = ((b * h + h0) * w + w0) * c;
-        // Window positions in raster order, all channels of each (contiguous in memory); a channel
-        // is done at its first match.
-        found.fill(0);
-        let left = c;
-        for (let i = i0; i < i1 && left > 0; i++) {
-          for (let j = j0; j < j1 && left > 0; j++) {
-            const at = winOff + (i * w + j) * c;
-            for (let k = 0; k < c; k++) {
-              if (found[k] === 0 && heapView[xBase + at + k] === heapView[yBase + yOff + k]) {
-                heapView[dxBase + at + k]! += heapView[dyBase + yOff + k]!;
-                found[k] = 1;
-                left--;
+        for (let k = 0; k < c; k++) {
+          const target = heapView[yBase + yOff + k]!;
+          search: for (let i = i0; i < i1; i++) {
+            for (let j = j0; j < j1; j++) {
+              const at = winOff + (i * w + j) * c + k;
+              if (heapView[xBase + at] === target) {
+                heapView[dxBase + at]! += heapView[dyBase + yOff + k]!;
+                break search;
               }
             }
           }
