@@ -45,7 +45,8 @@ test('a header-less host: the service worker isolates the page after one reload,
   expect(first?.headers()['cross-origin-embedder-policy'], 'the server sends no COEP').toBeUndefined();
   // First visit: not isolated; main.tsx registers public/sw.js, waits for it and reloads once.
   await expect.poll(() => isolated(page), { timeout: 30_000 }).toBe(true);
-  expect(navigations()).toBe(2);
+  // The reloaded document can answer before its DOMContentLoaded reaches the test: wait for it.
+  await expect.poll(navigations, { timeout: 10_000 }).toBe(2);
   expect(await page.evaluate(() => navigator.serviceWorker.controller?.scriptURL)).toBe(`${server.origin}/sw.js`);
 
   // Later visits are isolated from the start: no reload loop.
