@@ -7,7 +7,7 @@
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { Native, type NativeModule } from './native';
 import { WASM_BASE64 } from './native/matMul.wasm';
-import type { Info } from './plumbing';
+import { type Info, heap } from './plumbing';
 
 interface MatMulExports extends NativeModule {
   matmul_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
@@ -17,11 +17,7 @@ const native = new Native<MatMulExports>(WASM_BASE64);
 
 /** Aᵀ·B for A [m, k] and B [m, n] (float32 tensors on the wasm heap): a new [k, n] tensor. */
 export function matMulTransposeA(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number): Info {
-  const [pa, pb, pc] = native.layout(m * k, m * n, k * n);
-  native.copyIn(backend, a, pa!);
-  native.copyIn(backend, b, pb!);
-  native.exports.matmul_tn(m, k, n, pa!, pb!, pc!);
-  return native.copyOut(backend, [k, n], pc!);
+  return matMulTransposeAFilled(backend, (dst) => dst.set(heap(backend, a)), b, m, k, n);
 }
 
 /**
