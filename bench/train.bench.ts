@@ -45,10 +45,13 @@ import type { BackendInfo, BackendName } from '../src/workers/protocol';
 import { CONVNETJS_IMAGES_PER_SECOND } from './train/convnetjs';
 import { type ConvNetJsOwnTiming, timeConvNetJsOwn } from './train/convnetjsOwn';
 import type { StepProfile } from './train/profile';
+import { type KernelPoolRow, printKernelPoolRows } from './kernelPoolCases';
 import type { StepTiming } from './train/worker';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROFILE = process.argv.includes('--profile');
+/** --kernels: only the app's native kernels with the kernel helpers off and on (bench/kernelPoolCases.ts), WASM. */
+const KERNELS = process.argv.includes('--kernels');
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TORCH = process.env.BENCH_TORCH !== '0';
@@ -71,6 +74,7 @@ type BenchApi = {
     matMulMacsPerSecond(size: number, runs: number): Promise<number>;
     preset(name: string, batch: number, seconds: number): Promise<StepTiming>;
     profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
+    kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
   };
 };
@@ -153,6 +157,13 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     const threads = await page.evaluate(() => trainBench.api.threads());
     const ceiling = await withTimeout(page.evaluate(() => trainBench.api.matMulMacsPerSecond(1024, 3)), `${backend} matMul`);
     log(`threads ${threads ?? 'n/a (GPU)'}${info.wasm ? ` (WASM SIMD ${info.wasm.simd}, threaded build ${info.wasm.threads})` : ''}; ceiling ${gmacs(ceiling)} GMAC/s`);
+    if (KERNELS) {
+      if (backend !== 'wasm') return { backend, error: '--kernels measures the WASM kernels only' };
+      const rows = await withTimeout(page.evaluate(() => trainBench.api.kernels(3, 1000)), 'kernels');
+      log('the app kernels, helpers off and on (3 alternating rounds, median ms per call):');
+      printKernelPoolRows(rows, log);
+      return { backend, wasm: info.wasm, threads, kernelPool: rows };
+    }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
       return {

@@ -9,6 +9,8 @@ import * as Comlink from 'comlink';
 import { analyze, findPreset } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
+import { spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
@@ -108,6 +110,12 @@ const api = {
     } finally {
       trainer.dispose();
     }
+  },
+
+  /** The app's native kernels with the kernel helpers off and on, alternating (bench/kernelPoolCases.ts); WASM only. */
+  async kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]> {
+    const helpers = Math.min(7, Math.max(1, (navigator.hardwareConcurrency || 2) - 1));
+    return kernelPoolRows(rounds, msPerCase, () => startKernelHelpers(helpers, spawnBrowserHelper));
   },
 
   /** ConvNetJS's CIFAR demo network, cycling through 16 random batches held on the backend. */

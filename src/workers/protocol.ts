@@ -35,10 +35,10 @@ export interface BackendInfo {
   probes: ProbeResult[];
   adapter?: AdapterInfo;
   /**
-   * WASM only: SIMD, the threaded build in use (needs cross-origin isolation), and XNNPACK's
-   * thread count (1 when single-threaded).
+   * WASM only: SIMD, the threaded build in use (needs cross-origin isolation), XNNPACK's thread
+   * count (1 when single-threaded), and the threads the app's own kernels run on (kernels/wasm/pool.ts).
    */
-  wasm?: { simd: boolean; threads: boolean; threadCount: number };
+  wasm?: { simd: boolean; threads: boolean; threadCount: number; kernelThreads: number };
 }
 
 export type ProgressCallback = (message: string, fraction: number) => void;

@@ -33,9 +33,9 @@ function defaultsFrom(model: Model): BlockCheckRequest {
   };
 }
 
-/** "2 threads", or why there is one. */
-function wasmThreads({ threads, threadCount }: NonNullable<BackendInfo['wasm']>): string {
-  if (threads) return `${threadCount} thread${threadCount === 1 ? '' : 's'}`;
+/** "2 threads", or why there is one; and when the app's own kernels run on fewer. */
+function wasmThreads({ threads, threadCount, kernelThreads }: NonNullable<BackendInfo['wasm']>): string {
+  if (threads) return `${threadCount} thread${threadCount === 1 ? '' : 's'}${kernelThreads < threadCount ? ` (the app's own kernels on ${kernelThreads})` : ''}`;
   return globalThis.crossOriginIsolated === false ? 'single-threaded (the page is not cross-origin isolated)' : 'single-threaded';
 }
 

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { spawnBrowserHelper, startKernelHelpers } from '../kernels/wasm/pool';
 import wasmThreadedFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 import wasmThreadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -122,6 +123,33 @@ function watchDeviceLoss(): void {
 }
 
 /**
+ * One helper per core beside the caller's, at most MAX_WASM_THREADS - 1, or VITE_KERNEL_HELPERS set
+ * when the app is built or served (benchmarks: 0 keeps them off).
+ */
+function kernelHelperCount(): number {
+  const set = import.meta.env.VITE_KERNEL_HELPERS;
+  const cores = globalThis.navigator?.hardwareConcurrency || 1;
+  const wanted = set !== undefined && set !== '' ? Number(set) : cores - 1;
+  return Math.min(MAX_WASM_THREADS - 1, Math.max(0, Math.floor(wanted) || 0));
+}
+
+/**
+ * Helper threads for the app's own native kernels (kernels/wasm/pool.ts), as many as XNNPACK's extra
+ * threads: only in a worker (the kernels' caller blocks in Atomics.wait, which a page may not) that is
+ * cross-origin isolated (shared memory can be sent to a worker). Returns how many started.
+ */
+function startAppKernelHelpers(count: number): number {
+  const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
+  if (count <= 0 || !inWorker || globalThis.crossOriginIsolated !== true) return 0;
+  try {
+    return startKernelHelpers(count, spawnBrowserHelper);
+  } catch (error) {
+    console.warn('the app kernels stay on one thread:', error);
+    return 0;
+  }
+}
+
+/**
  * Starts the best backend, or `preferred` when given and it starts. Probes every candidate so the
  * UI can show why one was chosen.
  */
@@ -150,7 +178,8 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendInf
   if (chosen.backend === 'wasm') {
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     const threads = simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
-    info.wasm = { simd, threads, threadCount: threads ? getThreadsCount() : 1 };
+    const threadCount = threads ? getThreadsCount() : 1;
+    info.wasm = { simd, threads, threadCount, kernelThreads: 1 + startAppKernelHelpers(kernelHelperCount()) };
   }
   return info;
 }

@@ -7,7 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_MOMENTUM_UPDATE } from './batchNormOp';
-import { WASM_BASE64 } from './native/batchNorm.wasm';
+import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 
@@ -17,7 +17,7 @@ interface BatchNormExports extends NativeModule {
   sgd_update(...args: number[]): void;
 }
 
-const native = new Native<BatchNormExports>(WASM_BASE64);
+const native = new Native<BatchNormExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
 
 function checkFloat(name: string, ...ts: Info[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name} (wasm) needs float32 tensors, got ${t.dtype}`);
@@ -38,7 +38,9 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   native.copyIn(wasm, x, px!);
   native.copyIn(wasm, gamma, pg!);
   native.copyIn(wasm, beta, pb!);
-  native.exports.bn_forward(m, c, attrs.epsilon as number, px!, pg!, pb!, px!, pMean!, pVar!, pInv!, pScratch!);
+  // All channels on this thread: split over channels on a helper (pool.ts) it ran 0.74x
+  // (bench/kernelPool.bench.ts: memory-bound passes, each thread reading every row).
+  native.exports.bn_forward(m, c, attrs.epsilon as number, px!, pg!, pb!, px!, pMean!, pVar!, pInv!, pScratch!, 0, c);
   return [native.copyOut(wasm, [...x.shape], px!), native.copyOut(wasm, [c], pMean!), native.copyOut(wasm, [c], pVar!), native.copyOut(wasm, [c], pInv!)];
 }
 
@@ -53,7 +55,7 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   native.copyIn(wasm, mean, pMean!);
   native.copyIn(wasm, invStd, pInv!);
   native.copyIn(wasm, gamma, pg!);
-  native.exports.bn_backward(m, c, px!, pdy!, pMean!, pInv!, pg!, pdy!, pdg!, pdb!, pScratch!);
+  native.exports.bn_backward(m, c, px!, pdy!, pMean!, pInv!, pg!, pdy!, pdg!, pdb!, pScratch!, 0, c); // one thread, as above (0.92x split)
   return [native.copyOut(wasm, [...x.shape], pdy!), native.copyOut(wasm, [c], pdg!), native.copyOut(wasm, [c], pdb!)];
 }
 

@@ -17,17 +17,19 @@ import {
   groupedConvGeometry,
   registerGroupedConvGradient,
 } from '../groupedConvOp';
-import { WASM_BASE64 } from './native/groupedConv.wasm';
+import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/groupedConv.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
+import { parallel } from './pool';
 import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 
 interface GroupedConvExports extends NativeModule {
   grouped_conv_forward(...args: number[]): void;
+  grouped_conv_transpose_filter(cin: number, cout: number, groups: number, k: number, f: number, wt: number): void;
   grouped_conv_backprop_input(...args: number[]): void;
   grouped_conv_backprop_filter(...args: number[]): void;
 }
 
-const native = new Native<GroupedConvExports>(WASM_BASE64);
+const native = new Native<GroupedConvExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
 const size = sizeOf;
 
 function checkFloat(...ts: Info[]): void {
@@ -37,6 +39,20 @@ function checkFloat(...ts: Info[]): void {
 function dims(g: GroupedConvGeometry): number[] {
   if (g.kernelHeight !== g.kernelWidth) throw new Error(`groupedConv2d (wasm): square kernels only, got ${g.kernelHeight}x${g.kernelWidth}`);
   return [g.batch, g.inHeight, g.inWidth, g.inChannels, g.outChannels, g.groups, g.kernelHeight, g.stride, g.pad];
+}
+
+/** Multiply-adds of one pass (forward, or either gradient): decides whether the call is split over threads. */
+function macs(g: GroupedConvGeometry): number {
+  return g.batch * g.outHeight * g.outWidth * g.kernelHeight * g.kernelWidth * (g.inChannels / g.groups) * g.outChannels;
+}
+
+/**
+ * The filter gradient split over groups (channels for a depthwise filter, 4 at a time: the kernel's
+ * vector width); the forward and input gradient split over the batch.
+ */
+function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: number, pdw: number): void {
+  const depthwise = g.inChannels === g.groups && g.outChannels === g.groups;
+  parallel(native, 'grouped_conv_backprop_filter', g.groups, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
 }
 
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
@@ -49,7 +65,7 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [px, pf, py] = native.layout(size(x.shape), size(filter.shape), size(yShape));
   native.copyIn(wasm, x, px!);
   native.copyIn(wasm, filter, pf!);
-  native.exports.grouped_conv_forward(...dims(g), px!, pf!, py!);
+  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px!, pf!, py!, lo, hi]);
   return native.copyOut(wasm, yShape, py!);
 }
 
@@ -63,7 +79,8 @@ function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [pdy, pf, pt, pdx] = native.layout(size(dy.shape), size(filter.shape), size(filter.shape), size(a.shape));
   native.copyIn(wasm, dy, pdy!);
   native.copyIn(wasm, filter, pf!);
-  native.exports.grouped_conv_backprop_input(...dims(g), pdy!, pf!, pt!, pdx!);
+  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf!, pt!);
+  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy!, pt!, pdx!, lo, hi]);
   return native.copyOut(wasm, [...a.shape], pdx!);
 }
 
@@ -77,7 +94,7 @@ function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(a.shape), size(a.shape));
   native.copyIn(wasm, x, px!);
   native.copyIn(wasm, dy, pdy!);
-  native.exports.grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
+  filterGradient(g, px!, pdy!, pt!, pdw!);
   return native.copyOut(wasm, [...a.shape], pdw!);
 }
 
@@ -98,7 +115,7 @@ export function nativeDepthwiseFilterGradient(backend: BackendWasm, x: Info, dy:
   const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(filterShape), size(filterShape));
   native.copyIn(backend, x, px!);
   native.copyIn(backend, dy, pdy!);
-  native.exports.grouped_conv_backprop_filter(...dims(g), px!, pdy!, pt!, pdw!);
+  filterGradient(g, px!, pdy!, pt!, pdw!);
   return native.copyOut(backend, filterShape, pdw!);
 }
 

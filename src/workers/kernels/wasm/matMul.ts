@@ -6,14 +6,15 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { Native, type NativeModule } from './native';
-import { WASM_BASE64 } from './native/matMul.wasm';
+import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/matMul.wasm';
 import { type Info, heap } from './plumbing';
+import { parallel } from './pool';
 
 interface MatMulExports extends NativeModule {
-  matmul_tn(m: number, k: number, n: number, a: number, b: number, c: number): void;
+  matmul_tn(m: number, k: number, n: number, a: number, b: number, c: number, k0: number, k1: number): void;
 }
 
-const native = new Native<MatMulExports>(WASM_BASE64);
+const native = new Native<MatMulExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
 
 /** Aᵀ·B for A [m, k] and B [m, n] (float32 tensors on the wasm heap): a new [k, n] tensor. */
 export function matMulTransposeA(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number): Info {
@@ -28,6 +29,7 @@ export function matMulTransposeAFilled(backend: BackendWasm, fillA: (a: Float32A
   const [pa, pb, pc] = native.layout(m * k, m * n, k * n);
   fillA(native.f32(pa!, m * k));
   native.copyIn(backend, b, pb!);
-  native.exports.matmul_tn(m, k, n, pa!, pb!, pc!);
+  // Rows of C split over threads, 4 at a time (the kernel's register tile).
+  parallel(native, 'matmul_tn', k, 4, m * k * n, (k0, k1) => [m, k, n, pa!, pb!, pc!, k0, k1]);
   return native.copyOut(backend, [k, n], pc!);
 }

@@ -13,15 +13,14 @@
 
 #define MB 256
 
-// acc[c] (+)= sum over rows r of f(r, c) for c in [0, C), in blocks of MB rows (see above).
+// acc[c] (+)= sum over rows r of f(r, c) for c in [c0, c1), in blocks of MB rows (see above).
 // MODE 0: x; 1: (x - mean)^2; 2: dy and dy * (x - mean) into acc and acc2.
-static void channel_sums(int mode, int M, int C, const float *x, const float *dy, const float *mean, double *acc, double *acc2) {
-  for (int c = 0; c < C; c++) acc[c] = 0.0, acc2[c] = 0.0;
-  const int c4 = C & ~3;
+static void channel_sums(int mode, int M, int C, int c0, int c1, const float *x, const float *dy, const float *mean, double *acc, double *acc2) {
+  for (int c = c0; c < c1; c++) acc[c] = 0.0, acc2[c] = 0.0;
   for (int m0 = 0; m0 < M; m0 += MB) {
     const int m1 = m0 + MB < M ? m0 + MB : M;
-    int c = 0;
-    for (; c < c4; c += 4) {
+    int c = c0;
+    for (; c + 4 <= c1; c += 4) {
       v128_t s = wasm_f32x4_splat(0.0f), s2 = s;
       const v128_t mu = mode == 0 ? s : wasm_v128_load(mean + c);
       for (int m = m0; m < m1; m++) {
@@ -46,7 +45,7 @@ static void channel_sums(int mode, int M, int C, const float *x, const float *dy
       acc2[c + 2] += wasm_f32x4_extract_lane(s2, 2);
       acc2[c + 3] += wasm_f32x4_extract_lane(s2, 3);
     }
-    for (; c < C; c++) {
+    for (; c < c1; c++) {
       float s = 0.0f, s2 = 0.0f;
       const float mu = mode == 0 ? 0.0f : mean[c];
       for (int m = m0; m < m1; m++) {
@@ -69,17 +68,17 @@ static void channel_sums(int mode, int M, int C, const float *x, const float *dy
 
 // out = a * in + b * (x - mean) + k per channel (b, k may be zero vectors: y = gamma*invstd*(x - mean) + beta
 // is a = 0, b = gamma*invstd, k = beta with in unused).
-static void affine(int M, int C, const float *in, const float *x, const float *mean, const float *a, const float *b, const float *k, float *out) {
-  const int c4 = C & ~3;
+static void affine(int M, int C, int c0, int c1, const float *in, const float *x, const float *mean, const float *a, const float *b, const float *k,
+                   float *out) {
   for (int m = 0; m < M; m++) {
     const long row = (long)m * C;
-    int c = 0;
-    for (; c < c4; c += 4) {
+    int c = c0;
+    for (; c + 4 <= c1; c += 4) {
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(x + row + c), wasm_v128_load(mean + c))), wasm_v128_load(k + c));
       if (in) v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(in + row + c)), v);
       wasm_v128_store(out + row + c, v);
     }
-    for (; c < C; c++) {
+    for (; c < c1; c++) {
       float v = b[c] * (x[row + c] - mean[c]) + k[c];
       if (in) v = a[c] * in[row + c] + v;
       out[row + c] = v;
@@ -87,33 +86,37 @@ static void affine(int M, int C, const float *in, const float *x, const float *m
   }
 }
 
+// The exported kernels work on channels [c0, c1) only: every pass is per channel, so channel ranges
+// are independent and their values do not depend on the split; the caller may run ranges on several
+// threads sharing this module's memory (no stack, no globals: scripts/build-kernels.mjs checks).
+
 // Forward. Writes y [M, C], and per channel the batch mean, the biased variance and 1/sqrt(var + eps).
 // scratch: 4*C floats (two double accumulators) then C floats.
 __attribute__((export_name("bn_forward"))) void bn_forward(int M, int C, float eps, const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                                                           float *var, float *invstd, float *scratch) {
+                                                           float *var, float *invstd, float *scratch, int c0, int c1) {
   double *acc = (double *)scratch, *acc2 = acc + C;
   float *scale = scratch + 4 * C;
-  channel_sums(0, M, C, x, 0, 0, acc, acc2);
-  for (int c = 0; c < C; c++) mean[c] = (float)(acc[c] / M);
-  channel_sums(1, M, C, x, 0, mean, acc, acc2);
-  for (int c = 0; c < C; c++) {
+  channel_sums(0, M, C, c0, c1, x, 0, 0, acc, acc2);
+  for (int c = c0; c < c1; c++) mean[c] = (float)(acc[c] / M);
+  channel_sums(1, M, C, c0, c1, x, 0, mean, acc, acc2);
+  for (int c = c0; c < c1; c++) {
     const float v = (float)(acc[c] / M);
     var[c] = v;
     invstd[c] = (float)(1.0 / __builtin_sqrt((double)v + (double)eps));
     scale[c] = gamma[c] * invstd[c];
   }
-  affine(M, C, 0, x, mean, 0, scale, beta, y);
+  affine(M, C, c0, c1, 0, x, mean, 0, scale, beta, y);
 }
 
 // Backward, in closed form (x^ = (x - mean)*invstd):
 //   dbeta = sum dy, dgamma = sum dy*x^, dx = gamma*invstd*(dy - dbeta/M - x^*dgamma/M).
 // scratch: 4*C floats (two double accumulators) then 3*C floats.
 __attribute__((export_name("bn_backward"))) void bn_backward(int M, int C, const float *x, const float *dy, const float *mean, const float *invstd, const float *gamma,
-                                                             float *dx, float *dgamma, float *dbeta, float *scratch) {
+                                                             float *dx, float *dgamma, float *dbeta, float *scratch, int c0, int c1) {
   double *acc = (double *)scratch, *acc2 = acc + C;
   float *a = scratch + 4 * C, *b = a + C, *k = b + C;
-  channel_sums(2, M, C, x, dy, mean, acc, acc2);
-  for (int c = 0; c < C; c++) {
+  channel_sums(2, M, C, c0, c1, x, dy, mean, acc, acc2);
+  for (int c = c0; c < c1; c++) {
     const double inv = invstd[c], gi = (double)gamma[c] * inv;
     dbeta[c] = (float)acc[c];
     dgamma[c] = (float)(acc2[c] * inv);
@@ -121,7 +124,7 @@ __attribute__((export_name("bn_backward"))) void bn_backward(int M, int C, const
     b[c] = (float)(-gi * inv * inv * acc2[c] / M);
     k[c] = (float)(-gi * acc[c] / M);
   }
-  affine(M, C, dy, x, mean, a, b, k, dx);
+  affine(M, C, c0, c1, dy, x, mean, a, b, k, dx);
 }
 
 // One SGD step in PyTorch's semantics on n weights, in place on p and v, with float32 operations in

@@ -5,8 +5,8 @@
 //
 // Each kernel is a direct convolution vectorised with WASM SIMD128 (4 floats) along the channels of
 // one group that its innermost loop writes: output channels (forward, filter gradient) or input
-// channels (input gradient). Tails that are not a multiple of 4 run scalar. Single-threaded; all
-// pointers are byte offsets into this module's own memory (the caller copies tensors in and out).
+// channels (input gradient). Tails that are not a multiple of 4 run scalar. All pointers are byte
+// offsets into this module's memory (the caller copies tensors in and out); see the exports for ranges.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
 #include <wasm_simd128.h>
@@ -26,10 +26,10 @@ static void zero(float *p, int count) {
 }
 
 // y[n, oy, ox, g*coutG + co] = sum_{ky, kx, ci} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * w[ky, kx, ci, g*coutG + co]
-static void forward(const Geometry *G, const float *x, const float *w, float *y) {
+static void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
   const int vec = og & ~3;
-  for (int n = 0; n < G->n; n++)
+  for (int n = n0; n < n1; n++)
     for (int oy = 0; oy < G->ho; oy++)
       for (int ox = 0; ox < G->wo; ox++) {
         float *yp = y + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
@@ -94,12 +94,12 @@ static void transpose_filter(const Geometry *G, const float *w, float *wt) {
 }
 
 // dx[n, iy, ix, g*cinG + ci] = sum_{ky, kx, co} dy[n, oy, ox, g*coutG + co] * w[ky, kx, ci, g*coutG + co]
-// over the (oy, ox) with oy*s - p + ky = iy, ox*s - p + kx = ix. `wt` is scratch for the transposed filter.
-static void backprop_input(const Geometry *G, const float *dy, const float *w, float *wt, float *dx) {
+// over the (oy, ox) with oy*s - p + ky = iy, ox*s - p + kx = ix. `wt` is the filter transposed by
+// transpose_filter (written once, before the batch ranges run).
+static void backprop_input(const Geometry *G, const float *dy, const float *wt, float *dx, int n0, int n1) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
   const int vec = cg & ~3;
-  transpose_filter(G, w, wt);
-  for (int n = 0; n < G->n; n++)
+  for (int n = n0; n < n1; n++)
     for (int iy = 0; iy < G->h; iy++)
       for (int ix = 0; ix < G->w; ix++) {
         float *xp = dx + (((long)n * G->h + iy) * G->w + ix) * G->cin;
@@ -160,35 +160,45 @@ static void backprop_input(const Geometry *G, const float *dy, const float *w, f
 // many terms drift (a sum over all N*Ho*Wo pixels in one accumulator missed 1e-5 at 512 terms).
 #define FILTER_CHUNK 16
 
-static void add_into(float *total, float *partial, int count) {
-  int i = 0;
-  for (; i + 4 <= count; i += 4) {
-    wasm_v128_store(total + i, wasm_f32x4_add(wasm_v128_load(total + i), wasm_v128_load(partial + i)));
-    wasm_v128_store(partial + i, wasm_f32x4_splat(0.0f));
+// total += partial, then partial = 0, on columns [c0, c1) of `rows` rows of `cols` floats.
+static void add_into(float *total, float *partial, int rows, int cols, int c0, int c1) {
+  for (int r = 0; r < rows; r++) {
+    float *t = total + (long)r * cols, *p = partial + (long)r * cols;
+    int i = c0;
+    for (; i + 4 <= c1; i += 4) {
+      wasm_v128_store(t + i, wasm_f32x4_add(wasm_v128_load(t + i), wasm_v128_load(p + i)));
+      wasm_v128_store(p + i, wasm_f32x4_splat(0.0f));
+    }
+    for (; i < c1; i++) {
+      t[i] += p[i];
+      p[i] = 0.0f;
+    }
   }
-  for (; i < count; i++) {
-    total[i] += partial[i];
-    partial[i] = 0.0f;
-  }
+}
+
+// Columns [c0, c1) of `rows` rows of `cols` floats set to zero.
+static void zero_cols(float *p, int rows, int cols, int c0, int c1) {
+  for (int r = 0; r < rows; r++) zero(p + (long)r * cols + c0, c1 - c0);
 }
 
 // dw[ky, kx, ci, g*coutG + co] = sum_{n, oy, ox} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * dy[n, oy, ox, g*coutG + co]
 // Per output pixel and tap, the outer product of the group's input channels and output-gradient
 // channels is added to a (cache-resident) partial filter gradient, which joins the total every
-// FILTER_CHUNK pixels. `partial` is scratch of the filter's size.
-static void backprop_filter(const Geometry *G, const float *x, const float *dy, float *partial, float *total) {
+// FILTER_CHUNK pixels. `partial` is scratch of the filter's size. Only groups [g0, g1) are computed
+// (their output channels' columns of the filter, partial and total): ranges of groups are independent.
+static void backprop_filter(const Geometry *G, const float *x, const float *dy, float *partial, float *total, int g0, int g1) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
   const int vec = og & ~3;
-  const int count = k * k * cg * G->cout;
+  const int rows = k * k * cg, c0 = g0 * og, c1 = g1 * og;
   float *dw = partial;
   int pixels = 0;
-  zero(total, count);
-  zero(partial, count);
+  zero_cols(total, rows, G->cout, c0, c1);
+  zero_cols(partial, rows, G->cout, c0, c1);
   for (int n = 0; n < G->n; n++)
     for (int oy = 0; oy < G->ho; oy++)
       for (int ox = 0; ox < G->wo; ox++) {
         if (++pixels == FILTER_CHUNK) {
-          add_into(total, partial, count);
+          add_into(total, partial, rows, G->cout, c0, c1);
           pixels = 0;
         }
         const float *dp = dy + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
@@ -200,14 +210,14 @@ static void backprop_filter(const Geometry *G, const float *x, const float *dy, 
             if (ix < 0 || ix >= G->w) continue;
             const float *xp = x + (((long)n * G->h + iy) * G->w + ix) * G->cin;
             float *wt = dw + (long)(ky * k + kx) * cg * G->cout;
-            if (cg == 1 && og == 1) {  // depthwise
-              int c = 0;
-              for (; c + 4 <= G->cout; c += 4)
+            if (cg == 1 && og == 1) {  // depthwise: groups are channels
+              int c = c0;
+              for (; c + 4 <= c1; c += 4)
                 wasm_v128_store(wt + c, wasm_f32x4_add(wasm_v128_load(wt + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(dp + c))));
-              for (; c < G->cout; c++) wt[c] += xp[c] * dp[c];
+              for (; c < c1; c++) wt[c] += xp[c] * dp[c];
               continue;
             }
-            for (int g = 0; g < G->groups; g++) {
+            for (int g = g0; g < g1; g++) {
               const float *xg = xp + g * cg;
               const float *dg = dp + g * og;
               float *wg = wt + g * og;
@@ -234,7 +244,7 @@ static void backprop_filter(const Geometry *G, const float *x, const float *dy, 
           }
         }
       }
-  add_into(total, partial, count);
+  add_into(total, partial, rows, G->cout, c0, c1);
 }
 
 static Geometry geometry(int n, int h, int w, int cin, int cout, int groups, int k, int stride, int pad) {
@@ -244,24 +254,39 @@ static Geometry geometry(int n, int h, int w, int cin, int cout, int groups, int
   return G;
 }
 
+// The exported kernels take a range of the dimension they split (batch images, or groups for the
+// filter gradient): ranges are independent, each writes its own part of the output, and the values do
+// not depend on how the range is split (the same float operations in the same order), so the caller
+// may run the ranges on several threads sharing this module's memory. No kernel uses the C stack or
+// a global (scripts/build-kernels.mjs checks): instances on several threads can run at once.
+
 __attribute__((export_name("grouped_conv_forward"))) void grouped_conv_forward(int n, int h, int w, int cin, int cout, int groups, int k,
-                                                                              int stride, int pad, const float *x, const float *f, float *y) {
+                                                                              int stride, int pad, const float *x, const float *f, float *y,
+                                                                              int n0, int n1) {
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
-  forward(&G, x, f, y);
+  forward(&G, x, f, y, n0, n1);
+}
+
+// The filter with each group's block transposed, into `wt`, for grouped_conv_backprop_input.
+__attribute__((export_name("grouped_conv_transpose_filter"))) void grouped_conv_transpose_filter(int cin, int cout, int groups, int k, const float *f,
+                                                                                                float *wt) {
+  const Geometry G = geometry(1, k, k, cin, cout, groups, k, 1, 0);
+  transpose_filter(&G, f, wt);
 }
 
 __attribute__((export_name("grouped_conv_backprop_input"))) void grouped_conv_backprop_input(int n, int h, int w, int cin, int cout, int groups,
                                                                                             int k, int stride, int pad, const float *dy,
-                                                                                            const float *f, float *scratch, float *dx) {
+                                                                                            const float *wt, float *dx, int n0, int n1) {
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
-  backprop_input(&G, dy, f, scratch, dx);
+  backprop_input(&G, dy, wt, dx, n0, n1);
 }
 
 __attribute__((export_name("grouped_conv_backprop_filter"))) void grouped_conv_backprop_filter(int n, int h, int w, int cin, int cout, int groups,
                                                                                               int k, int stride, int pad, const float *x,
-                                                                                              const float *dy, float *scratch, float *dw) {
+                                                                                              const float *dy, float *scratch, float *dw,
+                                                                                              int g0, int g1) {
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
-  backprop_filter(&G, x, dy, scratch, dw);
+  backprop_filter(&G, x, dy, scratch, dw, g0, g1);
 }
 
 // The first byte free for tensors (after the data and stack the linker placed).

@@ -20,13 +20,16 @@ static void zero(float *p, int count) {
 
 static inline void add4(float *p, v128_t v) { wasm_v128_store(p, wasm_f32x4_add(wasm_v128_load(p), v)); }
 
-__attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, const float *A, const float *B, float *C) {
-  zero(C, K * N);
+// Rows [k0, k1) of C only: row ranges are independent and each element's float operations do not
+// depend on the range (the 4-row tiles and the single-row tail add the same terms in the same order),
+// so the caller may run ranges on several threads sharing this module's memory (no stack, no globals).
+__attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, const float *A, const float *B, float *C, int k0, int k1) {
+  zero(C + (long)k0 * N, (k1 - k0) * N);
   const int n8 = N & ~7, n4 = N & ~3;
   for (int m0 = 0; m0 < M; m0 += MB) {
     const int m1 = m0 + MB < M ? m0 + MB : M;
-    int k = 0;
-    for (; k + 4 <= K; k += 4) {
+    int k = k0;
+    for (; k + 4 <= k1; k += 4) {
       int n = 0;
       for (; n < n8; n += 8) {
         v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
@@ -70,7 +73,7 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
           C[(long)(k + r) * N + n] += s;
         }
     }
-    for (; k < K; k++) {
+    for (; k < k1; k++) {
       int n = 0;
       for (; n < n4; n += 4) {
         v128_t c0 = wasm_f32x4_splat(0.0f);

@@ -1,0 +1,97 @@
+/**
+ * The cases of bench/kernelPool.bench.ts, shared by its Node run and its Chromium run (the training
+ * bench's worker, `npm run bench:train -- --kernels`): the app's native kernels on the classroom
+ * ResNeXt-29's largest shapes, timed with the kernel helpers off and on, alternating.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTraining } from '../src/workers/engine/execute';
+import { groupedConv2dWith } from '../src/workers/engine/groupedConv';
+import { kernelThreads, stopKernelHelpers } from '../src/workers/kernels/wasm/pool';
+
+export interface KernelPoolRow {
+  kernel: string;
+  /** Median ms per call, the caller alone and split over the helpers. */
+  oneThreadMs: number;
+  splitMs: number;
+  speedUp: number;
+}
+
+interface Case {
+  name: string;
+  run(): tf.Tensor[];
+}
+
+function cases(): { cases: Case[]; dispose(): void } {
+  const rand = (shape: number[]) => tf.randomUniform(shape, -1, 1, 'float32', 1);
+  const x = rand([32, 32, 32, 128]);
+  const f = rand([3, 3, 16, 128]);
+  const dy = rand([32, 32, 32, 128]);
+  const conv = (a: tf.Tensor, b: tf.Tensor) => groupedConv2dWith('wasm', a as tf.Tensor4D, b as tf.Tensor4D, 8, 1, 1);
+  const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(conv(a, f), dy)));
+  const dw = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(conv(x, b), dy)));
+  const a = rand([32 * 32 * 32, 64]);
+  const b = rand([32 * 32 * 32, 128]);
+  const gamma = rand([128]) as tf.Tensor1D;
+  const beta = rand([128]) as tf.Tensor1D;
+  const bnGrad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(t as tf.Tensor4D, gamma, beta), dy)));
+  return {
+    cases: [
+      { name: 'grouped 3x3 forward [32,32,32,128] 8x16d', run: () => [conv(x, f)] },
+      { name: 'grouped 3x3 input gradient (+ forward)', run: () => [dx(x)] },
+      { name: 'grouped 3x3 filter gradient (+ forward)', run: () => [dw(f)] },
+      { name: 'Aᵀ·B [32768,64]ᵀ·[32768,128]', run: () => [tf.matMul(a, b, true, false)] },
+      { name: 'BatchNorm forward [32,32,32,128]', run: () => [batchNormTraining(x as tf.Tensor4D, gamma, beta)] },
+      { name: 'BatchNorm gradient (+ forward)', run: () => [bnGrad(x)] },
+    ],
+    dispose: () => tf.dispose([x, f, dy, a, b, gamma, beta]),
+  };
+}
+
+async function time(c: Case, ms: number): Promise<number> {
+  tf.dispose(c.run());
+  const t0 = performance.now();
+  let n = 0;
+  while (performance.now() - t0 < ms) {
+    const out = c.run();
+    await out[0]!.data();
+    tf.dispose(out);
+    n++;
+  }
+  return (performance.now() - t0) / n;
+}
+
+const median = (v: number[]) => [...v].sort((p, q) => p - q)[Math.floor(v.length / 2)]!;
+
+/** `rounds` alternating rounds of every case, helpers off then on (`start` starts them). */
+export async function kernelPoolRows(rounds: number, msPerCase: number, start: () => void): Promise<KernelPoolRow[]> {
+  const { cases: list, dispose } = cases();
+  const one = new Map<string, number[]>();
+  const split = new Map<string, number[]>();
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const helpers of [false, true]) {
+        if (helpers) {
+          start();
+          const end = Date.now() + 10_000;
+          while (kernelThreads() < 2 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+        }
+        for (const c of list) {
+          const into = helpers ? split : one;
+          into.set(c.name, [...(into.get(c.name) ?? []), await time(c, msPerCase)]);
+        }
+        stopKernelHelpers();
+      }
+    }
+  } finally {
+    dispose();
+  }
+  return list.map((c) => {
+    const [o, s] = [median(one.get(c.name)!), median(split.get(c.name)!)];
+    return { kernel: c.name, oneThreadMs: Math.round(o * 100) / 100, splitMs: Math.round(s * 100) / 100, speedUp: Math.round((o / s) * 100) / 100 };
+  });
+}
+
+export function printKernelPoolRows(rows: KernelPoolRow[], log: (line: string) => void): void {
+  log('kernel'.padEnd(48) + 'one thread'.padStart(12) + 'split'.padStart(10) + 'speed-up'.padStart(10));
+  for (const r of rows) log(r.kernel.padEnd(48) + r.oneThreadMs.toFixed(2).padStart(12) + r.splitMs.toFixed(2).padStart(10) + r.speedUp.toFixed(2).padStart(10));
+}

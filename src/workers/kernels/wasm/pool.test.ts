@@ -1,0 +1,116 @@
+/**
+ * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
+ * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
+ * gradients, the depthwise filter gradient and the Aᵀ·B weight gradient (plain and im2col); the
+ * training-mode BatchNorm (not split) rides along. The helpers start while the kernels' memories are small, so the
+ * memories grow while they run.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { switchBackend } from '../../engine/backend';
+import { batchNormTraining } from '../../engine/execute';
+import { groupedConv2dWith } from '../../engine/groupedConv';
+import { kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
+
+beforeAll(async () => {
+  setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  expect(await switchBackend('wasm')).toBe(true);
+});
+afterAll(() => stopKernelHelpers());
+
+function values(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  return Float32Array.from({ length: n }, () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  });
+}
+
+const t4 = (shape: [number, number, number, number], seed: number) => tf.tensor4d(values(shape.reduce((a, b) => a * b), seed), shape);
+
+/** Every split kernel on inputs large enough to be split; the outputs as arrays. */
+async function everyKernel(): Promise<Float32Array[]> {
+  const out: tf.Tensor[] = [];
+  // Grouped 3x3, 8 groups of 4 channels, stride 1 and 2.
+  for (const stride of [1, 2]) {
+    const x = t4([4, 16 * stride, 16 * stride, 32], 1 + stride);
+    const f = t4([3, 3, 4, 32], 3 + stride);
+    const conv = (a: tf.Tensor, b: tf.Tensor) => groupedConv2dWith('wasm', a as tf.Tensor4D, b as tf.Tensor4D, 8, stride, 1);
+    const y = conv(x, f);
+    const dy = tf.randomUniform(y.shape, -1, 1, 'float32', 7);
+    out.push(y, ...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([x, f]));
+  }
+  // Depthwise, 36 channels (split 4 at a time: 20 + 16).
+  {
+    const x = t4([8, 16, 16, 36], 11);
+    const f = t4([3, 3, 36, 1], 12);
+    const dy = t4([8, 16, 16, 36], 13);
+    out.push(...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, f]));
+  }
+  // Aᵀ·B with 70 rows of C (not a multiple of the 4-row tile) and a dense 3x3 filter gradient (im2col).
+  out.push(tf.matMul(tf.tensor2d(values(600 * 70, 21), [600, 70]), tf.tensor2d(values(600 * 50, 22), [600, 50]), true, false));
+  {
+    const x = t4([4, 16, 16, 8], 31);
+    const dy = t4([4, 16, 16, 16], 32);
+    out.push(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, t4([3, 3, 8, 16], 33)])[1]!);
+  }
+  // BatchNorm over 36 channels, forward and gradients.
+  {
+    const x = t4([8, 32, 32, 36], 41);
+    const gamma = tf.tensor1d(values(36, 42));
+    const beta = tf.tensor1d(values(36, 43));
+    const dy = t4([8, 32, 32, 36], 44);
+    out.push(batchNormTraining(x, gamma, beta));
+    out.push(...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), dy)))([x, gamma, beta]));
+  }
+  const arrays = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
+  tf.dispose(out);
+  return arrays;
+}
+
+async function until(ok: () => boolean, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe('native kernels on a helper thread', () => {
+  it('splits ranges at the grain, covering [0, total) once', () => {
+    expect(splitRange(70, 2, 4)).toEqual([
+      [0, 36],
+      [36, 70],
+    ]);
+    expect(splitRange(8, 3, 1)).toEqual([
+      [0, 3],
+      [3, 6],
+      [6, 8],
+    ]);
+    expect(splitRange(3, 2, 4)).toEqual([[0, 3]]);
+    expect(splitRange(1, 4, 1)).toEqual([[0, 1]]);
+  });
+
+  it('gives bit for bit the values of one thread, and the helper takes work', async () => {
+    const spawn = (source: string) => new Worker(`${source}\nrequire('node:worker_threads').parentPort.once('message', serve);`, { eval: true });
+    expect(startKernelHelpers(1, spawn)).toBe(1);
+    await until(() => kernelThreads() === 2, 20_000);
+    expect(kernelThreads()).toBe(2);
+    const before = poolStats.splitCalls;
+    const split = await everyKernel();
+    // 2 x (forward, input and filter gradient) + depthwise filter + 2 Aᵀ·B (BatchNorm stays on one thread).
+    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(9);
+    stopKernelHelpers();
+    expect(kernelThreads()).toBe(1);
+    const alone = await everyKernel();
+    expect(split.length).toBe(alone.length);
+    for (const [i, a] of alone.entries()) {
+      const b = split[i]!;
+      expect(b.length).toBe(a.length);
+      let differing = 0;
+      for (let j = 0; j < a.length; j++) if (!Object.is(a[j], b[j])) differing++;
+      expect(differing, `output ${i}`).toBe(0);
+    }
+  });
+});
