@@ -1,7 +1,8 @@
 /**
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
- * gradients, the depthwise filter gradient and the Aᵀ·B weight gradient (plain and im2col); the
+ * gradients, the depthwise filter gradient, the Aᵀ·B weight gradient (plain and im2col) and the max
+ * pool's gradient; the
  * training-mode BatchNorm (not split) rides along. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
@@ -58,6 +59,11 @@ async function everyKernel(): Promise<Float32Array[]> {
     const dy = t4([4, 16, 16, 16], 32);
     out.push(tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, t4([3, 3, 8, 16], 33)])[1]!);
   }
+  // Max pool 3x3 stride 2 over ReLU outputs (ties at zero: the first match takes the gradient).
+  {
+    const x = t4([16, 32, 32, 18], 51);
+    out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(tf.relu(a as tf.Tensor4D), 3, 2, 1), t4([16, 16, 16, 18], 52))))(x));
+  }
   // BatchNorm over 36 channels, forward and gradients.
   {
     const x = t4([8, 32, 32, 36], 41);
@@ -99,8 +105,8 @@ describe('native kernels on a helper thread', () => {
     expect(kernelThreads()).toBe(2);
     const before = poolStats.splitCalls;
     const split = await everyKernel();
-    // 2 x (forward, input and filter gradient) + depthwise filter + 2 Aᵀ·B (BatchNorm stays on one thread).
-    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(9);
+    // 2 x (forward, input and filter gradient) + depthwise filter + 2 Aᵀ·B + max pool (BatchNorm stays on one thread).
+    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(10);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
     const alone = await everyKernel();
