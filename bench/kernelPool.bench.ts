@@ -22,4 +22,3 @@ const spawn = (source: string) => new Worker(`${source}\nrequire('node:worker_th
 const rows = await kernelPoolRows(ROUNDS, 1000, () => startKernelHelpers(HELPERS, spawn));
 console.log(`Node: helpers ${HELPERS} (+ the caller), ${ROUNDS} alternating rounds, median ms per call`);
 printKernelPoolRows(rows, console.log);
-process.exit(0);
