@@ -217,7 +217,7 @@ describe('pooling gradients', () => {
     ['maxPool 2x2 s2 valid', (x) => tf.maxPool(tf.relu(x), 2, 2, 'valid'), [2, 10, 10, 5]],
     // Each pixel twice side by side: a window's maximum is often a tie that gradients flow through
     // (ties of relu's zeros get no gradient), over vector lanes (4 channels) and the scalar tail.
-    ['maxPool 3x3 s2 pad 1, ties', (x) => tf.maxPool(tf.reshape(tf.tile(tf.reshape(x, [90, 1, 6]), [1, 2, 1]), [2, 9, 10, 6]), 3, 2, 1), [2, 9, 5, 6]],
+    ['maxPool 3x3 s2 pad 1, ties', (x) => tf.maxPool(tf.reshape<tf.Rank.R4>(tf.tile(tf.reshape(x, [90, 1, 6]), [1, 2, 1]), [2, 9, 10, 6]), 3, 2, 1), [2, 9, 5, 6]],
     ['maxPool 2x2 s2 valid, odd size', (x) => tf.maxPool(x, 2, 2, 'valid'), [2, 9, 9, 5]],
     ['avgPool 2x2 s2 valid', (x) => tf.avgPool(x, 2, 2, 'valid'), [2, 10, 10, 5]],
     ['avgPool 3x3 s2 same', (x) => tf.avgPool(x, 3, 2, 'same'), [2, 9, 9, 5]],
