@@ -10,7 +10,7 @@ import { cpus } from 'node:os';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { switchBackend } from '../src/workers/engine/backend';
-import { startKernelHelpers } from '../src/workers/kernels/wasm/pool';
+import { HELPER_ENTRY, startKernelHelpers } from '../src/workers/kernels/wasm/pool';
 import { kernelPoolRows, printKernelPoolRows } from './kernelPoolCases';
 
 const HELPERS = Number(process.env.BENCH_HELPERS ?? Math.min(7, cpus().length - 1));
@@ -18,7 +18,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 
 setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
 if (!(await switchBackend('wasm'))) throw new Error('wasm did not start');
-const spawn = (source: string) => new Worker(`${source}\nrequire('node:worker_threads').parentPort.once('message', serve);`, { eval: true });
+const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
 const rows = await kernelPoolRows(ROUNDS, 1000, () => startKernelHelpers(HELPERS, spawn));
 console.log(`Node: helpers ${HELPERS} (+ the caller), ${ROUNDS} alternating rounds, median ms per call`);
 printKernelPoolRows(rows, console.log);

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { batchNormTraining } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
-import { kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
+import { HELPER_ENTRY, kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -99,7 +99,7 @@ describe('native kernels on a helper thread', () => {
   });
 
   it('gives bit for bit the values of one thread, and the helper takes work', async () => {
-    const spawn = (source: string) => new Worker(`${source}\nrequire('node:worker_threads').parentPort.once('message', serve);`, { eval: true });
+    const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
     expect(startKernelHelpers(1, spawn)).toBe(1);
     await until(() => kernelThreads() === 2, 20_000);
     expect(kernelThreads()).toBe(2);

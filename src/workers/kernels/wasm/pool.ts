@@ -125,9 +125,15 @@ export function kernelThreads(): number {
   return 1 + readyHelpers().length;
 }
 
+/** How the helper's program receives its one message: in a browser Worker, and in a worker_threads worker. */
+export const HELPER_ENTRY = {
+  browser: 'self.onmessage = (e) => serve(e.data);',
+  node: "require('node:worker_threads').parentPort.once('message', serve);",
+} as const;
+
 /** The helpers in the browser: a Worker from a Blob (no separate file for a bundler to rename). */
 export function spawnBrowserHelper(source: string): Worker {
-  const url = URL.createObjectURL(new Blob([`${source}\nself.onmessage = (e) => serve(e.data);\n`], { type: 'text/javascript' }));
+  const url = URL.createObjectURL(new Blob([`${source}\n${HELPER_ENTRY.browser}\n`], { type: 'text/javascript' }));
   try {
     return new Worker(url, { name: 'kernel-helper' });
   } finally {
