@@ -39,6 +39,10 @@ export const GROUPED_CONV_CASES: readonly GroupedConvCase[] = [
   c('groups = Cin = 4, Cout 8 (multiplier 2), 3x3, stride 1, pad 1', 1, 5, 6, 4, 8, 4, 3, 1, 1),
   c('groups 2, 5x5 kernel, stride 2, pad 2, 9x9', 1, 9, 9, 4, 4, 2, 5, 2, 2),
   c('groups 4, batch 2, 16x16 (many filter-gradient chunks)', 2, 16, 16, 16, 16, 4, 3, 1, 1),
+  // The WASM kernels' register blocks: 8 pixels x 4 channels (4 per group; a row 20 wide is two
+  // filter-gradient runs) and 4 pixels x 8 channels (8 per group), with leftover pixels.
+  c('groups 8 (8x4d), 3x3, stride 1, pad 1, 5x20', 2, 5, 20, 32, 32, 8, 3, 1, 1),
+  c('groups 4 (4x8d), 3x3, stride 1, pad 1, 7x11', 2, 7, 11, 32, 32, 4, 3, 1, 1),
   // Wider than one 32 x 32 tile of the tiled WebGPU programs in both channel counts, several reduction steps.
   c('groups 1, Cin 40 -> Cout 36, 3x3, stride 2, pad 1, 9x9', 1, 9, 9, 40, 36, 1, 3, 2, 1),
   c('groups = Cin = Cout = 40 (depthwise, two column tiles), 3x3, stride 1, pad 1', 1, 5, 5, 40, 40, 40, 3, 1, 1),

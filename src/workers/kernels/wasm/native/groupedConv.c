@@ -5,7 +5,10 @@
 //
 // Each kernel is a direct convolution vectorised with WASM SIMD128 (4 floats) along the channels of
 // one group that its innermost loop writes: output channels (forward, filter gradient) or input
-// channels (input gradient). Tails that are not a multiple of 4 run scalar. All pointers are byte
+// channels (input gradient). Tails that are not a multiple of 4 run scalar. Where a group's channels
+// are multiples of 4, register blocks (several output pixels, or several input channels, at once)
+// keep several independent chains of additions in flight: 2-3x the one-pixel loops for ResNeXt's
+// 4-channel groups (bench/groupedConvKernels.bench.ts). All pointers are byte
 // offsets into this module's memory (the caller copies tensors in and out); see the exports for ranges.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
@@ -25,61 +28,178 @@ static void zero(float *p, int count) {
   for (; i < count; i++) p[i] = 0.0f;
 }
 
+// The register-blocked core of the forward pass and of the stride-1 input gradient, for a block of P
+// output pixels along a row whose every tap lies inside the input (no bounds to check), and 4*V
+// output channels of one group. Each of the P*V accumulators is one independent chain of additions:
+// one accumulator per pixel (the direct loop below) is bound by the latency of its additions, several
+// keep the SIMD units busy. The float operations per output element are the direct loop's: zero, then
+// for each tap in order (ky, then kx) and each reduction channel r in order, acc += in * w.
+//
+//   in:   the input scalar of pixel p, tap (ky, kx), reduction channel r is
+//         in[p * pixel_step + ky * row_step + kx * col_step + r]
+//   w:    the weight vector for tap (ky, kx), channel r, output vector v is
+//         w[(ky * k + kx) * tap_step + r * r_step + 4 * v]
+//   out:  pixel p's output vector v is out[p * out_step + 4 * v]
+#define DEFINE_BLOCK(NAME, P, V)                                                                                          \
+  static inline __attribute__((always_inline)) void NAME(const float *in, int pixel_step, int row_step, int col_step, int k, int reduce, const float *w, \
+                          int tap_step, int r_step, float *out, int out_step) {                                          \
+    v128_t acc[P][V];                                                                                                     \
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                                                                                        \
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = wasm_f32x4_splat(0.0f);                                                     \
+    _Pragma("clang loop unroll(disable)") for (int ky = 0; ky < k; ky++)                                                  \
+      for (int kx = 0; kx < k; kx++) {                                                                                    \
+        const float *it = in + ky * row_step + kx * col_step;                                                            \
+        const float *wt = w + (ky * k + kx) * tap_step;                                                                  \
+        for (int r = 0; r < reduce; r++) {                                                                                \
+          v128_t wv[V];                                                                                                   \
+          _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(wt + r * r_step + 4 * v);                                   \
+          _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {                                                                                   \
+            const v128_t s = wasm_v128_load32_splat(it + p * pixel_step + r);                                             \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = wasm_f32x4_add(acc[p][v], wasm_f32x4_mul(s, wv[v]));                 \
+          }                                                                                                               \
+        }                                                                                                                 \
+      }                                                                                                                   \
+    _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++)                                                                                        \
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wasm_v128_store(out + p * out_step + 4 * v, acc[p][v]);                                 \
+  }
+DEFINE_BLOCK(block_8x1, 8, 1)
+DEFINE_BLOCK(block_4x2, 4, 2)
+DEFINE_BLOCK(block_1x1, 1, 1)
+
+// One output row's pixels [x0, x1) (all taps inside the input), every group, by the blocks above:
+// 8 pixels x 4 channels, or 4 pixels x 8 channels where a group's outputs allow; leftover pixels one
+// at a time. `outs` (the group's output channels, a multiple of 4) are split in vectors of 8, then 4.
+static inline __attribute__((always_inline)) void blocked_row_with(const float *in, int pixel_step, int row_step, int col_step, int k,
+                                                                    int groups, int in_group_step, int reduce, const float *w, int tap_step,
+                                                                    int r_step, int w_group_step, float *out, int out_step, int outs, int x0,
+                                                                    int x1) {
+  for (int g = 0; g < groups; g++) {
+    const float *ig = in + g * in_group_step;
+    const float *wg = w + g * w_group_step;
+    float *og = out + g * outs;
+    int c = 0;
+    for (; c + 8 <= outs; c += 8) {
+      int px = x0;
+      for (; px + 4 <= x1; px += 4)
+        block_4x2(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+      for (; px < x1; px++) {
+        block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+        block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c + 4, tap_step, r_step, og + px * out_step + c + 4, out_step);
+      }
+    }
+    for (; c + 4 <= outs; c += 4) {
+      int px = x0;
+      for (; px + 8 <= x1; px += 8)
+        block_8x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+      for (; px < x1; px++)
+        block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+    }
+  }
+}
+
+// blocked_row_with, compiled apart for 3x3 taps over 4 channels (ResNeXt's narrowest groups), where
+// unrolling the reduction pays. (Unrolling wider reductions too made the 8- and 16-channel groups up
+// to 2x slower: the straight-line code outgrew what the engine compiles well.)
+static void blocked_row(const float *in, int pixel_step, int row_step, int col_step, int k, int groups, int in_group_step,
+                        int reduce, const float *w, int tap_step, int r_step, int w_group_step, float *out, int out_step, int outs,
+                        int x0, int x1) {
+#define BLOCKED_ROW(K, R) \
+  blocked_row_with(in, pixel_step, row_step, col_step, K, groups, in_group_step, R, w, tap_step, r_step, w_group_step, out, out_step, outs, x0, x1)
+  if (k == 3 && reduce == 4) BLOCKED_ROW(3, 4);
+  else BLOCKED_ROW(k, reduce);
+#undef BLOCKED_ROW
+}
+
+// The output columns [*x0, *x1) of a row whose taps all lie inside the input along x, for
+// `extent` input columns: ox*s - pad >= 0 and ox*s - pad + k - 1 < extent.
+static void interior(int pad, int stride, int k, int extent, int outs, int *x0, int *x1) {
+  int a = (pad + stride - 1) / stride;
+  int b = pad + extent - k >= 0 ? (pad + extent - k) / stride + 1 : 0;
+  if (b > outs) b = outs;
+  if (a > b) a = b;
+  *x0 = a;
+  *x1 = b;
+}
+
+static inline __attribute__((always_inline)) void forward_pixel(const Geometry *G, const float *x, const float *w, float *y, int n, int oy, int ox);
+
 // y[n, oy, ox, g*coutG + co] = sum_{ky, kx, ci} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * w[ky, kx, ci, g*coutG + co]
-static void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1) {
+// Rows and columns whose window lies inside the input go through blocked_row where that is faster,
+// the border pixels (and other layers) through forward_pixel: the same float operations.
+static inline __attribute__((always_inline)) void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1) {
+  const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
+  // Measured (bench/groupedConvKernels.bench.ts): blocking pays for stride 1 and groups of 4 or 8 output
+  // channels (2-3x for 4); strided layers and 16-channel groups ran 10-30% faster one pixel at a time.
+  const int blocked = s == 1 && (og == 4 || og == 8) && cg > 1;
+  int x0, x1;
+  interior(G->pad, s, k, G->w, G->wo, &x0, &x1);
+  for (int n = n0; n < n1; n++)
+    for (int oy = 0; oy < G->ho; oy++) {
+      const int iy = oy * s - G->pad;
+      if (blocked && iy >= 0 && iy + k <= G->h && x0 < x1) {
+        for (int ox = 0; ox < x0; ox++) forward_pixel(G, x, w, y, n, oy, ox);
+        const float *in = x + (((long)n * G->h + iy) * G->w + (x0 * s - G->pad)) * G->cin;
+        float *out = y + (((long)n * G->ho + oy) * G->wo + x0) * G->cout;
+        blocked_row(in - x0 * s * G->cin, s * G->cin, G->w * G->cin, G->cin, k, G->groups, cg, cg, w, cg * G->cout, G->cout, og,
+                    out - x0 * G->cout, G->cout, og, x0, x1);
+        for (int ox = x1; ox < G->wo; ox++) forward_pixel(G, x, w, y, n, oy, ox);
+      } else {
+        for (int ox = 0; ox < G->wo; ox++) forward_pixel(G, x, w, y, n, oy, ox);
+      }
+    }
+}
+
+// One output pixel of the forward pass, every tap checked against the input's bounds.
+static inline __attribute__((always_inline)) void forward_pixel(const Geometry *G, const float *x, const float *w, float *y, int n, int oy, int ox) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
   const int vec = og & ~3;
-  for (int n = n0; n < n1; n++)
-    for (int oy = 0; oy < G->ho; oy++)
-      for (int ox = 0; ox < G->wo; ox++) {
-        float *yp = y + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
-        zero(yp, G->cout);
-        for (int ky = 0; ky < k; ky++) {
-          const int iy = oy * G->stride - G->pad + ky;
-          if (iy < 0 || iy >= G->h) continue;
-          for (int kx = 0; kx < k; kx++) {
-            const int ix = ox * G->stride - G->pad + kx;
-            if (ix < 0 || ix >= G->w) continue;
-            const float *xp = x + (((long)n * G->h + iy) * G->w + ix) * G->cin;
-            const float *wt = w + (long)(ky * k + kx) * cg * G->cout;
-            if (cg == 1 && og == 1) {  // depthwise: channel c reads channel c, vectorised across channels
-              int c = 0;
-              for (; c + 4 <= G->cout; c += 4)
-                wasm_v128_store(yp + c, wasm_f32x4_add(wasm_v128_load(yp + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wt + c))));
-              for (; c < G->cout; c++) yp[c] += xp[c] * wt[c];
-              continue;
-            }
-            for (int g = 0; g < G->groups; g++) {
-              const float *xg = xp + g * cg;
-              const float *wg = wt + g * og;
-              float *yg = yp + g * og;
-              int co = 0;
-              for (; co + 8 <= vec; co += 8) {
-                v128_t a0 = wasm_v128_load(yg + co), a1 = wasm_v128_load(yg + co + 4);
-                for (int ci = 0; ci < cg; ci++) {
-                  const v128_t xv = wasm_f32x4_splat(xg[ci]);
-                  const float *wr = wg + (long)ci * G->cout + co;
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(wr)));
-                  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(wr + 4)));
-                }
-                wasm_v128_store(yg + co, a0);
-                wasm_v128_store(yg + co + 4, a1);
-              }
-              for (; co + 4 <= vec; co += 4) {
-                v128_t a0 = wasm_v128_load(yg + co);
-                for (int ci = 0; ci < cg; ci++)
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xg[ci]), wasm_v128_load(wg + (long)ci * G->cout + co)));
-                wasm_v128_store(yg + co, a0);
-              }
-              for (; co < og; co++) {
-                float a = yg[co];
-                for (int ci = 0; ci < cg; ci++) a += xg[ci] * wg[(long)ci * G->cout + co];
-                yg[co] = a;
-              }
-            }
+  float *yp = y + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
+  zero(yp, G->cout);
+  for (int ky = 0; ky < k; ky++) {
+    const int iy = oy * G->stride - G->pad + ky;
+    if (iy < 0 || iy >= G->h) continue;
+    for (int kx = 0; kx < k; kx++) {
+      const int ix = ox * G->stride - G->pad + kx;
+      if (ix < 0 || ix >= G->w) continue;
+      const float *xp = x + (((long)n * G->h + iy) * G->w + ix) * G->cin;
+      const float *wt = w + (long)(ky * k + kx) * cg * G->cout;
+      if (cg == 1 && og == 1) {  // depthwise: channel c reads channel c, vectorised across channels
+        int c = 0;
+        for (; c + 4 <= G->cout; c += 4)
+          wasm_v128_store(yp + c, wasm_f32x4_add(wasm_v128_load(yp + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wt + c))));
+        for (; c < G->cout; c++) yp[c] += xp[c] * wt[c];
+        continue;
+      }
+      for (int g = 0; g < G->groups; g++) {
+        const float *xg = xp + g * cg;
+        const float *wg = wt + g * og;
+        float *yg = yp + g * og;
+        int co = 0;
+        for (; co + 8 <= vec; co += 8) {
+          v128_t a0 = wasm_v128_load(yg + co), a1 = wasm_v128_load(yg + co + 4);
+          for (int ci = 0; ci < cg; ci++) {
+            const v128_t xv = wasm_f32x4_splat(xg[ci]);
+            const float *wr = wg + (long)ci * G->cout + co;
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(wr)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(wr + 4)));
           }
+          wasm_v128_store(yg + co, a0);
+          wasm_v128_store(yg + co + 4, a1);
+        }
+        for (; co + 4 <= vec; co += 4) {
+          v128_t a0 = wasm_v128_load(yg + co);
+          for (int ci = 0; ci < cg; ci++)
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xg[ci]), wasm_v128_load(wg + (long)ci * G->cout + co)));
+          wasm_v128_store(yg + co, a0);
+        }
+        for (; co < og; co++) {
+          float a = yg[co];
+          for (int ci = 0; ci < cg; ci++) a += xg[ci] * wg[(long)ci * G->cout + co];
+          yg[co] = a;
         }
       }
+    }
+  }
 }
 
 // wt[ky, kx, g, co, ci] = w[ky, kx, ci, g*coutG + co]: the filter with each group's block transposed,
@@ -93,67 +213,90 @@ static void transpose_filter(const Geometry *G, const float *w, float *wt) {
           wt[(((long)t * G->groups + g) * og + co) * cg + ci] = w[((long)t * cg + ci) * G->cout + g * og + co];
 }
 
-// dx[n, iy, ix, g*cinG + ci] = sum_{ky, kx, co} dy[n, oy, ox, g*coutG + co] * w[ky, kx, ci, g*coutG + co]
-// over the (oy, ox) with oy*s - p + ky = iy, ox*s - p + kx = ix. `wt` is the filter transposed by
-// transpose_filter (written once, before the batch ranges run).
-static void backprop_input(const Geometry *G, const float *dy, const float *wt, float *dx, int n0, int n1) {
+// One input pixel of the input gradient (below), every tap checked against dy's bounds.
+static inline __attribute__((always_inline)) void backprop_input_pixel(const Geometry *G, const float *dy, const float *wt, float *dx, int n,
+                                                                         int iy, int ix) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
   const int vec = cg & ~3;
-  for (int n = n0; n < n1; n++)
-    for (int iy = 0; iy < G->h; iy++)
-      for (int ix = 0; ix < G->w; ix++) {
-        float *xp = dx + (((long)n * G->h + iy) * G->w + ix) * G->cin;
-        zero(xp, G->cin);
-        for (int ky = 0; ky < k; ky++) {
-          const int ty = iy + G->pad - ky;
-          if (ty < 0 || ty % s != 0) continue;
-          const int oy = ty / s;
-          if (oy >= G->ho) continue;
-          for (int kx = 0; kx < k; kx++) {
-            const int tx = ix + G->pad - kx;
-            if (tx < 0 || tx % s != 0) continue;
-            const int ox = tx / s;
-            if (ox >= G->wo) continue;
-            const float *dp = dy + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
-            const float *wtap = wt + (long)(ky * k + kx) * G->groups * og * cg;
-            if (cg == 1 && og == 1) {  // depthwise (the transposed filter is the filter)
-              int c = 0;
-              for (; c + 4 <= G->cin; c += 4)
-                wasm_v128_store(xp + c, wasm_f32x4_add(wasm_v128_load(xp + c), wasm_f32x4_mul(wasm_v128_load(dp + c), wasm_v128_load(wtap + c))));
-              for (; c < G->cin; c++) xp[c] += dp[c] * wtap[c];
-              continue;
-            }
-            for (int g = 0; g < G->groups; g++) {
-              const float *dg = dp + g * og;
-              const float *wg = wtap + (long)g * og * cg;
-              float *xg = xp + g * cg;
-              int ci = 0;
-              for (; ci + 8 <= vec; ci += 8) {
-                v128_t a0 = wasm_v128_load(xg + ci), a1 = wasm_v128_load(xg + ci + 4);
-                for (int co = 0; co < og; co++) {
-                  const v128_t dv = wasm_f32x4_splat(dg[co]);
-                  const float *wr = wg + (long)co * cg + ci;
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(dv, wasm_v128_load(wr)));
-                  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(dv, wasm_v128_load(wr + 4)));
-                }
-                wasm_v128_store(xg + ci, a0);
-                wasm_v128_store(xg + ci + 4, a1);
-              }
-              for (; ci + 4 <= vec; ci += 4) {
-                v128_t a0 = wasm_v128_load(xg + ci);
-                for (int co = 0; co < og; co++)
-                  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(dg[co]), wasm_v128_load(wg + (long)co * cg + ci)));
-                wasm_v128_store(xg + ci, a0);
-              }
-              for (; ci < cg; ci++) {
-                float a = xg[ci];
-                for (int co = 0; co < og; co++) a += dg[co] * wg[(long)co * cg + ci];
-                xg[ci] = a;
-              }
-            }
+  float *xp = dx + (((long)n * G->h + iy) * G->w + ix) * G->cin;
+  zero(xp, G->cin);
+  for (int ky = 0; ky < k; ky++) {
+    const int ty = iy + G->pad - ky;
+    if (ty < 0 || ty % s != 0) continue;
+    const int oy = ty / s;
+    if (oy >= G->ho) continue;
+    for (int kx = 0; kx < k; kx++) {
+      const int tx = ix + G->pad - kx;
+      if (tx < 0 || tx % s != 0) continue;
+      const int ox = tx / s;
+      if (ox >= G->wo) continue;
+      const float *dp = dy + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
+      const float *wtap = wt + (long)(ky * k + kx) * G->groups * og * cg;
+      if (cg == 1 && og == 1) {  // depthwise (the transposed filter is the filter)
+        int c = 0;
+        for (; c + 4 <= G->cin; c += 4)
+          wasm_v128_store(xp + c, wasm_f32x4_add(wasm_v128_load(xp + c), wasm_f32x4_mul(wasm_v128_load(dp + c), wasm_v128_load(wtap + c))));
+        for (; c < G->cin; c++) xp[c] += dp[c] * wtap[c];
+        continue;
+      }
+      for (int g = 0; g < G->groups; g++) {
+        const float *dg = dp + g * og;
+        const float *wg = wtap + (long)g * og * cg;
+        float *xg = xp + g * cg;
+        int ci = 0;
+        for (; ci + 8 <= vec; ci += 8) {
+          v128_t a0 = wasm_v128_load(xg + ci), a1 = wasm_v128_load(xg + ci + 4);
+          for (int co = 0; co < og; co++) {
+            const v128_t dv = wasm_f32x4_splat(dg[co]);
+            const float *wr = wg + (long)co * cg + ci;
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(dv, wasm_v128_load(wr)));
+            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(dv, wasm_v128_load(wr + 4)));
           }
+          wasm_v128_store(xg + ci, a0);
+          wasm_v128_store(xg + ci + 4, a1);
+        }
+        for (; ci + 4 <= vec; ci += 4) {
+          v128_t a0 = wasm_v128_load(xg + ci);
+          for (int co = 0; co < og; co++)
+            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(dg[co]), wasm_v128_load(wg + (long)co * cg + ci)));
+          wasm_v128_store(xg + ci, a0);
+        }
+        for (; ci < cg; ci++) {
+          float a = xg[ci];
+          for (int co = 0; co < og; co++) a += dg[co] * wg[(long)co * cg + ci];
+          xg[ci] = a;
         }
       }
+    }
+  }
+}
+
+// dx[n, iy, ix, g*cinG + ci] = sum_{ky, kx, co} dy[n, oy, ox, g*coutG + co] * w[ky, kx, ci, g*coutG + co]
+// over the (oy, ox) with oy*s - p + ky = iy, ox*s - p + kx = ix. `wt` is the filter transposed by
+// transpose_filter (written once, before the batch ranges run). With stride 1 this is a convolution
+// of dy by the flipped taps: rows and columns whose taps all land inside dy go through blocked_row
+// (tap (ky, kx) of input pixel (iy, ix) reads dy at (iy + p - ky, ix + p - kx)); the rest, and
+// strided layers, one pixel at a time by backprop_input_pixel. The same float operations either way.
+static inline __attribute__((always_inline)) void backprop_input(const Geometry *G, const float *dy, const float *wt, float *dx, int n0,
+                                                                   int n1) {
+  const int cg = cin_g(G), og = cout_g(G), k = G->k;
+  const int blocked = G->stride == 1 && cg % 4 == 0 && !(cg == 1 && og == 1);
+  const int flipped_pad = k - 1 - G->pad;
+  int x0, x1;
+  interior(flipped_pad, 1, k, G->wo, G->w, &x0, &x1);
+  for (int n = n0; n < n1; n++)
+    for (int iy = 0; iy < G->h; iy++) {
+      const int top = iy - flipped_pad;  // the first dy row a tap reads (ky = k - 1)
+      if (blocked && top >= 0 && top + k <= G->ho && x0 < x1) {
+        for (int ix = 0; ix < x0; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
+        const float *in = dy + (((long)n * G->ho + iy + G->pad) * G->wo + G->pad) * G->cout;
+        float *out = dx + ((long)n * G->h + iy) * G->w * G->cin;
+        blocked_row(in, G->cout, -G->wo * G->cout, -G->cout, k, G->groups, og, og, wt, G->groups * og * cg, cg, og * cg, out, G->cin, cg, x0, x1);
+        for (int ix = x1; ix < G->w; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
+      } else {
+        for (int ix = 0; ix < G->w; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
+      }
+    }
 }
 
 // Output pixels whose filter-gradient terms are summed before they join the total: float32 sums of
@@ -186,8 +329,77 @@ static void zero_cols(float *p, int rows, int cols, int c0, int c1) {
 // channels is added to a (cache-resident) partial filter gradient, which joins the total every
 // FILTER_CHUNK pixels. `partial` is scratch of the filter's size. Only groups [g0, g1) are computed
 // (their output channels' columns of the filter, partial and total): ranges of groups are independent.
+// The register-blocked filter gradient for groups whose input and output channels are multiples of 4:
+// for one tap, one group, 4 of its input channels and 4*V of its output channels, the sum over a run
+// of `count` output pixels of x (per input channel) times dy (per output-channel vector), in 4*V
+// independent accumulators, then added to `total`. Runs are at most FILTER_CHUNK pixels of one output
+// row (float32 sums of many terms drift: see above), so each total element gets, per run, the
+// run's sum of its terms in pixel order: the float operations do not depend on how groups are split.
+#define DEFINE_FILTER_BLOCK(NAME, V)                                                                                      \
+  static inline __attribute__((always_inline)) void NAME(const float *x, int x_step, const float *dy, int dy_step,         \
+                                                         int count, float *total, int total_row) {                         \
+    v128_t acc[4][V];                                                                                                     \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++)                                                        \
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = wasm_f32x4_splat(0.0f);                 \
+    for (int p = 0; p < count; p++) {                                                                                     \
+      v128_t d[V];                                                                                                        \
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) d[v] = wasm_v128_load(dy + p * dy_step + 4 * v);    \
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++) {                                                    \
+        const v128_t s = wasm_v128_load32_splat(x + p * x_step + i);                                                      \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(s, d[v])); \
+      }                                                                                                                   \
+    }                                                                                                                     \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++)                                                        \
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {                                                    \
+        float *t = total + i * total_row + 4 * v;                                                                         \
+        wasm_v128_store(t, wasm_f32x4_add(wasm_v128_load(t), acc[i][v]));                                                 \
+      }                                                                                                                   \
+  }
+DEFINE_FILTER_BLOCK(filter_block_4x2, 2)
+DEFINE_FILTER_BLOCK(filter_block_4x1, 1)
+
+static inline __attribute__((always_inline)) void blocked_backprop_filter(const Geometry *G, const float *x, const float *dy, float *total,
+                                                                            int g0, int g1) {
+  const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
+  zero_cols(total, k * k * cg, G->cout, g0 * og, g1 * og);
+  for (int n = 0; n < G->n; n++)
+    for (int oy = 0; oy < G->ho; oy++)
+      for (int c0 = 0; c0 < G->wo; c0 += FILTER_CHUNK) {
+        const int c1 = c0 + FILTER_CHUNK < G->wo ? c0 + FILTER_CHUNK : G->wo;
+        const float *dy_row = dy + ((long)n * G->ho + oy) * G->wo * G->cout;
+        for (int ky = 0; ky < k; ky++) {
+          const int iy = oy * s - G->pad + ky;
+          if (iy < 0 || iy >= G->h) continue;
+          const float *x_row = x + ((long)n * G->h + iy) * G->w * G->cin;
+          for (int kx = 0; kx < k; kx++) {
+            // The pixels ox of [c0, c1) whose column ox*s - pad + kx lies in [0, w).
+            int a = G->pad - kx > 0 ? (G->pad - kx + s - 1) / s : 0;
+            int b = G->w - 1 + G->pad - kx >= 0 ? (G->w - 1 + G->pad - kx) / s + 1 : 0;
+            if (a < c0) a = c0;
+            if (b > c1) b = c1;
+            if (a >= b) continue;
+            const float *xa = x_row + (long)(a * s - G->pad + kx) * G->cin;
+            const float *da = dy_row + (long)a * G->cout;
+            float *tap = total + (long)(ky * k + kx) * cg * G->cout;
+            for (int g = g0; g < g1; g++)
+              for (int ci = 0; ci < cg; ci += 4) {
+                int co = 0;
+                for (; co + 8 <= og; co += 8)
+                  filter_block_4x2(xa + g * cg + ci, s * G->cin, da + g * og + co, G->cout, b - a, tap + (long)ci * G->cout + g * og + co, G->cout);
+                for (; co < og; co += 4)
+                  filter_block_4x1(xa + g * cg + ci, s * G->cin, da + g * og + co, G->cout, b - a, tap + (long)ci * G->cout + g * og + co, G->cout);
+              }
+          }
+        }
+      }
+}
+
 static void backprop_filter(const Geometry *G, const float *x, const float *dy, float *partial, float *total, int g0, int g1) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
+  if (cg % 4 == 0 && og % 4 == 0) {
+    blocked_backprop_filter(G, x, dy, total, g0, g1);
+    return;
+  }
   const int vec = og & ~3;
   const int rows = k * k * cg, c0 = g0 * og, c1 = g1 * og;
   float *dw = partial;
