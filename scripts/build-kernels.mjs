@@ -28,13 +28,22 @@ const VARIANTS = [
 /**
  * Instances of one module on several threads share its memory, so a kernel must keep all its state
  * in registers, locals and the buffers it is given: no C stack (the stack pointer is a per-instance
- * global with the same start in every instance) and no other global. Fails the build otherwise.
+ * global with the same start in every instance) and no other global. And the memory is tfjs' own, so
+ * the module must not write anything at instantiation (no data, no start function). Fails the build otherwise.
  */
 function checkNoGlobals(wasm, source) {
   const text = execFileSync('llvm-objdump', ['-d', wasm], { encoding: 'utf8' });
   const uses = text.split('\n').filter((l) => /global\.(get|set)/.test(l));
   if (uses.length > 0) {
     console.error(`${source}: a kernel uses the C stack or a global (${uses.length} global.get/set), which threads sharing the memory would clobber:\n${uses.slice(0, 5).join('\n')}`);
+    process.exit(1);
+  }
+  // The modules run on tfjs' own memory (native.ts): a data segment or a start function would write
+  // into tfjs' heap when instantiated.
+  const sections = execFileSync('llvm-objdump', ['-h', wasm], { encoding: 'utf8' });
+  const writers = sections.split('\n').filter((l) => /\b(DATA|DATACOUNT|START)\b/.test(l));
+  if (writers.length > 0) {
+    console.error(`${source}: the module has static data or a start function, which would write into tfjs' memory:\n${writers.join('\n')}`);
     process.exit(1);
   }
 }

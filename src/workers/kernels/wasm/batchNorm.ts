@@ -2,14 +2,14 @@
  * Training-mode BatchNorm (forward and closed-form backward) and the SGD-with-momentum update on
  * tfjs' WASM backend by native SIMD kernels (native/batchNorm.c). tfjs' formulation of either is a
  * chain of full-size elementwise ops and pooled reductions, each a pass over memory and a new tensor
- * (docs/tfjs.md#native-kernels-where-tfjs-formulations-are-slow). Outputs are written in place over
- * an input's copy in the module's memory (native.ts: the module has its own memory).
+ * (docs/tfjs.md#native-kernels-where-tfjs-formulations-are-slow). Tensors are read and written where
+ * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_MOMENTUM_UPDATE } from './batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
-import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
+import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
 
 interface BatchNormExports extends NativeModule {
   bn_forward(...args: number[]): void;
@@ -30,47 +30,43 @@ function rowsAndChannels(x: Info): [number, number] {
 }
 
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
-  const wasm = backend as BackendWasm;
   const [x, gamma, beta] = [input(inputs, 'x'), input(inputs, 'gamma'), input(inputs, 'beta')];
   checkFloat(BATCH_NORM_TRAINING, x, gamma, beta);
   const [m, c] = rowsAndChannels(x);
-  const [px, pg, pb, pMean, pVar, pInv, pScratch] = native.layout(m * c, c, c, c, c, c, 5 * c);
-  native.copyIn(wasm, x, px!);
-  native.copyIn(wasm, gamma, pg!);
-  native.copyIn(wasm, beta, pb!);
+  const call = native.call(backend as BackendWasm);
+  const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
+  const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   // All channels on this thread: split over channels on a helper (pool.ts) it ran 0.74x
   // (bench/kernelPool.bench.ts: memory-bound passes, each thread reading every row).
-  native.exports.bn_forward(m, c, attrs.epsilon as number, px!, pg!, pb!, px!, pMean!, pVar!, pInv!, pScratch!, 0, c);
-  return [native.copyOut(wasm, [...x.shape], px!), native.copyOut(wasm, [c], pMean!), native.copyOut(wasm, [c], pVar!), native.copyOut(wasm, [c], pInv!)];
+  native.exports.bn_forward(m, c, attrs.epsilon as number, px, pg, pb, py, pMean, pVar, pInv, call.scratch(5 * c), 0, c);
+  return call.finish();
 }
 
 function backward({ inputs, backend }: KernelArgs): Info[] {
-  const wasm = backend as BackendWasm;
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
   checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma);
   const [m, c] = rowsAndChannels(x);
-  const [px, pdy, pMean, pInv, pg, pdg, pdb, pScratch] = native.layout(m * c, m * c, c, c, c, c, c, 7 * c);
-  native.copyIn(wasm, x, px!);
-  native.copyIn(wasm, dy, pdy!);
-  native.copyIn(wasm, mean, pMean!);
-  native.copyIn(wasm, invStd, pInv!);
-  native.copyIn(wasm, gamma, pg!);
-  native.exports.bn_backward(m, c, px!, pdy!, pMean!, pInv!, pg!, pdy!, pdg!, pdb!, pScratch!, 0, c); // one thread, as above (0.92x split)
-  return [native.copyOut(wasm, [...x.shape], pdy!), native.copyOut(wasm, [c], pdg!), native.copyOut(wasm, [c], pdb!)];
+  const call = native.call(backend as BackendWasm);
+  const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
+  const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
+  native.exports.bn_backward(m, c, px, pdy, pMean, pInv, pg, pdx, pdg, pdb, call.scratch(7 * c), 0, c); // one thread, as above (0.92x split)
+  return call.finish();
 }
 
+/** The update writes p and v in place: into new tensors holding their copies (tfjs' tensors are immutable). */
 function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
   const [p, v, grad] = [input(inputs, 'p'), input(inputs, 'v'), input(inputs, 'grad')];
   checkFloat(SGD_MOMENTUM_UPDATE, p, v, grad);
   const n = sizeOf(p.shape);
-  const [pp, pv, pgrad] = native.layout(n, n, n);
-  native.copyIn(wasm, p, pp!);
-  native.copyIn(wasm, v, pv!);
-  native.copyIn(wasm, grad, pgrad!);
+  const call = native.call(wasm);
+  const pgrad = call.input(grad);
+  const [pp, pv] = [call.output(p.shape), call.output(p.shape)];
+  call.view(pp, n).set(heap(wasm, p));
+  call.view(pv, n).set(heap(wasm, v));
   const a = attrs as Record<string, number>;
-  native.exports.sgd_update(n, a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp!, pv!, pgrad!);
-  return [native.copyOut(wasm, [...p.shape], pp!), native.copyOut(wasm, [...p.shape], pv!)];
+  native.exports.sgd_update(n, a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad);
+  return call.finish();
 }
 
 const KERNELS: readonly WasmKernel[] = [

@@ -139,8 +139,8 @@ function im2colFilterGradient(backend: BackendWasm, x: Info, dy: Info, convInfo:
   const pt = convInfo.padInfo.top;
   const pl = convInfo.padInfo.left;
   const k = kh * kw * ci;
-  const xs = heap(backend, x);
   const fill = (p: Float32Array) => {
+    const xs = heap(backend, x); // here: the kernel's allocations may have grown (and detached) the heap
     let at = 0;
     for (let b = 0; b < n; b++) {
       for (let r = 0; r < oh; r++) {
@@ -404,13 +404,12 @@ const pooling = new Native<PoolingExports>(POOLING_WASM, POOLING_WASM_UNSHARED);
 function maxPoolGradImpl(backend: BackendWasm, dy: Info, x: Info, y: Info, convInfo: ConvInfo): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = convInfo;
   const { filterHeight: fh, filterWidth: fw, strideHeight: sh, strideWidth: sw } = convInfo;
-  const [px, py, pdy, pdx] = pooling.layout(n * h * w * c, n * oh * ow * c, n * oh * ow * c, n * h * w * c);
-  pooling.copyIn(backend, x, px!);
-  pooling.copyIn(backend, y, py!);
-  pooling.copyIn(backend, dy, pdy!);
-  const args = [h, w, c, oh, ow, fh, fw, sh, sw, convInfo.padInfo.top, convInfo.padInfo.left, px!, py!, pdy!, pdx!];
+  const call = pooling.call(backend);
+  const [px, py, pdy] = [call.input(x), call.input(y), call.input(dy)];
+  const pdx = call.output([n, h, w, c]);
+  const args = [h, w, c, oh, ow, fh, fw, sh, sw, convInfo.padInfo.top, convInfo.padInfo.left, px, py, pdy, pdx];
   parallel(pooling, 'max_pool_grad', n, 1, n * oh * ow * c * fh * fw, (lo, hi) => [...args, lo, hi]);
-  return pooling.copyOut(backend, [n, h, w, c], pdx!);
+  return call.finish()[0]!;
 }
 
 /** The average pool's gradient is the input gradient of a depthwise convolution whose taps are 1/(fh·fw). */

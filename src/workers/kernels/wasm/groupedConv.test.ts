@@ -9,6 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { groupedConv2dWith } from '../../engine/groupedConv';
+import { nativesOnBackendMemory } from './native';
 import { GROUPED_CONV_CASES, caseData, maxAbsDiff, referenceGroupedConv } from '../../engine/groupedConvCases';
 
 const TOLERANCE = 1e-5;
@@ -36,6 +37,13 @@ describe('grouped convolution by the wasm SIMD kernels against the float64 refer
     expect(maxAbsDiff(await dfilter.data(), ref.dfilter)).toBeLessThanOrEqual(TOLERANCE);
     tf.dispose([x, filter, dy, y, dx, dfilter]);
     expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it("runs on tfjs' own memory: no copies in or out (native.ts)", () => {
+    const k = GROUPED_CONV_CASES[2]!;
+    const d = caseData(k, 1);
+    tf.dispose(groupedConv2dWith('wasm', tf.tensor4d(d.x, d.xShape), tf.tensor4d(d.filter, d.filterShape), k.groups, k.stride, k.pad));
+    expect(nativesOnBackendMemory()).toBe(true);
   });
 
   it('a wrong filter is caught: the reference differs by far more than the tolerance', async () => {

@@ -4,7 +4,7 @@
  * convolutions vectorised over a group's channels. Stock tfjs-wasm has no grouped convolution; the
  * formulations from its own ops cost a group count's worth of extra MACs (block-diagonal) or many
  * small convs and copies (split). Measured per layer: bench/groupedConv.bench.ts.
- * The native module's memory and copies: native.ts.
+ * Tensors are read and written where tfjs keeps them (native.ts' Call).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -56,46 +56,49 @@ function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: num
 }
 
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
-  const wasm = backend as BackendWasm;
   const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
   checkFloat(x, filter);
   const a = attrsOf(attrs);
   const g = groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad);
-  const yShape = [g.batch, g.outHeight, g.outWidth, g.outChannels];
-  const [px, pf, py] = native.layout(size(x.shape), size(filter.shape), size(yShape));
-  native.copyIn(wasm, x, px!);
-  native.copyIn(wasm, filter, pf!);
-  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px!, pf!, py!, lo, hi]);
-  return native.copyOut(wasm, yShape, py!);
+  const call = native.call(backend as BackendWasm);
+  const [px, pf] = [call.input(x), call.input(filter)];
+  const py = call.output([g.batch, g.outHeight, g.outWidth, g.outChannels]);
+  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px, pf, py, lo, hi]);
+  return call.finish()[0]!;
 }
 
 function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
-  const wasm = backend as BackendWasm;
   const [dy, filter] = [input(inputs, 'dy'), input(inputs, 'filter')];
   checkFloat(dy, filter);
   const a = attrsOf(attrs);
   if (!a.shape) throw new Error('GroupedConv2DBackpropInput needs the input shape');
   const g = groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad);
-  const [pdy, pf, pt, pdx] = native.layout(size(dy.shape), size(filter.shape), size(filter.shape), size(a.shape));
-  native.copyIn(wasm, dy, pdy!);
-  native.copyIn(wasm, filter, pf!);
-  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf!, pt!);
-  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy!, pt!, pdx!, lo, hi]);
-  return native.copyOut(wasm, [...a.shape], pdx!);
+  const call = native.call(backend as BackendWasm);
+  const [pdy, pf] = [call.input(dy), call.input(filter)];
+  const pt = call.scratch(size(filter.shape));
+  const pdx = call.output(a.shape);
+  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt);
+  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi]);
+  return call.finish()[0]!;
+}
+
+/** The filter gradient of `g` from x and dy into a new filter-shaped tensor. */
+function filterGradientOf(backend: BackendWasm, g: GroupedConvGeometry, x: Info, dy: Info, filterShape: readonly number[]): Info {
+  const call = native.call(backend);
+  const [px, pdy] = [call.input(x), call.input(dy)];
+  const pt = call.scratch(size(filterShape));
+  const pdw = call.output(filterShape);
+  filterGradient(g, px, pdy, pt, pdw);
+  return call.finish()[0]!;
 }
 
 function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
-  const wasm = backend as BackendWasm;
   const [x, dy] = [input(inputs, 'x'), input(inputs, 'dy')];
   checkFloat(x, dy);
   const a = attrsOf(attrs);
   if (!a.shape) throw new Error('GroupedConv2DBackpropFilter needs the filter shape');
   const g = groupedConvGeometry(x.shape, a.shape, a.groups, a.stride, a.pad);
-  const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(a.shape), size(a.shape));
-  native.copyIn(wasm, x, px!);
-  native.copyIn(wasm, dy, pdy!);
-  filterGradient(g, px!, pdy!, pt!, pdw!);
-  return native.copyOut(wasm, [...a.shape], pdw!);
+  return filterGradientOf(backend as BackendWasm, g, x, dy, a.shape);
 }
 
 /**
@@ -111,12 +114,7 @@ export function nativeDepthwiseFilterGradient(backend: BackendWasm, x: Info, dy:
   const c = convInfo.inChannels;
   const g = groupedConvGeometry(x.shape, [k, k, 1, c], c, s, pad);
   if (g.outHeight !== convInfo.outHeight || g.outWidth !== convInfo.outWidth) return undefined;
-  const filterShape = [k, k, c, 1];
-  const [px, pdy, pt, pdw] = native.layout(size(x.shape), size(dy.shape), size(filterShape), size(filterShape));
-  native.copyIn(backend, x, px!);
-  native.copyIn(backend, dy, pdy!);
-  filterGradient(g, px!, pdy!, pt!, pdw!);
-  return native.copyOut(backend, filterShape, pdw!);
+  return filterGradientOf(backend, g, x, dy, [k, k, c, 1]);
 }
 
 const GROUPED_CONV_KERNELS: readonly WasmKernel[] = [

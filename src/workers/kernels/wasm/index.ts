@@ -1,8 +1,11 @@
 /** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution, fused BatchNorm and SGD update. */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmBatchNormKernels } from './batchNorm';
 import { registerWasmCopyKernels } from './copies';
 import { registerWasmGradientKernels } from './gradients';
 import { registerWasmGroupedConvKernels } from './groupedConv';
+import { bindNatives } from './native';
 
 export { WASM_COPY_KERNEL_NAMES } from './copies';
 export { WASM_GRADIENT_KERNEL_NAMES } from './gradients';
@@ -12,4 +15,6 @@ export function registerWasmKernels(): void {
   registerWasmCopyKernels();
   registerWasmGroupedConvKernels();
   registerWasmBatchNormKernels();
+  const backend = tf.findBackend('wasm');
+  if (backend) bindNatives(backend as BackendWasm);
 }

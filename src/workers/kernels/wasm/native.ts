@@ -1,12 +1,17 @@
 /**
  * The app's native WASM kernels (native/*.c, built by `npm run build:kernels` into base64 modules):
- * instantiated synchronously on first use (each a few KB: allowed in workers and Node), each with its
- * own linear memory. A kernel copies its tfjs inputs in, runs, and copies its result into a new tfjs
- * tensor: copies are O(elements), the kernels O(elements x reduction length).
+ * instantiated synchronously on first use (each a few KB: allowed in workers and Node).
  *
- * The memory is shared (a SharedArrayBuffer) where the platform allows it, so that helper threads
- * can run ranges of the same kernel on it (pool.ts); otherwise the module's unshared build runs
- * alone. Both builds compute the same values.
+ * Each module imports its linear memory. Where it can, it imports tfjs' own (the backend's Emscripten
+ * heap): the kernels then read their inputs and write their outputs where tfjs keeps its tensors, with
+ * no copies (`Call`). The modules have no data, no stack and no globals (scripts/build-kernels.mjs
+ * checks), so they touch only the buffers they are given. Where tfjs' memory cannot be imported, a
+ * module gets a memory of its own and a `Call` copies its tensors in and its results out: O(elements)
+ * against the kernels' O(elements x reduction length); 6-7% of a classroom ResNeXt step when measured.
+ *
+ * The memory is shared (a SharedArrayBuffer) where the platform allows it (tfjs' threaded build, or a
+ * memory of the module's own), so that helper threads can run ranges of the same kernel on it
+ * (pool.ts); otherwise the module's unshared build runs alone. Both builds compute the same values.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Info, heap } from './plumbing';
@@ -29,14 +34,50 @@ interface Instantiated<T> {
   memory: WebAssembly.Memory;
   exports: T;
   shared: boolean;
+  /** On tfjs' own memory (no copies). */
+  onBackend: boolean;
 }
 
 /** Every native module, in the order made: helper threads instantiate the same list (pool.ts). */
 export const NATIVES: Native<NativeModule>[] = [];
 
-/** A lazily instantiated native module with helpers to move float32 tensors in and out of its memory. */
+/** Called when modules move to another memory (a new tfjs backend): helpers holding the old instances must stop. */
+let onRebind: () => void = () => {};
+export function setRebindListener(listener: () => void): void {
+  onRebind = listener;
+}
+
+/** tfjs' own WASM memory: exposed by its threaded build's glue, exported by the plain build's module. */
+function backendMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
+  const m = backend.wasm as unknown as { wasmMemory?: unknown; asm?: { memory?: unknown }; HEAPU8: Uint8Array };
+  const memory = m.wasmMemory ?? m.asm?.memory;
+  return memory instanceof WebAssembly.Memory && memory.buffer === m.HEAPU8.buffer ? memory : undefined;
+}
+
+/**
+ * The modules ignore tfjs' memory and copy through their own (the fallback path): for tests, and for
+ * helper threads in Node, where tfjs' memory is not shared. Takes effect at `bindNatives`.
+ */
+export const nativeOptions = { ownMemory: false };
+
+/**
+ * Puts every native module on `backend`'s memory (or its own: nativeOptions), before helper threads
+ * take their instances (pool.ts). The wasm kernels' registration calls it.
+ */
+export function bindNatives(backend: BackendWasm): void {
+  for (const n of NATIVES) n.on(backend, true);
+}
+
+/** Whether every native module made so far runs on tfjs' own memory (no copies). */
+export function nativesOnBackendMemory(): boolean {
+  return NATIVES.every((n) => n.onBackendMemory !== false);
+}
+
+/** A lazily instantiated native module, on tfjs' memory where it can be, else on its own. */
 export class Native<T extends NativeModule> {
   private instance: Instantiated<T> | undefined;
+  /** The backend whose memory the instance was made for (undefined: made without one). */
+  private backend: BackendWasm | undefined;
   /** This module's place in NATIVES. */
   readonly index: number;
 
@@ -47,19 +88,54 @@ export class Native<T extends NativeModule> {
     this.index = NATIVES.push(this as unknown as Native<NativeModule>) - 1;
   }
 
-  private get instantiated(): Instantiated<T> {
-    if (this.instance) return this.instance;
+  private instantiate(memory: WebAssembly.Memory): Instantiated<T> {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(decodeBase64(shared ? this.sharedBase64 : this.unsharedBase64) as BufferSource);
+    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
+    return { module, memory, exports, shared, onBackend: false };
+  }
+
+  private ownMemory(): Instantiated<T> {
     let memory: WebAssembly.Memory;
-    let shared = true;
     try {
       memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
     } catch {
-      shared = false;
       memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES });
     }
-    const module = new WebAssembly.Module(decodeBase64(shared ? this.sharedBase64 : this.unsharedBase64) as BufferSource);
-    const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
-    this.instance = { module, memory, exports, shared };
+    return this.instantiate(memory);
+  }
+
+  /**
+   * The instance for `backend`: on its memory where that can be imported (the limits match: 4 GiB at
+   * most, shared or not as the build), else on a memory of its own. A module made for another
+   * backend (tests switch) is made again, and the helpers are told.
+   */
+  on(backend: BackendWasm, again = false): Instantiated<T> {
+    if (this.instance && this.backend === backend && !again) return this.instance;
+    const memory = nativeOptions.ownMemory ? undefined : backendMemory(backend);
+    this.backend = backend;
+    if (this.instance && (memory ? this.instance.memory === memory : !this.instance.onBackend)) return this.instance;
+    let made: Instantiated<T> | undefined;
+    if (memory) {
+      try {
+        made = { ...this.instantiate(memory), onBackend: true };
+      } catch {
+        made = undefined; // limits that do not match: a memory of its own
+      }
+    }
+    const next = made ?? (this.instance && !this.instance.onBackend ? this.instance : this.ownMemory());
+    if (this.instance && this.instance !== next) onRebind();
+    this.instance = next;
+    return this.instance;
+  }
+
+  /** On tfjs' own memory; undefined until made. */
+  get onBackendMemory(): boolean | undefined {
+    return this.instance?.onBackend;
+  }
+
+  private get instantiated(): Instantiated<T> {
+    if (!this.instance) this.instance = this.ownMemory();
     return this.instance;
   }
 
@@ -85,34 +161,90 @@ export class Native<T extends NativeModule> {
       .map((e) => e.name);
   }
 
-  /** Byte offsets for buffers of `floats` float32 each, after the module's heap base (grows its memory). */
-  layout(...floats: number[]): number[] {
-    const m = this.exports;
-    const offsets: number[] = [];
-    let at = (m.heap_base() + 15) & ~15;
-    for (const n of floats) {
-      offsets.push(at);
-      at += (n * 4 + 15) & ~15;
-    }
-    const missing = at - this.memory.buffer.byteLength;
-    if (missing > 0) this.memory.grow(Math.ceil(missing / 65536));
-    return offsets;
+  /** Starts one kernel call's buffers on `backend` (see Call). */
+  call(backend: BackendWasm): Call {
+    return new Call(backend, this.on(backend));
   }
 
   f32(offset: number, floats: number): Float32Array {
     return new Float32Array(this.memory.buffer, offset, floats);
   }
+}
 
-  /** Copies `t` (a tfjs tensor on the wasm heap) to `offset`. */
-  copyIn(backend: BackendWasm, t: Info, offset: number): void {
-    this.f32(offset, sizeOf(t.shape)).set(heap(backend, t));
+/**
+ * One kernel call's buffers, as byte offsets into the module's memory. On tfjs' memory: an input is
+ * the tensor itself, an output a new tensor the kernel writes, scratch a tensor freed at the end. On
+ * the module's own memory: inputs are copied in, outputs copied into new tensors by `finish`.
+ * Kernels must write every element of their outputs (new tensors hold whatever was there).
+ */
+export class Call {
+  private readonly outputs: { info: Info | undefined; offset: number; shape: number[] }[] = [];
+  private readonly scratches: Info[] = [];
+  /** Own memory: the next free byte. */
+  private top: number;
+
+  constructor(
+    private readonly backend: BackendWasm,
+    private readonly instance: Instantiated<NativeModule>,
+  ) {
+    this.top = instance.onBackend ? 0 : (instance.exports.heap_base() + 15) & ~15;
   }
 
-  /** A new tfjs tensor of `shape` holding the floats at `offset`. */
-  copyOut(backend: BackendWasm, shape: number[], offset: number): Info {
-    const out = backend.makeOutput(shape, 'float32');
-    heap(backend, out).set(this.f32(offset, sizeOf(shape)));
-    return out;
+  private allocate(floats: number): number {
+    const at = this.top;
+    this.top += (floats * 4 + 15) & ~15;
+    const missing = this.top - this.instance.memory.buffer.byteLength;
+    if (missing > 0) this.instance.memory.grow(Math.ceil(missing / 65536));
+    return at;
+  }
+
+  private offsetOf(t: Info): number {
+    return this.backend.dataIdMap.get(t.dataId)!.memoryOffset;
+  }
+
+  /** `t`'s floats as the kernel reads them. */
+  input(t: Info): number {
+    if (this.instance.onBackend) return this.offsetOf(t);
+    const at = this.allocate(sizeOf(t.shape));
+    this.view(at, sizeOf(t.shape)).set(heap(this.backend, t));
+    return at;
+  }
+
+  /** Where the kernel writes the next output of `shape` (returned by `finish`, in order). */
+  output(shape: readonly number[]): number {
+    if (this.instance.onBackend) {
+      const info = this.backend.makeOutput([...shape], 'float32');
+      const offset = this.offsetOf(info);
+      this.outputs.push({ info, offset, shape: [...shape] });
+      return offset;
+    }
+    const offset = this.allocate(sizeOf(shape));
+    this.outputs.push({ info: undefined, offset, shape: [...shape] });
+    return offset;
+  }
+
+  /** `floats` of working space for this call only. */
+  scratch(floats: number): number {
+    if (!this.instance.onBackend) return this.allocate(floats);
+    const info = this.backend.makeOutput([floats], 'float32');
+    this.scratches.push(info);
+    return this.offsetOf(info);
+  }
+
+  /** A view of the module's memory (taken after the last allocation: growing detaches views). */
+  view(offset: number, floats: number): Float32Array {
+    return new Float32Array(this.instance.memory.buffer, offset, floats);
+  }
+
+  /** The outputs as tfjs tensors, in the order asked for; the scratch freed. */
+  finish(): Info[] {
+    for (const t of this.scratches) this.backend.disposeData(t.dataId);
+    return this.outputs.map(({ info, offset, shape }) => {
+      if (info) return info;
+      const out = this.backend.makeOutput(shape, 'float32');
+      heap(this.backend, out).set(this.view(offset, sizeOf(shape)));
+      return out;
+    });
   }
 }
 

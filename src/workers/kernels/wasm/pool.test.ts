@@ -15,13 +15,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { batchNormTraining } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
+import { nativeOptions } from './native';
 import { HELPER_ENTRY, kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
+// tfjs' memory is not shared in Node (its plain build): the modules copy through shared memories of
+// their own, which helper threads can use (native.ts). The kernels are the same.
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
+  nativeOptions.ownMemory = true;
   expect(await switchBackend('wasm')).toBe(true);
 });
-afterAll(() => stopKernelHelpers());
+afterAll(() => {
+  stopKernelHelpers();
+  nativeOptions.ownMemory = false;
+});
 
 function values(n: number, seed: number): Float32Array {
   let s = seed >>> 0;

@@ -12,7 +12,7 @@
  * The caller blocks in `Atomics.wait`, which a page's main thread may not do: helpers start only in
  * a worker (or in Node), only where memory can be shared, and only when asked (`startKernelHelpers`).
  */
-import { NATIVES, type Native, type NativeModule } from './native';
+import { NATIVES, type Native, type NativeModule, setRebindListener } from './native';
 
 /** The control block, Int32 slots. */
 const REQUEST = 0; // sequence number of the latest request (the caller increments it)
@@ -114,6 +114,9 @@ export function stopKernelHelpers(): void {
   for (const h of helpers) h.worker.terminate();
   helpers = [];
 }
+
+// Helpers hold instances on the modules' memories: when a module moves to another memory they stop.
+setRebindListener(stopKernelHelpers);
 
 /** Helpers that have started and can take work. */
 function readyHelpers(): Helper[] {
