@@ -10,10 +10,14 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_MOMENTUM_UPDATE } fr
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
+import { parallel } from './pool';
 
 interface BatchNormExports extends NativeModule {
-  bn_forward(...args: number[]): void;
-  bn_backward(...args: number[]): void;
+  bn_block_sums(...args: number[]): void;
+  bn_mean(m: number, c: number, part: number, mean: number): void;
+  bn_variance(m: number, c: number, eps: number, part: number, gamma: number, variance: number, invStd: number, scale: number): void;
+  bn_backward_coefficients(...args: number[]): void;
+  bn_affine(...args: number[]): void;
   sgd_update(...args: number[]): void;
 }
 
@@ -29,6 +33,21 @@ function rowsAndChannels(x: Info): [number, number] {
   return [sizeOf(x.shape) / c, c];
 }
 
+/** Rows per block of the channel sums (native/batchNorm.c's MB): the unit a sum pass is split by. */
+const BLOCK_ROWS = 256;
+/** Rows of the output passes per thread are cut at multiples of this. */
+const ROW_GRAIN = 64;
+
+/** The block sums of `mode` over every block, split over the kernel helpers by blocks of rows. */
+function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: number) => number[]): void {
+  parallel(native, 'bn_block_sums', Math.ceil(m / BLOCK_ROWS), 1, m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
+}
+
+/**
+ * Three passes over x (sum, centred sum of squares, output), each split by rows over the kernel
+ * helpers (pool.ts); the per-channel steps between them on this thread. Any split gives the same
+ * values: each block's float32 sums, then their double total in block order.
+ */
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [x, gamma, beta] = [input(inputs, 'x'), input(inputs, 'gamma'), input(inputs, 'beta')];
   checkFloat(BATCH_NORM_TRAINING, x, gamma, beta);
@@ -36,12 +55,16 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const call = native.call(backend as BackendWasm);
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
-  // All channels on this thread: split over channels on a helper (pool.ts) it ran 0.74x
-  // (bench/kernelPool.bench.ts: memory-bound passes, each thread reading every row).
-  native.exports.bn_forward(m, c, attrs.epsilon as number, px, pg, pb, py, pMean, pVar, pInv, call.scratch(5 * c), 0, c);
+  const [part, scale] = [call.scratch(Math.ceil(m / BLOCK_ROWS) * c), call.scratch(c)];
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, part, part, b0, b1]);
+  native.exports.bn_mean(m, c, part, pMean);
+  blockSums(1, m, c, (b0, b1) => [px, 0, pMean, part, part, b0, b1]);
+  native.exports.bn_variance(m, c, attrs.epsilon as number, part, pg, pVar, pInv, scale);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, px, pMean, 0, scale, pb, py, m0, m1]);
   return call.finish();
 }
 
+/** Two passes (the two channel sums, then dx), split by rows as the forward. */
 function backward({ inputs, backend }: KernelArgs): Info[] {
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
   checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma);
@@ -49,7 +72,11 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const call = native.call(backend as BackendWasm);
   const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
-  native.exports.bn_backward(m, c, px, pdy, pMean, pInv, pg, pdx, pdg, pdb, call.scratch(7 * c), 0, c); // one thread, as above (0.92x split)
+  const blocks = Math.ceil(m / BLOCK_ROWS);
+  const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
+  blockSums(2, m, c, (b0, b1) => [px, pdy, pMean, part, part2, b0, b1]);
+  native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, px, pMean, a, b, k, pdx, m0, m1]);
   return call.finish();
 }
 

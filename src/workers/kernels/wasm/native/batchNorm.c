@@ -6,21 +6,22 @@
 // (sum, centred sum of squares, output) and the backward two (two sums, output).
 //
 // Channel sums: float32 SIMD lanes over blocks of MB rows, each block's partial sum added into a
-// double accumulator per channel, so a float32 sum has at most MB terms whatever M is.
+// double accumulator per channel in block order, so a float32 sum has at most MB terms whatever M is.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
 #include <wasm_simd128.h>
 
 #define MB 256
 
-// acc[c] (+)= sum over rows r of f(r, c) for c in [c0, c1), in blocks of MB rows (see above).
-// MODE 0: x; 1: (x - mean)^2; 2: dy and dy * (x - mean) into acc and acc2.
-static void channel_sums(int mode, int M, int C, int c0, int c1, const float *x, const float *dy, const float *mean, double *acc, double *acc2) {
-  for (int c = c0; c < c1; c++) acc[c] = 0.0, acc2[c] = 0.0;
-  for (int m0 = 0; m0 < M; m0 += MB) {
-    const int m1 = m0 + MB < M ? m0 + MB : M;
-    int c = c0;
-    for (; c + 4 <= c1; c += 4) {
+// Per block b of MB rows in [b0, b1) and channel c: part[b*C + c] = the float32 sum over the block's
+// rows r of f(r, c), and part2 likewise for the second sum of MODE 2.
+// MODE 0: x; 1: (x - mean)^2; 2: dy and dy * (x - mean).
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *mean, float *part, float *part2, int b0, int b1) {
+  for (int blk = b0; blk < b1; blk++) {
+    const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
+    float *p = part + (long)blk * C, *p2 = part2 + (long)blk * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
       v128_t s = wasm_f32x4_splat(0.0f), s2 = s;
       const v128_t mu = mode == 0 ? s : wasm_v128_load(mean + c);
       for (int m = m0; m < m1; m++) {
@@ -36,16 +37,10 @@ static void channel_sums(int mode, int M, int C, int c0, int c1, const float *x,
           s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, wasm_f32x4_sub(v, mu)));
         }
       }
-      acc[c] += wasm_f32x4_extract_lane(s, 0);
-      acc[c + 1] += wasm_f32x4_extract_lane(s, 1);
-      acc[c + 2] += wasm_f32x4_extract_lane(s, 2);
-      acc[c + 3] += wasm_f32x4_extract_lane(s, 3);
-      acc2[c] += wasm_f32x4_extract_lane(s2, 0);
-      acc2[c + 1] += wasm_f32x4_extract_lane(s2, 1);
-      acc2[c + 2] += wasm_f32x4_extract_lane(s2, 2);
-      acc2[c + 3] += wasm_f32x4_extract_lane(s2, 3);
+      wasm_v128_store(p + c, s);
+      if (mode == 2) wasm_v128_store(p2 + c, s2);
     }
-    for (; c < c1; c++) {
+    for (; c < C; c++) {
       float s = 0.0f, s2 = 0.0f;
       const float mu = mode == 0 ? 0.0f : mean[c];
       for (int m = m0; m < m1; m++) {
@@ -60,25 +55,31 @@ static void channel_sums(int mode, int M, int C, int c0, int c1, const float *x,
           s2 += g * (v - mu);
         }
       }
-      acc[c] += s;
-      acc2[c] += s2;
+      p[c] = s;
+      if (mode == 2) p2[c] = s2;
     }
   }
 }
 
-// out = a * in + b * (x - mean) + k per channel (b, k may be zero vectors: y = gamma*invstd*(x - mean) + beta
-// is a = 0, b = gamma*invstd, k = beta with in unused).
-static void affine(int M, int C, int c0, int c1, const float *in, const float *x, const float *mean, const float *a, const float *b, const float *k,
-                   float *out) {
-  for (int m = 0; m < M; m++) {
+// The channel total of the blocks' float32 sums, in double, in block order.
+static double total(const float *part, int blocks, int C, int c) {
+  double acc = 0.0;
+  for (int blk = 0; blk < blocks; blk++) acc += part[(long)blk * C + c];
+  return acc;
+}
+
+// out = a * in + b * (x - mean) + k per channel on rows [m0, m1) (b, k may be zero vectors:
+// y = gamma*invstd*(x - mean) + beta is a = 0, b = gamma*invstd, k = beta with in unused).
+static void affine(int C, int m0, int m1, const float *in, const float *x, const float *mean, const float *a, const float *b, const float *k, float *out) {
+  for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
-    int c = c0;
-    for (; c + 4 <= c1; c += 4) {
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(x + row + c), wasm_v128_load(mean + c))), wasm_v128_load(k + c));
       if (in) v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(in + row + c)), v);
       wasm_v128_store(out + row + c, v);
     }
-    for (; c < c1; c++) {
+    for (; c < C; c++) {
       float v = b[c] * (x[row + c] - mean[c]) + k[c];
       if (in) v = a[c] * in[row + c] + v;
       out[row + c] = v;
@@ -86,45 +87,58 @@ static void affine(int M, int C, int c0, int c1, const float *in, const float *x
   }
 }
 
-// The exported kernels work on channels [c0, c1) only: every pass is per channel, so channel ranges
-// are independent and their values do not depend on the split; the caller may run ranges on several
+// The passes are exported one by one: the row passes take a range (blocks of MB rows for the sums,
+// rows for the output), the per-channel steps between them run once. Ranges are independent and each
+// element's float operations do not depend on the split, so the caller may run ranges on several
 // threads sharing this module's memory (no stack, no globals: scripts/build-kernels.mjs checks).
+// `part` and `part2` hold ceil(M / MB) * C floats each.
 
-// Forward. Writes y [M, C], and per channel the batch mean, the biased variance and 1/sqrt(var + eps).
-// scratch: 4*C floats (two double accumulators) then C floats.
-__attribute__((export_name("bn_forward"))) void bn_forward(int M, int C, float eps, const float *x, const float *gamma, const float *beta, float *y, float *mean,
-                                                           float *var, float *invstd, float *scratch, int c0, int c1) {
-  double *acc = (double *)scratch, *acc2 = acc + C;
-  float *scale = scratch + 4 * C;
-  channel_sums(0, M, C, c0, c1, x, 0, 0, acc, acc2);
-  for (int c = c0; c < c1; c++) mean[c] = (float)(acc[c] / M);
-  channel_sums(1, M, C, c0, c1, x, 0, mean, acc, acc2);
-  for (int c = c0; c < c1; c++) {
-    const float v = (float)(acc[c] / M);
+__attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *mean, float *part,
+                                                                 float *part2, int b0, int b1) {
+  block_sums(mode, M, C, x, dy, mean, part, part2, b0, b1);
+}
+
+// Forward, after the block sums of x: the batch mean.
+__attribute__((export_name("bn_mean"))) void bn_mean(int M, int C, const float *part, float *mean) {
+  const int blocks = (M + MB - 1) / MB;
+  for (int c = 0; c < C; c++) mean[c] = (float)(total(part, blocks, C, c) / M);
+}
+
+// Forward, after the block sums of (x - mean)^2: the biased variance, 1/sqrt(var + eps) and gamma*invstd.
+__attribute__((export_name("bn_variance"))) void bn_variance(int M, int C, float eps, const float *part, const float *gamma, float *var, float *invstd,
+                                                             float *scale) {
+  const int blocks = (M + MB - 1) / MB;
+  for (int c = 0; c < C; c++) {
+    const float v = (float)(total(part, blocks, C, c) / M);
     var[c] = v;
     invstd[c] = (float)(1.0 / __builtin_sqrt((double)v + (double)eps));
     scale[c] = gamma[c] * invstd[c];
   }
-  affine(M, C, c0, c1, 0, x, mean, 0, scale, beta, y);
 }
 
-// Backward, in closed form (x^ = (x - mean)*invstd):
-//   dbeta = sum dy, dgamma = sum dy*x^, dx = gamma*invstd*(dy - dbeta/M - x^*dgamma/M).
-// scratch: 4*C floats (two double accumulators) then 3*C floats.
-__attribute__((export_name("bn_backward"))) void bn_backward(int M, int C, const float *x, const float *dy, const float *mean, const float *invstd, const float *gamma,
-                                                             float *dx, float *dgamma, float *dbeta, float *scratch, int c0, int c1) {
-  double *acc = (double *)scratch, *acc2 = acc + C;
-  float *a = scratch + 4 * C, *b = a + C, *k = b + C;
-  channel_sums(2, M, C, c0, c1, x, dy, mean, acc, acc2);
-  for (int c = c0; c < c1; c++) {
+// Backward, in closed form (x^ = (x - mean)*invstd), after the block sums of dy and dy*(x - mean):
+//   dbeta = sum dy, dgamma = sum dy*x^, dx = gamma*invstd*(dy - dbeta/M - x^*dgamma/M),
+// here the per-channel coefficients of dx = a*dy + b*(x - mean) + k.
+__attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coefficients(int M, int C, const float *part, const float *part2,
+                                                                                       const float *invstd, const float *gamma, float *dgamma,
+                                                                                       float *dbeta, float *a, float *b, float *k) {
+  const int blocks = (M + MB - 1) / MB;
+  for (int c = 0; c < C; c++) {
+    const double s = total(part, blocks, C, c), s2 = total(part2, blocks, C, c);
     const double inv = invstd[c], gi = (double)gamma[c] * inv;
-    dbeta[c] = (float)acc[c];
-    dgamma[c] = (float)(acc2[c] * inv);
+    dbeta[c] = (float)s;
+    dgamma[c] = (float)(s2 * inv);
     a[c] = (float)gi;
-    b[c] = (float)(-gi * inv * inv * acc2[c] / M);
-    k[c] = (float)(-gi * acc[c] / M);
+    b[c] = (float)(-gi * inv * inv * s2 / M);
+    k[c] = (float)(-gi * s / M);
   }
-  affine(M, C, c0, c1, dy, x, mean, a, b, k, dx);
+}
+
+// out = a*in + b*(x - mean) + k on rows [m0, m1): the forward's output (in = 0, a unused, b = scale,
+// k = beta) and the backward's dx (in = dy).
+__attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *x, const float *mean, const float *a, const float *b,
+                                                         const float *k, float *out, int m0, int m1) {
+  affine(C, m0, m1, in, x, mean, a, b, k, out);
 }
 
 // One SGD step in PyTorch's semantics on n weights, in place on p and v, with float32 operations in
