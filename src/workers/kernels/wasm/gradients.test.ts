@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { registerKernels } from '..';
 import { WASM_COPY_KERNEL_NAMES, WASM_GRADIENT_KERNEL_NAMES } from '.';
-import { IM2COL_LIMIT } from './gradients';
+import { IM2COL_LIMIT, NATIVE_FILTER_GRADIENT } from './gradients';
 
 const ABS_TOLERANCE = 1e-4;
 const REL_TOLERANCE = 1e-5;
@@ -135,18 +135,22 @@ describe("registerKernels('wasm')", () => {
   });
 });
 
-// Each case twice: the filter gradient as im2col + GEMM (every case here is under the size limit)
-// and as the transposed convolution that larger layers take.
+// Each case three times: the filter gradient by the native direct kernel (where the padding is
+// symmetric; the rest falls through to im2col), as im2col + GEMM (every case here is under the size
+// limit) and as the transposed convolution that larger layers take.
 describe.each([
-  ['im2col', IM2COL_LIMIT.floats],
-  ['transposed convolution', 0],
-])('conv2d gradients (input and filter), NHWC, dilation 1; filter gradient by %s', (_, limit) => {
+  ['the native direct kernel', true, IM2COL_LIMIT.floats],
+  ['im2col', false, IM2COL_LIMIT.floats],
+  ['transposed convolution', false, 0],
+])('conv2d gradients (input and filter), NHWC, dilation 1; filter gradient by %s', (_, direct, limit) => {
   const saved = IM2COL_LIMIT.floats;
   beforeAll(() => {
     IM2COL_LIMIT.floats = limit;
+    NATIVE_FILTER_GRADIENT.enabled = direct;
   });
   afterAll(() => {
     IM2COL_LIMIT.floats = saved;
+    NATIVE_FILTER_GRADIENT.enabled = true;
   });
   for (const k of [1, 3, 5, 7]) {
     for (const stride of [1, 2]) {

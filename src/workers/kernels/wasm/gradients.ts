@@ -23,7 +23,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nativeDepthwiseFilterGradient } from './groupedConv';
+import { nativeFilterGradient } from './groupedConv';
 import { matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import { WASM_BASE64 as POOLING_WASM, WASM_BASE64_UNSHARED as POOLING_WASM_UNSHARED } from './native/pooling.wasm';
@@ -95,12 +95,16 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
   const pt = convInfo.padInfo.top;
   const pl = convInfo.padInfo.left;
 
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h && ow === w) {
-    // 1x1: dW = xᵀ·dy, with xᵀ materialised so the product stays on XNNPACK.
-    const xT = transpose(backend, view(x, [n * h * w, ci]), [1, 0]);
-    const dW = matMul(backend, xT, dy, ci, n * h * w, co);
-    release(backend, xT);
+  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && pt === 0 && pl === 0 && oh === h && ow === w && x.dtype === 'float32') {
+    // 1x1: dW = xᵀ·dy by the native Aᵀ·B kernel (matMul.ts).
+    const dW = matMulTransposeA(backend, view(x, [n * h * w, ci]), view(dy, [n * h * w, co]), n * h * w, ci, co);
     return { ...dW, shape: [1, 1, ci, co] };
+  }
+
+  if (NATIVE_FILTER_GRADIENT.enabled) {
+    // The grouped kernel with one group (groupedConv.ts): 2-3x im2col + Aᵀ·B on the classroom ResNet's 3x3 layers.
+    const direct = nativeFilterGradient(backend, x, dy, convInfo, false);
+    if (direct) return direct;
   }
 
   if (n * oh * ow * kh * kw * ci <= IM2COL_LIMIT.floats) return im2colFilterGradient(backend, x, dy, convInfo);
@@ -119,6 +123,12 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
   release(backend, out);
   return dW;
 }
+
+/**
+ * Whether a dense filter gradient takes the native direct kernel where it applies (symmetric padding,
+ * square kernel). Off, it takes im2col or the transposed convolution below. (Mutable for tests of every path.)
+ */
+export const NATIVE_FILTER_GRADIENT = { enabled: true };
 
 /**
  * Largest im2col matrix (floats) the filter gradient builds: 64 MiB. Larger ones take the
@@ -481,7 +491,7 @@ function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs = {} }: Ke
   assertSupported(convInfo, 'DepthwiseConv2dNativeBackpropFilter');
   assertMultiplierOne(filterShape);
   // The native SIMD kernel (2-3x this JS loop's fwd+bwd on EfficientNet's layers); the loop where it does not apply.
-  return nativeDepthwiseFilterGradient(backend as BackendWasm, x, dy, convInfo) ?? depthwiseBackpropFilterImpl(backend as BackendWasm, x, dy, convInfo);
+  return nativeFilterGradient(backend as BackendWasm, x, dy, convInfo, true) ?? depthwiseBackpropFilterImpl(backend as BackendWasm, x, dy, convInfo);
 }
 
 function assertMultiplierOne(filterShape: Shape4): void {

@@ -47,12 +47,14 @@ function macs(g: GroupedConvGeometry): number {
 }
 
 /**
- * The filter gradient split over groups (channels for a depthwise filter, 4 at a time: the kernel's
- * vector width); the forward and input gradient split over the batch.
+ * The filter gradient split over work units: each group's input channels 4 at a time (so a dense
+ * filter splits too), or for a depthwise filter its channels, 4 at a time (the kernel's vector
+ * width). The forward and input gradient split over the batch.
  */
 function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: number, pdw: number): void {
   const depthwise = g.inChannels === g.groups && g.outChannels === g.groups;
-  parallel(native, 'grouped_conv_backprop_filter', g.groups, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
+  const units = depthwise ? g.groups : g.groups * Math.ceil(g.inChannels / g.groups / 4);
+  parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
 }
 
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
@@ -102,19 +104,21 @@ function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
 }
 
 /**
- * The filter gradient of a depthwise convolution (multiplier 1, dilation 1) by the native kernel, as
- * the grouped filter gradient with groups = channels; undefined where the native kernel does not
- * apply (a rectangular kernel or asymmetric padding), for the caller's fallback.
+ * The filter gradient of a dense convolution (depthwise: one of multiplier 1) by the native kernel,
+ * as the grouped filter gradient with 1 group (depthwise: groups = channels); undefined where the
+ * native kernel does not apply (dilation, a rectangular kernel or asymmetric padding), for the
+ * caller's fallback.
  */
-export function nativeDepthwiseFilterGradient(backend: BackendWasm, x: Info, dy: Info, convInfo: tf.backend_util.Conv2DInfo): Info | undefined {
+export function nativeFilterGradient(backend: BackendWasm, x: Info, dy: Info, convInfo: tf.backend_util.Conv2DInfo, depthwise: boolean): Info | undefined {
   const { filterHeight: k, filterWidth: kw, strideHeight: s, strideWidth: sw, padInfo } = convInfo;
   const pad = padInfo.top;
   if (k !== kw || s !== sw || padInfo.left !== pad || padInfo.bottom !== pad || padInfo.right !== pad) return undefined;
   if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) return undefined;
-  const c = convInfo.inChannels;
-  const g = groupedConvGeometry(x.shape, [k, k, 1, c], c, s, pad);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const { inChannels: ci, outChannels: co } = convInfo;
+  const g = groupedConvGeometry(x.shape, depthwise ? [k, k, 1, ci] : [k, k, ci, co], depthwise ? ci : 1, s, pad);
   if (g.outHeight !== convInfo.outHeight || g.outWidth !== convInfo.outWidth) return undefined;
-  return filterGradientOf(backend, g, x, dy, [k, k, c, 1]);
+  return filterGradientOf(backend, g, x, dy, depthwise ? [k, k, ci, 1] : [k, k, ci, co]);
 }
 
 const GROUPED_CONV_KERNELS: readonly WasmKernel[] = [

@@ -324,44 +324,75 @@ static void zero_cols(float *p, int rows, int cols, int c0, int c1) {
   for (int r = 0; r < rows; r++) zero(p + (long)r * cols + c0, c1 - c0);
 }
 
-// dw[ky, kx, ci, g*coutG + co] = sum_{n, oy, ox} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * dy[n, oy, ox, g*coutG + co]
-// Per output pixel and tap, the outer product of the group's input channels and output-gradient
-// channels is added to a (cache-resident) partial filter gradient, which joins the total every
-// FILTER_CHUNK pixels. `partial` is scratch of the filter's size. Only groups [g0, g1) are computed
-// (their output channels' columns of the filter, partial and total): ranges of groups are independent.
-// The register-blocked filter gradient for groups whose input and output channels are multiples of 4:
-// for one tap, one group, 4 of its input channels and 4*V of its output channels, the sum over a run
-// of `count` output pixels of x (per input channel) times dy (per output-channel vector), in 4*V
-// independent accumulators, then added to `total`. Runs are at most FILTER_CHUNK pixels of one output
-// row (float32 sums of many terms drift: see above), so each total element gets, per run, the
-// run's sum of its terms in pixel order: the float operations do not depend on how groups are split.
-#define DEFINE_FILTER_BLOCK(NAME, V)                                                                                      \
+// The register-blocked filter gradient: for one tap, one group, CI of its input channels and 4*V of
+// its output channels, the sum over a run of `count` output pixels of x (per input channel) times dy
+// (per output-channel vector), in CI*V independent accumulators, then added to `total`. Runs are at
+// most FILTER_CHUNK pixels of one output row (float32 sums of many terms drift: see above), so each
+// total element gets, per run, the run's sum of its terms in pixel order: the float operations do
+// not depend on how the work is split.
+#define DEFINE_FILTER_BLOCK(NAME, CI, V)                                                                                  \
   static inline __attribute__((always_inline)) void NAME(const float *x, int x_step, const float *dy, int dy_step,         \
                                                          int count, float *total, int total_row) {                         \
-    v128_t acc[4][V];                                                                                                     \
-    _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++)                                                        \
+    v128_t acc[CI][V];                                                                                                    \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++)                                                       \
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = wasm_f32x4_splat(0.0f);                 \
     for (int p = 0; p < count; p++) {                                                                                     \
       v128_t d[V];                                                                                                        \
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) d[v] = wasm_v128_load(dy + p * dy_step + 4 * v);    \
-      _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++) {                                                    \
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) {                                                   \
         const v128_t s = wasm_v128_load32_splat(x + p * x_step + i);                                                      \
         _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(s, d[v])); \
       }                                                                                                                   \
     }                                                                                                                     \
-    _Pragma("clang loop unroll(full)") for (int i = 0; i < 4; i++)                                                        \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++)                                                       \
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {                                                    \
         float *t = total + i * total_row + 4 * v;                                                                         \
         wasm_v128_store(t, wasm_f32x4_add(wasm_v128_load(t), acc[i][v]));                                                 \
       }                                                                                                                   \
   }
-DEFINE_FILTER_BLOCK(filter_block_4x2, 2)
-DEFINE_FILTER_BLOCK(filter_block_4x1, 1)
+DEFINE_FILTER_BLOCK(filter_block_4x2, 4, 2)
+DEFINE_FILTER_BLOCK(filter_block_4x1, 4, 1)
+DEFINE_FILTER_BLOCK(filter_block_1x2, 1, 2)
+DEFINE_FILTER_BLOCK(filter_block_1x1, 1, 1)
 
+// The same for one input channel and one output channel (the tails of groups whose channel counts
+// are not multiples of 4), in scalar float32 with the same order of operations.
+static inline __attribute__((always_inline)) void filter_scalar(const float *x, int x_step, const float *dy, int dy_step, int count, float *total) {
+  float acc = 0.0f;
+  for (int p = 0; p < count; p++) acc = acc + x[p * x_step] * dy[p * dy_step];
+  *total = *total + acc;
+}
+
+// Input channels [ci0, ci0 + cn) (cn <= 4) of group g against all its output channels, for one run.
+static inline __attribute__((always_inline)) void filter_run(const float *xa, int x_step, const float *da, int dy_step, int count, float *tap,
+                                                             int cout, int og, int cn) {
+  int co = 0;
+  if (cn == 4) {
+    for (; co + 8 <= og; co += 8) filter_block_4x2(xa, x_step, da + co, dy_step, count, tap + co, cout);
+    for (; co + 4 <= og; co += 4) filter_block_4x1(xa, x_step, da + co, dy_step, count, tap + co, cout);
+  } else {
+    for (int i = 0; i < cn; i++) {
+      int c = 0;
+      for (; c + 8 <= og; c += 8) filter_block_1x2(xa + i, x_step, da + c, dy_step, count, tap + (long)i * cout + c, cout);
+      for (; c + 4 <= og; c += 4) filter_block_1x1(xa + i, x_step, da + c, dy_step, count, tap + (long)i * cout + c, cout);
+    }
+    co = og & ~3;
+  }
+  for (; co < og; co++)
+    for (int i = 0; i < cn; i++) filter_scalar(xa + i, x_step, da + co, dy_step, count, tap + (long)i * cout + co);
+}
+
+// The filter gradient of work units [u0, u1): unit u is group u / blocks and that group's input
+// channels [4*(u % blocks), +4) (blocks = ceil(cinG / 4)). Units write disjoint parts of `total`.
 static inline __attribute__((always_inline)) void blocked_backprop_filter(const Geometry *G, const float *x, const float *dy, float *total,
-                                                                            int g0, int g1) {
+                                                                            int u0, int u1) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
-  zero_cols(total, k * k * cg, G->cout, g0 * og, g1 * og);
+  const int blocks = (cg + 3) / 4;
+  for (int u = u0; u < u1; u++) {
+    const int g = u / blocks, ci = 4 * (u % blocks), cn = cg - ci < 4 ? cg - ci : 4;
+    for (int t = 0; t < k * k; t++)
+      for (int i = 0; i < cn; i++) zero(total + ((long)t * cg + ci + i) * G->cout + g * og, og);
+  }
   for (int n = 0; n < G->n; n++)
     for (int oy = 0; oy < G->ho; oy++)
       for (int c0 = 0; c0 < G->wo; c0 += FILTER_CHUNK) {
@@ -381,28 +412,26 @@ static inline __attribute__((always_inline)) void blocked_backprop_filter(const 
             const float *xa = x_row + (long)(a * s - G->pad + kx) * G->cin;
             const float *da = dy_row + (long)a * G->cout;
             float *tap = total + (long)(ky * k + kx) * cg * G->cout;
-            for (int g = g0; g < g1; g++)
-              for (int ci = 0; ci < cg; ci += 4) {
-                int co = 0;
-                for (; co + 8 <= og; co += 8)
-                  filter_block_4x2(xa + g * cg + ci, s * G->cin, da + g * og + co, G->cout, b - a, tap + (long)ci * G->cout + g * og + co, G->cout);
-                for (; co < og; co += 4)
-                  filter_block_4x1(xa + g * cg + ci, s * G->cin, da + g * og + co, G->cout, b - a, tap + (long)ci * G->cout + g * og + co, G->cout);
-              }
+            for (int u = u0; u < u1; u++) {
+              const int g = u / blocks, ci = 4 * (u % blocks), cn = cg - ci < 4 ? cg - ci : 4;
+              filter_run(xa + g * cg + ci, s * G->cin, da + g * og, G->cout, b - a, tap + (long)ci * G->cout + g * og, G->cout, og, cn);
+            }
           }
         }
       }
 }
 
+// dw[ky, kx, ci, g*coutG + co] = sum_{n, oy, ox} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * dy[n, oy, ox, g*coutG + co]
+// Every filter but a depthwise one by blocked_backprop_filter, over its work units [g0, g1). A depthwise
+// filter (groups = channels) over channels [g0, g1): per output pixel and tap, the product of x and dy
+// is added to a (cache-resident) partial filter gradient, which joins the total every FILTER_CHUNK
+// pixels. `partial` is scratch of the filter's size.
 static void backprop_filter(const Geometry *G, const float *x, const float *dy, float *partial, float *total, int g0, int g1) {
-  const int cg = cin_g(G), og = cout_g(G), k = G->k;
-  if (cg % 4 == 0 && og % 4 == 0) {
+  if (!(cin_g(G) == 1 && cout_g(G) == 1)) {
     blocked_backprop_filter(G, x, dy, total, g0, g1);
     return;
   }
-  const int vec = og & ~3;
-  const int rows = k * k * cg, c0 = g0 * og, c1 = g1 * og;
-  float *dw = partial;
+  const int k = G->k, rows = k * k, c0 = g0, c1 = g1;
   int pixels = 0;
   zero_cols(total, rows, G->cout, c0, c1);
   zero_cols(partial, rows, G->cout, c0, c1);
@@ -421,38 +450,11 @@ static void backprop_filter(const Geometry *G, const float *x, const float *dy, 
             const int ix = ox * G->stride - G->pad + kx;
             if (ix < 0 || ix >= G->w) continue;
             const float *xp = x + (((long)n * G->h + iy) * G->w + ix) * G->cin;
-            float *wt = dw + (long)(ky * k + kx) * cg * G->cout;
-            if (cg == 1 && og == 1) {  // depthwise: groups are channels
-              int c = c0;
-              for (; c + 4 <= c1; c += 4)
-                wasm_v128_store(wt + c, wasm_f32x4_add(wasm_v128_load(wt + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(dp + c))));
-              for (; c < c1; c++) wt[c] += xp[c] * dp[c];
-              continue;
-            }
-            for (int g = g0; g < g1; g++) {
-              const float *xg = xp + g * cg;
-              const float *dg = dp + g * og;
-              float *wg = wt + g * og;
-              int co = 0;
-              for (; co + 8 <= vec; co += 8) {
-                const v128_t d0 = wasm_v128_load(dg + co), d1 = wasm_v128_load(dg + co + 4);
-                for (int ci = 0; ci < cg; ci++) {
-                  const v128_t xv = wasm_f32x4_splat(xg[ci]);
-                  float *wr = wg + (long)ci * G->cout + co;
-                  wasm_v128_store(wr, wasm_f32x4_add(wasm_v128_load(wr), wasm_f32x4_mul(xv, d0)));
-                  wasm_v128_store(wr + 4, wasm_f32x4_add(wasm_v128_load(wr + 4), wasm_f32x4_mul(xv, d1)));
-                }
-              }
-              for (; co + 4 <= vec; co += 4) {
-                const v128_t d0 = wasm_v128_load(dg + co);
-                for (int ci = 0; ci < cg; ci++) {
-                  float *wr = wg + (long)ci * G->cout + co;
-                  wasm_v128_store(wr, wasm_f32x4_add(wasm_v128_load(wr), wasm_f32x4_mul(wasm_f32x4_splat(xg[ci]), d0)));
-                }
-              }
-              for (; co < og; co++)
-                for (int ci = 0; ci < cg; ci++) wg[(long)ci * G->cout + co] += xg[ci] * dg[co];
-            }
+            float *wt = partial + (long)(ky * k + kx) * G->cout;
+            int c = c0;
+            for (; c + 4 <= c1; c += 4)
+              wasm_v128_store(wt + c, wasm_f32x4_add(wasm_v128_load(wt + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(dp + c))));
+            for (; c < c1; c++) wt[c] += xp[c] * dp[c];
           }
         }
       }
@@ -466,8 +468,8 @@ static Geometry geometry(int n, int h, int w, int cin, int cout, int groups, int
   return G;
 }
 
-// The exported kernels take a range of the dimension they split (batch images, or groups for the
-// filter gradient): ranges are independent, each writes its own part of the output, and the values do
+// The exported kernels take a range of the dimension they split (batch images; for the filter
+// gradient the work units of blocked_backprop_filter, or channels of a depthwise filter): ranges are independent, each writes its own part of the output, and the values do
 // not depend on how the range is split (the same float operations in the same order), so the caller
 // may run the ranges on several threads sharing this module's memory. No kernel uses the C stack or
 // a global (scripts/build-kernels.mjs checks): instances on several threads can run at once.
