@@ -16,8 +16,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BN_EPSILON } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { batchNormTraining } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, hasKernel } from './batchNormOp';
+import { batchNormTraining, relu } from '../../engine/execute';
+import { BATCH_NORM_TRAINING, RELU_GRAD, hasKernel } from './batchNormOp';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -151,5 +151,25 @@ describe('fused training-mode BatchNorm on wasm', () => {
     tf.dispose(kept);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, g, b]);
+  });
+});
+
+describe("ReLU's fused gradient on wasm", () => {
+  it('gives bit for bit the values of tfjs\' dy * step(x), zeros and ties included', async () => {
+    expect(hasKernel(RELU_GRAD)).toBe(true);
+    // Inputs with exact zeros (the kink: derivative 0, as step), negatives and positives; odd length (a scalar tail).
+    const xs = values(4099, 5, 2);
+    for (let i = 0; i < xs.length; i += 7) xs[i] = 0;
+    const x = tf.tensor1d(xs);
+    const dy = tf.tensor1d(values(4099, 6, 3));
+    const fused = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x);
+    const stock = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
+    const [f, s] = [await fused.data(), await stock.data()];
+    let differing = 0;
+    for (let i = 0; i < f.length; i++) if (!Object.is(f[i], s[i])) differing++;
+    expect(differing).toBe(0);
+    // And it is not trivially equal: about half the gradient is zero, the rest is dy.
+    expect(Array.from(f).filter((v) => v === 0).length).toBeGreaterThan(1500);
+    tf.dispose([x, dy, fused, stock]);
   });
 });

@@ -6,7 +6,7 @@
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, SGD_MOMENTUM_UPDATE } from './batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_GRAD, SGD_MOMENTUM_UPDATE } from './batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
@@ -18,6 +18,7 @@ interface BatchNormExports extends NativeModule {
   bn_variance(m: number, c: number, eps: number, part: number, gamma: number, variance: number, invStd: number, scale: number): void;
   bn_backward_coefficients(...args: number[]): void;
   bn_affine(...args: number[]): void;
+  relu_backward(y: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
 }
 
@@ -80,6 +81,17 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   return call.finish();
 }
 
+/** dx = y > 0 ? dy : 0, split by elements over the kernel helpers. */
+function reluGrad({ inputs, backend }: KernelArgs): Info {
+  const [dy, y] = [input(inputs, 'dy'), input(inputs, 'y')];
+  checkFloat(RELU_GRAD, dy, y);
+  const call = native.call(backend as BackendWasm);
+  const [py, pdy] = [call.input(y), call.input(dy)];
+  const pdx = call.output(dy.shape);
+  parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1]);
+  return call.finish()[0]!;
+}
+
 /** The update writes p and v in place: into new tensors holding their copies (tfjs' tensors are immutable). */
 function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
@@ -99,6 +111,7 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
 const KERNELS: readonly WasmKernel[] = [
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: forward, replacesStock: false },
   { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: backward, replacesStock: false },
+  { kernelName: RELU_GRAD, kernelFunc: reluGrad, replacesStock: false },
   { kernelName: SGD_MOMENTUM_UPDATE, kernelFunc: sgdUpdate, replacesStock: false },
 ];
 

@@ -1,5 +1,5 @@
 /**
- * Kernel names and attributes of the fused training-mode BatchNorm and SGD update (native kernels on
+ * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient and SGD update (native kernels on
  * 'wasm' only: batchNorm.ts). Kept apart from the kernels so the engine and the optimizer can ask
  * whether the current backend has them without loading the native module.
  */
@@ -11,6 +11,9 @@ export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
 export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';
+
+/** Inputs dy, y (ReLU's output). Output dx = dy * (y > 0 ? 1 : 0). */
+export const RELU_GRAD = 'AppReluGrad';
 
 /** Whether `kernelName` is registered for the backend in use. */
 export function hasKernel(kernelName: string): boolean {

@@ -2,7 +2,7 @@
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
  * gradients, the depthwise filter gradient, the Aᵀ·B weight gradient (plain and im2col), the max
- * pool's gradient and the training-mode BatchNorm's passes. The helpers start while the kernels' memories are small, so the
+ * pool's gradient, the training-mode BatchNorm's passes and ReLU's gradient. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
-import { batchNormTraining } from '../../engine/execute';
+import { batchNormTraining, relu } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
 import { nativeOptions } from './native';
 import { HELPER_ENTRY, kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
@@ -79,6 +79,12 @@ async function everyKernel(): Promise<Float32Array[]> {
     out.push(batchNormTraining(x, gamma, beta));
     out.push(...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), dy)))([x, gamma, beta]));
   }
+  // ReLU's fused gradient over 600000 elements (split by elements).
+  {
+    const x = tf.tensor1d(values(600_000, 61));
+    const dy = tf.tensor1d(values(600_000, 62));
+    out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x));
+  }
   const arrays = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(out);
   return arrays;
@@ -112,8 +118,8 @@ describe('native kernels on a helper thread', () => {
     const before = poolStats.splitCalls;
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + 2 Aᵀ·B + max pool + BatchNorm's
-    // forward (two sums and the output) and backward (the sums and dx).
-    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(15);
+    // forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient.
+    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(16);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
     const alone = await everyKernel();

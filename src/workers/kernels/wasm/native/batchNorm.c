@@ -141,6 +141,18 @@ __attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in,
   affine(C, m0, m1, in, x, mean, a, b, k, out);
 }
 
+// ReLU's gradient from its output: dx = dy * (y > 0 ? 1 : 0) on elements [i0, i1) (y > 0 exactly where
+// the input was > 0; at 0 the derivative taken is 0, as tfjs' step(x)). The multiply keeps tfjs'
+// values bit for bit (-0 for a negative dy, NaN for a NaN dy). One pass instead of tfjs' three (step,
+// cast, multiply).
+__attribute__((export_name("relu_backward"))) void relu_backward(const float *y, const float *dy, float *dx, int i0, int i1) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  int i = i0;
+  for (; i + 4 <= i1; i += 4)
+    wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y + i), zero))));
+  for (; i < i1; i++) dx[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+}
+
 // One SGD step in PyTorch's semantics on n weights, in place on p and v, with float32 operations in
 // the order tfjs runs optimizer.ts' ops (so the result is bit for bit the same):
 //   g = grad (+ wd*p), v = mu*v + g, p = p - lr*(nesterov ? g + mu*v : v).
