@@ -119,34 +119,66 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
  * The same BatchNorm and gradient by the backend's fused kernels (WASM: kernels/wasm/batchNorm.ts),
  * one kernel each way instead of a dozen tensors; it saves x itself rather than x - mean.
  */
-function batchNormTrainingFused(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void): tf.Tensor4D {
+function batchNormTrainingFused(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+  relu = false,
+): tf.Tensor4D {
   const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, { epsilon: BN_EPSILON }) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-    save([input, mean, invStd, g]);
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, { epsilon: BN_EPSILON, relu }) as [
+      tf.Tensor4D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+    save(relu ? [input, mean, invStd, g, y] : [input, mean, invStd, g]);
     onStats?.(tf.keep(mean), tf.keep(variance));
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, inv, gam] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
-        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam }) as tf.Tensor[];
+        const [xs, mu, inv, gam, out] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D | undefined];
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(out ? { y: out } : {}) }) as tf.Tensor[];
       },
     };
   });
   return norm(x, gamma, beta) as tf.Tensor4D;
 }
 
-function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
+/**
+ * Training-mode BatchNorm then ReLU as one fused kernel each way where the backend has them (WASM):
+ * the ReLU is applied in BatchNorm's output pass, and its gradient (dy where the output is > 0) in
+ * BatchNorm's backward passes: two passes over the activations fewer, the same values as the two ops.
+ * Undefined where the backend has no fused BatchNorm (the caller runs the two ops).
+ */
+export function batchNormReluTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D | undefined {
+  return hasKernel(BATCH_NORM_TRAINING) ? batchNormTrainingFused(x, gamma, beta, onStats, true) : undefined;
+}
+
+/**
+ * BatchNorm, and with `thenRelu` in training a ReLU after it fused into it where the backend can
+ * (batchNormReluTraining); returns whether the ReLU was applied.
+ */
+function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions, thenRelu = false): { y: tf.Tensor4D; reluDone: boolean } {
   const c = [op.input.channels];
   const gamma = param(opts, op.name, 'weight', c) as tf.Tensor1D;
   const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
   if (opts.training) {
     const stats = opts.bnBatchStats;
-    return batchNormTraining(x, gamma, beta, stats && ((mean, variance) => stats.set(op.name, { mean, variance })));
+    const onStats = stats && ((mean: tf.Tensor1D, variance: tf.Tensor1D) => stats.set(op.name, { mean, variance }));
+    const fused = thenRelu ? batchNormReluTraining(x, gamma, beta, onStats) : undefined;
+    return fused ? { y: fused, reluDone: true } : { y: batchNormTraining(x, gamma, beta, onStats), reluDone: false };
   }
   const mean = param(opts, op.name, 'running_mean', c) as tf.Tensor1D;
   const variance = param(opts, op.name, 'running_var', c) as tf.Tensor1D;
-  return tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON);
+  return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON), reluDone: false };
 }
 
 /** Sum of many tensors pairwise: `tf.addN` with 8+ inputs fails on WebGPU (docs/tfjs.md#addn-fails-with-8-inputs). */
@@ -181,7 +213,7 @@ function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
     case 'conv':
       return conv(op, x as tf.Tensor4D, opts);
     case 'batchnorm':
-      return batchNorm(op, x as tf.Tensor4D, opts);
+      return batchNorm(op, x as tf.Tensor4D, opts).y;
     case 'relu':
       return opts.relu ? opts.relu(op, x) : relu(x);
     case 'silu':
@@ -214,7 +246,8 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
   const parallel: tf.Tensor[] = [];
   let shortcut: tf.Tensor | undefined;
   let gate: tf.Tensor | undefined;
-  for (const item of items) {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (item.kind === 'node') {
       if (item.level !== 'branch') {
         x = runItems(item.children, x, item.level === 'block' ? x : blockInput, opts);
@@ -242,6 +275,16 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
         if (!gate) throw new Error(`${item.name}: no gate to multiply by`);
         x = tf.mul(x, gate);
         break;
+      case 'batchnorm': {
+        // A ReLU right after a training BatchNorm joins it (one fused kernel each way where the
+        // backend has them); not when ReLUs are recorded one by one (opts.relu: the equivalence lab).
+        const next = items[i + 1];
+        const thenRelu = opts.training && !opts.relu && next !== undefined && next.kind !== 'node' && next.type === 'relu';
+        const { y, reluDone } = batchNorm(item, x as tf.Tensor4D, opts, thenRelu);
+        x = y;
+        if (reluDone) i++;
+        break;
+      }
       default:
         x = applyOp(item, x, opts);
     }

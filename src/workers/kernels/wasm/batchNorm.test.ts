@@ -16,7 +16,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BN_EPSILON } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { batchNormTraining, relu } from '../../engine/execute';
+import { batchNormReluTraining, batchNormTraining, relu } from '../../engine/execute';
 import { BATCH_NORM_TRAINING, RELU_GRAD, hasKernel } from './batchNormOp';
 
 beforeAll(async () => {
@@ -171,5 +171,39 @@ describe("ReLU's fused gradient on wasm", () => {
     // And it is not trivially equal: about half the gradient is zero, the rest is dy.
     expect(Array.from(f).filter((v) => v === 0).length).toBeGreaterThan(1500);
     tf.dispose([x, dy, fused, stock]);
+  });
+});
+
+describe('BatchNorm and ReLU fused on wasm (batchNormReluTraining)', () => {
+  it('gives the values of BatchNorm then ReLU: output, batch statistics and the three gradients', async () => {
+    const shape: [number, number, number, number] = [3, 11, 13, 20]; // 429 rows: two blocks of the sums
+    const x = tf.tensor4d(values(3 * 11 * 13 * 20, 7, 3, 0.5), shape);
+    const gamma = tf.tensor1d(values(20, 8, 1, 0.2));
+    const beta = tf.tensor1d(values(20, 9, 0.5));
+    const dy = tf.tensor4d(values(3 * 11 * 13 * 20, 10), shape);
+    const run = async (fused: boolean) => {
+      const stats: tf.Tensor[] = [];
+      const onStats = (m: tf.Tensor1D, v: tf.Tensor1D) => stats.push(m, v);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const [a4, g1, b1] = [a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D];
+        return fused ? batchNormReluTraining(a4, g1, b1, onStats)! : relu(batchNormTraining(a4, g1, b1, onStats));
+      };
+      const y = f(x, gamma, beta);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), dy)))([x, gamma, beta]);
+      const out = await Promise.all([y, ...stats.slice(0, 2), ...grads].map((t) => t.data()));
+      tf.dispose([y, ...stats, ...grads]);
+      return out;
+    };
+    const [fused, apart] = [await run(true), await run(false)];
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, j) => {
+      const [a, b] = [fused[j]!, apart[j]!];
+      expect(a.length, name).toBe(b.length);
+      let differing = 0;
+      for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) differing++; // -0 and 0 are the same value
+      expect(differing, name).toBe(0);
+    });
+    // Not vacuous: the ReLU zeroes a good share of the outputs and their gradients.
+    expect(Array.from(fused[0]!).filter((v) => v === 0).length).toBeGreaterThan(800);
+    tf.dispose([x, gamma, beta, dy]);
   });
 });

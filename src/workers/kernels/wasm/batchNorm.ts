@@ -45,7 +45,8 @@ function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: nu
 }
 
 /**
- * Three passes over x (sum, centred sum of squares, output), each split by rows over the kernel
+ * Three passes over x (sum, centred sum of squares, output; attr relu: a ReLU on the output in the
+ * same pass), each split by rows over the kernel
  * helpers (pool.ts); the per-channel steps between them on this thread. Any split gives the same
  * values: each block's float32 sums, then their double total in block order.
  */
@@ -57,27 +58,33 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   const [part, scale] = [call.scratch(Math.ceil(m / BLOCK_ROWS) * c), call.scratch(c)];
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, part, part, b0, b1]);
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, part, part, b0, b1]);
   native.exports.bn_mean(m, c, part, pMean);
-  blockSums(1, m, c, (b0, b1) => [px, 0, pMean, part, part, b0, b1]);
+  blockSums(1, m, c, (b0, b1) => [px, 0, 0, pMean, part, part, b0, b1]);
   native.exports.bn_variance(m, c, attrs.epsilon as number, part, pg, pVar, pInv, scale);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, px, pMean, 0, scale, pb, py, m0, m1]);
+  const relu = attrs.relu === true ? 1 : 0;
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, px, pMean, 0, scale, pb, relu, py, m0, m1]);
   return call.finish();
 }
 
-/** Two passes (the two channel sums, then dx), split by rows as the forward. */
+/**
+ * Two passes (the two channel sums, then dx), split by rows as the forward. With `y` (the output of a
+ * ReLU fused into the forward) dy is first masked by y > 0: ReLU's gradient, in the same passes.
+ */
 function backward({ inputs, backend }: KernelArgs): Info[] {
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
-  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma);
+  const y = inputs.y; // the fused ReLU's output, when the forward had one
+  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(y ? [y] : []));
   const [m, c] = rowsAndChannels(x);
   const call = native.call(backend as BackendWasm);
   const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
+  const py = y ? call.input(y) : 0;
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
   const blocks = Math.ceil(m / BLOCK_ROWS);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
-  blockSums(2, m, c, (b0, b1) => [px, pdy, pMean, part, part2, b0, b1]);
+  blockSums(2, m, c, (b0, b1) => [px, pdy, py, pMean, part, part2, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, px, pMean, a, b, k, pdx, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, py, px, pMean, a, b, k, 0, pdx, m0, m1]);
   return call.finish();
 }
 

@@ -5,9 +5,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 
-/** Inputs x [N, H, W, C], gamma [C], beta [C]; attr epsilon. Outputs y, batch mean, biased variance, 1/sqrt(var + eps). */
+/**
+ * Inputs x [N, H, W, C], gamma [C], beta [C]; attrs epsilon, relu (optional: a ReLU on y). Outputs y,
+ * batch mean, biased variance, 1/sqrt(var + eps).
+ */
 export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
-/** Inputs dy, x, mean, invStd, gamma. Outputs dx, dgamma, dbeta. */
+/** Inputs dy, x, mean, invStd, gamma, and y where the forward had relu (dy is then masked by y > 0). Outputs dx, dgamma, dbeta. */
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
 export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';

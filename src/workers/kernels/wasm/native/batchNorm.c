@@ -15,8 +15,11 @@
 
 // Per block b of MB rows in [b0, b1) and channel c: part[b*C + c] = the float32 sum over the block's
 // rows r of f(r, c), and part2 likewise for the second sum of MODE 2.
-// MODE 0: x; 1: (x - mean)^2; 2: dy and dy * (x - mean).
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *mean, float *part, float *part2, int b0, int b1) {
+// MODE 0: x; 1: (x - mean)^2; 2: g and g * (x - mean) where g = dy, or where `y` (the output of a ReLU
+// after the BatchNorm) is given, g = dy * (y > 0 ? 1 : 0): ReLU's gradient as relu_backward computes it.
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y, const float *mean, float *part, float *part2, int b0,
+                       int b1) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     float *p = part + (long)blk * C, *p2 = part2 + (long)blk * C;
@@ -32,7 +35,8 @@ static void block_sums(int mode, int M, int C, const float *x, const float *dy, 
           const v128_t d = wasm_f32x4_sub(v, mu);
           s = wasm_f32x4_add(s, wasm_f32x4_mul(d, d));
         } else {
-          const v128_t g = wasm_v128_load(dy + (long)m * C + c);
+          v128_t g = wasm_v128_load(dy + (long)m * C + c);
+          if (y) g = wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y + (long)m * C + c), zero)));
           s = wasm_f32x4_add(s, g);
           s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, wasm_f32x4_sub(v, mu)));
         }
@@ -50,7 +54,8 @@ static void block_sums(int mode, int M, int C, const float *x, const float *dy, 
         } else if (mode == 1) {
           s += (v - mu) * (v - mu);
         } else {
-          const float g = dy[(long)m * C + c];
+          float g = dy[(long)m * C + c];
+          if (y) g = g * (y[(long)m * C + c] > 0.0f ? 1.0f : 0.0f);
           s += g;
           s2 += g * (v - mu);
         }
@@ -68,20 +73,34 @@ static double total(const float *part, int blocks, int C, int c) {
   return acc;
 }
 
-// out = a * in + b * (x - mean) + k per channel on rows [m0, m1) (b, k may be zero vectors:
-// y = gamma*invstd*(x - mean) + beta is a = 0, b = gamma*invstd, k = beta with in unused).
-static void affine(int C, int m0, int m1, const float *in, const float *x, const float *mean, const float *a, const float *b, const float *k, float *out) {
+// out = a * g + b * (x - mean) + k per channel on rows [m0, m1) (b, k may be zero vectors:
+// y = gamma*invstd*(x - mean) + beta is a = 0, b = gamma*invstd, k = beta with in unused), where
+// g = in, or g = in * (mask > 0 ? 1 : 0) where `mask` is given (a ReLU's output: its gradient);
+// `relu` takes max(out, 0) (a ReLU right after the BatchNorm).
+static void affine(int C, int m0, int m1, const float *in, const float *mask, const float *x, const float *mean, const float *a, const float *b,
+                   const float *k, int relu, float *out) {
+  const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(x + row + c), wasm_v128_load(mean + c))), wasm_v128_load(k + c));
-      if (in) v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(in + row + c)), v);
+      if (in) {
+        v128_t g = wasm_v128_load(in + row + c);
+        if (mask) g = wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(mask + row + c), zero)));
+        v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), g), v);
+      }
+      if (relu) v = wasm_f32x4_max(v, zero);
       wasm_v128_store(out + row + c, v);
     }
     for (; c < C; c++) {
       float v = b[c] * (x[row + c] - mean[c]) + k[c];
-      if (in) v = a[c] * in[row + c] + v;
+      if (in) {
+        float g = in[row + c];
+        if (mask) g = g * (mask[row + c] > 0.0f ? 1.0f : 0.0f);
+        v = a[c] * g + v;
+      }
+      if (relu) v = v > 0.0f ? v : (v == v ? 0.0f : v);
       out[row + c] = v;
     }
   }
@@ -93,9 +112,9 @@ static void affine(int C, int m0, int m1, const float *in, const float *x, const
 // threads sharing this module's memory (no stack, no globals: scripts/build-kernels.mjs checks).
 // `part` and `part2` hold ceil(M / MB) * C floats each.
 
-__attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *mean, float *part,
-                                                                 float *part2, int b0, int b1) {
-  block_sums(mode, M, C, x, dy, mean, part, part2, b0, b1);
+__attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y,
+                                                                 const float *mean, float *part, float *part2, int b0, int b1) {
+  block_sums(mode, M, C, x, dy, y, mean, part, part2, b0, b1);
 }
 
 // Forward, after the block sums of x: the batch mean.
@@ -134,11 +153,11 @@ __attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coeffi
   }
 }
 
-// out = a*in + b*(x - mean) + k on rows [m0, m1): the forward's output (in = 0, a unused, b = scale,
-// k = beta) and the backward's dx (in = dy).
-__attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *x, const float *mean, const float *a, const float *b,
-                                                         const float *k, float *out, int m0, int m1) {
-  affine(C, m0, m1, in, x, mean, a, b, k, out);
+// affine() on rows [m0, m1): the forward's output (in = 0, a unused, b = scale, k = beta; relu for
+// a fused ReLU) and the backward's dx (in = dy, mask = the fused ReLU's output or 0).
+__attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *mask, const float *x, const float *mean, const float *a,
+                                                         const float *b, const float *k, int relu, float *out, int m0, int m1) {
+  affine(C, m0, m1, in, mask, x, mean, a, b, k, relu, out);
 }
 
 // ReLU's gradient from its output: dx = dy * (y > 0 ? 1 : 0) on elements [i0, i1) (y > 0 exactly where
