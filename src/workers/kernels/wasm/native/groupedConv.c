@@ -149,10 +149,38 @@ static inline __attribute__((always_inline)) void forward(const Geometry *G, con
     }
 }
 
+// out[o] += sum over r of in[r] * w[r * w_row + o], for o in [0, outs): one pixel's group, 8 then 4
+// outputs at a time in registers, the tail in scalar. The one-pixel forward (out: y's group, in: x's,
+// w_row = cout) and input gradient (out: dx's group, in: dy's, the transposed filter, w_row = cinG).
+static inline __attribute__((always_inline)) void accumulate_group(float *out, const float *in, const float *w, int outs, int reduce, int w_row) {
+  const int vec = outs & ~3;
+  int o = 0;
+  for (; o + 8 <= vec; o += 8) {
+    v128_t a0 = wasm_v128_load(out + o), a1 = wasm_v128_load(out + o + 4);
+    for (int r = 0; r < reduce; r++) {
+      const v128_t s = wasm_f32x4_splat(in[r]);
+      const float *wr = w + (long)r * w_row + o;
+      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(wr)));
+      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(wr + 4)));
+    }
+    wasm_v128_store(out + o, a0);
+    wasm_v128_store(out + o + 4, a1);
+  }
+  for (; o + 4 <= vec; o += 4) {
+    v128_t a0 = wasm_v128_load(out + o);
+    for (int r = 0; r < reduce; r++) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(in[r]), wasm_v128_load(w + (long)r * w_row + o)));
+    wasm_v128_store(out + o, a0);
+  }
+  for (; o < outs; o++) {
+    float a = out[o];
+    for (int r = 0; r < reduce; r++) a += in[r] * w[(long)r * w_row + o];
+    out[o] = a;
+  }
+}
+
 // One output pixel of the forward pass, every tap checked against the input's bounds.
 static inline __attribute__((always_inline)) void forward_pixel(const Geometry *G, const float *x, const float *w, float *y, int n, int oy, int ox) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
-  const int vec = og & ~3;
   float *yp = y + (((long)n * G->ho + oy) * G->wo + ox) * G->cout;
   zero(yp, G->cout);
   for (int ky = 0; ky < k; ky++) {
@@ -170,34 +198,7 @@ static inline __attribute__((always_inline)) void forward_pixel(const Geometry *
         for (; c < G->cout; c++) yp[c] += xp[c] * wt[c];
         continue;
       }
-      for (int g = 0; g < G->groups; g++) {
-        const float *xg = xp + g * cg;
-        const float *wg = wt + g * og;
-        float *yg = yp + g * og;
-        int co = 0;
-        for (; co + 8 <= vec; co += 8) {
-          v128_t a0 = wasm_v128_load(yg + co), a1 = wasm_v128_load(yg + co + 4);
-          for (int ci = 0; ci < cg; ci++) {
-            const v128_t xv = wasm_f32x4_splat(xg[ci]);
-            const float *wr = wg + (long)ci * G->cout + co;
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(xv, wasm_v128_load(wr)));
-            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(xv, wasm_v128_load(wr + 4)));
-          }
-          wasm_v128_store(yg + co, a0);
-          wasm_v128_store(yg + co + 4, a1);
-        }
-        for (; co + 4 <= vec; co += 4) {
-          v128_t a0 = wasm_v128_load(yg + co);
-          for (int ci = 0; ci < cg; ci++)
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(xg[ci]), wasm_v128_load(wg + (long)ci * G->cout + co)));
-          wasm_v128_store(yg + co, a0);
-        }
-        for (; co < og; co++) {
-          float a = yg[co];
-          for (int ci = 0; ci < cg; ci++) a += xg[ci] * wg[(long)ci * G->cout + co];
-          yg[co] = a;
-        }
-      }
+      for (int g = 0; g < G->groups; g++) accumulate_group(yp + g * og, xp + g * cg, wt + g * og, og, cg, G->cout);
     }
   }
 }
@@ -217,7 +218,6 @@ static void transpose_filter(const Geometry *G, const float *w, float *wt) {
 static inline __attribute__((always_inline)) void backprop_input_pixel(const Geometry *G, const float *dy, const float *wt, float *dx, int n,
                                                                          int iy, int ix) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
-  const int vec = cg & ~3;
   float *xp = dx + (((long)n * G->h + iy) * G->w + ix) * G->cin;
   zero(xp, G->cin);
   for (int ky = 0; ky < k; ky++) {
@@ -239,34 +239,7 @@ static inline __attribute__((always_inline)) void backprop_input_pixel(const Geo
         for (; c < G->cin; c++) xp[c] += dp[c] * wtap[c];
         continue;
       }
-      for (int g = 0; g < G->groups; g++) {
-        const float *dg = dp + g * og;
-        const float *wg = wtap + (long)g * og * cg;
-        float *xg = xp + g * cg;
-        int ci = 0;
-        for (; ci + 8 <= vec; ci += 8) {
-          v128_t a0 = wasm_v128_load(xg + ci), a1 = wasm_v128_load(xg + ci + 4);
-          for (int co = 0; co < og; co++) {
-            const v128_t dv = wasm_f32x4_splat(dg[co]);
-            const float *wr = wg + (long)co * cg + ci;
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(dv, wasm_v128_load(wr)));
-            a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(dv, wasm_v128_load(wr + 4)));
-          }
-          wasm_v128_store(xg + ci, a0);
-          wasm_v128_store(xg + ci + 4, a1);
-        }
-        for (; ci + 4 <= vec; ci += 4) {
-          v128_t a0 = wasm_v128_load(xg + ci);
-          for (int co = 0; co < og; co++)
-            a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(dg[co]), wasm_v128_load(wg + (long)co * cg + ci)));
-          wasm_v128_store(xg + ci, a0);
-        }
-        for (; ci < cg; ci++) {
-          float a = xg[ci];
-          for (int co = 0; co < og; co++) a += dg[co] * wg[(long)co * cg + ci];
-          xg[ci] = a;
-        }
-      }
+      for (int g = 0; g < G->groups; g++) accumulate_group(xp + g * cg, dp + g * og, wtap + (long)g * og * cg, cg, og, cg);
     }
   }
 }
