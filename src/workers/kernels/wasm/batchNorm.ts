@@ -13,6 +13,7 @@ import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmK
 import { parallel } from './pool';
 
 interface BatchNormExports extends NativeModule {
+  bn_block_rows(): number;
   bn_block_sums(...args: number[]): void;
   bn_mean(m: number, c: number, part: number, mean: number): void;
   bn_variance(m: number, c: number, eps: number, part: number, gamma: number, variance: number, invStd: number, scale: number): void;
@@ -34,14 +35,17 @@ function rowsAndChannels(x: Info): [number, number] {
   return [sizeOf(x.shape) / c, c];
 }
 
-/** Rows per block of the channel sums (native/batchNorm.c's MB): the unit a sum pass is split by. */
-const BLOCK_ROWS = 256;
 /** Rows of the output passes per thread are cut at multiples of this. */
 const ROW_GRAIN = 64;
 
+/** How many blocks of rows the channel sums take (the block size is the kernel's: bn_block_rows). */
+function blocksOf(m: number): number {
+  return Math.ceil(m / native.exports.bn_block_rows());
+}
+
 /** The block sums of `mode` over every block, split over the kernel helpers by blocks of rows. */
 function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: number) => number[]): void {
-  parallel(native, 'bn_block_sums', Math.ceil(m / BLOCK_ROWS), 1, m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
+  parallel(native, 'bn_block_sums', blocksOf(m), 1, m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
 }
 
 /**
@@ -57,7 +61,7 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const call = native.call(backend as BackendWasm);
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
-  const [part, scale] = [call.scratch(Math.ceil(m / BLOCK_ROWS) * c), call.scratch(c)];
+  const [part, scale] = [call.scratch(blocksOf(m) * c), call.scratch(c)];
   blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, part, part, b0, b1]);
   native.exports.bn_mean(m, c, part, pMean);
   blockSums(1, m, c, (b0, b1) => [px, 0, 0, pMean, part, part, b0, b1]);
@@ -80,7 +84,7 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
   const py = y ? call.input(y) : 0;
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
-  const blocks = Math.ceil(m / BLOCK_ROWS);
+  const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   blockSums(2, m, c, (b0, b1) => [px, pdy, py, pMean, part, part2, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);

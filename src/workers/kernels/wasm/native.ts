@@ -143,10 +143,6 @@ export class Native<T extends NativeModule> {
     return this.instantiated.exports;
   }
 
-  get memory(): WebAssembly.Memory {
-    return this.instantiated.memory;
-  }
-
   /** The compiled module and its shared memory, for a helper thread; undefined when the memory is not shared. */
   sharing(): { module: WebAssembly.Module; memory: WebAssembly.Memory; functions: string[] } | undefined {
     const { module, memory, shared } = this.instantiated;
@@ -164,10 +160,6 @@ export class Native<T extends NativeModule> {
   /** Starts one kernel call's buffers on `backend` (see Call). */
   call(backend: BackendWasm): Call {
     return new Call(backend, this.on(backend));
-  }
-
-  f32(offset: number, floats: number): Float32Array {
-    return new Float32Array(this.memory.buffer, offset, floats);
   }
 }
 

@@ -112,6 +112,9 @@ static void affine(int C, int m0, int m1, const float *in, const float *mask, co
 // threads sharing this module's memory (no stack, no globals: scripts/build-kernels.mjs checks).
 // `part` and `part2` hold ceil(M / MB) * C floats each.
 
+// Rows per block of the sums: the unit the caller splits the sum passes by.
+__attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
+
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y,
                                                                  const float *mean, float *part, float *part2, int b0, int b1) {
   block_sums(mode, M, C, x, dy, y, mean, part, part2, b0, b1);
