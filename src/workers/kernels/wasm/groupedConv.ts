@@ -46,13 +46,16 @@ function macs(g: GroupedConvGeometry): number {
   return g.batch * g.outHeight * g.outWidth * g.kernelHeight * g.kernelWidth * (g.inChannels / g.groups) * g.outChannels;
 }
 
+/** A depthwise layer: one input and one output channel per group. */
+const isDepthwise = (g: GroupedConvGeometry): boolean => g.inChannels === g.groups && g.outChannels === g.groups;
+
 /**
  * The filter gradient split over work units: each group's input channels 4 at a time (so a dense
  * filter splits too), or for a depthwise filter its channels, 4 at a time (the kernel's vector
  * width). The forward and input gradient split over the batch.
  */
 function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: number, pdw: number): void {
-  const depthwise = g.inChannels === g.groups && g.outChannels === g.groups;
+  const depthwise = isDepthwise(g);
   const units = depthwise ? g.groups : g.groups * Math.ceil(g.inChannels / g.groups / 4);
   parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
 }
@@ -84,11 +87,11 @@ function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
-/** The filter gradient of `g` from x and dy into a new filter-shaped tensor. */
+/** The filter gradient of `g` from x and dy into a new filter-shaped tensor (scratch: the depthwise kernel's partial sums). */
 function filterGradientOf(backend: BackendWasm, g: GroupedConvGeometry, x: Info, dy: Info, filterShape: readonly number[]): Info {
   const call = native.call(backend);
   const [px, pdy] = [call.input(x), call.input(dy)];
-  const pt = call.scratch(size(filterShape));
+  const pt = isDepthwise(g) ? call.scratch(size(filterShape)) : 0;
   const pdw = call.output(filterShape);
   filterGradient(g, px, pdy, pt, pdw);
   return call.finish()[0]!;

@@ -14,7 +14,7 @@
  * (pool.ts); otherwise the module's unshared build runs alone. Both builds compute the same values.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { type Info, heap } from './plumbing';
+import { type Info, heap, offsetOf } from './plumbing';
 
 export interface NativeModule {
   heap_base(): number;
@@ -120,7 +120,7 @@ export class Native<T extends NativeModule> {
       try {
         made = { ...this.instantiate(memory), onBackend: true };
       } catch {
-        made = undefined; // limits that do not match: a memory of its own
+        // limits that do not match: a memory of its own
       }
     }
     const next = made ?? (this.instance && !this.instance.onBackend ? this.instance : this.ownMemory());
@@ -190,8 +190,9 @@ export class Call {
     return at;
   }
 
+  /** `t`'s byte offset on tfjs' heap. */
   private offsetOf(t: Info): number {
-    return this.backend.dataIdMap.get(t.dataId)!.memoryOffset;
+    return 4 * offsetOf(this.backend, t);
   }
 
   /** `t`'s floats as the kernel reads them. */
