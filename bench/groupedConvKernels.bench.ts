@@ -8,8 +8,8 @@
  * are the same). BENCH_LAYERS='[[size, channels, groups, stride], ...]' picks the layers (3x3, pad 1).
  * Not a test. The same kernels through tfjs and against dense convs: bench/groupedConv.bench.ts.
  */
-import { execFileSync } from 'node:child_process';
 import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/groupedConv.wasm';
+import { type Build, allocator, committedModule, instantiate, randomFloats } from './nativeBuilds';
 
 const at = process.argv.indexOf('--against');
 const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
@@ -30,44 +30,18 @@ const KERNEL = 3;
 const PAD = 1;
 const KERNELS = ['forward', 'input gradient', 'filter gradient'] as const;
 
-type Exports = Record<string, (...args: number[]) => number>;
-interface Build {
-  memory: WebAssembly.Memory;
-  exports: Exports;
-}
-
-function instantiate(base64: string): Build {
-  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
-  const module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
-  return { memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports };
-}
-
-function committedModule(revision: string): string {
-  const text = execFileSync('git', ['show', `${revision}:src/workers/kernels/wasm/native/groupedConv.wasm.ts`], { encoding: 'utf8' });
-  const match = /WASM_BASE64_UNSHARED =\s*'([^']+)'/.exec(text);
-  if (!match) throw new Error(`no unshared build in groupedConv.wasm.ts at ${revision}`);
-  return match[1]!;
-}
-
 /** Buffers for one layer in a build's memory, filled with the same pseudo-random values, and its three kernels. */
 function setup(b: Build, [size, channels, groups, stride]: [number, number, number, number]) {
   const out = Math.floor((size + 2 * PAD - KERNEL) / stride) + 1;
   const xs = BATCH * size * size * channels;
   const fs = KERNEL * KERNEL * (channels / groups) * channels;
   const ys = BATCH * out * out * channels;
-  let top = (b.exports.heap_base!() + 15) & ~15;
-  const alloc = (n: number) => {
-    const p = top;
-    top += (n * 4 + 15) & ~15;
-    return p;
-  };
+  const alloc = allocator(b);
   const [px, pf, py, pt, pdx, pdw, ps] = [alloc(xs), alloc(fs), alloc(ys), alloc(fs), alloc(xs), alloc(fs), alloc(fs)];
-  if (top > b.memory.buffer.byteLength) b.memory.grow(Math.ceil((top - b.memory.buffer.byteLength) / 65536));
   const f32 = (p: number, n: number) => new Float32Array(b.memory.buffer, p, n);
-  let seed = 1;
-  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
-  f32(px, xs).set(Float32Array.from({ length: xs }, random));
-  f32(pf, fs).set(Float32Array.from({ length: fs }, random));
+  const random = randomFloats(xs + fs);
+  f32(px, xs).set(random.subarray(0, xs));
+  f32(pf, fs).set(random.subarray(xs));
   const dims = [BATCH, size, size, channels, channels, groups, KERNEL, stride, PAD];
   const e = b.exports;
   e.grouped_conv_transpose_filter!(channels, channels, groups, KERNEL, pf, pt);
@@ -82,7 +56,7 @@ function setup(b: Build, [size, channels, groups, stride]: [number, number, numb
   };
 }
 
-const builds = { [REVISION]: instantiate(committedModule(REVISION)), 'working tree': instantiate(WASM_BASE64_UNSHARED) };
+const builds = { [REVISION]: instantiate(committedModule('groupedConv', REVISION)), 'working tree': instantiate(WASM_BASE64_UNSHARED) };
 const names = Object.keys(builds);
 console.log(`grouped 3x3 kernels, batch ${BATCH}, one thread, best of ${REPS}: ${names[0]} → ${names[1]}`);
 console.log('layer'.padEnd(20) + KERNELS.map((k) => k.padEnd(34)).join('') + 'max |difference|');

@@ -15,7 +15,8 @@
  *   in this run right before the port on WASM;
  * - with --profile: one training step of each classroom preset (after two warm-up steps) under
  *   tf.profile, per tfjs kernel: ms, share of the step, GMAC/s of conv and matMul kernels
- *   (bench/train/profile.ts); the top BENCH_PROFILE_TOP (20) rows.
+ *   (bench/train/profile.ts); the top BENCH_PROFILE_TOP (20) rows, each conv/matMul row split into its parts
+ *   (matMul operand forms, conv input shapes) in the JSON and, with BENCH_PROFILE_PARTS=1, printed.
  * Peers, in the same run:
  * - PyTorch on the CPU (Debian's python3-torch, found by BENCH_PYTHON, default /usr/bin/python3):
  *   the app's own PyTorch export of each classroom preset (`npm run export -- <preset> --to pytorch`)
@@ -52,6 +53,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROFILE = process.argv.includes('--profile');
 /** --kernels: only the app's native kernels with the kernel helpers off and on (bench/kernelPoolCases.ts), WASM. */
 const KERNELS = process.argv.includes('--kernels');
+/** BENCH_PROFILE_PARTS=1: print each conv/matMul row's parts (by matMul form or input shapes; always in the JSON). */
+const PROFILE_PARTS = process.env.BENCH_PROFILE_PARTS === '1';
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TORCH = process.env.BENCH_TORCH !== '0';
@@ -130,7 +133,11 @@ function printProfile(backend: string, p: StepProfile): void {
   const e = (s: string) => console.error(s);
   e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms${p.unprofiledStepMs ? ` (unprofiled ${p.unprofiledStepMs} ms)` : ''}, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
   e(`${'op'.padEnd(36)} ${'calls'.padStart(5)} ${'ms'.padStart(9)} ${'of step'.padStart(8)} ${'GMAC/s'.padStart(7)}`);
-  for (const r of p.rows) e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${(r.gMacsPerSecond === undefined ? '' : r.gMacsPerSecond.toFixed(2)).padStart(7)}`);
+  const gmacs = (g: number | undefined) => (g === undefined ? '' : g.toFixed(2)).padStart(7);
+  for (const r of p.rows) {
+    e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${gmacs(r.gMacsPerSecond)}`);
+    if (PROFILE_PARTS) for (const f of r.parts ?? []) e(`${`  ${f.part}`.padEnd(36)} ${String(f.calls).padStart(5)} ${f.ms.toFixed(1).padStart(9)} ${pct(f.ms / p.stepMs).padStart(8)} ${gmacs(f.gMacsPerSecond)}`);
+  }
   if (p.rest.ops) e(`${`(${p.rest.ops} other ops)`.padEnd(36)} ${String(p.rest.calls).padStart(5)} ${p.rest.ms.toFixed(1).padStart(9)} ${pct(p.rest.fractionOfStep).padStart(8)}`);
   e(`${'(outside kernels: JS, tape, read back)'.padEnd(42)} ${p.outsideKernelsMs.toFixed(1).padStart(9)} ${pct(p.outsideKernelsMs / p.stepMs).padStart(8)}`);
   e(`MACs in conv/matMul kernels: ${(p.macsCounted / 1e9).toFixed(3)} G (3 x forward x batch: ${(p.macsExpected / 1e9).toFixed(3)} G)`);

@@ -26,6 +26,11 @@ export interface ProfileRow {
   /** Multiply-accumulates of all its calls in the step (convolutions and matMuls only). */
   macs?: number;
   gMacsPerSecond?: number;
+  /**
+   * Kernels with multiply-accumulates: their calls split by what they computed. BatchMatMul by operand form
+   * (A·B forward, A·Bᵀ and Aᵀ·B gradients, read from the shapes); convolutions by input shapes.
+   */
+  parts?: Array<{ part: string; calls: number; ms: number; macs: number; gMacsPerSecond?: number }>;
 }
 
 export interface StepProfile {
@@ -98,6 +103,20 @@ export function kernelMacs(name: string, inputs: Shape[], outputs: Shape[]): num
 /** What tf.profile resolves to (tfjs exports no name for it). */
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
+/**
+ * What one call of a kernel with multiply-accumulates computed, for the profile's `parts`: a matMul's
+ * operand form from its shapes (the transpose flags are not recorded): A·Bᵀ when both share their last
+ * dimension, Aᵀ·B when they share the one before, else A·B; a convolution's input shapes.
+ */
+export function kernelPart(name: string, inputs: Shape[], outputs: Shape[]): string | undefined {
+  if (name !== 'BatchMatMul' && name !== '_FusedMatMul') return kernelMacs(name, inputs, outputs) === undefined ? undefined : inputs.map((s) => `[${s?.join(',') ?? ''}]`).join(' ');
+  const [a, b] = inputs;
+  if (dim(a, -1) === dim(b, -2)) return 'A·B';
+  if (dim(a, -1) === dim(b, -1)) return 'A·Bᵀ';
+  if (dim(a, -2) === dim(b, -2)) return 'Aᵀ·B';
+  return 'Aᵀ·Bᵀ';
+}
+
 const kernelTime = (t: unknown): number => (typeof t === 'number' && Number.isFinite(t) ? t : NaN);
 
 export function summarizeProfile(
@@ -105,6 +124,7 @@ export function summarizeProfile(
   opts: { model: string; batch: number; stepMs: number; macsExpected: number; backend: string; top?: number },
 ): StepProfile {
   const byName = new Map<string, { calls: number; ms: number; macs: number; hasMacs: boolean }>();
+  const parts = new Map<string, Map<string, { calls: number; ms: number; macs: number }>>();
   const scopes = new Map<string, { calls: number; ms: number }>();
   let kernelMs = 0;
   let kernelCalls = 0;
@@ -134,6 +154,16 @@ export function summarizeProfile(
     }
     kernelCalls++;
     byName.set(k.name, row);
+    const part = kernelPart(k.name, k.inputShapes, k.outputShapes);
+    if (part !== undefined) {
+      const ofKernel = parts.get(k.name) ?? new Map<string, { calls: number; ms: number; macs: number }>();
+      const f = ofKernel.get(part) ?? { calls: 0, ms: 0, macs: 0 };
+      f.calls++;
+      f.ms += Number.isNaN(ms) ? 0 : ms;
+      f.macs += macs ?? 0;
+      ofKernel.set(part, f);
+      parts.set(k.name, ofKernel);
+    }
   }
   const timing: StepProfile['timing'] = !anyTime ? 'unavailable' : opts.backend === 'webgpu' ? 'gpu-timestamps' : 'synchronous';
   const round = (x: number, d = 3) => +x.toFixed(d);
@@ -143,6 +173,17 @@ export function summarizeProfile(
     ms: round(r.ms),
     fractionOfStep: round(r.ms / opts.stepMs, 4),
     ...(r.hasMacs ? { macs: r.macs, ...(r.ms > 0 ? { gMacsPerSecond: round(r.macs / (r.ms / 1000) / 1e9) } : {}) } : {}),
+    ...(parts.has(op)
+      ? {
+          parts: [...parts.get(op)!].map(([part, f]) => ({
+            part,
+            calls: f.calls,
+            ms: round(f.ms),
+            macs: f.macs,
+            ...(f.ms > 0 ? { gMacsPerSecond: round(f.macs / (f.ms / 1000) / 1e9) } : {}),
+          })),
+        }
+      : {}),
   }));
   all.sort((a, b) => b.ms - a.ms || (b.macs ?? 0) - (a.macs ?? 0) || b.calls - a.calls);
   const top = opts.top ?? 20;

@@ -15,8 +15,7 @@ import { parallel } from './pool';
 interface BatchNormExports extends NativeModule {
   bn_block_rows(): number;
   bn_block_sums(...args: number[]): void;
-  bn_mean(m: number, c: number, part: number, mean: number): void;
-  bn_variance(m: number, c: number, eps: number, part: number, gamma: number, variance: number, invStd: number, scale: number): void;
+  bn_moments(m: number, c: number, eps: number, part: number, part2: number, part3: number, gamma: number, mean: number, variance: number, invStd: number, scale: number): void;
   bn_backward_coefficients(...args: number[]): void;
   bn_affine(...args: number[]): void;
   relu_backward(y: number, dy: number, dx: number, i0: number, i1: number): void;
@@ -43,16 +42,16 @@ function blocksOf(m: number): number {
   return Math.ceil(m / native.exports.bn_block_rows());
 }
 
-/** The block sums of `mode` over every block, split over the kernel helpers by blocks of rows. */
+/** The block sums of `mode` (0: the forward's moments, 1: the backward's sums) over every block, split over the kernel helpers by blocks of rows. */
 function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: number) => number[]): void {
   parallel(native, 'bn_block_sums', blocksOf(m), 1, m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
 }
 
 /**
- * Three passes over x (sum, centred sum of squares, output; attr relu: a ReLU on the output in the
- * same pass), each split by rows over the kernel
- * helpers (pool.ts); the per-channel steps between them on this thread. Any split gives the same
- * values: each block's float32 sums, then their double total in block order.
+ * Two passes over x (each block's sum and centred sum of squares while it is in cache; the output, with
+ * attr relu a ReLU on it in the same pass), each split by rows over the kernel helpers (pool.ts); the
+ * per-channel step between them on this thread. Any split gives the same values: each block's float32
+ * sums, then their join in double in block order.
  */
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [x, gamma, beta] = [input(inputs, 'x'), input(inputs, 'gamma'), input(inputs, 'beta')];
@@ -61,11 +60,10 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const call = native.call(backend as BackendWasm);
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
-  const [part, scale] = [call.scratch(blocksOf(m) * c), call.scratch(c)];
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, part, part, b0, b1]);
-  native.exports.bn_mean(m, c, part, pMean);
-  blockSums(1, m, c, (b0, b1) => [px, 0, 0, pMean, part, part, b0, b1]);
-  native.exports.bn_variance(m, c, attrs.epsilon as number, part, pg, pVar, pInv, scale);
+  const blocks = blocksOf(m);
+  const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, part, part2, part3, b0, b1]);
+  native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
   const relu = attrs.relu === true ? 1 : 0;
   parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, px, pMean, 0, scale, pb, relu, py, m0, m1]);
   return call.finish();
@@ -86,7 +84,7 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
-  blockSums(2, m, c, (b0, b1) => [px, pdy, py, pMean, part, part2, b0, b1]);
+  blockSums(1, m, c, (b0, b1) => [px, pdy, py, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
   parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, py, px, pMean, a, b, k, 0, pdx, m0, m1]);
   return call.finish();

@@ -2,67 +2,131 @@
 // and a fused SGD-with-momentum update, for tfjs' WASM backend.
 //
 // tfjs formulates BatchNorm as ~10 full-size elementwise ops and four channel means (each a pooled
-// reduction), every one a pass over memory and a new tensor. Here the forward is three passes
-// (sum, centred sum of squares, output) and the backward two (two sums, output).
+// reduction), every one a pass over memory and a new tensor. Here the forward is two passes over
+// memory (each block's sum and centred sum of squares while the block is in cache, then the output)
+// and the backward two (two sums, output).
 //
-// Channel sums: float32 SIMD lanes over blocks of MB rows, each block's partial sum added into a
-// double accumulator per channel in block order, so a float32 sum has at most MB terms whatever M is.
+// Channel sums: float32 SIMD lanes over blocks of MB rows, each block's partial sums joined in double
+// per channel in block order, so a float32 sum has at most MB terms whatever M is.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
 #include <wasm_simd128.h>
 
 #define MB 256
 
-// Per block b of MB rows in [b0, b1) and channel c: part[b*C + c] = the float32 sum over the block's
-// rows r of f(r, c), and part2 likewise for the second sum of MODE 2.
-// MODE 0: x; 1: (x - mean)^2; 2: g and g * (x - mean) where g = dy, or where `y` (the output of a ReLU
-// after the BatchNorm) is given, g = dy * (y > 0 ? 1 : 0): ReLU's gradient as relu_backward computes it.
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y, const float *mean, float *part, float *part2, int b0,
-                       int b1) {
+// The per-block channel sums run over chunks of 4*V channels (V SIMD vectors: 64 bytes, a cache line, at
+// V = 4) with the block's rows inner: V independent accumulator chains (one chain is bound by the
+// addition's latency), and the chunk of a 256-row block stays in L1 between the two loops of the moments.
+#define V 4
+
+static inline v128_t relu_mask(v128_t g, const float *y, v128_t zero, v128_t one) {
+  return wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y), zero)));
+}
+
+// Forward: per block of rows [m0, m1) and channel c, the block's float32 mean mb = (sum of x) * (1/n)
+// into p[c], then, re-reading the block while it is in cache (one pass over memory for both), the float32
+// sums of (x - mb)^2 into p2[c] and of x - mb into p3[c]: small terms, so n*mb + p3[c] is the block's sum
+// far more exactly than a float32 sum of x (the corrected two-pass algorithm). bn_moments joins the blocks.
+static inline __attribute__((always_inline)) void moments_block(int C, const float *x, float *p, float *p2, float *p3, int m0, int m1) {
+  const float inv_n = 1.0f / (float)(m1 - m0);
+  const v128_t inv4 = wasm_f32x4_splat(inv_n);
+  int c = 0;
+  for (; c + 4 * V <= C; c += 4 * V) {
+    v128_t s[V], q[V], r[V];
+    for (int v = 0; v < V; v++) s[v] = q[v] = r[v] = wasm_f32x4_splat(0.0f);
+    for (int m = m0; m < m1; m++)
+      for (int v = 0; v < V; v++) s[v] = wasm_f32x4_add(s[v], wasm_v128_load(x + (long)m * C + c + 4 * v));
+    for (int v = 0; v < V; v++) s[v] = wasm_f32x4_mul(s[v], inv4); // now the block mean
+    for (int m = m0; m < m1; m++)
+      for (int v = 0; v < V; v++) {
+        const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * C + c + 4 * v), s[v]);
+        q[v] = wasm_f32x4_add(q[v], wasm_f32x4_mul(d, d));
+        r[v] = wasm_f32x4_add(r[v], d);
+      }
+    for (int v = 0; v < V; v++) {
+      wasm_v128_store(p + c + 4 * v, s[v]);
+      wasm_v128_store(p2 + c + 4 * v, q[v]);
+      wasm_v128_store(p3 + c + 4 * v, r[v]);
+    }
+  }
+  for (; c + 4 <= C; c += 4) {
+    v128_t s = wasm_f32x4_splat(0.0f), q = s, r = s;
+    for (int m = m0; m < m1; m++) s = wasm_f32x4_add(s, wasm_v128_load(x + (long)m * C + c));
+    s = wasm_f32x4_mul(s, inv4);
+    for (int m = m0; m < m1; m++) {
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * C + c), s);
+      q = wasm_f32x4_add(q, wasm_f32x4_mul(d, d));
+      r = wasm_f32x4_add(r, d);
+    }
+    wasm_v128_store(p + c, s), wasm_v128_store(p2 + c, q), wasm_v128_store(p3 + c, r);
+  }
+  for (; c < C; c++) {
+    float s = 0.0f, q = 0.0f, r = 0.0f;
+    for (int m = m0; m < m1; m++) s += x[(long)m * C + c];
+    s = s * inv_n;
+    for (int m = m0; m < m1; m++) {
+      const float d = x[(long)m * C + c] - s;
+      q += d * d;
+      r += d;
+    }
+    p[c] = s, p2[c] = q, p3[c] = r;
+  }
+}
+
+// Backward: per block and channel, p[c] = the float32 sum of g and p2[c] that of g * (x - mean), where
+// g = dy, or where `y` (the output of a ReLU after the BatchNorm) is given, g = dy * (y > 0 ? 1 : 0):
+// ReLU's gradient as relu_backward computes it.
+static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *y, const float *mean, float *p,
+                                                                      float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
+  int c = 0;
+  for (; c + 4 * V <= C; c += 4 * V) {
+    v128_t s[V], s2[V], mu[V];
+    for (int v = 0; v < V; v++) s[v] = s2[v] = zero, mu[v] = wasm_v128_load(mean + c + 4 * v);
+    for (int m = m0; m < m1; m++)
+      for (int v = 0; v < V; v++) {
+        const long i = (long)m * C + c + 4 * v;
+        v128_t g = wasm_v128_load(dy + i);
+        if (y) g = relu_mask(g, y + i, zero, one);
+        s[v] = wasm_f32x4_add(s[v], g);
+        s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + i), mu[v])));
+      }
+    for (int v = 0; v < V; v++) wasm_v128_store(p + c + 4 * v, s[v]), wasm_v128_store(p2 + c + 4 * v, s2[v]);
+  }
+  for (; c + 4 <= C; c += 4) {
+    v128_t s = zero, s2 = zero;
+    const v128_t mu = wasm_v128_load(mean + c);
+    for (int m = m0; m < m1; m++) {
+      const long i = (long)m * C + c;
+      v128_t g = wasm_v128_load(dy + i);
+      if (y) g = relu_mask(g, y + i, zero, one);
+      s = wasm_f32x4_add(s, g);
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + i), mu)));
+    }
+    wasm_v128_store(p + c, s), wasm_v128_store(p2 + c, s2);
+  }
+  for (; c < C; c++) {
+    float s = 0.0f, s2 = 0.0f;
+    for (int m = m0; m < m1; m++) {
+      float g = dy[(long)m * C + c];
+      if (y) g = g * (y[(long)m * C + c] > 0.0f ? 1.0f : 0.0f);
+      s += g;
+      s2 += g * (x[(long)m * C + c] - mean[c]);
+    }
+    p[c] = s, p2[c] = s2;
+  }
+}
+
+// Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
+// part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y, const float *mean, float *part, float *part2,
+                       float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
-    float *p = part + (long)blk * C, *p2 = part2 + (long)blk * C;
-    int c = 0;
-    for (; c + 4 <= C; c += 4) {
-      v128_t s = wasm_f32x4_splat(0.0f), s2 = s;
-      const v128_t mu = mode == 0 ? s : wasm_v128_load(mean + c);
-      for (int m = m0; m < m1; m++) {
-        const v128_t v = wasm_v128_load(x + (long)m * C + c);
-        if (mode == 0) {
-          s = wasm_f32x4_add(s, v);
-        } else if (mode == 1) {
-          const v128_t d = wasm_f32x4_sub(v, mu);
-          s = wasm_f32x4_add(s, wasm_f32x4_mul(d, d));
-        } else {
-          v128_t g = wasm_v128_load(dy + (long)m * C + c);
-          if (y) g = wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y + (long)m * C + c), zero)));
-          s = wasm_f32x4_add(s, g);
-          s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, wasm_f32x4_sub(v, mu)));
-        }
-      }
-      wasm_v128_store(p + c, s);
-      if (mode == 2) wasm_v128_store(p2 + c, s2);
-    }
-    for (; c < C; c++) {
-      float s = 0.0f, s2 = 0.0f;
-      const float mu = mode == 0 ? 0.0f : mean[c];
-      for (int m = m0; m < m1; m++) {
-        const float v = x[(long)m * C + c];
-        if (mode == 0) {
-          s += v;
-        } else if (mode == 1) {
-          s += (v - mu) * (v - mu);
-        } else {
-          float g = dy[(long)m * C + c];
-          if (y) g = g * (y[(long)m * C + c] > 0.0f ? 1.0f : 0.0f);
-          s += g;
-          s2 += g * (v - mu);
-        }
-      }
-      p[c] = s;
-      if (mode == 2) p2[c] = s2;
-    }
+    if (mode == 0)
+      moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
+    else
+      gradient_sums_block(C, x, dy, y, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -110,30 +174,40 @@ static void affine(int C, int m0, int m1, const float *in, const float *mask, co
 // rows for the output), the per-channel steps between them run once. Ranges are independent and each
 // element's float operations do not depend on the split, so the caller may run ranges on several
 // threads sharing this module's memory (no stack, no globals: scripts/build-kernels.mjs checks).
-// `part` and `part2` hold ceil(M / MB) * C floats each.
+// `part`, `part2` and `part3` hold ceil(M / MB) * C floats each.
 
 // Rows per block of the sums: the unit the caller splits the sum passes by.
 __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
 
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y,
-                                                                 const float *mean, float *part, float *part2, int b0, int b1) {
-  block_sums(mode, M, C, x, dy, y, mean, part, part2, b0, b1);
+                                                                 const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
+  block_sums(mode, M, C, x, dy, y, mean, part, part2, part3, b0, b1);
 }
 
-// Forward, after the block sums of x: the batch mean.
-__attribute__((export_name("bn_mean"))) void bn_mean(int M, int C, const float *part, float *mean) {
-  const int blocks = (M + MB - 1) / MB;
-  for (int c = 0; c < C; c++) mean[c] = (float)(total(part, blocks, C, c) / M);
-}
-
-// Forward, after the block sums of (x - mean)^2: the biased variance, 1/sqrt(var + eps) and gamma*invstd.
-__attribute__((export_name("bn_variance"))) void bn_variance(int M, int C, float eps, const float *part, const float *gamma, float *var, float *invstd,
-                                                             float *scale) {
+// Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
+// gamma*invstd. The blocks join in double, in block order, from each block's mean mb, sum of squares q
+// and sum r of the deviations about mb (Chan et al.'s pairwise update; r accounts for mb's rounding):
+//   sum = sum_b (n_b mb + r_b),  M2 = sum_b [ q_b + 2 (mb - mean) r_b + n_b (mb - mean)^2 ].
+__attribute__((export_name("bn_moments"))) void bn_moments(int M, int C, float eps, const float *part, const float *part2, const float *part3,
+                                                           const float *gamma, float *mean, float *var, float *invstd, float *scale) {
   const int blocks = (M + MB - 1) / MB;
   for (int c = 0; c < C; c++) {
-    const float v = (float)(total(part, blocks, C, c) / M);
-    var[c] = v;
-    invstd[c] = (float)(1.0 / __builtin_sqrt((double)v + (double)eps));
+    double sum = 0.0;
+    for (int blk = 0; blk < blocks; blk++) {
+      const int n = (blk + 1) * MB < M ? MB : M - blk * MB;
+      sum += n * (double)part[(long)blk * C + c] + (double)part3[(long)blk * C + c];
+    }
+    const double mu = sum / M;
+    double m2 = 0.0;
+    for (int blk = 0; blk < blocks; blk++) {
+      const int n = (blk + 1) * MB < M ? MB : M - blk * MB;
+      const double d = (double)part[(long)blk * C + c] - mu;
+      m2 += (double)part2[(long)blk * C + c] + 2.0 * d * (double)part3[(long)blk * C + c] + n * d * d;
+    }
+    const double v = m2 / M;
+    mean[c] = (float)mu;
+    var[c] = (float)v;
+    invstd[c] = (float)(1.0 / __builtin_sqrt(v + (double)eps));
     scale[c] = gamma[c] * invstd[c];
   }
 }

@@ -1,0 +1,98 @@
+/**
+ * `npx tsx bench/batchNormKernels.bench.ts [--against <git revision>]`: the native training-mode BatchNorm
+ * (src/workers/kernels/wasm/native/batchNorm.c) called directly, one thread, no tfjs: the forward (batch
+ * statistics and output) and the backward (the two sums and dx) on the classroom ResNeXt-29's BatchNorm
+ * shapes at batch 32, the working tree's build against the one committed at the revision (default HEAD),
+ * alternating, best of BENCH_REPS (default 15). Prints ms and GB/s of the tensors read and written once
+ * (the forward reads x and writes y; the backward reads x and dy and writes dx) and the largest
+ * difference between the builds' outputs. Builds before the two-pass forward (bn_moments) are called in
+ * their own sequence (bn_mean, bn_variance). Not a test.
+ */
+import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/batchNorm.wasm';
+import { type Build, allocator, committedModule, instantiate, randomFloats } from './nativeBuilds';
+
+const at = process.argv.indexOf('--against');
+const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
+const REPS = Number(process.env.BENCH_REPS ?? 15);
+/** [rows N·H·W, channels]: the classroom ResNeXt-29 8x4d's BatchNorm inputs at batch 32. */
+const SHAPES: [number, number][] = [
+  [32768, 16],
+  [32768, 32],
+  [32768, 128],
+  [8192, 64],
+  [8192, 256],
+  [2048, 128],
+  [2048, 512],
+];
+const EPS = 1e-5;
+const KERNELS = ['forward', 'backward'] as const;
+
+function setup(b: Build, [m, c]: [number, number]) {
+  const e = b.exports;
+  const blocks = Math.ceil(m / e.bn_block_rows!());
+  const alloc = allocator(b);
+  const [x, dy, y, dx] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
+  const [part, part2, part3] = [alloc(blocks * c), alloc(blocks * c), alloc(blocks * c)];
+  const perChannel = () => alloc(c);
+  const [gamma, beta, mean, variance, inv, scale, dg, db, ka, kb, kk] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
+  const f32 = (p: number, n: number) => new Float32Array(b.memory.buffer, p, n);
+  const random = randomFloats(2 * m * c + 2 * c);
+  f32(x, m * c).set(random.subarray(0, m * c));
+  f32(dy, m * c).set(random.subarray(m * c, 2 * m * c));
+  f32(gamma, c).set(random.subarray(2 * m * c, 2 * m * c + c));
+  f32(beta, c).set(random.subarray(2 * m * c + c));
+  const twoPass = 'bn_moments' in e;
+  const statistics = twoPass
+    ? () => {
+        e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part2, part3, 0, blocks);
+        e.bn_moments!(m, c, EPS, part, part2, part3, gamma, mean, variance, inv, scale);
+      }
+    : () => {
+        e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part, 0, blocks);
+        e.bn_mean!(m, c, part, mean);
+        e.bn_block_sums!(1, m, c, x, 0, 0, mean, part, part, 0, blocks);
+        e.bn_variance!(m, c, EPS, part, gamma, variance, inv, scale);
+      };
+  return {
+    run: {
+      forward: () => {
+        statistics();
+        e.bn_affine!(c, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
+      },
+      backward: () => {
+        if (twoPass) e.bn_block_sums!(1, m, c, x, dy, 0, mean, part, part2, 0, 0, blocks);
+        else e.bn_block_sums!(2, m, c, x, dy, 0, mean, part, part2, 0, blocks);
+        e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
+        e.bn_affine!(c, dy, 0, x, mean, ka, kb, kk, 0, dx, 0, m);
+      },
+    },
+    outputs: () => [f32(y, m * c), f32(dx, m * c), f32(mean, c), f32(variance, c)],
+    bytes: { forward: 2 * m * c * 4, backward: 3 * m * c * 4 },
+  };
+}
+
+const builds = { [REVISION]: instantiate(committedModule('batchNorm', REVISION)), 'working tree': instantiate(WASM_BASE64_UNSHARED) };
+const names = Object.keys(builds);
+console.log(`BatchNorm kernels, one thread, best of ${REPS}: ${names[0]} → ${names[1]}`);
+console.log('rows x channels'.padEnd(18) + KERNELS.map((k) => k.padEnd(30)).join('') + 'max |difference| y, dx, mean, variance');
+const totals = names.map(() => KERNELS.map(() => 0));
+for (const shape of SHAPES) {
+  const s = names.map((n) => setup(builds[n]!, shape));
+  const best = names.map(() => KERNELS.map(() => Infinity));
+  for (let rep = 0; rep < REPS; rep++)
+    s.forEach((one, i) =>
+      KERNELS.forEach((k, j) => {
+        const t = performance.now();
+        one.run[k]();
+        best[i]![j] = Math.min(best[i]![j]!, performance.now() - t);
+      }),
+    );
+  best.forEach((b, i) => b.forEach((ms, j) => (totals[i]![j]! += ms)));
+  const [a, b] = [s[0]!.outputs(), s[1]!.outputs()];
+  const diff = a.map((o, i) => o.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0));
+  const rate = (k: (typeof KERNELS)[number], ms: number) => (s[0]!.bytes[k] / ms / 1e6).toFixed(1);
+  const cells = KERNELS.map((k, j) => `${best[0]![j]!.toFixed(2)}→${best[1]![j]!.toFixed(2)} ms (${rate(k, best[0]![j]!)}→${rate(k, best[1]![j]!)})`.padEnd(30));
+  console.log(`${shape[0]} x ${shape[1]}`.padEnd(18) + cells.join('') + diff.map((d) => d.toExponential(1)).join(' '));
+}
+console.log('total ms'.padEnd(18) + KERNELS.map((_, j) => `${totals[0]![j]!.toFixed(1)}→${totals[1]![j]!.toFixed(1)} (${(totals[0]![j]! / totals[1]![j]!).toFixed(2)}x)`.padEnd(30)).join(''));
+console.log('(ms per call, GB/s of one read of the inputs and one write of the output in parentheses)');

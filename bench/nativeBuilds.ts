@@ -1,0 +1,43 @@
+/**
+ * The app's native kernels (src/workers/kernels/wasm/native/*.c) as builds to time against each other in
+ * the kernel benches (bench/groupedConvKernels.bench.ts, bench/batchNormKernels.bench.ts): the working
+ * tree's unshared build and the one committed at a git revision, each in a memory of its own.
+ */
+import { execFileSync } from 'node:child_process';
+
+export type Exports = Record<string, (...args: number[]) => number>;
+export interface Build {
+  memory: WebAssembly.Memory;
+  exports: Exports;
+}
+
+export function instantiate(base64: string): Build {
+  const memory = new WebAssembly.Memory({ initial: 16, maximum: 65536 });
+  const module = new WebAssembly.Module(Buffer.from(base64, 'base64'));
+  return { memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports };
+}
+
+/** The unshared build of native/<name>.c as committed at `revision`. */
+export function committedModule(name: string, revision: string): string {
+  const text = execFileSync('git', ['show', `${revision}:src/workers/kernels/wasm/native/${name}.wasm.ts`], { encoding: 'utf8' });
+  const match = /WASM_BASE64_UNSHARED =\s*'([^']+)'/.exec(text);
+  if (!match) throw new Error(`no unshared build in ${name}.wasm.ts at ${revision}`);
+  return match[1]!;
+}
+
+/** A bump allocator over a build's memory from its heap base (16-byte aligned), growing the memory as needed. */
+export function allocator(b: Build): (floats: number) => number {
+  let top = (b.exports.heap_base!() + 15) & ~15;
+  return (n: number) => {
+    const p = top;
+    top += (n * 4 + 15) & ~15;
+    if (top > b.memory.buffer.byteLength) b.memory.grow(Math.ceil((top - b.memory.buffer.byteLength) / 65536));
+    return p;
+  };
+}
+
+/** Pseudo-random floats in [-1, 1) (the same sequence for every build). */
+export function randomFloats(n: number, seed = 1): Float32Array {
+  let s = seed;
+  return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
+}
