@@ -9,7 +9,7 @@
  * Not a test. The same kernels through tfjs and against dense convs: bench/groupedConv.bench.ts.
  */
 import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/groupedConv.wasm';
-import { type Build, allocator, committedModule, instantiate, randomFloats } from './nativeBuilds';
+import { type Build, allocator, committedModule, committedSource, instantiate, randomFloats } from './nativeBuilds';
 
 const at = process.argv.indexOf('--against');
 const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
@@ -30,6 +30,16 @@ const KERNEL = 3;
 const PAD = 1;
 const KERNELS = ['forward', 'input gradient', 'filter gradient'] as const;
 
+/**
+ * The filter gradient's work units in a build: its own count where it exports one; else groups, or per
+ * group ceil(cinG / 4) blocks where the build is from the blocked filter gradient on (its wrapper says).
+ */
+function filterUnits(b: Build, channels: number, groups: number): number {
+  if (b.exports.grouped_conv_filter_units) return b.exports.grouped_conv_filter_units(channels, channels, groups);
+  const blocked = b === builds[REVISION] && /Math\.ceil\(g\.inChannels \/ g\.groups \/ 4\)/.test(committedSource(REVISION, 'src/workers/kernels/wasm/groupedConv.ts'));
+  return blocked ? groups * Math.ceil(channels / groups / 4) : groups;
+}
+
 /** Buffers for one layer in a build's memory, filled with the same pseudo-random values, and its three kernels. */
 function setup(b: Build, [size, channels, groups, stride]: [number, number, number, number]) {
   const out = Math.floor((size + 2 * PAD - KERNEL) / stride) + 1;
@@ -49,7 +59,7 @@ function setup(b: Build, [size, channels, groups, stride]: [number, number, numb
     run: {
       forward: () => e.grouped_conv_forward!(...dims, px, pf, py, 0, BATCH),
       'input gradient': () => e.grouped_conv_backprop_input!(...dims, py, pt, pdx, 0, BATCH),
-      'filter gradient': () => e.grouped_conv_backprop_filter!(...dims, px, py, ps, pdw, 0, groups),
+      'filter gradient': () => e.grouped_conv_backprop_filter!(...dims, px, py, ps, pdw, 0, filterUnits(b, channels, groups)),
     },
     outputs: () => [f32(py, ys), f32(pdx, xs), f32(pdw, fs)],
     macs: BATCH * out * out * KERNEL * KERNEL * (channels / groups) * channels,

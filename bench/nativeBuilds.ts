@@ -17,9 +17,14 @@ export function instantiate(base64: string): Build {
   return { memory, exports: new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports };
 }
 
+/** A file of the repository as committed at `revision`. */
+export function committedSource(revision: string, path: string): string {
+  return execFileSync('git', ['show', `${revision}:${path}`], { encoding: 'utf8' });
+}
+
 /** The unshared build of native/<name>.c as committed at `revision`. */
 export function committedModule(name: string, revision: string): string {
-  const text = execFileSync('git', ['show', `${revision}:src/workers/kernels/wasm/native/${name}.wasm.ts`], { encoding: 'utf8' });
+  const text = committedSource(revision, `src/workers/kernels/wasm/native/${name}.wasm.ts`);
   const match = /WASM_BASE64_UNSHARED =\s*'([^']+)'/.exec(text);
   if (!match) throw new Error(`no unshared build in ${name}.wasm.ts at ${revision}`);
   return match[1]!;

@@ -27,6 +27,7 @@ interface GroupedConvExports extends NativeModule {
   grouped_conv_transpose_filter(cin: number, cout: number, groups: number, k: number, f: number, wt: number): void;
   grouped_conv_backprop_input(...args: number[]): void;
   grouped_conv_backprop_filter(...args: number[]): void;
+  grouped_conv_filter_units(cin: number, cout: number, groups: number): number;
 }
 
 const native = new Native<GroupedConvExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
@@ -50,13 +51,13 @@ function macs(g: GroupedConvGeometry): number {
 const isDepthwise = (g: GroupedConvGeometry): boolean => g.inChannels === g.groups && g.outChannels === g.groups;
 
 /**
- * The filter gradient split over work units: each group's input channels 4 at a time (so a dense
- * filter splits too), or for a depthwise filter its channels, 4 at a time (the kernel's vector
+ * The filter gradient split over the kernel's work units: each group's input channels 4 at a time (so
+ * a dense filter splits too), or for a depthwise filter its channels, 4 at a time (the kernel's vector
  * width). The forward and input gradient split over the batch.
  */
 function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: number, pdw: number): void {
   const depthwise = isDepthwise(g);
-  const units = depthwise ? g.groups : g.groups * Math.ceil(g.inChannels / g.groups / 4);
+  const units = native.exports.grouped_conv_filter_units(g.inChannels, g.outChannels, g.groups);
   parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
 }
 

@@ -468,6 +468,12 @@ __attribute__((export_name("grouped_conv_backprop_input"))) void grouped_conv_ba
   backprop_input(&G, dy, wt, dx, n0, n1);
 }
 
+// How many work units grouped_conv_backprop_filter splits over (its range [g0, g1) is in these): per group
+// ceil(cinG / 4) blocks of input channels, or a depthwise filter's channels.
+__attribute__((export_name("grouped_conv_filter_units"))) int grouped_conv_filter_units(int cin, int cout, int groups) {
+  return cin == groups && cout == groups ? groups : groups * ((cin / groups + 3) / 4);
+}
+
 __attribute__((export_name("grouped_conv_backprop_filter"))) void grouped_conv_backprop_filter(int n, int h, int w, int cin, int cout, int groups,
                                                                                               int k, int stride, int pad, const float *x,
                                                                                               const float *dy, float *scratch, float *dw,
