@@ -1,12 +1,12 @@
 /**
  * `npx tsx bench/batchNormKernels.bench.ts [--against <git revision>]`: the native training-mode BatchNorm
  * (src/workers/kernels/wasm/native/batchNorm.c) called directly, one thread, no tfjs: the forward (batch
- * statistics and output) and the backward (the two sums and dx) on the classroom ResNeXt-29's BatchNorm
+ * statistics and output) and the backward (the two sums and dx; also with a fused ReLU's mask) on the classroom ResNeXt-29's BatchNorm
  * shapes at batch 32, the working tree's build against the one committed at the revision (default HEAD),
  * alternating, best of BENCH_REPS (default 15). Prints ms and GB/s of the tensors read and written once
  * (the forward reads x and writes y; the backward reads x and dy and writes dx) and the largest
- * difference between the builds' outputs. Builds before the two-pass forward (bn_moments) are called in
- * their own sequence (bn_mean, bn_variance). Not a test.
+ * difference between the builds' outputs. Older builds are called in their own sequence (their exports
+ * differ). Not a test.
  */
 import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/batchNorm.wasm';
 import { type Build, allocator, committedModule, instantiate, randomFloats } from './nativeBuilds';
@@ -25,7 +25,7 @@ const SHAPES: [number, number][] = [
   [2048, 512],
 ];
 const EPS = 1e-5;
-const KERNELS = ['forward', 'backward'] as const;
+const KERNELS = ['forward', 'backward', 'backward, ReLU fused'] as const;
 
 function setup(b: Build, [m, c]: [number, number]) {
   const e = b.exports;
@@ -34,40 +34,58 @@ function setup(b: Build, [m, c]: [number, number]) {
   const [x, dy, y, dx] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
   const [part, part2, part3] = [alloc(blocks * c), alloc(blocks * c), alloc(blocks * c)];
   const perChannel = () => alloc(c);
-  const [gamma, beta, mean, variance, inv, scale, dg, db, ka, kb, kk] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
+  const [gamma, beta, mean, variance, inv, scale] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
+  const [dg, db, ka, kb, kk, fs] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
   const f32 = (p: number, n: number) => new Float32Array(b.memory.buffer, p, n);
   const random = randomFloats(2 * m * c + 2 * c);
   f32(x, m * c).set(random.subarray(0, m * c));
   f32(dy, m * c).set(random.subarray(m * c, 2 * m * c));
   f32(gamma, c).set(random.subarray(2 * m * c, 2 * m * c + c));
   f32(beta, c).set(random.subarray(2 * m * c + c));
-  const twoPass = 'bn_moments' in e;
-  const statistics = twoPass
-    ? () => {
-        e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part2, part3, 0, blocks);
-        e.bn_moments!(m, c, EPS, part, part2, part3, gamma, mean, variance, inv, scale);
-      }
-    : () => {
-        e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part, 0, blocks);
-        e.bn_mean!(m, c, part, mean);
-        e.bn_block_sums!(1, m, c, x, 0, 0, mean, part, part, 0, blocks);
-        e.bn_variance!(m, c, EPS, part, gamma, variance, inv, scale);
-      };
+  // Three generations of the exports: the current one (bn_scale: a fused ReLU's mask recomputed from x),
+  // the two-pass forward that still read the mask from y, and the three-pass forward (bn_mean, bn_variance).
+  const api = 'bn_scale' in e ? 'current' : 'bn_moments' in e ? 'two-pass' : 'three-pass';
+  const statistics =
+    api === 'three-pass'
+      ? () => {
+          e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part, 0, blocks);
+          e.bn_mean!(m, c, part, mean);
+          e.bn_block_sums!(1, m, c, x, 0, 0, mean, part, part, 0, blocks);
+          e.bn_variance!(m, c, EPS, part, gamma, variance, inv, scale);
+        }
+      : () => {
+          if (api === 'current') e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, part, part2, part3, 0, blocks);
+          else e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part2, part3, 0, blocks);
+          e.bn_moments!(m, c, EPS, part, part2, part3, gamma, mean, variance, inv, scale);
+        };
+  /** The backward; `relu`: of a BatchNorm whose ReLU was fused (older builds read the mask from y, the forward's output). */
+  const backward = (relu: boolean) => {
+    if (api === 'current') {
+      if (relu) e.bn_scale!(c, gamma, inv, fs);
+      const [s, b] = relu ? [fs, beta] : [0, 0];
+      e.bn_block_sums!(1, m, c, x, dy, s, b, mean, part, part2, 0, 0, blocks);
+      e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
+      e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, dx, 0, m);
+      return;
+    }
+    const mask = relu ? y : 0;
+    if (api === 'two-pass') e.bn_block_sums!(1, m, c, x, dy, mask, mean, part, part2, 0, 0, blocks);
+    else e.bn_block_sums!(2, m, c, x, dy, mask, mean, part, part2, 0, blocks);
+    e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
+    e.bn_affine!(c, dy, mask, x, mean, ka, kb, kk, 0, dx, 0, m);
+  };
   return {
     run: {
       forward: () => {
         statistics();
-        e.bn_affine!(c, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
+        if (api === 'current') e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
+        else e.bn_affine!(c, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
       },
-      backward: () => {
-        if (twoPass) e.bn_block_sums!(1, m, c, x, dy, 0, mean, part, part2, 0, 0, blocks);
-        else e.bn_block_sums!(2, m, c, x, dy, 0, mean, part, part2, 0, blocks);
-        e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
-        e.bn_affine!(c, dy, 0, x, mean, ka, kb, kk, 0, dx, 0, m);
-      },
+      backward: () => backward(false),
+      'backward, ReLU fused': () => backward(true),
     },
-    outputs: () => [f32(y, m * c), f32(dx, m * c), f32(mean, c), f32(variance, c)],
-    bytes: { forward: 2 * m * c * 4, backward: 3 * m * c * 4 },
+    outputs: () => [f32(y, m * c), f32(dx, m * c), f32(mean, c), f32(variance, c)], // dx of the last kernel run: the fused one
+    bytes: { forward: 2 * m * c * 4, backward: 3 * m * c * 4, 'backward, ReLU fused': 3 * m * c * 4 },
   };
 }
 

@@ -134,13 +134,13 @@ function batchNormTrainingFused(
       tf.Tensor1D,
       tf.Tensor1D,
     ];
-    save(relu ? [input, mean, invStd, g, y] : [input, mean, invStd, g]);
+    save(relu ? [input, mean, invStd, g, b] : [input, mean, invStd, g]);
     onStats?.(tf.keep(mean), tf.keep(variance));
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, inv, gam, out] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D | undefined];
-        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(out ? { y: out } : {}) }) as tf.Tensor[];
+        const [xs, mu, inv, gam, bet] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(bet ? { beta: bet } : {}) }) as tf.Tensor[];
       },
     };
   });

@@ -18,6 +18,7 @@ interface BatchNormExports extends NativeModule {
   bn_moments(m: number, c: number, eps: number, part: number, part2: number, part3: number, gamma: number, mean: number, variance: number, invStd: number, scale: number): void;
   bn_backward_coefficients(...args: number[]): void;
   bn_affine(...args: number[]): void;
+  bn_scale(c: number, gamma: number, invStd: number, scale: number): void;
   relu_backward(y: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
 }
@@ -62,31 +63,34 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, part, part2, part3, b0, b1]);
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
   const relu = attrs.relu === true ? 1 : 0;
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, px, pMean, 0, scale, pb, relu, py, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, relu, py, m0, m1]);
   return call.finish();
 }
 
 /**
- * Two passes (the two channel sums, then dx), split by rows as the forward. With `y` (the output of a
- * ReLU fused into the forward) dy is first masked by y > 0: ReLU's gradient, in the same passes.
+ * Two passes (the two channel sums, then dx), split by rows as the forward. With `beta` (a ReLU was
+ * fused into the forward) dy is first masked where the forward's output was > 0: ReLU's gradient, in
+ * the same passes, its mask recomputed from x with the forward's operations rather than read from y.
  */
 function backward({ inputs, backend }: KernelArgs): Info[] {
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
-  const y = inputs.y; // the fused ReLU's output, when the forward had one
-  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(y ? [y] : []));
+  const beta = inputs.beta; // the forward's beta, when it had a fused ReLU
+  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(beta ? [beta] : []));
   const [m, c] = rowsAndChannels(x);
   const call = native.call(backend as BackendWasm);
   const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
-  const py = y ? call.input(y) : 0;
+  const pBeta = beta ? call.input(beta) : 0;
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
-  blockSums(1, m, c, (b0, b1) => [px, pdy, py, pMean, part, part2, 0, b0, b1]);
+  const pScale = beta ? call.scratch(c) : 0;
+  if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
+  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, py, px, pMean, a, b, k, 0, pdx, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, pdx, m0, m1]);
   return call.finish();
 }
 

@@ -10,7 +10,10 @@ import * as tf from '@tensorflow/tfjs';
  * batch mean, biased variance, 1/sqrt(var + eps).
  */
 export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
-/** Inputs dy, x, mean, invStd, gamma, and y where the forward had relu (dy is then masked by y > 0). Outputs dx, dgamma, dbeta. */
+/**
+ * Inputs dy, x, mean, invStd, gamma, and beta where the forward had relu (dy is then masked where the forward's
+ * output was > 0, recomputed from x). Outputs dx, dgamma, dbeta.
+ */
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
 export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';

@@ -19,8 +19,9 @@
 // addition's latency), and the chunk of a 256-row block stays in L1 between the two loops of the moments.
 #define V 4
 
-static inline v128_t relu_mask(v128_t g, const float *y, v128_t zero, v128_t one) {
-  return wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y), zero)));
+// g where pre > 0, else g * 0 (ReLU's gradient given its input, or anything with the same sign test).
+static inline v128_t relu_mask(v128_t g, v128_t pre, v128_t zero, v128_t one) {
+  return wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(pre, zero)));
 }
 
 // Forward: per block of rows [m0, m1) and channel c, the block's float32 mean mb = (sum of x) * (1/n)
@@ -74,10 +75,11 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
 }
 
 // Backward: per block and channel, p[c] = the float32 sum of g and p2[c] that of g * (x - mean), where
-// g = dy, or where `y` (the output of a ReLU after the BatchNorm) is given, g = dy * (y > 0 ? 1 : 0):
-// ReLU's gradient as relu_backward computes it.
-static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *y, const float *mean, float *p,
-                                                                      float *p2, int m0, int m1) {
+// g = dy, or where a ReLU followed the BatchNorm (fs, fb given: the forward's gamma*invstd and beta),
+// g = dy * (fs*(x - mean) + fb > 0 ? 1 : 0): the ReLU's gradient, its mask recomputed from x with the
+// forward's float operations (the same test as its output y > 0, NaN included) instead of read from y.
+static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *fs, const float *fb,
+                                                                      const float *mean, float *p, float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
@@ -86,10 +88,11 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
     for (int m = m0; m < m1; m++)
       for (int v = 0; v < V; v++) {
         const long i = (long)m * C + c + 4 * v;
+        const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
-        if (y) g = relu_mask(g, y + i, zero, one);
+        if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v)), zero, one);
         s[v] = wasm_f32x4_add(s[v], g);
-        s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + i), mu[v])));
+        s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, d));
       }
     for (int v = 0; v < V; v++) wasm_v128_store(p + c + 4 * v, s[v]), wasm_v128_store(p2 + c + 4 * v, s2[v]);
   }
@@ -98,20 +101,22 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
     const v128_t mu = wasm_v128_load(mean + c);
     for (int m = m0; m < m1; m++) {
       const long i = (long)m * C + c;
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu);
       v128_t g = wasm_v128_load(dy + i);
-      if (y) g = relu_mask(g, y + i, zero, one);
+      if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
       s = wasm_f32x4_add(s, g);
-      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + i), mu)));
+      s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, d));
     }
     wasm_v128_store(p + c, s), wasm_v128_store(p2 + c, s2);
   }
   for (; c < C; c++) {
     float s = 0.0f, s2 = 0.0f;
     for (int m = m0; m < m1; m++) {
+      const float d = x[(long)m * C + c] - mean[c];
       float g = dy[(long)m * C + c];
-      if (y) g = g * (y[(long)m * C + c] > 0.0f ? 1.0f : 0.0f);
+      if (fs) g = g * (fs[c] * d + fb[c] > 0.0f ? 1.0f : 0.0f);
       s += g;
-      s2 += g * (x[(long)m * C + c] - mean[c]);
+      s2 += g * d;
     }
     p[c] = s, p2[c] = s2;
   }
@@ -119,14 +124,14 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
 
 // Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
 // part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y, const float *mean, float *part, float *part2,
-                       float *part3, int b0, int b1) {
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, const float *mean, float *part,
+                       float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     if (mode == 0)
       moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
     else
-      gradient_sums_block(C, x, dy, y, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(C, x, dy, fs, fb, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -139,29 +144,32 @@ static double total(const float *part, int blocks, int C, int c) {
 
 // out = a * g + b * (x - mean) + k per channel on rows [m0, m1) (b, k may be zero vectors:
 // y = gamma*invstd*(x - mean) + beta is a = 0, b = gamma*invstd, k = beta with in unused), where
-// g = in, or g = in * (mask > 0 ? 1 : 0) where `mask` is given (a ReLU's output: its gradient);
+// g = in, or where fs and fb are given (a ReLU followed the BatchNorm: the forward's gamma*invstd and
+// beta), g = in * (fs*(x - mean) + fb > 0 ? 1 : 0): its gradient, the mask as in gradient_sums_block;
 // `relu` takes max(out, 0) (a ReLU right after the BatchNorm).
-static void affine(int C, int m0, int m1, const float *in, const float *mask, const float *x, const float *mean, const float *a, const float *b,
-                   const float *k, int relu, float *out) {
+static void affine(int C, int m0, int m1, const float *in, const float *fs, const float *fb, const float *x, const float *mean, const float *a,
+                   const float *b, const float *k, int relu, float *out) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
     int c = 0;
     for (; c + 4 <= C; c += 4) {
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(x + row + c), wasm_v128_load(mean + c))), wasm_v128_load(k + c));
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + row + c), wasm_v128_load(mean + c));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), d), wasm_v128_load(k + c));
       if (in) {
         v128_t g = wasm_v128_load(in + row + c);
-        if (mask) g = wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(mask + row + c), zero)));
+        if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
         v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), g), v);
       }
       if (relu) v = wasm_f32x4_max(v, zero);
       wasm_v128_store(out + row + c, v);
     }
     for (; c < C; c++) {
-      float v = b[c] * (x[row + c] - mean[c]) + k[c];
+      const float d = x[row + c] - mean[c];
+      float v = b[c] * d + k[c];
       if (in) {
         float g = in[row + c];
-        if (mask) g = g * (mask[row + c] > 0.0f ? 1.0f : 0.0f);
+        if (fs) g = g * (fs[c] * d + fb[c] > 0.0f ? 1.0f : 0.0f);
         v = a[c] * g + v;
       }
       if (relu) v = v > 0.0f ? v : (v == v ? 0.0f : v);
@@ -179,9 +187,10 @@ static void affine(int C, int m0, int m1, const float *in, const float *mask, co
 // Rows per block of the sums: the unit the caller splits the sum passes by.
 __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
 
-__attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *y,
-                                                                 const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
-  block_sums(mode, M, C, x, dy, y, mean, part, part2, part3, b0, b1);
+__attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs,
+                                                                 const float *fb, const float *mean, float *part, float *part2, float *part3, int b0,
+                                                                 int b1) {
+  block_sums(mode, M, C, x, dy, fs, fb, mean, part, part2, part3, b0, b1);
 }
 
 // Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
@@ -231,10 +240,17 @@ __attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coeffi
 }
 
 // affine() on rows [m0, m1): the forward's output (in = 0, a unused, b = scale, k = beta; relu for
-// a fused ReLU) and the backward's dx (in = dy, mask = the fused ReLU's output or 0).
-__attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *mask, const float *x, const float *mean, const float *a,
-                                                         const float *b, const float *k, int relu, float *out, int m0, int m1) {
-  affine(C, m0, m1, in, mask, x, mean, a, b, k, relu, out);
+// a fused ReLU) and the backward's dx (in = dy; fs, fb = the forward's scale and beta after a fused
+// ReLU, else 0).
+__attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *fs, const float *fb, const float *x, const float *mean,
+                                                         const float *a, const float *b, const float *k, int relu, float *out, int m0, int m1) {
+  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, relu, out);
+}
+
+// The forward's output scale gamma*invstd, as bn_moments computes it (the same float operation): for
+// the backward of a fused ReLU, which recomputes its mask.
+__attribute__((export_name("bn_scale"))) void bn_scale(int C, const float *gamma, const float *invstd, float *scale) {
+  for (int c = 0; c < C; c++) scale[c] = gamma[c] * invstd[c];
 }
 
 // ReLU's gradient from its output: dx = dy * (y > 0 ? 1 : 0) on elements [i0, i1) (y > 0 exactly where
