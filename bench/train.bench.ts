@@ -30,7 +30,8 @@
  * Threads: WASM's come from the app (src/workers/engine/backends.ts); a build with
  * VITE_WASM_THREADS=1 in the environment gives the 1-thread figures, and PyTorch follows.
  * Every timed configuration runs one untimed warm-up step, then steps for BENCH_SECONDS (default 15),
- * at least one. BENCH_BACKENDS=wasm,webgpu picks backends; BENCH_PRESETS=a,b picks presets. The page is built from
+ * at least one. BENCH_BACKENDS=wasm,webgpu picks backends; BENCH_PRESETS=a,b picks presets (`name@cifar`: the preset
+ * on CIFAR-10's 32 px input, e.g. efficientnet_b0@cifar; PyTorch skips those: the export CLI takes presets). The page is built from
  * bench/train/index.html with the app's Vite config (its worker bundling, wasm files, COOP/COEP).
  * On a shared machine quote ratios from one run, not absolute figures.
  */
@@ -281,6 +282,10 @@ class TorchPeer {
     }
     this.version = probe.stdout.trim();
     for (const preset of PRESETS) {
+      if (preset.includes('@')) {
+        this.log(`no PyTorch figure for ${preset}: the export CLI takes preset names`);
+        continue;
+      }
       const file = path.join(dir, `${preset}.py`);
       const exported = runExport([preset, '--to', 'pytorch', '--out', file]);
       if (exported.code === 0) this.files.set(preset, file);

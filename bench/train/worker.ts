@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as Comlink from 'comlink';
-import { analyze, findPreset } from '../../src/models';
+import { type ArchSpec, CIFAR10_INPUT, analyze, findPreset } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
@@ -57,9 +57,18 @@ async function timeSteps(step: () => Promise<number>, batch: number, seconds: nu
   };
 }
 
+/** A preset by name; `name@cifar`: the preset on CIFAR-10's input (32 px, 10 classes), e.g. an ImageNet net at 32 px. */
+function presetSpec(name: string): ArchSpec {
+  const [base, variant] = name.split('@');
+  const spec = findPreset(base!)?.spec;
+  if (!spec) throw new Error(`unknown preset ${base}`);
+  if (variant === undefined) return spec;
+  if (variant === 'cifar') return { ...spec, input: CIFAR10_INPUT };
+  throw new Error(`unknown preset variant @${variant} (known: @cifar)`);
+}
+
 function presetTrainer(name: string, batch: number, microBatch?: number) {
-  const spec = findPreset(name)?.spec;
-  if (!spec) throw new Error(`unknown preset ${name}`);
+  const spec = presetSpec(name);
   const a = analyze(spec);
   if (!a.ok) throw new Error(`${name} does not analyze`);
   const trainer = Trainer.create(spec, syntheticCifar(batch * 8), { batchSize: batch, epochs: 1000, learningRate: 0.05, ...(microBatch ? { microBatchSize: microBatch } : {}) });
