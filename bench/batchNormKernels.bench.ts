@@ -9,7 +9,7 @@
  * differ). Not a test.
  */
 import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/batchNorm.wasm';
-import { type Build, allocator, committedModule, instantiate, randomFloats } from './nativeBuilds';
+import { type Build, allocator, committedModule, instantiate, randomFloats, timeAlternating } from './nativeBuilds';
 
 const at = process.argv.indexOf('--against');
 const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
@@ -96,18 +96,8 @@ console.log('rows x channels'.padEnd(18) + KERNELS.map((k) => k.padEnd(30)).join
 const totals = names.map(() => KERNELS.map(() => 0));
 for (const shape of SHAPES) {
   const s = names.map((n) => setup(builds[n]!, shape));
-  const best = names.map(() => KERNELS.map(() => Infinity));
-  for (let rep = 0; rep < REPS; rep++)
-    s.forEach((one, i) =>
-      KERNELS.forEach((k, j) => {
-        const t = performance.now();
-        one.run[k]();
-        best[i]![j] = Math.min(best[i]![j]!, performance.now() - t);
-      }),
-    );
+  const { best, diff } = timeAlternating(s, KERNELS, REPS);
   best.forEach((b, i) => b.forEach((ms, j) => (totals[i]![j]! += ms)));
-  const [a, b] = [s[0]!.outputs(), s[1]!.outputs()];
-  const diff = a.map((o, i) => o.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0));
   const rate = (k: (typeof KERNELS)[number], ms: number) => (s[0]!.bytes[k] / ms / 1e6).toFixed(1);
   const cells = KERNELS.map((k, j) => `${best[0]![j]!.toFixed(2)}→${best[1]![j]!.toFixed(2)} ms (${rate(k, best[0]![j]!)}→${rate(k, best[1]![j]!)})`.padEnd(30));
   console.log(`${shape[0]} x ${shape[1]}`.padEnd(18) + cells.join('') + diff.map((d) => d.toExponential(1)).join(' '));

@@ -9,7 +9,7 @@
  * Not a test. The same kernels through tfjs and against dense convs: bench/groupedConv.bench.ts.
  */
 import { WASM_BASE64_UNSHARED } from '../src/workers/kernels/wasm/native/groupedConv.wasm';
-import { type Build, allocator, committedModule, committedSource, instantiate, randomFloats } from './nativeBuilds';
+import { type Build, allocator, committedModule, committedSource, instantiate, randomFloats, timeAlternating } from './nativeBuilds';
 
 const at = process.argv.indexOf('--against');
 const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
@@ -73,18 +73,8 @@ console.log('layer'.padEnd(20) + KERNELS.map((k) => k.padEnd(34)).join('') + 'ma
 const totals = names.map(() => KERNELS.map(() => 0));
 for (const layer of LAYERS) {
   const s = names.map((n) => setup(builds[n]!, layer));
-  const best = names.map(() => KERNELS.map(() => Infinity));
-  for (let rep = 0; rep < REPS; rep++)
-    s.forEach((one, i) =>
-      KERNELS.forEach((k, j) => {
-        const t = performance.now();
-        one.run[k]();
-        best[i]![j] = Math.min(best[i]![j]!, performance.now() - t);
-      }),
-    );
+  const { best, diff } = timeAlternating(s, KERNELS, REPS);
   best.forEach((b, i) => b.forEach((ms, j) => (totals[i]![j]! += ms)));
-  const [a, b] = [s[0]!.outputs(), s[1]!.outputs()];
-  const diff = a.map((o, i) => o.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0));
   const rate = (ms: number) => (s[0]!.macs / ms / 1e6).toFixed(1);
   const cells = KERNELS.map((_, j) => `${best[0]![j]!.toFixed(2)}→${best[1]![j]!.toFixed(2)} ms (${rate(best[0]![j]!)}→${rate(best[1]![j]!)})`.padEnd(34));
   console.log(`${layer[1]}ch ${layer[0]}x${layer[0]} g${layer[2]} s${layer[3]}`.padEnd(20) + cells.join('') + diff.map((d) => d.toExponential(1)).join(' '));

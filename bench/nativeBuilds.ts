@@ -46,3 +46,27 @@ export function randomFloats(n: number, seed = 1): Float32Array {
   let s = seed;
   return Float32Array.from({ length: n }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1);
 }
+
+/**
+ * Best-of-`reps` ms per kernel for each build's setup of one case, the builds and kernels alternating
+ * (a shared machine's noise is one-sided), and the largest |difference| between the first two builds'
+ * outputs, output by output.
+ */
+export function timeAlternating<K extends string>(
+  setups: Array<{ run: Record<K, () => void>; outputs: () => Float32Array[] }>,
+  kernels: readonly K[],
+  reps: number,
+): { best: number[][]; diff: number[] } {
+  const best = setups.map(() => kernels.map(() => Infinity));
+  for (let rep = 0; rep < reps; rep++)
+    setups.forEach((one, i) =>
+      kernels.forEach((k, j) => {
+        const t = performance.now();
+        one.run[k]();
+        best[i]![j] = Math.min(best[i]![j]!, performance.now() - t);
+      }),
+    );
+  const [a, b] = [setups[0]!.outputs(), setups[1]!.outputs()];
+  const diff = a.map((o, i) => o.reduce((m, v, j) => Math.max(m, Math.abs(v - b[i]![j]!)), 0));
+  return { best, diff };
+}
