@@ -136,7 +136,8 @@ async function trainSeed(page: Page, seed: number) {
     const tricks = settings.locator('details.recipe-tricks');
     if (!(await tricks.evaluate((d) => (d as HTMLDetailsElement).open))) await tricks.locator('summary').click();
     for (const { field, value } of changes) {
-      const control = settings.getByLabel(field.label, { exact: true });
+      // A select inside its label takes the chosen option's text into its name ("Schedule triangular"): not exact there.
+      const control = settings.getByLabel(field.label, { exact: field.type !== 'choice' });
       if (field.type === 'boolean') await control.setChecked(value === 'true');
       else if (field.type === 'choice') await control.selectOption(value);
       else {
