@@ -163,6 +163,71 @@ export function batchNormReluTraining(
 }
 
 /**
+ * A residual block's join, relu(BatchNorm(x) + residual), in training as one fused kernel forward where
+ * the backend has it (WASM): the addition and the ReLU in BatchNorm's output pass, instead of two more
+ * passes and two more tensors. Backward: ReLU's gradient from the saved output (the residual's
+ * gradient), then BatchNorm's. The same values as the three ops. Undefined where the backend has no
+ * fused BatchNorm.
+ */
+export function batchNormAddReluTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  residual: tf.Tensor4D,
+  onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D | undefined {
+  if (!hasKernel(BATCH_NORM_TRAINING)) return undefined;
+  const join = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, g, b, r, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D, tf.GradSaveFunc];
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b, residual: r }, { epsilon: BN_EPSILON, relu: true }) as [
+      tf.Tensor4D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+      tf.Tensor1D,
+    ];
+    save([input, mean, invStd, g, y]);
+    onStats?.(tf.keep(mean), tf.keep(variance));
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, mu, inv, gam, out] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D];
+        const dSum = tf.engine().runKernel(RELU_GRAD, { dy, y: out }) as tf.Tensor4D;
+        const [dx, dGamma, dBeta] = tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy: dSum, x: xs, mean: mu, invStd: inv, gamma: gam }) as tf.Tensor[];
+        return [dx!, dGamma!, dBeta!, dSum];
+      },
+    };
+  });
+  return join(x, gamma, beta, residual) as tf.Tensor4D;
+}
+
+/** relu(BatchNorm(x) + residual) in training, by the fused kernel (the caller checked the backend has it). */
+function batchNormAddRelu(op: Op, x: tf.Tensor4D, residual: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
+  const c = [op.input.channels];
+  const gamma = param(opts, op.name, 'weight', c) as tf.Tensor1D;
+  const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
+  const stats = opts.bnBatchStats;
+  const onStats = stats && ((mean: tf.Tensor1D, variance: tf.Tensor1D) => stats.set(op.name, { mean, variance }));
+  const y = batchNormAddReluTraining(x, gamma, beta, residual, onStats);
+  if (!y) throw new Error(`${op.name}: the backend has no fused BatchNorm`);
+  return y;
+}
+
+/**
+ * Whether items[i] (a BatchNorm) is followed by a residual join: at most one shortcut branch, then the
+ * addition, then a ReLU. Returns the shortcut branch (if it comes here) and the ReLU's index.
+ */
+function residualJoinAfter(items: GraphItem[], i: number): { shortcut?: GraphNode; end: number } | undefined {
+  let j = i + 1;
+  const first = items[j];
+  const shortcut = first?.kind === 'node' && first.level === 'branch' && first.branch === 'shortcut' ? first : undefined;
+  if (shortcut) j++;
+  const add = items[j];
+  const relu = items[j + 1];
+  if (add?.kind !== 'op' || add.type !== 'add' || relu?.kind !== 'op' || relu.type !== 'relu') return undefined;
+  return { ...(shortcut ? { shortcut } : {}), end: j + 1 };
+}
+
+/**
  * BatchNorm, and with `thenRelu` in training a ReLU after it fused into it where the backend can
  * (batchNormReluTraining); returns whether the ReLU was applied.
  */
@@ -276,6 +341,17 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
         x = tf.mul(x, gate);
         break;
       case 'batchnorm': {
+        // A residual join right after a training BatchNorm (its shortcut branch, the addition, a ReLU)
+        // becomes one fused kernel where the backend has it: the shortcut runs first (it reads only the
+        // block input), then relu(BatchNorm(x) + shortcut).
+        const join = opts.training && !opts.relu && hasKernel(BATCH_NORM_TRAINING) ? residualJoinAfter(items, i) : undefined;
+        if (join) {
+          const sc = join.shortcut ? runItems(join.shortcut.children, blockInput, blockInput, opts) : (shortcut ?? blockInput);
+          x = batchNormAddRelu(item, x as tf.Tensor4D, sc as tf.Tensor4D, opts);
+          shortcut = undefined;
+          i = join.end;
+          break;
+        }
         // A ReLU right after a training BatchNorm joins it (one fused kernel each way where the
         // backend has them); not when ReLUs are recorded one by one (opts.relu: the equivalence lab).
         const next = items[i + 1];

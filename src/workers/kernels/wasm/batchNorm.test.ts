@@ -16,7 +16,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BN_EPSILON } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { batchNormReluTraining, batchNormTraining, relu } from '../../engine/execute';
+import { batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu } from '../../engine/execute';
 import { BATCH_NORM_TRAINING, RELU_GRAD, hasKernel } from './batchNormOp';
 
 beforeAll(async () => {
@@ -219,5 +219,50 @@ describe('BatchNorm and ReLU fused on wasm (batchNormReluTraining)', () => {
     // Not vacuous: the ReLU zeroes a good share of the outputs and their gradients.
     expect(Array.from(fused[0]!).filter((v) => v === 0).length).toBeGreaterThan(800);
     tf.dispose([x, gamma, beta, dy]);
+  });
+});
+
+describe('a residual join fused on wasm (batchNormAddReluTraining)', () => {
+  it('gives the values of BatchNorm, the addition and ReLU: output, statistics and all four gradients', async () => {
+    const shape: [number, number, number, number] = [3, 11, 13, 22]; // 429 rows, 16 + 4 + 2 channels
+    const n = 3 * 11 * 13 * 22;
+    const x = tf.tensor4d(values(n, 17, 3, 0.5), shape);
+    const gamma = tf.tensor1d(values(22, 18, 1, 0.2));
+    const beta = tf.tensor1d(values(22, 19, 0.5));
+    const residual = tf.tensor4d(values(n, 20, 2, -0.3), shape);
+    const dy = tf.tensor4d(values(n, 21), shape);
+    const run = async (fused: boolean) => {
+      const stats: tf.Tensor[] = [];
+      const onStats = (m: tf.Tensor1D, v: tf.Tensor1D) => stats.push(m, v);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, r: tf.Tensor) => {
+        const [a4, g1, b1, r4] = [a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, r as tf.Tensor4D];
+        return fused ? batchNormAddReluTraining(a4, g1, b1, r4, onStats)! : relu(tf.add(batchNormTraining(a4, g1, b1, onStats), r4));
+      };
+      const y = f(x, gamma, beta, residual);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor, r: tf.Tensor) => tf.sum(tf.mul(f(a, g, b, r), dy)))([x, gamma, beta, residual]);
+      const out = await Promise.all([y, ...stats.slice(0, 2), ...grads].map((t) => t.data()));
+      tf.dispose([y, ...stats, ...grads]);
+      return out;
+    };
+    const [fused, apart] = [await run(true), await run(false)];
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta', 'dresidual'].forEach((name, j) => {
+      const [a, b] = [fused[j]!, apart[j]!];
+      expect(a.length, name).toBe(b.length);
+      let differing = 0;
+      for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) differing++; // -0 and 0 are the same value
+      expect(differing, name).toBe(0);
+    });
+    // Not vacuous: the ReLU zeroes a good share of the outputs, and the residual moved them (BatchNorm's output alone differs).
+    expect(Array.from(fused[0]!).filter((v) => v === 0).length).toBeGreaterThan(2000);
+    const bnOnly = await batchNormTraining(x, gamma, beta).data();
+    expect(Array.from(fused[0]!).filter((v, e) => v > 0 && v !== bnOnly[e]).length).toBeGreaterThan(2000);
+    tf.dispose([x, gamma, beta, residual, dy]);
+  });
+
+  it('rejects a residual of another shape', () => {
+    const x = tf.zeros([1, 2, 2, 4]) as tf.Tensor4D;
+    const r = tf.zeros([1, 2, 2, 8]) as tf.Tensor4D;
+    expect(() => batchNormAddReluTraining(x, tf.ones([4]), tf.zeros([4]), r)).toThrow(/residual of shape \[1, 2, 2, 8\]/);
+    tf.dispose([x, r]);
   });
 });

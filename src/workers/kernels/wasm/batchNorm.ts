@@ -50,23 +50,26 @@ function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: nu
 
 /**
  * Two passes over x (each block's sum and centred sum of squares while it is in cache; the output, with
- * attr relu a ReLU on it in the same pass), each split by rows over the kernel helpers (pool.ts); the
+ * input residual that tensor added to it and with attr relu a ReLU on it in the same pass), each split by rows over the kernel helpers (pool.ts); the
  * per-channel step between them on this thread. Any split gives the same values: each block's float32
  * sums, then their join in double in block order.
  */
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [x, gamma, beta] = [input(inputs, 'x'), input(inputs, 'gamma'), input(inputs, 'beta')];
-  checkFloat(BATCH_NORM_TRAINING, x, gamma, beta);
+  const residual = inputs.residual;
+  checkFloat(BATCH_NORM_TRAINING, x, gamma, beta, ...(residual ? [residual] : []));
+  if (residual && residual.shape.join() !== x.shape.join()) throw new Error(`${BATCH_NORM_TRAINING}: residual of shape [${residual.shape.join(', ')}] for x of shape [${x.shape.join(', ')}]`);
   const [m, c] = rowsAndChannels(x);
   const call = native.call(backend as BackendWasm);
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
+  const pr = residual ? call.input(residual) : 0;
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
   blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
   const relu = attrs.relu === true ? 1 : 0;
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, relu, py, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, relu, py, m0, m1]);
   return call.finish();
 }
 
@@ -90,7 +93,7 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
   blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, pdx, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, 0, pdx, m0, m1]);
   return call.finish();
 }
 

@@ -6,8 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * Inputs x [N, H, W, C], gamma [C], beta [C]; attrs epsilon, relu (optional: a ReLU on y). Outputs y,
- * batch mean, biased variance, 1/sqrt(var + eps).
+ * Inputs x [N, H, W, C], gamma [C], beta [C], optionally residual (x's shape: added to y, as a residual
+ * block's addition right after its last BatchNorm); attrs epsilon, relu (optional: a ReLU on y, after
+ * the addition). Outputs y, batch mean, biased variance, 1/sqrt(var + eps).
  */
 export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
 /**

@@ -146,9 +146,10 @@ static double total(const float *part, int blocks, int C, int c) {
 // y = gamma*invstd*(x - mean) + beta is a = 0, b = gamma*invstd, k = beta with in unused), where
 // g = in, or where fs and fb are given (a ReLU followed the BatchNorm: the forward's gamma*invstd and
 // beta), g = in * (fs*(x - mean) + fb > 0 ? 1 : 0): its gradient, the mask as in gradient_sums_block;
-// `relu` takes max(out, 0) (a ReLU right after the BatchNorm).
+// `res` (may be 0) is added to out (a residual addition right after the BatchNorm: BatchNorm's output is
+// rounded to float32 first, then the sum, as the two ops would); `relu` then takes max(out, 0).
 static void affine(int C, int m0, int m1, const float *in, const float *fs, const float *fb, const float *x, const float *mean, const float *a,
-                   const float *b, const float *k, int relu, float *out) {
+                   const float *b, const float *k, const float *res, int relu, float *out) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
@@ -161,6 +162,7 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
         if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
         v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), g), v);
       }
+      if (res) v = wasm_f32x4_add(v, wasm_v128_load(res + row + c));
       if (relu) v = wasm_f32x4_max(v, zero);
       wasm_v128_store(out + row + c, v);
     }
@@ -172,6 +174,7 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
         if (fs) g = g * (fs[c] * d + fb[c] > 0.0f ? 1.0f : 0.0f);
         v = a[c] * g + v;
       }
+      if (res) v = v + res[row + c];
       if (relu) v = v > 0.0f ? v : (v == v ? 0.0f : v);
       out[row + c] = v;
     }
@@ -239,12 +242,13 @@ __attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coeffi
   }
 }
 
-// affine() on rows [m0, m1): the forward's output (in = 0, a unused, b = scale, k = beta; relu for
-// a fused ReLU) and the backward's dx (in = dy; fs, fb = the forward's scale and beta after a fused
-// ReLU, else 0).
+// affine() on rows [m0, m1): the forward's output (in = 0, a unused, b = scale, k = beta; res for a
+// fused residual addition; relu for a fused ReLU) and the backward's dx (in = dy; fs, fb = the forward's
+// scale and beta after a fused ReLU, else 0; res = 0).
 __attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *fs, const float *fb, const float *x, const float *mean,
-                                                         const float *a, const float *b, const float *k, int relu, float *out, int m0, int m1) {
-  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, relu, out);
+                                                         const float *a, const float *b, const float *k, const float *res, int relu, float *out, int m0,
+                                                         int m1) {
+  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, res, relu, out);
 }
 
 // The forward's output scale gamma*invstd, as bn_moments computes it (the same float operation): for
