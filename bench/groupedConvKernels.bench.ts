@@ -55,10 +55,13 @@ function setup(b: Build, [size, channels, groups, stride]: [number, number, numb
   const dims = [BATCH, size, size, channels, channels, groups, KERNEL, stride, PAD];
   const e = b.exports;
   e.grouped_conv_transpose_filter!(channels, channels, groups, KERNEL, pf, pt);
+  // The zero-bordered copies where the build takes them (its own size; older builds ignore the argument).
+  const padded = (floats: number | undefined) => (floats ? alloc(floats) : 0);
+  const [pxp, pdyp] = [padded(e.grouped_conv_forward_scratch?.(...dims)), padded(e.grouped_conv_backprop_input_scratch?.(...dims))];
   return {
     run: {
-      forward: () => e.grouped_conv_forward!(...dims, px, pf, py, 0, BATCH),
-      'input gradient': () => e.grouped_conv_backprop_input!(...dims, py, pt, pdx, 0, BATCH),
+      forward: () => e.grouped_conv_forward!(...dims, px, pf, py, 0, BATCH, pxp),
+      'input gradient': () => e.grouped_conv_backprop_input!(...dims, py, pt, pdx, 0, BATCH, pdyp),
       'filter gradient': () => e.grouped_conv_backprop_filter!(...dims, px, py, ps, pdw, 0, filterUnits(b, channels, groups)),
     },
     outputs: () => [f32(py, ys), f32(pdx, xs), f32(pdw, fs)],

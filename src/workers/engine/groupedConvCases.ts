@@ -43,6 +43,10 @@ export const GROUPED_CONV_CASES: readonly GroupedConvCase[] = [
   // filter-gradient runs) and 4 pixels x 8 channels (8 per group), with leftover pixels.
   c('groups 8 (8x4d), 3x3, stride 1, pad 1, 5x20', 2, 5, 20, 32, 32, 8, 3, 1, 1),
   c('groups 4 (4x8d), 3x3, stride 1, pad 1, 7x11', 2, 7, 11, 32, 32, 4, 3, 1, 1),
+  // Rows narrower than a block (one pixel at a time inside the zero-bordered copy), and a 16-channel
+  // group's input gradient with a 2-pixel border (5x5, pad 2).
+  c('groups 8 (8x4d), 3x3, stride 1, pad 1, 6x5', 1, 6, 5, 32, 32, 8, 3, 1, 1),
+  c('groups 2 (16 per group), 5x5, stride 1, pad 2, 6x9', 1, 6, 9, 32, 32, 2, 5, 1, 2),
   // Wider than one 32 x 32 tile of the tiled WebGPU programs in both channel counts, several reduction steps.
   c('groups 1, Cin 40 -> Cout 36, 3x3, stride 2, pad 1, 9x9', 1, 9, 9, 40, 36, 1, 3, 2, 1),
   c('groups = Cin = Cout = 40 (depthwise, two column tiles), 3x3, stride 1, pad 1', 1, 5, 5, 40, 40, 40, 3, 1, 1),

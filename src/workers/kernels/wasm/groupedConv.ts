@@ -28,6 +28,8 @@ interface GroupedConvExports extends NativeModule {
   grouped_conv_backprop_input(...args: number[]): void;
   grouped_conv_backprop_filter(...args: number[]): void;
   grouped_conv_filter_units(cin: number, cout: number, groups: number): number;
+  grouped_conv_forward_scratch(...args: number[]): number;
+  grouped_conv_backprop_input_scratch(...args: number[]): number;
 }
 
 const native = new Native<GroupedConvExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
@@ -61,6 +63,14 @@ function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: num
   parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
 }
 
+/**
+ * Scratch for the forward's or input gradient's zero-bordered copy of its input, `floats` long as the
+ * kernel asks (0: the kernel does not block this layer; the border pixels then run one at a time).
+ */
+function paddedScratch(call: ReturnType<typeof native.call>, floats: number): number {
+  return floats > 0 ? call.scratch(floats) : 0;
+}
+
 function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
   checkFloat(x, filter);
@@ -69,7 +79,8 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [px, pf] = [call.input(x), call.input(filter)];
   const py = call.output([g.batch, g.outHeight, g.outWidth, g.outChannels]);
-  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px, pf, py, lo, hi]);
+  const padded = paddedScratch(call, native.exports.grouped_conv_forward_scratch(...dims(g)));
+  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px, pf, py, lo, hi, padded]);
   return call.finish()[0]!;
 }
 
@@ -83,8 +94,9 @@ function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [pdy, pf] = [call.input(dy), call.input(filter)];
   const pt = call.scratch(size(filter.shape));
   const pdx = call.output(a.shape);
+  const padded = paddedScratch(call, native.exports.grouped_conv_backprop_input_scratch(...dims(g)));
   native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt);
-  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi]);
+  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded]);
   return call.finish()[0]!;
 }
 

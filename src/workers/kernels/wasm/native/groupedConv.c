@@ -67,8 +67,9 @@ DEFINE_BLOCK(block_4x2, 4, 2)
 DEFINE_BLOCK(block_1x1, 1, 1)
 
 // One output row's pixels [x0, x1) (all taps inside the input), every group, by the blocks above:
-// 8 pixels x 4 channels, or 4 pixels x 8 channels where a group's outputs allow; leftover pixels one
-// at a time. `outs` (the group's output channels, a multiple of 4) are split in vectors of 8, then 4.
+// 8 pixels x 4 channels, or 4 pixels x 8 channels where a group's outputs allow; leftover pixels as
+// one more block ending at x1 (it computes some pixels twice, writing the same values: blocks store,
+// they do not add), or one at a time in a row narrower than a block. `outs` (the group's output channels, a multiple of 4) are split in vectors of 8, then 4.
 static inline __attribute__((always_inline)) void blocked_row_with(const float *in, int pixel_step, int row_step, int col_step, int k,
                                                                     int groups, int in_group_step, int reduce, const float *w, int tap_step,
                                                                     int r_step, int w_group_step, float *out, int out_step, int outs, int x0,
@@ -82,6 +83,11 @@ static inline __attribute__((always_inline)) void blocked_row_with(const float *
       int px = x0;
       for (; px + 4 <= x1; px += 4)
         block_4x2(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+      if (px < x1 && x1 - x0 >= 4) {  // the leftover pixels as the row's last 4: some again, the same values
+        px = x1 - 4;
+        block_4x2(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+        px = x1;
+      }
       for (; px < x1; px++) {
         block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
         block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c + 4, tap_step, r_step, og + px * out_step + c + 4, out_step);
@@ -91,6 +97,11 @@ static inline __attribute__((always_inline)) void blocked_row_with(const float *
       int px = x0;
       for (; px + 8 <= x1; px += 8)
         block_8x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+      if (px < x1 && x1 - x0 >= 8) {
+        px = x1 - 8;
+        block_8x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
+        px = x1;
+      }
       for (; px < x1; px++)
         block_1x1(ig + px * pixel_step, pixel_step, row_step, col_step, k, reduce, wg + c, tap_step, r_step, og + px * out_step + c, out_step);
     }
@@ -123,14 +134,52 @@ static void interior(int pad, int stride, int k, int extent, int outs, int *x0, 
 
 static inline __attribute__((always_inline)) void forward_pixel(const Geometry *G, const float *x, const float *w, float *y, int n, int oy, int ox);
 
+// Image n of src ([h, w, c] images) into dst with a zero border of `pad` pixels ([h + 2 pad, w + 2 pad, c] images).
+static void pad_image(const float *src, float *dst, int n, int h, int w, int c, int pad) {
+  const int hp = h + 2 * pad, wp = w + 2 * pad;
+  const float *s = src + (long)n * h * w * c;
+  float *d = dst + (long)n * hp * wp * c;
+  zero(d, pad * wp * c);
+  for (int y = 0; y < h; y++) {
+    float *row = d + (long)(pad + y) * wp * c;
+    zero(row, pad * c);
+    const float *from = s + (long)y * w * c;
+    float *to = row + pad * c;
+    int i = 0;
+    for (; i + 4 <= w * c; i += 4) wasm_v128_store(to + i, wasm_v128_load(from + i));
+    for (; i < w * c; i++) to[i] = from[i];
+    zero(row + (long)(pad + w) * c, pad * c);
+  }
+  zero(d + (long)(pad + h) * wp * c, pad * wp * c);
+}
+
+// Whether the forward takes the register blocks, and the input gradient: see forward and backprop_input.
+static int forward_blocked(const Geometry *G) { return G->stride == 1 && (cout_g(G) == 4 || cout_g(G) == 8) && cin_g(G) > 1; }
+static int input_blocked(const Geometry *G) { return G->stride == 1 && cin_g(G) % 4 == 0 && !(cin_g(G) == 1 && cout_g(G) == 1); }
+
 // y[n, oy, ox, g*coutG + co] = sum_{ky, kx, ci} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * w[ky, kx, ci, g*coutG + co]
 // Rows and columns whose window lies inside the input go through blocked_row where that is faster,
 // the border pixels (and other layers) through forward_pixel: the same float operations.
-static inline __attribute__((always_inline)) void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1) {
+// With `padded` (scratch of the batch's size with the zero border: forward_scratch), the blocked layers
+// first copy their images there, and every output pixel goes through the blocks: a border tap then
+// adds x*w = 0 where the one-pixel loop skips it, the same sum (for finite weights).
+static inline __attribute__((always_inline)) void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1, float *padded) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
   // Measured (bench/groupedConvKernels.bench.ts): blocking pays for stride 1 and groups of 4 or 8 output
   // channels (2-3x for 4); strided layers and 16-channel groups ran 10-30% faster one pixel at a time.
-  const int blocked = s == 1 && (og == 4 || og == 8) && cg > 1;
+  const int blocked = forward_blocked(G);
+  if (blocked && padded) {
+    const int hp = G->h + 2 * G->pad, wp = G->w + 2 * G->pad;
+    for (int n = n0; n < n1; n++) {
+      pad_image(x, padded, n, G->h, G->w, G->cin, G->pad);
+      for (int oy = 0; oy < G->ho; oy++) {
+        const float *in = padded + ((long)n * hp + oy) * wp * G->cin;
+        float *out = y + ((long)n * G->ho + oy) * G->wo * G->cout;
+        blocked_row(in, G->cin, wp * G->cin, G->cin, k, G->groups, cg, cg, w, cg * G->cout, G->cout, og, out, G->cout, og, 0, G->wo);
+      }
+    }
+    return;
+  }
   int x0, x1;
   interior(G->pad, s, k, G->w, G->wo, &x0, &x1);
   for (int n = n0; n < n1; n++)
@@ -250,11 +299,26 @@ static inline __attribute__((always_inline)) void backprop_input_pixel(const Geo
 // of dy by the flipped taps: rows and columns whose taps all land inside dy go through blocked_row
 // (tap (ky, kx) of input pixel (iy, ix) reads dy at (iy + p - ky, ix + p - kx)); the rest, and
 // strided layers, one pixel at a time by backprop_input_pixel. The same float operations either way.
+// With `padded` (scratch: backprop_input_scratch), the blocked layers copy dy with a border of
+// k - 1 - pad zeros first and take the blocks for every pixel, as the forward.
 static inline __attribute__((always_inline)) void backprop_input(const Geometry *G, const float *dy, const float *wt, float *dx, int n0,
-                                                                   int n1) {
+                                                                   int n1, float *padded) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
-  const int blocked = G->stride == 1 && cg % 4 == 0 && !(cg == 1 && og == 1);
+  const int blocked = input_blocked(G);
   const int flipped_pad = k - 1 - G->pad;
+  if (blocked && padded && flipped_pad >= 0) {
+    const int hp = G->ho + 2 * flipped_pad, wp = G->wo + 2 * flipped_pad;
+    for (int n = n0; n < n1; n++) {
+      pad_image(dy, padded, n, G->ho, G->wo, G->cout, flipped_pad);
+      for (int iy = 0; iy < G->h; iy++) {
+        // Tap (ky, kx) of input pixel (iy, ix) reads padded dy at (iy + k - 1 - ky, ix + k - 1 - kx).
+        const float *in = padded + (((long)n * hp + iy + k - 1) * wp + k - 1) * G->cout;
+        float *out = dx + ((long)n * G->h + iy) * G->w * G->cin;
+        blocked_row(in, G->cout, -wp * G->cout, -G->cout, k, G->groups, og, og, wt, G->groups * og * cg, cg, og * cg, out, G->cin, cg, 0, G->w);
+      }
+    }
+    return;
+  }
   int x0, x1;
   interior(flipped_pad, 1, k, G->wo, G->w, &x0, &x1);
   for (int n = n0; n < n1; n++)
@@ -447,11 +511,20 @@ static Geometry geometry(int n, int h, int w, int cin, int cout, int groups, int
 // may run the ranges on several threads sharing this module's memory. No kernel uses the C stack or
 // a global (scripts/build-kernels.mjs checks): instances on several threads can run at once.
 
+// Floats of scratch the forward takes to run every pixel through its blocks (the batch with a zero
+// border), or 0 where it does not block this layer. The scratch pointer comes after the range (0: the
+// border pixels one at a time).
+__attribute__((export_name("grouped_conv_forward_scratch"))) int grouped_conv_forward_scratch(int n, int h, int w, int cin, int cout, int groups,
+                                                                                              int k, int stride, int pad) {
+  const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
+  return forward_blocked(&G) ? n * (h + 2 * pad) * (w + 2 * pad) * cin : 0;
+}
+
 __attribute__((export_name("grouped_conv_forward"))) void grouped_conv_forward(int n, int h, int w, int cin, int cout, int groups, int k,
                                                                               int stride, int pad, const float *x, const float *f, float *y,
-                                                                              int n0, int n1) {
+                                                                              int n0, int n1, float *padded) {
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
-  forward(&G, x, f, y, n0, n1);
+  forward(&G, x, f, y, n0, n1, padded);
 }
 
 // The filter with each group's block transposed, into `wt`, for grouped_conv_backprop_input.
@@ -461,11 +534,20 @@ __attribute__((export_name("grouped_conv_transpose_filter"))) void grouped_conv_
   transpose_filter(&G, f, wt);
 }
 
+// The same for the input gradient (dy with a border of k - 1 - pad zeros).
+__attribute__((export_name("grouped_conv_backprop_input_scratch"))) int grouped_conv_backprop_input_scratch(int n, int h, int w, int cin, int cout,
+                                                                                                            int groups, int k, int stride, int pad) {
+  const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
+  const int q = k - 1 - pad;
+  return input_blocked(&G) && q >= 0 ? n * (G.ho + 2 * q) * (G.wo + 2 * q) * cout : 0;
+}
+
 __attribute__((export_name("grouped_conv_backprop_input"))) void grouped_conv_backprop_input(int n, int h, int w, int cin, int cout, int groups,
                                                                                             int k, int stride, int pad, const float *dy,
-                                                                                            const float *wt, float *dx, int n0, int n1) {
+                                                                                            const float *wt, float *dx, int n0, int n1,
+                                                                                            float *padded) {
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
-  backprop_input(&G, dy, wt, dx, n0, n1);
+  backprop_input(&G, dy, wt, dx, n0, n1, padded);
 }
 
 // How many work units grouped_conv_backprop_filter splits over (its range [g0, g1) is in these): per group
