@@ -121,17 +121,6 @@ static void blocked_row(const float *in, int pixel_step, int row_step, int col_s
 #undef BLOCKED_ROW
 }
 
-// The output columns [*x0, *x1) of a row whose taps all lie inside the input along x, for
-// `extent` input columns: ox*s - pad >= 0 and ox*s - pad + k - 1 < extent.
-static void interior(int pad, int stride, int k, int extent, int outs, int *x0, int *x1) {
-  int a = (pad + stride - 1) / stride;
-  int b = pad + extent - k >= 0 ? (pad + extent - k) / stride + 1 : 0;
-  if (b > outs) b = outs;
-  if (a > b) a = b;
-  *x0 = a;
-  *x1 = b;
-}
-
 static inline __attribute__((always_inline)) void forward_pixel(const Geometry *G, const float *x, const float *w, float *y, int n, int oy, int ox);
 
 // Image n of src ([h, w, c] images) into dst with a zero border of `pad` pixels ([h + 2 pad, w + 2 pad, c] images).
@@ -154,48 +143,34 @@ static void pad_image(const float *src, float *dst, int n, int h, int w, int c, 
 }
 
 // Whether the forward takes the register blocks, and the input gradient: see forward and backprop_input.
-static int forward_blocked(const Geometry *G) { return G->stride == 1 && (cout_g(G) == 4 || cout_g(G) == 8) && cin_g(G) > 1; }
+// Measured (bench/groupedConvKernels.bench.ts, one thread): with every pixel in the blocks (the zero-bordered
+// copy) the forward's blocks beat the one-pixel loop for groups of 4, 8 and 16 output channels, strided
+// layers included (1.1-1.4x); without the copy the border pixels and leftovers had cost up to half the time.
+static int forward_blocked(const Geometry *G) { return (cout_g(G) == 4 || cout_g(G) == 8 || cout_g(G) == 16) && cin_g(G) > 1; }
 static int input_blocked(const Geometry *G) { return G->stride == 1 && cin_g(G) % 4 == 0 && !(cin_g(G) == 1 && cout_g(G) == 1); }
 
 // y[n, oy, ox, g*coutG + co] = sum_{ky, kx, ci} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * w[ky, kx, ci, g*coutG + co]
-// Rows and columns whose window lies inside the input go through blocked_row where that is faster,
-// the border pixels (and other layers) through forward_pixel: the same float operations.
-// With `padded` (scratch of the batch's size with the zero border: forward_scratch), the blocked layers
-// first copy their images there, and every output pixel goes through the blocks: a border tap then
-// adds x*w = 0 where the one-pixel loop skips it, the same sum (for finite weights).
+// Layers the blocks take (forward_blocked) with `padded` (scratch of the batch's size with a zero
+// border: grouped_conv_forward_scratch) copy their images there first, and every output pixel goes
+// through blocked_row: a border tap adds x*w = 0 where the one-pixel loop skips it, the same sum (for
+// finite weights). Other layers, or no scratch, one pixel at a time (forward_pixel).
 static inline __attribute__((always_inline)) void forward(const Geometry *G, const float *x, const float *w, float *y, int n0, int n1, float *padded) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k, s = G->stride;
-  // Measured (bench/groupedConvKernels.bench.ts): blocking pays for stride 1 and groups of 4 or 8 output
-  // channels (2-3x for 4); strided layers and 16-channel groups ran 10-30% faster one pixel at a time.
-  const int blocked = forward_blocked(G);
-  if (blocked && padded) {
+  if (forward_blocked(G) && padded) {
     const int hp = G->h + 2 * G->pad, wp = G->w + 2 * G->pad;
     for (int n = n0; n < n1; n++) {
       pad_image(x, padded, n, G->h, G->w, G->cin, G->pad);
       for (int oy = 0; oy < G->ho; oy++) {
-        const float *in = padded + ((long)n * hp + oy) * wp * G->cin;
+        const float *in = padded + ((long)n * hp + oy * s) * wp * G->cin;
         float *out = y + ((long)n * G->ho + oy) * G->wo * G->cout;
-        blocked_row(in, G->cin, wp * G->cin, G->cin, k, G->groups, cg, cg, w, cg * G->cout, G->cout, og, out, G->cout, og, 0, G->wo);
+        blocked_row(in, s * G->cin, wp * G->cin, G->cin, k, G->groups, cg, cg, w, cg * G->cout, G->cout, og, out, G->cout, og, 0, G->wo);
       }
     }
     return;
   }
-  int x0, x1;
-  interior(G->pad, s, k, G->w, G->wo, &x0, &x1);
   for (int n = n0; n < n1; n++)
-    for (int oy = 0; oy < G->ho; oy++) {
-      const int iy = oy * s - G->pad;
-      if (blocked && iy >= 0 && iy + k <= G->h && x0 < x1) {
-        for (int ox = 0; ox < x0; ox++) forward_pixel(G, x, w, y, n, oy, ox);
-        const float *in = x + (((long)n * G->h + iy) * G->w + (x0 * s - G->pad)) * G->cin;
-        float *out = y + (((long)n * G->ho + oy) * G->wo + x0) * G->cout;
-        blocked_row(in - x0 * s * G->cin, s * G->cin, G->w * G->cin, G->cin, k, G->groups, cg, cg, w, cg * G->cout, G->cout, og,
-                    out - x0 * G->cout, G->cout, og, x0, x1);
-        for (int ox = x1; ox < G->wo; ox++) forward_pixel(G, x, w, y, n, oy, ox);
-      } else {
-        for (int ox = 0; ox < G->wo; ox++) forward_pixel(G, x, w, y, n, oy, ox);
-      }
-    }
+    for (int oy = 0; oy < G->ho; oy++)
+      for (int ox = 0; ox < G->wo; ox++) forward_pixel(G, x, w, y, n, oy, ox);
 }
 
 // out[o] += sum over r of in[r] * w[r * w_row + o], for o in [0, outs): one pixel's group, 8 then 4
@@ -296,20 +271,18 @@ static inline __attribute__((always_inline)) void backprop_input_pixel(const Geo
 // dx[n, iy, ix, g*cinG + ci] = sum_{ky, kx, co} dy[n, oy, ox, g*coutG + co] * w[ky, kx, ci, g*coutG + co]
 // over the (oy, ox) with oy*s - p + ky = iy, ox*s - p + kx = ix. `wt` is the filter transposed by
 // transpose_filter (written once, before the batch ranges run). With stride 1 this is a convolution
-// of dy by the flipped taps: rows and columns whose taps all land inside dy go through blocked_row
-// (tap (ky, kx) of input pixel (iy, ix) reads dy at (iy + p - ky, ix + p - kx)); the rest, and
-// strided layers, one pixel at a time by backprop_input_pixel. The same float operations either way.
-// With `padded` (scratch: backprop_input_scratch), the blocked layers copy dy with a border of
-// k - 1 - pad zeros first and take the blocks for every pixel, as the forward.
+// of dy by the flipped taps: layers the blocks take (input_blocked) with `padded` (scratch:
+// grouped_conv_backprop_input_scratch) copy dy with a border of k - 1 - pad zeros first, and every
+// input pixel goes through blocked_row (a border tap adds 0, as in the forward). Strided layers, or no
+// scratch, one pixel at a time by backprop_input_pixel.
 static inline __attribute__((always_inline)) void backprop_input(const Geometry *G, const float *dy, const float *wt, float *dx, int n0,
                                                                    int n1, float *padded) {
   const int cg = cin_g(G), og = cout_g(G), k = G->k;
-  const int blocked = input_blocked(G);
-  const int flipped_pad = k - 1 - G->pad;
-  if (blocked && padded && flipped_pad >= 0) {
-    const int hp = G->ho + 2 * flipped_pad, wp = G->wo + 2 * flipped_pad;
+  const int q = k - 1 - G->pad;
+  if (input_blocked(G) && padded && q >= 0) {
+    const int hp = G->ho + 2 * q, wp = G->wo + 2 * q;
     for (int n = n0; n < n1; n++) {
-      pad_image(dy, padded, n, G->ho, G->wo, G->cout, flipped_pad);
+      pad_image(dy, padded, n, G->ho, G->wo, G->cout, q);
       for (int iy = 0; iy < G->h; iy++) {
         // Tap (ky, kx) of input pixel (iy, ix) reads padded dy at (iy + k - 1 - ky, ix + k - 1 - kx).
         const float *in = padded + (((long)n * hp + iy + k - 1) * wp + k - 1) * G->cout;
@@ -319,21 +292,9 @@ static inline __attribute__((always_inline)) void backprop_input(const Geometry 
     }
     return;
   }
-  int x0, x1;
-  interior(flipped_pad, 1, k, G->wo, G->w, &x0, &x1);
   for (int n = n0; n < n1; n++)
-    for (int iy = 0; iy < G->h; iy++) {
-      const int top = iy - flipped_pad;  // the first dy row a tap reads (ky = k - 1)
-      if (blocked && top >= 0 && top + k <= G->ho && x0 < x1) {
-        for (int ix = 0; ix < x0; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
-        const float *in = dy + (((long)n * G->ho + iy + G->pad) * G->wo + G->pad) * G->cout;
-        float *out = dx + ((long)n * G->h + iy) * G->w * G->cin;
-        blocked_row(in, G->cout, -G->wo * G->cout, -G->cout, k, G->groups, og, og, wt, G->groups * og * cg, cg, og * cg, out, G->cin, cg, x0, x1);
-        for (int ix = x1; ix < G->w; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
-      } else {
-        for (int ix = 0; ix < G->w; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
-      }
-    }
+    for (int iy = 0; iy < G->h; iy++)
+      for (int ix = 0; ix < G->w; ix++) backprop_input_pixel(G, dy, wt, dx, n, iy, ix);
 }
 
 // Output pixels whose filter-gradient terms are summed before they join the total: float32 sums of
