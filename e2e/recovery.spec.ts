@@ -44,8 +44,10 @@ test('a lost GPU device: the run is marked interrupted with its checkpoint, the 
   await ledger.getByRole('button', { name: 'Resume' }).click();
   await expect(page.getByTestId('train-progress')).toContainText('running');
   await expect.poll(async () => stepOf(await page.getByTestId('train-progress').textContent()), { timeout: 300_000 }).toBeGreaterThan(resumeFrom);
-  await training.getByRole('button', { name: 'Stop' }).click();
-  await expect(ledger).toContainText('stopped', { timeout: 180_000 });
+  // Abort, not Stop: Stop evaluates the 932 test images first, minutes on SwiftShader (past 180 s on a
+  // slower machine of this kind); what this test checks is the stored history, not an evaluation.
+  await training.getByRole('button', { name: 'Abort' }).click();
+  await expect(ledger).toContainText('stopped', { timeout: 120_000 });
 
   // The stored run: one history, steps 1..N without repeats, past the checkpoint it resumed from.
   const steps = await page.evaluate(

@@ -188,6 +188,17 @@ describe("ReLU's fused gradient on wasm", () => {
   });
 });
 
+/** The fused kernels' outputs equal the separate ops' value for value (-0 and 0 are the same value). */
+function expectSameValues(names: string[], fused: ArrayLike<number>[], apart: ArrayLike<number>[]): void {
+  names.forEach((name, j) => {
+    const [a, b] = [fused[j]!, apart[j]!];
+    expect(a.length, name).toBe(b.length);
+    let differing = 0;
+    for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) differing++;
+    expect(differing, name).toBe(0);
+  });
+}
+
 describe('BatchNorm and ReLU fused on wasm (batchNormReluTraining)', () => {
   it('gives the values of BatchNorm then ReLU: output, batch statistics and the three gradients', async () => {
     const shape: [number, number, number, number] = [3, 11, 13, 20]; // 429 rows: two blocks of the sums
@@ -209,13 +220,7 @@ describe('BatchNorm and ReLU fused on wasm (batchNormReluTraining)', () => {
       return out;
     };
     const [fused, apart] = [await run(true), await run(false)];
-    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, j) => {
-      const [a, b] = [fused[j]!, apart[j]!];
-      expect(a.length, name).toBe(b.length);
-      let differing = 0;
-      for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) differing++; // -0 and 0 are the same value
-      expect(differing, name).toBe(0);
-    });
+    expectSameValues(['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'], fused, apart);
     // Not vacuous: the ReLU zeroes a good share of the outputs and their gradients.
     expect(Array.from(fused[0]!).filter((v) => v === 0).length).toBeGreaterThan(800);
     tf.dispose([x, gamma, beta, dy]);
@@ -245,16 +250,12 @@ describe('a residual join fused on wasm (batchNormAddReluTraining)', () => {
       return out;
     };
     const [fused, apart] = [await run(true), await run(false)];
-    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta', 'dresidual'].forEach((name, j) => {
-      const [a, b] = [fused[j]!, apart[j]!];
-      expect(a.length, name).toBe(b.length);
-      let differing = 0;
-      for (let e = 0; e < a.length; e++) if (a[e] !== b[e]) differing++; // -0 and 0 are the same value
-      expect(differing, name).toBe(0);
-    });
+    expectSameValues(['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta', 'dresidual'], fused, apart);
     // Not vacuous: the ReLU zeroes a good share of the outputs, and the residual moved them (BatchNorm's output alone differs).
     expect(Array.from(fused[0]!).filter((v) => v === 0).length).toBeGreaterThan(2000);
-    const bnOnly = await batchNormTraining(x, gamma, beta).data();
+    const bnOnlyTensor = batchNormTraining(x, gamma, beta);
+    const bnOnly = await bnOnlyTensor.data();
+    bnOnlyTensor.dispose();
     expect(Array.from(fused[0]!).filter((v, e) => v > 0 && v !== bnOnly[e]).length).toBeGreaterThan(2000);
     tf.dispose([x, gamma, beta, residual, dy]);
   });
