@@ -200,13 +200,20 @@ export function batchNormAddReluTraining(
   return join(x, gamma, beta, residual) as tf.Tensor4D;
 }
 
+/** A BatchNorm op's gamma and beta, and (in training) where its batch statistics go: opts.bnBatchStats under its name. */
+function batchNormParams(op: Op, opts: ExecOptions): { gamma: tf.Tensor1D; beta: tf.Tensor1D; onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void } {
+  const c = [op.input.channels];
+  const stats = opts.bnBatchStats;
+  return {
+    gamma: param(opts, op.name, 'weight', c) as tf.Tensor1D,
+    beta: param(opts, op.name, 'bias', c) as tf.Tensor1D,
+    ...(stats ? { onStats: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void stats.set(op.name, { mean, variance }) } : {}),
+  };
+}
+
 /** relu(BatchNorm(x) + residual) in training, by the fused kernel (the caller checked the backend has it). */
 function batchNormAddRelu(op: Op, x: tf.Tensor4D, residual: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
-  const c = [op.input.channels];
-  const gamma = param(opts, op.name, 'weight', c) as tf.Tensor1D;
-  const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
-  const stats = opts.bnBatchStats;
-  const onStats = stats && ((mean: tf.Tensor1D, variance: tf.Tensor1D) => stats.set(op.name, { mean, variance }));
+  const { gamma, beta, onStats } = batchNormParams(op, opts);
   const y = batchNormAddReluTraining(x, gamma, beta, residual, onStats);
   if (!y) throw new Error(`${op.name}: the backend has no fused BatchNorm`);
   return y;
@@ -233,11 +240,8 @@ function residualJoinAfter(items: GraphItem[], i: number): { shortcut?: GraphNod
  */
 function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions, thenRelu = false): { y: tf.Tensor4D; reluDone: boolean } {
   const c = [op.input.channels];
-  const gamma = param(opts, op.name, 'weight', c) as tf.Tensor1D;
-  const beta = param(opts, op.name, 'bias', c) as tf.Tensor1D;
+  const { gamma, beta, onStats } = batchNormParams(op, opts);
   if (opts.training) {
-    const stats = opts.bnBatchStats;
-    const onStats = stats && ((mean: tf.Tensor1D, variance: tf.Tensor1D) => stats.set(op.name, { mean, variance }));
     const fused = thenRelu ? batchNormReluTraining(x, gamma, beta, onStats) : undefined;
     return fused ? { y: fused, reluDone: true } : { y: batchNormTraining(x, gamma, beta, onStats), reluDone: false };
   }
