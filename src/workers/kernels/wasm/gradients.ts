@@ -24,7 +24,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeFilterGradient } from './groupedConv';
-import { matMulTransposeA, matMulTransposeAFilled } from './matMul';
+import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import { WASM_BASE64 as POOLING_WASM, WASM_BASE64_UNSHARED as POOLING_WASM_UNSHARED } from './native/pooling.wasm';
 import { parallel } from './pool';
@@ -513,8 +513,18 @@ function avgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): Info {
 }
 
 /**
- * Stock BatchMatMul runs XNNPACK only for untransposed operands with batch 1; with a transpose flag (both
- * matMul gradients) it takes a scalar loop ~10x slower. Transpose explicitly, then delegate.
+ * Largest B (k·n floats) the native A·B and A·Bᵀ take: their tiles run over all of k with no blocking, so
+ * a large B leaves the cache between row blocks; XNNPACK (blocked, packed) is faster there (1024³: ~2x).
+ * The products of the presets' 1x1 convolutions and dense layers are smaller (EfficientNet-B0's largest
+ * B is 320 x 1280).
+ */
+const NATIVE_MATMUL_MAX_B = 2 ** 19;
+
+/**
+ * 2-D float32 products (batch 1) by the native kernels (matMul.ts): Aᵀ·B always, A·B and A·Bᵀ where B is
+ * at most NATIVE_MATMUL_MAX_B floats. Otherwise stock BatchMatMul, which runs XNNPACK only for
+ * untransposed operands with batch 1 (with a transpose flag it takes a scalar loop ~10x slower):
+ * transposed operands are transposed explicitly first.
  */
 function batchMatMul(args: KernelArgs): Info | Info[] {
   const { inputs, backend, attrs = {} } = args;
@@ -525,27 +535,24 @@ function batchMatMul(args: KernelArgs): Info | Info[] {
   const transposeB = attrs.transposeB === true;
   const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
   const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
-  if ((!transposeA && !transposeB) || batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') {
-    return stock(args);
-  }
+  if (batchA !== 1 || batchB !== 1 || a.dtype !== 'float32' || b.dtype !== 'float32') return stock(args);
   const wasm = backend as BackendWasm;
   const [a0, a1] = a.shape.slice(-2) as [number, number];
   const [b0, b1] = b.shape.slice(-2) as [number, number];
-  if (transposeA && !transposeB) {
-    // A weight gradient Xᵀ·dY: the native kernel (matMul.ts), 2-6x the transpose + XNNPACK path.
-    const out = matMulTransposeA(wasm, a, b, a0, a1, b1);
-    const outerDims = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-    return { ...out, shape: [...outerDims, a1, b1] };
-  }
-  const aT = transposeA ? transpose(wasm, view(a, [a0, a1]), [1, 0]) : null;
-  const bT = transposeB ? transpose(wasm, view(b, [b0, b1]), [1, 0]) : null;
   const [rows, inner] = transposeA ? [a1, a0] : [a0, a1];
   const cols = transposeB ? b0 : b1;
+  const outerDims = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
+  const shaped = (out: Info): Info => ({ ...out, shape: [...outerDims, rows, cols] });
+  // A weight gradient Xᵀ·dY: the native kernel, 2-6x the transpose + XNNPACK path.
+  if (transposeA && !transposeB) return shaped(matMulTransposeA(wasm, a, b, a0, a1, b1));
+  if (!transposeA && inner * cols <= NATIVE_MATMUL_MAX_B) return shaped(matMulNative(wasm, a, b, rows, inner, cols, transposeB));
+  if (!transposeA && !transposeB) return stock(args);
+  const aT = transposeA ? transpose(wasm, view(a, [a0, a1]), [1, 0]) : null;
+  const bT = transposeB ? transpose(wasm, view(b, [b0, b1]), [1, 0]) : null;
   const out = matMul(wasm, aT ?? a, bT ?? b, rows, inner, cols);
   if (aT !== null) release(wasm, aT);
   if (bT !== null) release(wasm, bT);
-  const outerDims = a.shape.length >= b.shape.length ? a.shape.slice(0, -2) : b.shape.slice(0, -2);
-  return { ...out, shape: [...outerDims, rows, cols] };
+  return shaped(out);
 }
 
 const GRADIENT_KERNELS: readonly WasmKernel[] = [

@@ -1,7 +1,8 @@
 /**
- * Aᵀ·B by the native kernel (through tfjs' BatchMatMul with transposeA on 'wasm') against a float64
- * plain loop, on shapes that exercise every tile and tail: rows past a block of 128, K not a multiple
- * of 4, N not a multiple of 8 or 4.
+ * Aᵀ·B, A·B and A·Bᵀ by the native kernels (through tfjs' BatchMatMul on 'wasm') against a float64
+ * plain loop, on shapes that exercise every tile and tail: rows past a block, K not a multiple of 4, N
+ * not a multiple of 8 or 4, fewer than 4 rows or columns; and a B past the native kernels' size, which
+ * XNNPACK takes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -22,6 +23,46 @@ function reference(a: Float32Array, b: Float32Array, m: number, k: number, n: nu
   return c;
 }
 
+/** Within 1e-5 of the float64 values, relative to the largest entry. */
+function expectClose(got: Float32Array | Int32Array | Uint8Array, want: Float64Array): void {
+  expect(got.length).toBe(want.length);
+  const scale = Math.max(1, ...Array.from(want, Math.abs));
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+  expect(worst / scale).toBeLessThanOrEqual(1e-5);
+}
+
+describe('matMul A·B and A·Bᵀ on wasm (native kernel up to its B size, XNNPACK past it)', () => {
+  it.each([
+    [1, 1, 1],
+    [3, 5, 2],
+    [7, 9, 6],
+    [13, 17, 21],
+    [300, 13, 11],
+    [5000, 3, 16],
+    [9, 4100, 9],
+    [33, 96, 4],
+    [8, 1024, 600],
+  ])('A [%i, %i] · B [k, %i]: within 1e-5 of float64, B plain and transposed', async (m, k, n) => {
+    const random = new Mulberry32(m * 7919 + k * 31 + n);
+    const a = uniformArray(m * k, 1, random);
+    const b = uniformArray(k * n, 1, random);
+    const want = new Float64Array(m * n);
+    for (let r = 0; r < m; r++) for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) want[r * n + j]! += a[r * k + i]! * b[i * n + j]!;
+    const before = tf.memory().numTensors;
+    const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])];
+    const tbT = tf.transpose(tb);
+    const c = tf.matMul(ta, tb);
+    const cT = tf.matMul(ta, tbT, false, true);
+    expect(c.shape).toEqual([m, n]);
+    expect(cT.shape).toEqual([m, n]);
+    expectClose(await c.data(), want);
+    expectClose(await cT.data(), want);
+    tf.dispose([ta, tb, tbT, c, cT]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('matMul with a transposed left operand on wasm (native kernel)', () => {
   it.each([
     [300, 13, 11],
@@ -38,11 +79,7 @@ describe('matMul with a transposed left operand on wasm (native kernel)', () => 
     const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [m, n])];
     const c = tf.matMul(ta, tb, true, false);
     expect(c.shape).toEqual([k, n]);
-    const got = await c.data();
-    const want = reference(a, b, m, k, n);
-    const scale = Math.max(1, ...Array.from(want, Math.abs));
-    const worst = Math.max(...Array.from(got, (v, i) => Math.abs(v - want[i]!)));
-    expect(worst / scale).toBeLessThanOrEqual(1e-5);
+    expectClose(await c.data(), reference(a, b, m, k, n));
     tf.dispose([ta, tb, c]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,8 +1,12 @@
 /**
- * C = Aᵀ·B on tfjs' WASM backend by a native SIMD kernel (native/matMul.c): the weight gradient of a
- * 1x1 convolution or dense layer, Xᵀ·dY over the pixels. Stock tfjs-wasm (and the transpose +
- * XNNPACK path in gradients.ts) copies the large A transposed and has XNNPACK repack the large B as
- * "weights" on every call: 2-6 GMAC/s where the forward matMul reaches 8-13 (Node, one thread).
+ * Matrix products on tfjs' WASM backend by native SIMD kernels (native/matMul.c), rows split over the
+ * kernel helpers:
+ * - Aᵀ·B, the weight gradient of a 1x1 convolution or dense layer (Xᵀ·dY over the pixels). Stock
+ *   tfjs-wasm copies the large A transposed and has XNNPACK repack the large B as "weights" on every
+ *   call: 2-6 GMAC/s where the forward matMul reaches 8-13 (Node, one thread).
+ * - A·B and A·Bᵀ (a 1x1 convolution's or dense layer's forward and input gradient, B the weight):
+ *   XNNPACK packs B on every call, and A·Bᵀ needed B transposed by a generic copy first; on the
+ *   narrow matrices of small feature maps this ran 3-12 GMAC/s against 12-16 here.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Call, Native, type NativeModule } from './native';
@@ -12,6 +16,8 @@ import { parallel } from './pool';
 
 interface MatMulExports extends NativeModule {
   matmul_tn(m: number, k: number, n: number, a: number, b: number, c: number, k0: number, k1: number): void;
+  matmul_nn(m: number, k: number, n: number, a: number, b: number, c: number, m0: number, m1: number): void;
+  transpose(r: number, q: number, s: number, t: number, r0: number, r1: number): void;
 }
 
 const native = new Native<MatMulExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
@@ -30,6 +36,23 @@ export function matMulTransposeAFilled(backend: BackendWasm, fillA: (a: Float32A
   const call = native.call(backend);
   const pa = call.scratch(m * k);
   return product(call, pa, b, m, k, n, () => fillA(call.view(pa, m * k)));
+}
+
+/** A·B for A [m, k] and B [k, n] (or B [n, k] with `transposeB`: A·Bᵀ), float32 tensors on the wasm heap: a new [m, n] tensor. */
+export function matMulNative(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number, transposeB: boolean): Info {
+  const call = native.call(backend);
+  const pa = call.input(a);
+  let pb = call.input(b);
+  if (transposeB) {
+    // Bᵀ [k, n] into scratch: B is the (small) weight, its transpose O(k·n) against the product's O(m·k·n).
+    const pt = call.scratch(k * n);
+    native.exports.transpose(n, k, pb, pt, 0, n);
+    pb = pt;
+  }
+  const pc = call.output([m, n]);
+  // Rows of C split over threads, 4 at a time (the kernel's register tile).
+  parallel(native, 'matmul_nn', m, 4, m * k * n, (m0, m1) => [m, k, n, pa, pb, pc, m0, m1]);
+  return call.finish()[0]!;
 }
 
 function product(call: Call, pa: number, b: Info, m: number, k: number, n: number, beforeRun?: () => void): Info {

@@ -1,7 +1,7 @@
 /**
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
- * gradients, the depthwise filter gradient, the Aᵀ·B weight gradient (plain and im2col), the max
+ * gradients, the depthwise filter gradient, the A·B and A·Bᵀ products, the Aᵀ·B weight gradient (plain and im2col), the max
  * pool's gradient, the training-mode BatchNorm's passes and ReLU's gradient. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
@@ -57,6 +57,11 @@ async function everyKernel(): Promise<Float32Array[]> {
     const f = t4([3, 3, 36, 1], 12);
     const dy = t4([8, 16, 16, 36], 13);
     out.push(...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, f]));
+  }
+  // A·B and A·Bᵀ with 601 rows (not a multiple of the 4-row tile) and 50 columns (not a multiple of 8).
+  {
+    const a = tf.tensor2d(values(601 * 70, 23), [601, 70]);
+    out.push(tf.matMul(a, tf.tensor2d(values(70 * 50, 24), [70, 50])), tf.matMul(a, tf.tensor2d(values(50 * 70, 25), [50, 70]), false, true));
   }
   // Aᵀ·B with 70 rows of C (not a multiple of the 4-row tile) and a dense 3x3 filter gradient (im2col).
   out.push(tf.matMul(tf.tensor2d(values(600 * 70, 21), [600, 70]), tf.tensor2d(values(600 * 50, 22), [600, 50]), true, false));
@@ -117,9 +122,9 @@ describe('native kernels on a helper thread', () => {
     expect(kernelThreads()).toBe(2);
     const before = poolStats.splitCalls;
     const split = await everyKernel();
-    // 2 x (forward, input and filter gradient) + depthwise filter + 2 Aᵀ·B + max pool + BatchNorm's
-    // forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient.
-    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(16);
+    // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
+    // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient.
+    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(18);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
     const alone = await everyKernel();

@@ -1,4 +1,13 @@
-// C = A^T B for tfjs' WASM backend: A is [M, K], B is [M, N], C is [K, N], all row-major float32.
+// Matrix products for tfjs' WASM backend, all row-major float32.
+//
+// C = A B (matmul_nn): A is [M, K], B is [K, N], C is [M, N]. A 1x1 convolution's and a dense layer's
+// forward, and (with B transposed first by `transpose`, B being the small weight) their input
+// gradient dY W^T. XNNPACK's fully-connected path packs B as "weights" on every call and, on the
+// narrow shapes of small feature maps (EfficientNet at 32 px: M = 32..8192 rows, K and N 16..1280),
+// ran at 8-12 GMAC/s against 12-16 for these tiles (Node, one thread); here the rows also split over
+// the kernel helpers.
+//
+// C = A^T B (matmul_tn): A is [M, K], B is [M, N], C is [K, N].
 // This is a 1x1 convolution's (and a dense layer's) weight gradient: X^T dY over the N*H*W pixels.
 // tfjs-wasm runs it as a transpose of the large A plus XNNPACK's fully-connected path, which
 // repacks the large B as "weights" on every call (2-6 GMAC/s against 8-13 for the forward).
@@ -87,6 +96,136 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
       }
     }
   }
+}
+
+// C = A B: one register tile of 4 rows by 8 columns (8 SIMD accumulators) at (m, n), over all of K.
+static inline __attribute__((always_inline)) void nn_tile4x8(int K, int N, const float *A, const float *B, float *C, int m, int n) {
+  v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  const float *a = A + (long)m * K;
+  const float *b = B + n;
+  for (int k = 0; k < K; k++, b += N) {
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    const v128_t a0 = wasm_f32x4_splat(a[k]), a1 = wasm_f32x4_splat(a[K + k]), a2 = wasm_f32x4_splat(a[2 * K + k]), a3 = wasm_f32x4_splat(a[3 * K + k]);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+  }
+  float *c = C + (long)m * N + n;
+  wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01);
+  wasm_v128_store(c + N, c10), wasm_v128_store(c + N + 4, c11);
+  wasm_v128_store(c + 2 * N, c20), wasm_v128_store(c + 2 * N + 4, c21);
+  wasm_v128_store(c + 3 * N, c30), wasm_v128_store(c + 3 * N + 4, c31);
+}
+
+// One row by 8 columns.
+static inline __attribute__((always_inline)) void nn_tile1x8(int K, int N, const float *A, const float *B, float *C, int m, int n) {
+  v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+  const float *a = A + (long)m * K;
+  const float *b = B + n;
+  for (int k = 0; k < K; k++, b += N) {
+    const v128_t a0 = wasm_f32x4_splat(a[k]);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a0, wasm_v128_load(b)));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a0, wasm_v128_load(b + 4)));
+  }
+  wasm_v128_store(C + (long)m * N + n, c0), wasm_v128_store(C + (long)m * N + n + 4, c1);
+}
+
+// 4 rows by 4 columns.
+static inline __attribute__((always_inline)) void nn_tile4x4(int K, int N, const float *A, const float *B, float *C, int m, int n) {
+  v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0, c2 = c0, c3 = c0;
+  const float *a = A + (long)m * K;
+  const float *b = B + n;
+  for (int k = 0; k < K; k++, b += N) {
+    const v128_t b0 = wasm_v128_load(b);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k]), b0));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_f32x4_splat(a[K + k]), b0));
+    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_f32x4_splat(a[2 * K + k]), b0));
+    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_f32x4_splat(a[3 * K + k]), b0));
+  }
+  float *c = C + (long)m * N + n;
+  wasm_v128_store(c, c0), wasm_v128_store(c + N, c1), wasm_v128_store(c + 2 * N, c2), wasm_v128_store(c + 3 * N, c3);
+}
+
+// One row by 4 columns.
+static inline __attribute__((always_inline)) void nn_tile1x4(int K, int N, const float *A, const float *B, float *C, int m, int n) {
+  v128_t c0 = wasm_f32x4_splat(0.0f);
+  const float *a = A + (long)m * K;
+  const float *b = B + n;
+  for (int k = 0; k < K; k++, b += N) c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k]), wasm_v128_load(b)));
+  wasm_v128_store(C + (long)m * N + n, c0);
+}
+
+// Rows of A per block: about 64 KB of A stays in cache while every column strip of B sweeps it (with
+// the strips outer over all of A, a tall A was read from memory once per strip).
+static inline int nn_block_rows(int K) {
+  const int rows = (16384 / (K > 0 ? K : 1)) & ~3;
+  return rows < 4 ? 4 : rows;
+}
+
+// C = A B on rows [m0, m1) of C. Each element is the float32 sum of A[m][k]*B[k][n] for k = 0, 1, ...
+// in order, whatever tile computes it, so row ranges may run on several threads, and the leftover rows
+// and columns are one more tile ending at the range's last row or C's last column: it computes some
+// elements a second time, with the same value (tiles store, they do not add). Narrow C (N < 4) and
+// ranges under 4 rows take the smaller tiles and a scalar loop.
+__attribute__((export_name("matmul_nn"))) void matmul_nn(int M, int K, int N, const float *A, const float *B, float *C, int m0, int m1) {
+  (void)M;
+  const int mb = nn_block_rows(K);
+  for (int b0 = m0; b0 < m1; b0 += mb) {
+    const int b1 = b0 + mb < m1 ? b0 + mb : m1;
+    if (N >= 8) {
+      for (int n = 0; n < N; n += 8) {
+        const int nn = n + 8 <= N ? n : N - 8;
+        if (m1 - m0 >= 4) {
+          for (int m = b0; m < b1; m += 4) nn_tile4x8(K, N, A, B, C, m + 4 <= b1 ? m : (b1 - 4 > m0 ? b1 - 4 : m0), nn);
+        } else {
+          for (int m = b0; m < b1; m++) nn_tile1x8(K, N, A, B, C, m, nn);
+        }
+      }
+    } else if (N >= 4) {
+      for (int n = 0; n < N; n += 4) {
+        const int nn = n + 4 <= N ? n : N - 4;
+        if (m1 - m0 >= 4) {
+          for (int m = b0; m < b1; m += 4) nn_tile4x4(K, N, A, B, C, m + 4 <= b1 ? m : (b1 - 4 > m0 ? b1 - 4 : m0), nn);
+        } else {
+          for (int m = b0; m < b1; m++) nn_tile1x4(K, N, A, B, C, m, nn);
+        }
+      }
+    } else {
+      for (int m = b0; m < b1; m++)
+        for (int n = 0; n < N; n++) {
+          float s = 0.0f;
+          for (int k = 0; k < K; k++) s += A[(long)m * K + k] * B[(long)k * N + n];
+          C[(long)m * N + n] = s;
+        }
+    }
+  }
+}
+
+// T = S^T for S [R, Q] (T is [Q, R]), rows [r0, r1) of S: 4x4 blocks through SIMD shuffles.
+__attribute__((export_name("transpose"))) void transpose(int R, int Q, const float *S, float *T, int r0, int r1) {
+  int r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    int q = 0;
+    for (; q + 4 <= Q; q += 4) {
+      const v128_t x0 = wasm_v128_load(S + (long)r * Q + q), x1 = wasm_v128_load(S + (long)(r + 1) * Q + q);
+      const v128_t x2 = wasm_v128_load(S + (long)(r + 2) * Q + q), x3 = wasm_v128_load(S + (long)(r + 3) * Q + q);
+      const v128_t t0 = wasm_i32x4_shuffle(x0, x1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(x0, x1, 2, 6, 3, 7);
+      const v128_t t2 = wasm_i32x4_shuffle(x2, x3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(x2, x3, 2, 6, 3, 7);
+      wasm_v128_store(T + (long)q * R + r, wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5));
+      wasm_v128_store(T + (long)(q + 1) * R + r, wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7));
+      wasm_v128_store(T + (long)(q + 2) * R + r, wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5));
+      wasm_v128_store(T + (long)(q + 3) * R + r, wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7));
+    }
+    for (; q < Q; q++)
+      for (int i = 0; i < 4; i++) T[(long)q * R + r + i] = S[(long)(r + i) * Q + q];
+  }
+  for (; r < r1; r++)
+    for (int q = 0; q < Q; q++) T[(long)q * R + r] = S[(long)r * Q + q];
 }
 
 extern unsigned char __heap_base;
