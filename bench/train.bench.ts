@@ -54,6 +54,11 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROFILE = process.argv.includes('--profile');
 /** --kernels: only the app's native kernels with the kernel helpers off and on (bench/kernelPoolCases.ts), WASM. */
 const KERNELS = process.argv.includes('--kernels');
+/**
+ * BENCH_MATMUL_AB=n: only WASM training at batch 32, n rounds per preset alternating XNNPACK for every A·B
+ * and A·Bᵀ with the app's native kernels (kernels/wasm/matMul.ts), in one page.
+ */
+const MATMUL_AB = Number(process.env.BENCH_MATMUL_AB ?? 0);
 /** BENCH_PROFILE_PARTS=1: print each conv/matMul row's parts (by matMul form or input shapes; always in the JSON). */
 const PROFILE_PARTS = process.env.BENCH_PROFILE_PARTS === '1';
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
@@ -77,6 +82,7 @@ type BenchApi = {
     threads(): Promise<number | undefined>;
     matMulMacsPerSecond(size: number, runs: number): Promise<number>;
     preset(name: string, batch: number, seconds: number): Promise<StepTiming>;
+    nativeMatMul(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
@@ -171,6 +177,31 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       log('the app kernels, helpers off and on (3 alternating rounds, median ms per call):');
       printKernelPoolRows(rows, log);
       return { backend, wasm: info.wasm, threads, kernelPool: rows };
+    }
+    if (MATMUL_AB > 0) {
+      if (backend !== 'wasm') return { backend, error: 'BENCH_MATMUL_AB measures WASM only' };
+      const rows: { model: string; round: number; xnnpack: number; native: number }[] = [];
+      for (let r = 1; r <= MATMUL_AB; r++)
+        for (const preset of PRESETS) {
+          const ips = async (on: boolean) => {
+            await page.evaluate((o) => trainBench.api.nativeMatMul(o), on);
+            const t = await withTimeout(page.evaluate(([p, b, s]) => trainBench.api.preset(p, b, s), [preset, TORCH_BATCH, SECONDS] as const), `${backend} ${preset}`);
+            return round(t.imagesPerSecond);
+          };
+          // Odd rounds XNNPACK first, even rounds native first (a trend in the machine's speed favours neither).
+          let xnnpack: number;
+          let native: number;
+          if (r % 2 === 1) {
+            xnnpack = await ips(false);
+            native = await ips(true);
+          } else {
+            native = await ips(true);
+            xnnpack = await ips(false);
+          }
+          log(`round ${r} ${preset} batch ${TORCH_BATCH}: XNNPACK A·B ${xnnpack} img/s, native ${native} img/s (${round(native / xnnpack)}x)`);
+          rows.push({ model: preset, round: r, xnnpack, native });
+        }
+      return { backend, wasm: info.wasm, threads, matMulAB: rows };
     }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);

@@ -10,6 +10,7 @@ import { type ArchSpec, CIFAR10_INPUT, analyze, findPreset } from '../../src/mod
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
@@ -119,6 +120,11 @@ const api = {
     } finally {
       trainer.dispose();
     }
+  },
+
+  /** Native A·B and A·Bᵀ as the app runs them (on), or XNNPACK for all of them (off). */
+  nativeMatMul(on: boolean): void {
+    nativeMatMulOptions.maxB = on ? NATIVE_MATMUL_MAX_B : 0;
   },
 
   /** The app's native kernels with the kernel helpers off and on, alternating (bench/kernelPoolCases.ts); WASM only. */

@@ -518,11 +518,14 @@ function avgPoolGrad({ inputs, backend, attrs = {} }: KernelArgs): Info {
  * The products of the presets' 1x1 convolutions and dense layers are smaller (EfficientNet-B0's largest
  * B is 320 x 1280).
  */
-const NATIVE_MATMUL_MAX_B = 2 ** 19;
+export const NATIVE_MATMUL_MAX_B = 2 ** 19;
+
+/** The B size limit in use: NATIVE_MATMUL_MAX_B; a benchmark sets 0 to time XNNPACK's A·B on the same nets. */
+export const nativeMatMulOptions = { maxB: NATIVE_MATMUL_MAX_B };
 
 /**
  * 2-D float32 products (batch 1) by the native kernels (matMul.ts): Aᵀ·B always, A·B and A·Bᵀ where B is
- * at most NATIVE_MATMUL_MAX_B floats. Otherwise stock BatchMatMul, which runs XNNPACK only for
+ * at most nativeMatMulOptions.maxB floats. Otherwise stock BatchMatMul, which runs XNNPACK only for
  * untransposed operands with batch 1 (with a transpose flag it takes a scalar loop ~10x slower):
  * transposed operands are transposed explicitly first.
  */
@@ -545,7 +548,7 @@ function batchMatMul(args: KernelArgs): Info | Info[] {
   const shaped = (out: Info): Info => ({ ...out, shape: [...outerDims, rows, cols] });
   // A weight gradient Xᵀ·dY: the native kernel, 2-6x the transpose + XNNPACK path.
   if (transposeA && !transposeB) return shaped(matMulTransposeA(wasm, a, b, a0, a1, b1));
-  if (!transposeA && inner * cols <= NATIVE_MATMUL_MAX_B) return shaped(matMulNative(wasm, a, b, rows, inner, cols, transposeB));
+  if (!transposeA && inner * cols <= nativeMatMulOptions.maxB) return shaped(matMulNative(wasm, a, b, rows, inner, cols, transposeB));
   if (!transposeA && !transposeB) return stock(args);
   const aT = transposeA ? transpose(wasm, view(a, [a0, a1]), [1, 0]) : null;
   const bT = transposeB ? transpose(wasm, view(b, [b0, b1]), [1, 0]) : null;
