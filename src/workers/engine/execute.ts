@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, type GraphItem, type GraphNode, type Op, canonicalName } from '../../models';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_GRAD, hasKernel } from '../kernels/wasm/batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD, hasKernel } from '../kernels/wasm/batchNormOp';
 import { explicitPad, groupedConv2d } from './groupedConv';
 import type { ParamTensors } from './params';
 
@@ -28,6 +28,8 @@ export interface ExecOptions {
    * chooses the derivative at 0 through it (docs/papers.md#ties-at-relus-kink).
    */
   relu?: (op: Op, x: tf.Tensor) => tf.Tensor;
+  /** Run every op alone even where the backend has fused kernels (tests compare the two). */
+  unfused?: boolean;
 }
 
 /** The canonical tensor for `key`, sliced for branch ops so that its shape is `shape`. */
@@ -117,30 +119,32 @@ export function batchNormTraining(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.T
 
 /**
  * The same BatchNorm and gradient by the backend's fused kernels (WASM: kernels/wasm/batchNorm.ts),
- * one kernel each way instead of a dozen tensors; it saves x itself rather than x - mean.
+ * one kernel each way instead of a dozen tensors; it saves x itself rather than x - mean. With
+ * `activation`, that activation on the output in the same kernel (and its gradient in the backward's).
  */
 function batchNormTrainingFused(
   x: tf.Tensor4D,
   gamma: tf.Tensor1D,
   beta: tf.Tensor1D,
   onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
-  relu = false,
+  activation?: FusedActivation,
 ): tf.Tensor4D {
+  const attrs: tf.NamedAttrMap = activation ? { epsilon: BN_EPSILON, activation } : { epsilon: BN_EPSILON };
   const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, { epsilon: BN_EPSILON, relu }) as [
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, attrs) as [
       tf.Tensor4D,
       tf.Tensor1D,
       tf.Tensor1D,
       tf.Tensor1D,
     ];
-    save(relu ? [input, mean, invStd, g, b] : [input, mean, invStd, g]);
+    save(activation ? [input, mean, invStd, g, b] : [input, mean, invStd, g]);
     onStats?.(tf.keep(mean), tf.keep(variance));
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, mu, inv, gam, bet] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
-        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(bet ? { beta: bet } : {}) }) as tf.Tensor[];
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(bet ? { beta: bet } : {}) }, activation ? { activation } : {}) as tf.Tensor[];
       },
     };
   });
@@ -159,7 +163,22 @@ export function batchNormReluTraining(
   beta: tf.Tensor1D,
   onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
 ): tf.Tensor4D | undefined {
-  return hasKernel(BATCH_NORM_TRAINING) ? batchNormTrainingFused(x, gamma, beta, onStats, true) : undefined;
+  return batchNormActivationTraining(x, gamma, beta, 'relu', onStats);
+}
+
+/**
+ * Training-mode BatchNorm then `activation` (ReLU, or SiLU x·sigmoid(x)) as one fused kernel each way
+ * where the backend has them (WASM); undefined where it has none (the caller runs the two ops). ReLU gives
+ * the two ops' values bit for bit; SiLU's sigmoid is the kernel's own (within a few float32 ulp of tfjs').
+ */
+export function batchNormActivationTraining(
+  x: tf.Tensor4D,
+  gamma: tf.Tensor1D,
+  beta: tf.Tensor1D,
+  activation: FusedActivation,
+  onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void,
+): tf.Tensor4D | undefined {
+  return hasKernel(BATCH_NORM_TRAINING) ? batchNormTrainingFused(x, gamma, beta, onStats, activation) : undefined;
 }
 
 /**
@@ -179,7 +198,7 @@ export function batchNormAddReluTraining(
   if (!hasKernel(BATCH_NORM_TRAINING)) return undefined;
   const join = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, r, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor4D, tf.GradSaveFunc];
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b, residual: r }, { epsilon: BN_EPSILON, relu: true }) as [
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b, residual: r }, { epsilon: BN_EPSILON, activation: 'relu' }) as [
       tf.Tensor4D,
       tf.Tensor1D,
       tf.Tensor1D,
@@ -235,19 +254,19 @@ function residualJoinAfter(items: GraphItem[], i: number): { shortcut?: GraphNod
 }
 
 /**
- * BatchNorm, and with `thenRelu` in training a ReLU after it fused into it where the backend can
- * (batchNormReluTraining); returns whether the ReLU was applied.
+ * BatchNorm, and with `then` in training the activation after it fused into it where the backend can
+ * (batchNormActivationTraining); returns whether the activation was applied.
  */
-function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions, thenRelu = false): { y: tf.Tensor4D; reluDone: boolean } {
+function batchNorm(op: Op, x: tf.Tensor4D, opts: ExecOptions, then?: FusedActivation): { y: tf.Tensor4D; activationDone: boolean } {
   const c = [op.input.channels];
   const { gamma, beta, onStats } = batchNormParams(op, opts);
   if (opts.training) {
-    const fused = thenRelu ? batchNormReluTraining(x, gamma, beta, onStats) : undefined;
-    return fused ? { y: fused, reluDone: true } : { y: batchNormTraining(x, gamma, beta, onStats), reluDone: false };
+    const fused = then ? batchNormActivationTraining(x, gamma, beta, then, onStats) : undefined;
+    return fused ? { y: fused, activationDone: true } : { y: batchNormTraining(x, gamma, beta, onStats), activationDone: false };
   }
   const mean = param(opts, op.name, 'running_mean', c) as tf.Tensor1D;
   const variance = param(opts, op.name, 'running_var', c) as tf.Tensor1D;
-  return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON), reluDone: false };
+  return { y: tf.batchNorm(x, mean, variance, beta, gamma, BN_EPSILON), activationDone: false };
 }
 
 /** Sum of many tensors pairwise: `tf.addN` with 8+ inputs fails on WebGPU (docs/tfjs.md#addn-fails-with-8-inputs). */
@@ -277,6 +296,20 @@ export function relu(x: tf.Tensor): tf.Tensor {
   return f(x) as tf.Tensor;
 }
 
+/**
+ * SiLU, x·sigmoid(x). Where the backend has the native kernels (WASM) one kernel each way (its gradient
+ * dy·silu'(x) from the saved input) instead of tfjs' sigmoid and multiply forward and ~6 ops backward.
+ */
+export function silu(x: tf.Tensor): tf.Tensor {
+  if (!hasKernel(SILU)) return tf.mul(x, tf.sigmoid(x));
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [input, save] = args as [tf.Tensor, tf.GradSaveFunc];
+    save([input]);
+    return { value: tf.engine().runKernel(SILU, { x: input }) as tf.Tensor, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.engine().runKernel(SILU_GRAD, { dy, x: saved[0]! }) as tf.Tensor };
+  });
+  return f(x) as tf.Tensor;
+}
+
 function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
   switch (op.type) {
     case 'conv':
@@ -286,7 +319,7 @@ function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
     case 'relu':
       return opts.relu ? opts.relu(op, x) : relu(x);
     case 'silu':
-      return tf.mul(x, tf.sigmoid(x));
+      return silu(x);
     case 'sigmoid':
       return tf.sigmoid(x);
     case 'maxpool':
@@ -305,6 +338,13 @@ function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
     default:
       throw new Error(`op ${op.name} of type ${op.type} has no single-input rule`);
   }
+}
+
+/** The activation an op of `type` after a training BatchNorm fuses into it as, if any. */
+function fusable(type: Op['type'], opts: ExecOptions): FusedActivation | undefined {
+  if (opts.unfused) return undefined;
+  if (type === 'relu') return opts.relu ? undefined : 'relu';
+  return type === 'silu' ? 'silu' : undefined;
 }
 
 /**
@@ -348,7 +388,7 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
         // A residual join right after a training BatchNorm (its shortcut branch, the addition, a ReLU)
         // becomes one fused kernel where the backend has it: the shortcut runs first (it reads only the
         // block input), then relu(BatchNorm(x) + shortcut).
-        const join = opts.training && !opts.relu && hasKernel(BATCH_NORM_TRAINING) ? residualJoinAfter(items, i) : undefined;
+        const join = opts.training && !opts.relu && !opts.unfused && hasKernel(BATCH_NORM_TRAINING) ? residualJoinAfter(items, i) : undefined;
         if (join) {
           const sc = join.shortcut ? runItems(join.shortcut.children, blockInput, blockInput, opts) : (shortcut ?? blockInput);
           x = batchNormAddRelu(item, x as tf.Tensor4D, sc as tf.Tensor4D, opts);
@@ -356,13 +396,13 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
           i = join.end;
           break;
         }
-        // A ReLU right after a training BatchNorm joins it (one fused kernel each way where the
-        // backend has them); not when ReLUs are recorded one by one (opts.relu: the equivalence lab).
+        // A ReLU or SiLU right after a training BatchNorm joins it (one fused kernel each way where the
+        // backend has them); not a ReLU when ReLUs are recorded one by one (opts.relu: the equivalence lab).
         const next = items[i + 1];
-        const thenRelu = opts.training && !opts.relu && next !== undefined && next.kind !== 'node' && next.type === 'relu';
-        const { y, reluDone } = batchNorm(item, x as tf.Tensor4D, opts, thenRelu);
+        const then = opts.training && next !== undefined && next.kind !== 'node' ? fusable(next.type, opts) : undefined;
+        const { y, activationDone } = batchNorm(item, x as tf.Tensor4D, opts, then);
         x = y;
-        if (reluDone) i++;
+        if (activationDone) i++;
         break;
       }
       default:

@@ -1,10 +1,11 @@
 /**
- * The engine fuses ops where the backend has fused kernels (WASM): BatchNorm + ReLU, and a residual
- * join (BatchNorm, the shortcut's addition, ReLU). Fusion must not change a value: whole networks in
- * training mode, fused against op by op on the same backend (opts.relu turns fusion off and runs each
- * ReLU alone with the same kernels), give the same output, batch statistics and parameter gradients,
- * bit for bit. Covers identity and projection shortcuts, form (a)'s join after the branch sum, and
- * iResNet's blocks (joins with no ReLU, pre-activation).
+ * The engine fuses ops where the backend has fused kernels (WASM): BatchNorm + ReLU, BatchNorm + SiLU,
+ * and a residual join (BatchNorm, the shortcut's addition, ReLU). Fusion must not change a value: whole
+ * networks in training mode, fused against op by op on the same backend (opts.unfused runs each op
+ * alone with the same kernels), give the same output, batch statistics and parameter gradients, bit
+ * for bit. Covers identity and projection shortcuts, form (a)'s join after the branch sum, iResNet's
+ * blocks (joins with no ReLU, pre-activation) and EfficientNet's SiLUs (the fused SiLU does the
+ * standalone SiLU kernel's float operations).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -14,7 +15,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { type ArchSpec, analyzeOrThrow, findPreset, isTrainable, paramInfos, parameterGraph } from '../../models';
 import { BATCH_NORM_TRAINING, hasKernel } from '../kernels/wasm/batchNormOp';
 import { switchBackend } from './backend';
-import { execute, relu } from './execute';
+import { execute } from './execute';
 import { initParams, paramTensors } from './params';
 
 const TIMEOUT_MS = 120_000;
@@ -41,7 +42,7 @@ async function step(s: ArchSpec, fused: boolean): Promise<Map<string, Float32Arr
   const stats = new Map<string, { mean: tf.Tensor; variance: tf.Tensor }>();
   const out = new Map<string, Float32Array>();
   const { value, grads } = tf.variableGrads(() => {
-    const y = execute(a.graph, x, { params, training: true, bnBatchStats: stats, ...(fused ? {} : { relu: (_op, t) => relu(t) }) });
+    const y = execute(a.graph, x, { params, training: true, bnBatchStats: stats, ...(fused ? {} : { unfused: true }) });
     out.set('output', y.dataSync() as Float32Array);
     return tf.sum(tf.mul(y, tf.linspace(-1, 1, y.size).reshape(y.shape))) as tf.Scalar;
   }, variables);
@@ -60,6 +61,7 @@ describe('fused kernels change no value (wasm, a training step, fused against op
     ['ResNet-18, basic blocks', spec('resnet18', {}, 32)],
     ["ResNeXt-50 in form (a) (the join after the branches' sum)", spec('resnext50_32x4d', { form: 'a', cardinality: 4 } as Partial<ArchSpec>, 32)],
     ['iResNet-50 (joins without a ReLU)', spec('iresnet50', {}, 32)],
+    ['EfficientNet-B0 (BatchNorm + SiLU, squeeze-and-excitation)', spec('efficientnet_b0', {}, 32)],
   ])(
     '%s',
     async (_name, s) => {

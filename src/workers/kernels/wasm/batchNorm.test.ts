@@ -16,8 +16,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BN_EPSILON } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, RELU_GRAD, hasKernel } from './batchNormOp';
+import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, silu } from '../../engine/execute';
+import { BATCH_NORM_TRAINING, RELU_GRAD, SILU, hasKernel } from './batchNormOp';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -265,5 +265,95 @@ describe('a residual join fused on wasm (batchNormAddReluTraining)', () => {
     const r = tf.zeros([1, 2, 2, 8]) as tf.Tensor4D;
     expect(() => batchNormAddReluTraining(x, tf.ones([4]), tf.zeros([4]), r)).toThrow(/residual of shape \[1, 2, 2, 8\]/);
     tf.dispose([x, r]);
+  });
+});
+
+/** float64 SiLU and its derivative. */
+const silu64 = (x: number) => x / (1 + Math.exp(-x));
+const siluGrad64 = (x: number) => {
+  const s = 1 / (1 + Math.exp(-x));
+  return s * (1 + x * (1 - s));
+};
+
+describe('SiLU by the native kernels on wasm', () => {
+  // The kernels' own e^x (a degree-6 polynomial on [-ln2/2, ln2/2] and the exponent bits) is within a few
+  // float32 ulp; sigmoid, the product and the derivative add a few roundings each: 1e-6 relative to
+  // max(1, |value|) leaves ~8 ulp. Far inputs reach the clamps (e^x for |x| > 87): sigmoid is then 0 or 1
+  // to float32's precision anyway.
+  const xs = Float32Array.from([...values(4097, 31, 12), -100, -88, -87.5, -30, -1e-8, 0, 1e-8, 30, 87.5, 88.5, 100]);
+
+  it('y = x·sigmoid(x) and dx = dy·silu\'(x) within 1e-6 of float64 (relative to max(1, |value|))', async () => {
+    expect(hasKernel(SILU)).toBe(true);
+    const x = tf.tensor1d(xs);
+    const dy = tf.tensor1d(values(xs.length, 32, 2));
+    const y = silu(x);
+    const dx = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(silu(a), dy)))(x);
+    const [gy, gdx, gdy] = [await y.data(), await dx.data(), await dy.data()];
+    let worstY = 0;
+    let worstDx = 0;
+    xs.forEach((v, i) => {
+      const wy = silu64(v);
+      const wdx = gdy[i]! * siluGrad64(v);
+      worstY = Math.max(worstY, Math.abs(gy[i]! - wy) / Math.max(1, Math.abs(wy)));
+      worstDx = Math.max(worstDx, Math.abs(gdx[i]! - wdx) / Math.max(1, Math.abs(wdx)));
+    });
+    expect(worstY).toBeLessThanOrEqual(1e-6);
+    expect(worstDx).toBeLessThanOrEqual(1e-6);
+    // And it is SiLU, not something near it: at -100 it is -0 to float32 (−3.7e-42 underflows), at 100 it is 100.
+    expect(Math.abs(gy[xs.length - 11]!)).toBeLessThan(1e-30);
+    expect(gy[xs.length - 1]).toBe(100);
+    tf.dispose([x, dy, y, dx]);
+  });
+
+  it('agrees with tfjs\' x·sigmoid(x) within 1e-6 (tfjs\' sigmoid is its own approximation)', async () => {
+    const x = tf.tensor1d(xs);
+    const dy = tf.tensor1d(values(xs.length, 33, 2));
+    const f = (a: tf.Tensor) => tf.sum(tf.mul(silu(a), dy));
+    const g = (a: tf.Tensor) => tf.sum(tf.mul(tf.mul(a, tf.sigmoid(a)), dy));
+    const [ours, theirs] = [tf.grad(f)(x), tf.grad(g)(x)];
+    const [a, b] = [await ours.data(), await theirs.data()];
+    let worst = 0;
+    for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    tf.dispose([x, dy, ours, theirs]);
+  });
+});
+
+describe('BatchNorm and SiLU fused on wasm (batchNormActivationTraining)', () => {
+  it('gives the values of BatchNorm then SiLU within 1e-6: output, batch statistics and the three gradients', async () => {
+    const shape: [number, number, number, number] = [3, 11, 13, 22]; // 429 rows: two blocks; 16 + 4 + 2 channels
+    const n = 3 * 11 * 13 * 22;
+    const x = tf.tensor4d(values(n, 41, 3, 0.5), shape);
+    const gamma = tf.tensor1d(values(22, 42, 1, 0.2));
+    const beta = tf.tensor1d(values(22, 43, 0.5));
+    const dy = tf.tensor4d(values(n, 44), shape);
+    const run = async (fused: boolean) => {
+      const stats: tf.Tensor[] = [];
+      const onStats = (m: tf.Tensor1D, v: tf.Tensor1D) => stats.push(m, v);
+      const f = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        const [a4, g1, b1] = [a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D];
+        return fused ? batchNormActivationTraining(a4, g1, b1, 'silu', onStats)! : silu(batchNormTraining(a4, g1, b1, onStats));
+      };
+      const y = f(x, gamma, beta);
+      const grads = tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, g, b), dy)))([x, gamma, beta]);
+      const out = await Promise.all([y, ...stats.slice(0, 2), ...grads].map((t) => t.data()));
+      tf.dispose([y, ...stats, ...grads]);
+      return out;
+    };
+    const [fused, apart] = [await run(true), await run(false)];
+    // The SiLU kernel's float operations, here in BatchNorm's passes: only the channel sums of the
+    // backward (over 256-row blocks, then float64) round in another order, ~1e-7 relative.
+    ['y', 'mean', 'variance', 'dx', 'dgamma', 'dbeta'].forEach((name, j) => {
+      const [a, b] = [fused[j]!, apart[j]!];
+      let worst = 0;
+      for (let e = 0; e < a.length; e++) worst = Math.max(worst, Math.abs(a[e]! - b[e]!) / Math.max(1, Math.abs(b[e]!)));
+      expect(worst, name).toBeLessThanOrEqual(1e-6);
+    });
+    // Not vacuous: SiLU changed the output (negative pre-activations shrink toward 0).
+    const bnOnlyTensor = batchNormTraining(x, gamma, beta);
+    const bnOnly = await bnOnlyTensor.data();
+    bnOnlyTensor.dispose();
+    expect(Array.from(fused[0]!).filter((v, e) => Math.abs(v - bnOnly[e]!) > 0.1).length).toBeGreaterThan(2000);
+    tf.dispose([x, gamma, beta, dy]);
   });
 });

@@ -6,7 +6,7 @@
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, RELU_GRAD, SGD_MOMENTUM_UPDATE } from './batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from './batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
@@ -20,6 +20,8 @@ interface BatchNormExports extends NativeModule {
   bn_affine(...args: number[]): void;
   bn_scale(c: number, gamma: number, invStd: number, scale: number): void;
   relu_backward(y: number, dy: number, dx: number, i0: number, i1: number): void;
+  silu_forward(x: number, y: number, i0: number, i1: number): void;
+  silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
 }
 
@@ -33,6 +35,15 @@ function checkFloat(name: string, ...ts: Info[]): void {
 function rowsAndChannels(x: Info): [number, number] {
   const c = x.shape[x.shape.length - 1]!;
   return [sizeOf(x.shape) / c, c];
+}
+
+/** The kernels' code for an activation fused after the BatchNorm (native/batchNorm.c: ACT_*). */
+function activationCode(activation: unknown): number {
+  if (activation === undefined || activation === 'none') return 0;
+  const codes: Record<FusedActivation, number> = { relu: 1, silu: 2 };
+  const code = codes[activation as FusedActivation];
+  if (code === undefined) throw new Error(`${BATCH_NORM_TRAINING}: unknown activation ${String(activation)} (known: relu, silu)`);
+  return code;
 }
 
 /** Rows of the output passes per thread are cut at multiples of this. */
@@ -50,7 +61,7 @@ function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: nu
 
 /**
  * Two passes over x (each block's sum and centred sum of squares while it is in cache; the output, with
- * input residual that tensor added to it and with attr relu a ReLU on it in the same pass), each split by rows over the kernel helpers (pool.ts); the
+ * input residual that tensor added to it and with attr activation a ReLU or SiLU on it in the same pass), each split by rows over the kernel helpers (pool.ts); the
  * per-channel step between them on this thread. Any split gives the same values: each block's float32
  * sums, then their join in double in block order.
  */
@@ -66,21 +77,23 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, part, part2, part3, b0, b1]);
+  const act = activationCode(attrs.activation);
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
-  const relu = attrs.relu === true ? 1 : 0;
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, relu, py, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, m0, m1]);
   return call.finish();
 }
 
 /**
- * Two passes (the two channel sums, then dx), split by rows as the forward. With `beta` (a ReLU was
- * fused into the forward) dy is first masked where the forward's output was > 0: ReLU's gradient, in
- * the same passes, its mask recomputed from x with the forward's operations rather than read from y.
+ * Two passes (the two channel sums, then dx), split by rows as the forward. With `beta` (an activation
+ * was fused into the forward: attr activation) dy is first multiplied by the activation's gradient
+ * (ReLU: masked where the forward's output was > 0; SiLU: its derivative), in the same passes, at the
+ * activation's input recomputed from x with the forward's operations rather than read from y.
  */
-function backward({ inputs, backend }: KernelArgs): Info[] {
+function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
-  const beta = inputs.beta; // the forward's beta, when it had a fused ReLU
+  const beta = inputs.beta; // the forward's beta, when it had a fused activation
+  const act = beta ? activationCode(attrs.activation ?? 'relu') : 0;
   checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(beta ? [beta] : []));
   const [m, c] = rowsAndChannels(x);
   const call = native.call(backend as BackendWasm);
@@ -91,9 +104,9 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   const pScale = beta ? call.scratch(c) : 0;
   if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
-  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, pMean, part, part2, 0, b0, b1]);
+  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, 0, pdx, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, act, pdx, m0, m1]);
   return call.finish();
 }
 
@@ -105,6 +118,28 @@ function reluGrad({ inputs, backend }: KernelArgs): Info {
   const [py, pdy] = [call.input(y), call.input(dy)];
   const pdx = call.output(dy.shape);
   parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1]);
+  return call.finish()[0]!;
+}
+
+/** y = x * sigmoid(x), split by elements over the kernel helpers. */
+function silu({ inputs, backend }: KernelArgs): Info {
+  const x = input(inputs, 'x');
+  checkFloat(SILU, x);
+  const call = native.call(backend as BackendWasm);
+  const px = call.input(x);
+  const py = call.output(x.shape);
+  parallel(native, 'silu_forward', sizeOf(x.shape), 1024, 4 * sizeOf(x.shape), (i0, i1) => [px, py, i0, i1]);
+  return call.finish()[0]!;
+}
+
+/** dx = dy * silu'(x), split by elements over the kernel helpers. */
+function siluGrad({ inputs, backend }: KernelArgs): Info {
+  const [dy, x] = [input(inputs, 'dy'), input(inputs, 'x')];
+  checkFloat(SILU_GRAD, dy, x);
+  const call = native.call(backend as BackendWasm);
+  const [px, pdy] = [call.input(x), call.input(dy)];
+  const pdx = call.output(dy.shape);
+  parallel(native, 'silu_backward', sizeOf(dy.shape), 1024, 4 * sizeOf(dy.shape), (i0, i1) => [px, pdy, pdx, i0, i1]);
   return call.finish()[0]!;
 }
 
@@ -128,6 +163,8 @@ const KERNELS: readonly WasmKernel[] = [
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: forward, replacesStock: false },
   { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: backward, replacesStock: false },
   { kernelName: RELU_GRAD, kernelFunc: reluGrad, replacesStock: false },
+  { kernelName: SILU, kernelFunc: silu, replacesStock: false },
+  { kernelName: SILU_GRAD, kernelFunc: siluGrad, replacesStock: false },
   { kernelName: SGD_MOMENTUM_UPDATE, kernelFunc: sgdUpdate, replacesStock: false },
 ];
 

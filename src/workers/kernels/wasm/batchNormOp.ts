@@ -1,5 +1,5 @@
 /**
- * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient and SGD update (native kernels on
+ * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU and SGD update (native kernels on
  * 'wasm' only: batchNorm.ts). Kept apart from the kernels so the engine and the optimizer can ask
  * whether the current backend has them without loading the native module.
  */
@@ -7,13 +7,14 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Inputs x [N, H, W, C], gamma [C], beta [C], optionally residual (x's shape: added to y, as a residual
- * block's addition right after its last BatchNorm); attrs epsilon, relu (optional: a ReLU on y, after
- * the addition). Outputs y, batch mean, biased variance, 1/sqrt(var + eps).
+ * block's addition right after its last BatchNorm); attrs epsilon, activation (optional, a
+ * FusedActivation on y, after the addition). Outputs y, batch mean, biased variance, 1/sqrt(var + eps).
  */
 export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
 /**
- * Inputs dy, x, mean, invStd, gamma, and beta where the forward had relu (dy is then masked where the forward's
- * output was > 0, recomputed from x). Outputs dx, dgamma, dbeta.
+ * Inputs dy, x, mean, invStd, gamma, and beta where the forward had an activation (attr activation,
+ * default relu: dy is then multiplied by its gradient at its input, recomputed from x). Outputs dx,
+ * dgamma, dbeta.
  */
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
@@ -21,6 +22,14 @@ export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';
 
 /** Inputs dy, y (ReLU's output). Output dx = dy * (y > 0 ? 1 : 0). */
 export const RELU_GRAD = 'AppReluGrad';
+
+/** Input x. Output x * sigmoid(x) (SiLU, also called swish). */
+export const SILU = 'AppSilu';
+/** Inputs dy, x (SiLU's input). Output dx = dy * silu'(x). */
+export const SILU_GRAD = 'AppSiluGrad';
+
+/** An activation a training-mode BatchNorm kernel applies to its output (attr activation). */
+export type FusedActivation = 'relu' | 'silu';
 
 /** Whether `kernelName` is registered for the backend in use. */
 export function hasKernel(kernelName: string): boolean {

@@ -19,9 +19,65 @@
 // addition's latency), and the chunk of a 256-row block stays in L1 between the two loops of the moments.
 #define V 4
 
+// The activation fused after a BatchNorm (ACT_SILU: x * sigmoid(x), EfficientNet's).
+#define ACT_NONE 0
+#define ACT_RELU 1
+#define ACT_SILU 2
+
 // g where pre > 0, else g * 0 (ReLU's gradient given its input, or anything with the same sign test).
 static inline v128_t relu_mask(v128_t g, v128_t pre, v128_t zero, v128_t one) {
   return wasm_f32x4_mul(g, wasm_v128_and(one, wasm_f32x4_gt(pre, zero)));
+}
+
+// e^x, float32, lanewise: x clamped to [-87, 88] (past it float32's e^x is 0 or overflows), x = n ln2 + r
+// with |r| <= ln2/2 (ln2 in two parts, so r is exact), e^r by its degree-6 Taylor polynomial (truncation
+// under 2e-8 relative), times 2^n built in the exponent bits. Within a few ulp of e^x.
+static inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
+  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
+  r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+
+// sigmoid(x) = 1 / (1 + e^-x).
+static inline v128_t sigmoid4(v128_t x) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(x))));
+}
+
+// The same in one lane (the tails): lane 0 of the vector functions, so every element gets the same
+// float operations whichever loop computes it.
+static inline float sigmoid1(float x) { return wasm_f32x4_extract_lane(sigmoid4(wasm_f32x4_splat(x)), 0); }
+
+// x * sigmoid(x).
+static inline v128_t silu4(v128_t x) { return wasm_f32x4_mul(x, sigmoid4(x)); }
+
+// g * silu'(pre): silu'(x) = s (1 + x (1 - s)), s = sigmoid(x).
+static inline v128_t silu_grad4(v128_t g, v128_t pre) {
+  const v128_t one = wasm_f32x4_splat(1.0f), s = sigmoid4(pre);
+  return wasm_f32x4_mul(g, wasm_f32x4_mul(s, wasm_f32x4_add(one, wasm_f32x4_mul(pre, wasm_f32x4_sub(one, s)))));
+}
+
+// The gradient of the activation `act` given its input pre (ReLU's mask or SiLU's derivative) times g.
+static inline v128_t act_grad4(int act, v128_t g, v128_t pre, v128_t zero, v128_t one) {
+  return act == ACT_SILU ? silu_grad4(g, pre) : relu_mask(g, pre, zero, one);
+}
+
+static inline float act_grad1(int act, float g, float pre) {
+  if (act == ACT_SILU) {
+    const float s = sigmoid1(pre);
+    return g * (s * (1.0f + pre * (1.0f - s)));
+  }
+  return g * (pre > 0.0f ? 1.0f : 0.0f);
 }
 
 // Forward: per block of rows [m0, m1) and channel c, the block's float32 mean mb = (sum of x) * (1/n)
@@ -77,9 +133,10 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
 // Backward: per block and channel, p[c] = the float32 sum of g and p2[c] that of g * (x - mean), where
 // g = dy, or where a ReLU followed the BatchNorm (fs, fb given: the forward's gamma*invstd and beta),
 // g = dy * (fs*(x - mean) + fb > 0 ? 1 : 0): the ReLU's gradient, its mask recomputed from x with the
-// forward's float operations (the same test as its output y > 0, NaN included) instead of read from y.
+// forward's float operations (the same test as its output y > 0, NaN included) instead of read from y;
+// where a SiLU followed it (act), g = dy * silu'(fs*(x - mean) + fb), its input recomputed the same way.
 static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *fs, const float *fb,
-                                                                      const float *mean, float *p, float *p2, int m0, int m1) {
+                                                                      int act, const float *mean, float *p, float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
@@ -90,7 +147,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
         const long i = (long)m * C + c + 4 * v;
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
-        if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v)), zero, one);
+        if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v)), zero, one);
         s[v] = wasm_f32x4_add(s[v], g);
         s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, d));
       }
@@ -103,7 +160,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
       const long i = (long)m * C + c;
       const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu);
       v128_t g = wasm_v128_load(dy + i);
-      if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
+      if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
       s = wasm_f32x4_add(s, g);
       s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, d));
     }
@@ -114,7 +171,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
     for (int m = m0; m < m1; m++) {
       const float d = x[(long)m * C + c] - mean[c];
       float g = dy[(long)m * C + c];
-      if (fs) g = g * (fs[c] * d + fb[c] > 0.0f ? 1.0f : 0.0f);
+      if (fs) g = act_grad1(act, g, fs[c] * d + fb[c]);
       s += g;
       s2 += g * d;
     }
@@ -124,14 +181,14 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
 
 // Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
 // part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, const float *mean, float *part,
-                       float *part2, float *part3, int b0, int b1) {
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, int act, const float *mean,
+                       float *part, float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     if (mode == 0)
       moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
     else
-      gradient_sums_block(C, x, dy, fs, fb, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(C, x, dy, fs, fb, act, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -147,9 +204,10 @@ static double total(const float *part, int blocks, int C, int c) {
 // g = in, or where fs and fb are given (a ReLU followed the BatchNorm: the forward's gamma*invstd and
 // beta), g = in * (fs*(x - mean) + fb > 0 ? 1 : 0): its gradient, the mask as in gradient_sums_block;
 // `res` (may be 0) is added to out (a residual addition right after the BatchNorm: BatchNorm's output is
-// rounded to float32 first, then the sum, as the two ops would); `relu` then takes max(out, 0).
+// rounded to float32 first, then the sum, as the two ops would); then the activation `act` (forward:
+// ReLU max(out, 0) or SiLU out * sigmoid(out); backward, with fs and fb: which gradient multiplies in).
 static void affine(int C, int m0, int m1, const float *in, const float *fs, const float *fb, const float *x, const float *mean, const float *a,
-                   const float *b, const float *k, const float *res, int relu, float *out) {
+                   const float *b, const float *k, const float *res, int act, float *out) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
@@ -159,11 +217,13 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), d), wasm_v128_load(k + c));
       if (in) {
         v128_t g = wasm_v128_load(in + row + c);
-        if (fs) g = relu_mask(g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
+        if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
         v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), g), v);
+      } else {
+        if (res) v = wasm_f32x4_add(v, wasm_v128_load(res + row + c));
+        if (act == ACT_RELU) v = wasm_f32x4_max(v, zero);
+        if (act == ACT_SILU) v = silu4(v);
       }
-      if (res) v = wasm_f32x4_add(v, wasm_v128_load(res + row + c));
-      if (relu) v = wasm_f32x4_max(v, zero);
       wasm_v128_store(out + row + c, v);
     }
     for (; c < C; c++) {
@@ -171,11 +231,13 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
       float v = b[c] * d + k[c];
       if (in) {
         float g = in[row + c];
-        if (fs) g = g * (fs[c] * d + fb[c] > 0.0f ? 1.0f : 0.0f);
+        if (fs) g = act_grad1(act, g, fs[c] * d + fb[c]);
         v = a[c] * g + v;
+      } else {
+        if (res) v = v + res[row + c];
+        if (act == ACT_RELU) v = v > 0.0f ? v : (v == v ? 0.0f : v);
+        if (act == ACT_SILU) v = v * sigmoid1(v);
       }
-      if (res) v = v + res[row + c];
-      if (relu) v = v > 0.0f ? v : (v == v ? 0.0f : v);
       out[row + c] = v;
     }
   }
@@ -191,9 +253,9 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
 __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
 
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs,
-                                                                 const float *fb, const float *mean, float *part, float *part2, float *part3, int b0,
-                                                                 int b1) {
-  block_sums(mode, M, C, x, dy, fs, fb, mean, part, part2, part3, b0, b1);
+                                                                 const float *fb, int act, const float *mean, float *part, float *part2, float *part3,
+                                                                 int b0, int b1) {
+  block_sums(mode, M, C, x, dy, fs, fb, act, mean, part, part2, part3, b0, b1);
 }
 
 // Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
@@ -243,12 +305,12 @@ __attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coeffi
 }
 
 // affine() on rows [m0, m1): the forward's output (in = 0, a unused, b = scale, k = beta; res for a
-// fused residual addition; relu for a fused ReLU) and the backward's dx (in = dy; fs, fb = the forward's
-// scale and beta after a fused ReLU, else 0; res = 0).
+// fused residual addition; act for a fused ReLU or SiLU) and the backward's dx (in = dy; fs, fb = the
+// forward's scale and beta after a fused activation act, else 0; res = 0).
 __attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *fs, const float *fb, const float *x, const float *mean,
-                                                         const float *a, const float *b, const float *k, const float *res, int relu, float *out, int m0,
+                                                         const float *a, const float *b, const float *k, const float *res, int act, float *out, int m0,
                                                          int m1) {
-  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, res, relu, out);
+  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, res, act, out);
 }
 
 // The forward's output scale gamma*invstd, as bn_moments computes it (the same float operation): for
@@ -267,6 +329,21 @@ __attribute__((export_name("relu_backward"))) void relu_backward(const float *y,
   for (; i + 4 <= i1; i += 4)
     wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), wasm_v128_and(one, wasm_f32x4_gt(wasm_v128_load(y + i), zero))));
   for (; i < i1; i++) dx[i] = dy[i] * (y[i] > 0.0f ? 1.0f : 0.0f);
+}
+
+// SiLU, y = x * sigmoid(x), on elements [i0, i1): the activation alone (EfficientNet's squeeze-and-
+// excitation), with exp4's float operations as the fused one.
+__attribute__((export_name("silu_forward"))) void silu_forward(const float *x, float *y, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) wasm_v128_store(y + i, silu4(wasm_v128_load(x + i)));
+  for (; i < i1; i++) y[i] = x[i] * sigmoid1(x[i]);
+}
+
+// SiLU's gradient from its input: dx = dy * silu'(x) on elements [i0, i1).
+__attribute__((export_name("silu_backward"))) void silu_backward(const float *x, const float *dy, float *dx, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) wasm_v128_store(dx + i, silu_grad4(wasm_v128_load(dy + i), wasm_v128_load(x + i)));
+  for (; i < i1; i++) dx[i] = act_grad1(ACT_SILU, dy[i], x[i]);
 }
 
 // One SGD step in PyTorch's semantics on n weights, in place on p and v, with float32 operations in
