@@ -37,10 +37,14 @@ function rowsAndChannels(x: Info): [number, number] {
   return [sizeOf(x.shape) / c, c];
 }
 
-/** The kernels' code for an activation fused after the BatchNorm (native/batchNorm.c: ACT_*). */
+/** The kernels' codes for an activation fused after the BatchNorm (native/batchNorm.c: ACT_*). */
+const ACT_RELU = 1;
+const ACT_SILU = 2;
+
+/** The kernels' code for an activation fused after the BatchNorm. */
 function activationCode(activation: unknown): number {
   if (activation === undefined || activation === 'none') return 0;
-  const codes: Record<FusedActivation, number> = { relu: 1, silu: 2 };
+  const codes: Record<FusedActivation, number> = { relu: ACT_RELU, silu: ACT_SILU };
   const code = codes[activation as FusedActivation];
   if (code === undefined) throw new Error(`${BATCH_NORM_TRAINING}: unknown activation ${String(activation)} (known: relu, silu)`);
   return code;
@@ -78,7 +82,7 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
   const act = activationCode(attrs.activation);
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
   parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, m0, m1]);
   return call.finish();
@@ -104,9 +108,13 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   const pScale = beta ? call.scratch(c) : 0;
   if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
-  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pMean, part, part2, 0, b0, b1]);
+  // SiLU's gradient (an e^x and a division per element) is stored by the sums pass and read by the
+  // output pass; ReLU's mask is cheaper to recompute than to store and read back.
+  const pg2 = act === ACT_SILU ? call.scratch(m * c) : 0;
+  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, pdy, pScale, pBeta, px, pMean, a, b, k, 0, act, pdx, m0, m1]);
+  const affineArgs = pg2 ? [pg2, 0, 0] : [pdy, pScale, pBeta];
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, m0, m1]);
   return call.finish();
 }
 

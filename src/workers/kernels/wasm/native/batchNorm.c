@@ -135,8 +135,9 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
 // g = dy * (fs*(x - mean) + fb > 0 ? 1 : 0): the ReLU's gradient, its mask recomputed from x with the
 // forward's float operations (the same test as its output y > 0, NaN included) instead of read from y;
 // where a SiLU followed it (act), g = dy * silu'(fs*(x - mean) + fb), its input recomputed the same way.
+// With gout, g is also stored there (for the output pass to read rather than recompute: SiLU's e^x).
 static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *fs, const float *fb,
-                                                                      int act, const float *mean, float *p, float *p2, int m0, int m1) {
+                                                                      int act, float *gout, const float *mean, float *p, float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
@@ -148,6 +149,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
         if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v)), zero, one);
+        if (gout) wasm_v128_store(gout + i, g);
         s[v] = wasm_f32x4_add(s[v], g);
         s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, d));
       }
@@ -161,6 +163,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
       const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu);
       v128_t g = wasm_v128_load(dy + i);
       if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
+      if (gout) wasm_v128_store(gout + i, g);
       s = wasm_f32x4_add(s, g);
       s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, d));
     }
@@ -172,6 +175,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
       const float d = x[(long)m * C + c] - mean[c];
       float g = dy[(long)m * C + c];
       if (fs) g = act_grad1(act, g, fs[c] * d + fb[c]);
+      if (gout) gout[(long)m * C + c] = g;
       s += g;
       s2 += g * d;
     }
@@ -181,14 +185,14 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
 
 // Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
 // part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, int act, const float *mean,
-                       float *part, float *part2, float *part3, int b0, int b1) {
+static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, int act, float *gout,
+                       const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     if (mode == 0)
       moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
     else
-      gradient_sums_block(C, x, dy, fs, fb, act, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(C, x, dy, fs, fb, act, gout, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -253,9 +257,9 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
 __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
 
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs,
-                                                                 const float *fb, int act, const float *mean, float *part, float *part2, float *part3,
-                                                                 int b0, int b1) {
-  block_sums(mode, M, C, x, dy, fs, fb, act, mean, part, part2, part3, b0, b1);
+                                                                 const float *fb, int act, float *gout, const float *mean, float *part, float *part2,
+                                                                 float *part3, int b0, int b1) {
+  block_sums(mode, M, C, x, dy, fs, fb, act, gout, mean, part, part2, part3, b0, b1);
 }
 
 // Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
