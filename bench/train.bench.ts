@@ -331,7 +331,7 @@ class TorchPeer {
    * comparison takes the faster, so ours is never flattered.
    */
   run(preset: string, threads: number): void {
-    if (this.skipped) return;
+    if (this.skipped || preset.includes('@')) return; // no export for a preset variant (said at start)
     for (const policy of threads > 1 ? [process.env.OMP_WAIT_POLICY ?? 'default', 'PASSIVE'] : [process.env.OMP_WAIT_POLICY ?? 'default']) {
       if (this.results.some((r) => r.model === preset && r.threads === threads && r.ompWaitPolicy === policy)) continue;
       const env = policy === 'default' ? process.env : { ...process.env, OMP_WAIT_POLICY: policy };
