@@ -9,7 +9,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, type GraphItem, type GraphNode, type Op, canonicalName } from '../../models';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD, hasKernel } from '../kernels/wasm/batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD, hasKernel } from '../kernels/batchNormOp';
+import { denseConvByUntiledPrograms } from '../kernels/webgpu/denseConv';
 import { explicitPad, groupedConv2d } from './groupedConv';
 import type { ParamTensors } from './params';
 
@@ -55,8 +56,9 @@ function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
   const w = param(opts, op.name, 'weight', [k, k, cin / groups, cout]) as tf.Tensor4D;
   let y: tf.Tensor4D;
   if (groups === 1) {
-    // 1x1 stride-1 convs as a matMul: tfjs' 1x1 filter gradient is slow on WebGPU (docs/tfjs.md#slow-1x1-filter-gradient).
-    if (k === 1 && stride === 1 && pad === 0) {
+    // 1x1 stride-1 convs as a matMul (tfjs' 1x1 filter gradient is slow on WebGPU: docs/tfjs.md#slow-1x1-filter-gradient),
+    // except where the app's untiled conv programs run (software WebGPU), which are faster than its matMul there.
+    if (k === 1 && stride === 1 && pad === 0 && !denseConvByUntiledPrograms()) {
       const [n, h, wd] = x.shape;
       y = tf.matMul(x.reshape([n * h * wd, cin]), w.reshape([cin, cout])).reshape([n, h, wd, cout]);
     } else {

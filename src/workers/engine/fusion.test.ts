@@ -13,7 +13,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ArchSpec, analyzeOrThrow, findPreset, isTrainable, paramInfos, parameterGraph } from '../../models';
-import { BATCH_NORM_TRAINING, hasKernel } from '../kernels/wasm/batchNormOp';
+import { BATCH_NORM_TRAINING, hasKernel } from '../kernels/batchNormOp';
 import { switchBackend } from './backend';
 import { execute } from './execute';
 import { initParams, paramTensors } from './params';

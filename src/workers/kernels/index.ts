@@ -7,9 +7,11 @@
  *   pooling, transposed matMul), faster Tile / Identity, and fused training-mode BatchNorm and SGD
  *   update (the engine and the optimizer use those where the backend has them).
  * - webgpu/: grouped convolution (forward, input and filter gradients), tiled and untiled; tfjs'
- *   dense conv kernels replaced by the grouped ones at groups 1 where measured faster.
+ *   dense conv kernels replaced by the grouped ones at groups 1 where measured faster; fused
+ *   training-mode BatchNorm (with its residual join and activation), ReLU's gradient and SiLU.
  */
 import { registerWasmKernels } from './wasm';
+import { registerWebgpuBatchNormKernels } from './webgpu/batchNorm';
 import { registerWebgpuDenseConvKernels } from './webgpu/denseConv';
 import { registerWebgpuGroupedConvKernels } from './webgpu/groupedConv';
 
@@ -21,6 +23,7 @@ export function registerKernels(backend: string): void {
   if (backend === 'webgpu') {
     registerWebgpuGroupedConvKernels();
     registerWebgpuDenseConvKernels();
+    registerWebgpuBatchNormKernels();
   }
   registered.add(backend);
 }

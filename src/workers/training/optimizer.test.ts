@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../engine/backend';
-import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/wasm/batchNormOp';
+import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/batchNormOp';
 import { SgdMomentum } from './optimizer';
 
 let previous = '';

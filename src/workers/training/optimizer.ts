@@ -7,7 +7,7 @@
  * (Sec. 5.3): momentum 0.9, weight decay 5e-4 on conv and FC weights.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/wasm/batchNormOp';
+import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/batchNormOp';
 
 export interface SgdParam {
   /** state_dict name, e.g. `layer1.0.conv2.weight`. */

@@ -14,66 +14,15 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BN_EPSILON } from '../../../models';
 import { switchBackend } from '../../engine/backend';
 import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, silu } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, RELU_GRAD, SILU, hasKernel } from './batchNormOp';
+import { BATCH_NORM_TRAINING, RELU_GRAD, SILU, hasKernel } from '../batchNormOp';
+import { BATCH_NORM_CASES, type BatchNormCase as Case, makeCase, maxRelDiff, reference, siluGrad64, silu64, values } from '../batchNormCases';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
   expect(await switchBackend('wasm')).toBe(true);
 });
-
-/** A deterministic stream in [-1, 1). */
-function values(n: number, seed: number, scale = 1, offset = 0): Float32Array {
-  let s = seed >>> 0;
-  return Float32Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return (s / 2 ** 32) * 2 * scale - scale + offset;
-  });
-}
-
-interface Case {
-  x: Float32Array;
-  gamma: Float32Array;
-  beta: Float32Array;
-  dy: Float32Array;
-  shape: [number, number, number, number];
-}
-
-function makeCase(shape: [number, number, number, number], seed: number, xScale = 5, xOffset = 1.5): Case {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const c = shape[3];
-  return { shape, x: values(n, seed, xScale, xOffset), gamma: values(c, seed + 1, 0.5, 1), beta: values(c, seed + 2), dy: values(n, seed + 3) };
-}
-
-/** float64 BatchNorm forward and closed-form backward, for loss = sum(y·dy). */
-function reference({ x, gamma, beta, dy, shape }: Case) {
-  const c = shape[3];
-  const m = x.length / c;
-  const mean = new Float64Array(c);
-  const variance = new Float64Array(c);
-  for (let i = 0; i < x.length; i++) mean[i % c]! += x[i]! / m;
-  for (let i = 0; i < x.length; i++) variance[i % c]! += (x[i]! - mean[i % c]!) ** 2 / m;
-  const inv = Array.from(variance, (v) => 1 / Math.sqrt(v + BN_EPSILON));
-  const y = new Float64Array(x.length);
-  const dbeta = new Float64Array(c);
-  const dgamma = new Float64Array(c);
-  for (let i = 0; i < x.length; i++) {
-    const k = i % c;
-    const xHat = (x[i]! - mean[k]!) * inv[k]!;
-    y[i] = gamma[k]! * xHat + beta[k]!;
-    dbeta[k]! += dy[i]!;
-    dgamma[k]! += dy[i]! * xHat;
-  }
-  const dx = new Float64Array(x.length);
-  for (let i = 0; i < x.length; i++) {
-    const k = i % c;
-    const xHat = (x[i]! - mean[k]!) * inv[k]!;
-    dx[i] = gamma[k]! * inv[k]! * (dy[i]! - dbeta[k]! / m - (xHat * dgamma[k]!) / m);
-  }
-  return { y, mean, variance, dx, dgamma, dbeta };
-}
 
 /** batchNormTraining on the current backend: y, mean, variance, dx, dgamma, dbeta as arrays. */
 async function run({ x, gamma, beta, dy, shape }: Case): Promise<Float32Array[]> {
@@ -90,21 +39,7 @@ async function run({ x, gamma, beta, dy, shape }: Case): Promise<Float32Array[]>
   return out;
 }
 
-/** max |a - b| / max(1, |b|). */
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return worst;
-}
-
-const CASES: Array<[number, number, number, number]> = [
-  [2, 5, 3, 4],
-  [4, 8, 8, 16],
-  [1, 7, 7, 3], // C not a multiple of 4: the scalar lanes
-  [3, 15, 13, 6], // M = 585 rows: more than one 256-row block, a partial one
-  [32, 4, 4, 64],
-  [2, 17, 19, 23], // M = 646: three blocks, the last partial; C = 23: a 16-channel chunk, a 4-channel one, scalars
-];
+const CASES = BATCH_NORM_CASES;
 
 describe('fused training-mode BatchNorm on wasm', () => {
   it('the backend has the fused kernel (so the tests below exercise it)', () => {
@@ -275,13 +210,6 @@ describe('a residual join fused on wasm (batchNormAddReluTraining)', () => {
     tf.dispose([x, r]);
   });
 });
-
-/** float64 SiLU and its derivative. */
-const silu64 = (x: number) => x / (1 + Math.exp(-x));
-const siluGrad64 = (x: number) => {
-  const s = 1 / (1 + Math.exp(-x));
-  return s * (1 + x * (1 - s));
-};
 
 describe('SiLU by the native kernels on wasm', () => {
   // The kernels' own e^x (a degree-6 polynomial on [-ln2/2, ln2/2] and the exponent bits) is within a few

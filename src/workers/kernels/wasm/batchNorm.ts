@@ -6,7 +6,7 @@
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from './batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';

@@ -46,6 +46,16 @@ function replace(name: string, kernelFunc: (args: Parameters<tf.KernelFunc>[0], 
   return own.kernelFunc;
 }
 
+/**
+ * Whether the backend in use runs tfjs' dense Conv2D and its input gradient by the untiled programs
+ * (WebGPU on a software adapter). The engine then runs a 1x1 convolution as a convolution rather than
+ * as a matMul: on SwiftShader the untiled programs ran the classroom ResNeXt's 1x1 layers ~4x faster than
+ * tfjs' matMul (docs/tfjs.md#batchnorm-on-webgpu); on a GPU tfjs' tuned matMul stays.
+ */
+export function denseConvByUntiledPrograms(): boolean {
+  return tf.getBackend() === 'webgpu' && webgpuConvVariant(tf.backend()) === 'untiled';
+}
+
 let registered = false;
 let tfjsOwn: tf.KernelFunc | undefined;
 

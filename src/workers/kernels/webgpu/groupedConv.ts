@@ -105,8 +105,8 @@ function range(n: number): number[] {
   return Array.from({ length: n }, (_, i) => i);
 }
 
-/** A flat program with `threads` invocations (workgroups of 64, one dimension). */
-function flatProgram(name: string, key: string, outputShape: number[], variableNames: string[], threads: number, body: string): WebGPUProgram {
+/** A flat program with `threads` invocations (workgroups of 64, one dimension; tfjs folds a dispatch past the device's limit). */
+export function flatProgram(name: string, key: string, outputShape: number[], variableNames: string[], threads: number, body: string): WebGPUProgram {
   const dispatchLayout = { x: outputShape.map((_, i) => i) };
   return {
     outputShape,
@@ -351,7 +351,8 @@ export function sumChunksProgram(chunks: number, filterShape: number[]): { progr
   return { program: flatProgram('groupedConv2dSumChunks', `${chunks}_${size}`, filterShape, ['partial'], size, body), threads: size };
 }
 
-function run(backend: unknown, p: { program: WebGPUProgram; threads: number } | { program: WebGPUProgram; rows: number }, inputs: tf.TensorInfo[]): tf.TensorInfo {
+/** Runs a program of this folder on tfjs' WebGPU backend with its one uniform (`threads` or `rows`). */
+export function run(backend: unknown, p: { program: WebGPUProgram; threads: number } | { program: WebGPUProgram; rows: number }, inputs: tf.TensorInfo[]): tf.TensorInfo {
   const uniform = 'threads' in p ? p.threads : p.rows;
   return (backend as WebGPUBackend).runWebGPUProgram(p.program, inputs, 'float32', [{ type: 'int32', data: [uniform] }]);
 }
