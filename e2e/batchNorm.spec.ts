@@ -1,5 +1,5 @@
 /**
- * The fused training-mode BatchNorm, ReLU's gradient and SiLU on WebGPU in real Chromium (SwiftShader on
+ * The fused training-mode BatchNorm, ReLU's gradient, SiLU and the SGD update on WebGPU in real Chromium (SwiftShader on
  * CPU-only machines): the app's WGSL kernels (kernels/webgpu/batchNorm.ts) through the engine, against
  * the float64 reference (kernels/batchNormCases.ts). Bundled and injected as e2e/groupedConv.spec.ts does.
  *
@@ -16,7 +16,7 @@ import type { BatchNormCheckResult } from './fixtures/batchNorm';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batchNorm.ts', import.meta.url));
 
-test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient and SiLU on WebGPU match float64 within 2e-5', async ({ page }) => {
+test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the SGD update on WebGPU match float64 (2e-5, 1e-5, 1e-6)', async ({ page }) => {
   test.setTimeout(300_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -42,6 +42,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient and SiLU on W
     AppReluGrad: withResidual + 1,
     AppSilu: 2,
     AppSiluGrad: 1,
+    AppSgdMomentumUpdate: 4,
   });
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
@@ -55,6 +56,12 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient and SiLU on W
   expect(result.reluGradZeros).toBeGreaterThan(1500);
   expect(result.silu.y).toBeLessThanOrEqual(1e-5);
   expect(result.silu.dx).toBeLessThanOrEqual(1e-5);
+  // SGD: a few float32 roundings per element on O(1) values.
+  expect(result.sgd).toHaveLength(4);
+  for (const u of result.sgd) {
+    expect.soft(u.p, `SGD decay ${u.decay} Nesterov ${u.nesterov}: p`).toBeLessThanOrEqual(1e-6);
+    expect.soft(u.v, `SGD decay ${u.decay} Nesterov ${u.nesterov}: v`).toBeLessThanOrEqual(1e-6);
+  }
   expect(result.tensorsLeaked).toBe(0);
   expect(errors).toEqual([]);
 });

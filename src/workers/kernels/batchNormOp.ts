@@ -1,7 +1,7 @@
 /**
  * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU and SGD update:
  * native kernels on 'wasm' (wasm/batchNorm.ts, all of them), WGSL programs on 'webgpu'
- * (webgpu/batchNorm.ts, all but the SGD update). Kept apart from the kernels so the engine and the
+ * (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -71,9 +71,9 @@ export class SgdMomentum {
   }
 
   /**
-   * The same update by the backend's fused kernel (WASM: kernels/wasm/batchNorm.ts), one call per
-   * parameter instead of up to seven ops, with float32 operations in the order above: bit for bit
-   * the same result.
+   * The same update by the backend's fused kernel (WASM: kernels/wasm/batchNorm.ts, WebGPU:
+   * kernels/webgpu/batchNorm.ts), one call per parameter instead of up to seven ops, with float32
+   * operations in the order above: on WASM bit for bit the same result.
    */
   private applyFused(grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay, nesterov } = this.options;

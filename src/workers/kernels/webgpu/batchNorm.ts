@@ -1,6 +1,6 @@
 /**
  * Training-mode BatchNorm (forward and closed-form backward, with a fused residual addition and ReLU or
- * SiLU), ReLU's gradient and SiLU on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
+ * SiLU), ReLU's gradient, SiLU and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
  * the backend has them (kernels/batchNormOp.ts names them and their inputs). tfjs' formulation of the
  * same BatchNorm is about twenty full-size elementwise ops and pooled means a step each way, each a
  * pass over the activations through tfjs' generic broadcasting index code; here it is one pass to
@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { flatProgram, run } from './groupedConv';
 
 type Info = tf.TensorInfo;
@@ -259,6 +259,47 @@ const siluGrad: tf.KernelFunc = ({ inputs, backend }) => {
   return run(backend, elementwise('appSiluGrad', x.shape, ['dy', 'x'], expr), [dy, x]);
 };
 
+/**
+ * SGD with momentum (training/optimizer.ts' semantics): two programs, the new buffer v = mu·v + g then the
+ * new parameter p - lr·(v, or g + mu·v with Nesterov), g = grad (+ wd·p): two dispatches per parameter
+ * instead of up to seven ops. lr, mu and wd are uniforms (lr changes every step: as constants it would
+ * compile a shader per step); decay and Nesterov are in the shader key.
+ */
+function sgdProgram(which: 'v' | 'p', shape: number[], decay: boolean, nesterov: boolean) {
+  const size = tf.util.sizeFromShape(shape);
+  const g = decay ? '(grad[i] + uniforms.wd * p[i])' : 'grad[i]';
+  const body = `
+  fn main(index : i32) {
+    if (index >= uniforms.threads) { return; }
+    let i = index;
+    ${which === 'v' ? `result[i] = uniforms.mu * v[i] + ${g};` : `result[i] = p[i] - uniforms.lr * ${nesterov ? `(${g} + uniforms.mu * v[i])` : 'v[i]'};`}
+  }`;
+  // Only what each reads (an unused binding voids the command batch): v reads p only to decay.
+  const names = which === 'v' ? (decay ? ['p', 'v', 'grad'] : ['v', 'grad']) : nesterov ? ['p', 'v', 'grad'] : ['p', 'v'];
+  const program = { ...flatProgram(`appSgd_${which}`, `${size}_${decay}_${nesterov}`, shape, names, size, body), uniforms: 'threads : i32, lr : f32, mu : f32, wd : f32,' };
+  return { program, names };
+}
+
+const sgdUpdate: tf.KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const { p, v, grad } = inputs as { p: Info; v: Info; grad: Info };
+  checkFloat(SGD_MOMENTUM_UPDATE, p, v, grad);
+  const a = attrs as Record<string, number>;
+  const [decay, nesterov] = [a.decay === 1, a.nesterov === 1];
+  const size = tf.util.sizeFromShape(p.shape);
+  const uniforms = [
+    { type: 'int32', data: [size] },
+    { type: 'float32', data: [a.lr!] },
+    { type: 'float32', data: [a.momentum!] },
+    { type: 'float32', data: [a.weightDecay!] },
+  ];
+  const gpu = backend as WebGPUBackend;
+  const pv = sgdProgram('v', p.shape, decay, nesterov);
+  const newV = gpu.runWebGPUProgram(pv.program, decay ? [p, v, grad] : [v, grad], 'float32', uniforms);
+  const pp = sgdProgram('p', p.shape, decay, nesterov);
+  const newP = gpu.runWebGPUProgram(pp.program, nesterov ? [p, newV, grad] : [p, newV], 'float32', uniforms);
+  return [newP, newV];
+};
+
 let registered = false;
 
 /** Registers the kernels on 'webgpu' once. */
@@ -271,6 +312,7 @@ export function registerWebgpuBatchNormKernels(): void {
     [RELU_GRAD, reluGrad],
     [SILU, silu],
     [SILU_GRAD, siluGrad],
+    [SGD_MOMENTUM_UPDATE, sgdUpdate],
   ];
   for (const [kernelName, kernelFunc] of kernels) if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
 }
