@@ -3,11 +3,12 @@
  * CPU-only machines): the app's WGSL kernels (kernels/webgpu/batchNorm.ts) through the engine, against
  * the float64 reference (kernels/batchNormCases.ts). Bundled and injected as e2e/groupedConv.spec.ts does.
  *
- * Tolerances, relative to max(1, |reference|), as on WASM (kernels/wasm/batchNorm.test.ts): 2e-5. The
- * channel sums are float32 over blocks of at least 16 rows, then over at most 256 blocks; y and dx are a
- * few float32 operations per element on O(1-10) values. With the mean at 100 ± 1, dgamma keeps the
- * float32 rounding of the saved mean (~4e-6 at 100) times Σ dy: 2e-4 there, as on WASM. SiLU alone: the
- * issue's 1e-5 against float64 (WGSL's exp is within a few ulp per unit of |x|).
+ * Tolerances, relative to max(1, |reference|): 1e-5, the bound every WebGPU kernel is held to (seen:
+ * 4.1e-6). The channel sums are float32 over blocks of at least 16 rows, then over at most 256 blocks
+ * (~1e-6 relative typical); y and dx are a few float32 operations per element on O(1-10) values. With
+ * the mean at 100 ± 1, dgamma keeps the float32 rounding of the saved mean (~4e-6 at 100) times Σ dy,
+ * in any BatchNorm whose saved mean is float32: 2e-4 there, as on WASM (seen: 9.1e-5). SiLU alone:
+ * 1e-5 (WGSL's exp is within a few ulp per unit of |x|; seen 6.5e-7).
  */
 import { expect, test } from '@playwright/test';
 import { build } from 'esbuild';
@@ -16,7 +17,7 @@ import type { BatchNormCheckResult } from './fixtures/batchNorm';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batchNorm.ts', import.meta.url));
 
-test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the SGD update on WebGPU match float64 (2e-5, 1e-5, 1e-6)', async ({ page }) => {
+test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
   test.setTimeout(300_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -29,7 +30,9 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
   await page.addScriptTag({ content: out.outputFiles[0]!.text, type: 'module' });
   await page.waitForFunction(() => 'runBatchNormChecks' in window);
   const result = await page.evaluate(() => (window as unknown as { runBatchNormChecks: () => Promise<BatchNormCheckResult> }).runBatchNormChecks());
-  console.log(`batchNorm on ${result.backend}: worst ${Math.max(...result.cases.flatMap((c) => Object.values(c.vsReference)))}; SiLU ${result.silu.y} / ${result.silu.dx}`);
+  const worst = (cases: typeof result.cases) => Math.max(...cases.flatMap((c) => Object.values(c.vsReference)));
+  const far = result.cases.filter((c) => c.name.startsWith('mean 100'));
+  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}`);
 
   expect(result.setBackend).toBe(true);
   expect(result.backend).toBe('webgpu');
@@ -47,7 +50,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
     for (const [output, diff] of Object.entries(c.vsReference)) {
-      const bound = c.name.startsWith('mean 100') && output === 'dgamma' ? 2e-4 : 2e-5;
+      const bound = c.name.startsWith('mean 100') && output === 'dgamma' ? 2e-4 : 1e-5;
       expect.soft(diff, `${c.name}: ${output} vs float64`).toBeLessThanOrEqual(bound);
     }
     if (c.name.includes('ReLU')) expect.soft(c.zeros, `${c.name}: the ReLU zeroed outputs`).toBeGreaterThan(100);
