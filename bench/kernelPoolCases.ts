@@ -31,6 +31,9 @@ function cases(): { cases: Case[]; dispose(): void } {
   const dw = tf.grad((b: tf.Tensor) => tf.sum(tf.mul(conv(x, b), dy)));
   const a = rand([32 * 32 * 32, 64]);
   const b = rand([32 * 32 * 32, 128]);
+  const w = rand([64, 128]);
+  const xt = rand([32 * 32 * 32, 18]);
+  const wt = rand([18, 64]);
   const gamma = rand([128]) as tf.Tensor1D;
   const beta = rand([128]) as tf.Tensor1D;
   const bnGrad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(t as tf.Tensor4D, gamma, beta), dy)));
@@ -40,10 +43,13 @@ function cases(): { cases: Case[]; dispose(): void } {
       { name: 'grouped 3x3 input gradient (+ forward)', run: () => [dx(x)] },
       { name: 'grouped 3x3 filter gradient (+ forward)', run: () => [dw(f)] },
       { name: 'Aᵀ·B [32768,64]ᵀ·[32768,128]', run: () => [tf.matMul(a, b, true, false)] },
+      { name: 'A·B [32768,64]·[64,128] (ResNeXt 1x1)', run: () => [tf.matMul(a, w)] },
+      { name: 'A·Bᵀ [32768,128]·[64,128]ᵀ', run: () => [tf.matMul(b, w, false, true)] },
+      { name: 'A·B [32768,18]·[18,64] (twin 1x1)', run: () => [tf.matMul(xt, wt)] },
       { name: 'BatchNorm forward [32,32,32,128]', run: () => [batchNormTraining(x as tf.Tensor4D, gamma, beta)] },
       { name: 'BatchNorm gradient (+ forward)', run: () => [bnGrad(x)] },
     ],
-    dispose: () => tf.dispose([x, f, dy, a, b, gamma, beta]),
+    dispose: () => tf.dispose([x, f, dy, a, b, w, xt, wt, gamma, beta]),
   };
 }
 
