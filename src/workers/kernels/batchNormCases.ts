@@ -74,6 +74,13 @@ export function reference({ x, gamma, beta, dy, shape, residual, activation }: B
   return { y, mean, variance, dx, dgamma, dbeta, dresidual: g };
 }
 
+/** ReLU's gradient inputs: x with exact zeros every 7th element (the kink), negatives and positives, odd length; dy. */
+export function reluGradInputs(): { x: Float32Array; dy: Float32Array } {
+  const x = values(4099, 5, 2);
+  for (let i = 0; i < x.length; i += 7) x[i] = 0;
+  return { x, dy: values(4099, 6, 3) };
+}
+
 /** max |a - b| / max(1, |b|). */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let worst = 0;

@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, silu } from '../../engine/execute';
 import { BATCH_NORM_TRAINING, RELU_GRAD, SILU, hasKernel } from '../batchNormOp';
-import { BATCH_NORM_CASES, type BatchNormCase as Case, makeCase, maxRelDiff, reference, siluGrad64, silu64, values } from '../batchNormCases';
+import { BATCH_NORM_CASES, type BatchNormCase as Case, makeCase, maxRelDiff, reference, reluGradInputs, siluGrad64, silu64, values } from '../batchNormCases';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -107,10 +107,8 @@ describe("ReLU's fused gradient on wasm", () => {
   it('gives bit for bit the values of tfjs\' dy * step(x), zeros and ties included', async () => {
     expect(hasKernel(RELU_GRAD)).toBe(true);
     // Inputs with exact zeros (the kink: derivative 0, as step), negatives and positives; odd length (a scalar tail).
-    const xs = values(4099, 5, 2);
-    for (let i = 0; i < xs.length; i += 7) xs[i] = 0;
-    const x = tf.tensor1d(xs);
-    const dy = tf.tensor1d(values(4099, 6, 3));
+    const inputs = reluGradInputs();
+    const [x, dy] = [tf.tensor1d(inputs.x), tf.tensor1d(inputs.dy)];
     const fused = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x);
     const stock = tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.relu(a), dy)))(x);
     const [f, s] = [await fused.data(), await stock.data()];
