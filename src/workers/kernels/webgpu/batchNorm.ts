@@ -132,7 +132,7 @@ function channelFinish(name: string, m: number, c: number, half: 0 | 1, finish: 
 }
 
 /**
- * The backward's per-channel coefficients, [5, C]: mean, 1/std, gamma/std, beta (0 without an
+ * The backward's per-channel coefficients, [6, C]: mean, 1/std, gamma/std, beta (0 without an
  * activation), and the two sums over M (Σg/M, Σg·x̂/M), read by the dx pass as one tensor.
  */
 function backwardCoefficients(m: number, c: number, act: boolean) {
