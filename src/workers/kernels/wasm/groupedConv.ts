@@ -57,10 +57,10 @@ const isDepthwise = (g: GroupedConvGeometry): boolean => g.inChannels === g.grou
  * a dense filter splits too), or for a depthwise filter its channels, 4 at a time (the kernel's vector
  * width). The forward and input gradient split over the batch.
  */
-function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pt: number, pdw: number): void {
+function filterGradient(g: GroupedConvGeometry, px: number, pdy: number, pdw: number): void {
   const depthwise = isDepthwise(g);
   const units = native.exports.grouped_conv_filter_units(g.inChannels, g.outChannels, g.groups);
-  parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, pt, pdw, lo, hi]);
+  parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, 0, pdw, lo, hi]); // 0: the unused scratch
 }
 
 /**
@@ -100,13 +100,12 @@ function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
-/** The filter gradient of `g` from x and dy into a new filter-shaped tensor (scratch: the depthwise kernel's partial sums). */
+/** The filter gradient of `g` from x and dy into a new filter-shaped tensor. */
 function filterGradientOf(backend: BackendWasm, g: GroupedConvGeometry, x: Info, dy: Info, filterShape: readonly number[]): Info {
   const call = native.call(backend);
   const [px, pdy] = [call.input(x), call.input(dy)];
-  const pt = isDepthwise(g) ? call.scratch(size(filterShape)) : 0;
   const pdw = call.output(filterShape);
-  filterGradient(g, px, pdy, pt, pdw);
+  filterGradient(g, px, pdy, pdw);
   return call.finish()[0]!;
 }
 
