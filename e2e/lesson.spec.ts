@@ -62,6 +62,33 @@ test('while a run trains, the dials lock under a banner and the Train tab shows 
   await expect(training.getByRole('button', { name: 'Train', exact: true })).toBeEnabled();
 });
 
+test('with the controls hidden a run still holds the model: back to an earlier link mid-run keeps the model in training', async ({ page }) => {
+  test.setTimeout(240_000);
+  await page.goto(`${TINY}&hide=controls`);
+  await expect(page.getByRole('complementary', { name: 'Controls' })).toHaveCount(0);
+  const training = await startTraining(page, null, { batch: 8, steps: 2000 });
+  await expect(page.getByTestId('train-progress')).toContainText(/step [1-9]\d* \//, { timeout: 120_000 });
+  const { params } = countsOf(tinySpec());
+  // Back to an entry of this tab's history naming another model (what changing the dials before would have written).
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const here = window.location.search;
+        window.history.pushState(null, '', '?preset=resnext50_32x4d&hide=controls&view=train&backend=wasm');
+        window.history.pushState(null, '', here);
+        window.addEventListener('popstate', () => resolve(), { once: true });
+        window.history.back();
+      }),
+  );
+  // The page keeps showing (and training) the model in training, and writes it back into the link.
+  await expect.poll(() => query(page)).toContain('preset=classroom_resnet29_1x18d');
+  await expect(page.getByTestId('model-name')).toContainText(TINY_NAME);
+  await expect(totalParams(page)).toHaveText(formatInt(params));
+  await expect(page.getByTestId('running-model').getByTestId('running-model-name')).toHaveText(TINY_NAME);
+  await training.getByRole('button', { name: 'Stop' }).click();
+  await expect(page.getByTestId('ledger')).toContainText('stopped', { timeout: 60_000 });
+});
+
 test('number boxes: clear and retype, commit on Enter, invalid values shown beside the box and kept out of the URL', async ({ page }) => {
   await page.goto('/?preset=resnext50_32x4d');
   const c = page.getByLabel('Cardinality C', { exact: true });

@@ -9,8 +9,8 @@ export const SUBSET_ARCHIVE = resolve(process.cwd(), '..', 'shared', 'data', 'ci
  * Opens `url` (a Train tab), loads the shared subset through the file input, fills the given
  * training fields (and chooses a recipe) and clicks Train. Returns the training settings region.
  */
-export async function startTraining(page: Page, url: string, fields: { batch?: number; steps: number; lr?: number; recipe?: 'paper' | 'fast' }): Promise<Locator> {
-  await page.goto(url);
+export async function startTraining(page: Page, url: string | null, fields: { batch?: number; steps: number; lr?: number; recipe?: 'paper' | 'fast' }): Promise<Locator> {
+  if (url !== null) await page.goto(url); // null: the page as it is
   await page.getByLabel('Archive or .bin files').setInputFiles(SUBSET_ARCHIVE);
   await expect(page.getByTestId('data-status')).toContainText('Loaded 4,660 training and 932 test images', { timeout: 60_000 });
   const training = page.getByRole('region', { name: 'Training settings' });

@@ -5,7 +5,7 @@ import { useExplorer } from '../store/explorer';
 import { useModel } from '../store/currentModel';
 import { type ViewId } from '../store/state';
 import { useUrlSync } from '../store/urlSync';
-import { Controls } from './controls/Controls';
+import { Controls, useDialLockWhileTraining } from './controls/Controls';
 import { ExportMenu } from './ExportMenu';
 import { LessonPanel } from './LessonPanel';
 import { copyText } from './download';
@@ -51,6 +51,7 @@ export function App() {
   const coefficients = useMemo(() => ({ alpha, beta, gamma }), [alpha, beta, gamma]);
   const setClassroom = useExplorer((s) => s.setClassroom);
   const { graph, stats, spec } = model.shown;
+  const trainingModel = useDialLockWhileTraining(model);
 
   useEffect(() => {
     document.documentElement.classList.toggle('classroom', classroom);
@@ -103,7 +104,7 @@ export function App() {
       </header>
       <Notices />
       <div className={`layout${hide.includes('controls') ? ' no-controls' : ''}`}>
-        {!hide.includes('controls') && <Controls model={model} locked={locked} />}
+        {!hide.includes('controls') && <Controls model={model} locked={locked} trainingModel={trainingModel} />}
         <main>
           <div className="model-bar">
             <h2 className="model-title" data-testid="model-name">

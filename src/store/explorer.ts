@@ -57,7 +57,8 @@ export const useExplorer = create<ExplorerStore>()((set, get) => ({
   ...defaultState(),
   notices: [],
   dialLock: null,
-  setDialLock: (dialLock) => set({ dialLock }),
+  // Unchanged: no update (a store update makes the URL sync write the link back).
+  setDialLock: (dialLock) => set((s) => (s.dialLock === dialLock ? s : { dialLock })),
   // Back/forward during a run changes everything but the model it trains.
   load: (state, notices = []) => set((s) => (s.dialLock ? { ...state, preset: s.preset, dials: s.dials, preserve: s.preserve, notices } : { ...state, notices })),
   selectPreset: (name) => {

@@ -13,28 +13,30 @@ import { StageControls } from './StageControls';
 import { FieldErrors } from './fields';
 
 /**
- * The name of the model a run in this tab trains (running or paused), or null when none does. The
- * run's record names it once the worker has started; until then it is the model on screen, which
- * is what Train was pressed for.
+ * The name of the model a run in this tab trains (running or paused), or null when none does, and the
+ * explorer's dial lock held on it meanwhile (the store then refuses model changes, back/forward
+ * included: src/store/explorer.ts `dialLock`). The run's record names it once the worker has started;
+ * until then it is the model on screen, which is what Train was pressed for. Called by the app itself,
+ * so the lock holds when the controls are hidden too.
  */
-function useTrainingModel(model: Model): string | null {
+export function useDialLockWhileTraining(model: Model): string | null {
   const busy = useTraining((s) => s.state !== 'idle');
   const runName = useTraining((s) => (s.run && isLive(s.run) ? s.run.spec.name : null));
-  return busy ? (runName ?? model.shown.spec.name) : null;
+  const trainingModel = busy ? (runName ?? model.shown.spec.name) : null;
+  const setDialLock = useExplorer((s) => s.setDialLock);
+  useEffect(() => setDialLock(trainingModel), [trainingModel, setDialLock]);
+  useEffect(() => () => setDialLock(null), [setDialLock]);
+  return trainingModel;
 }
 
 /**
  * The dial panel. With `locked` (classroom), everything is visible but read-only. While a run
- * trains, the model dials lock too (the store refuses changes: src/store/explorer.ts `dialLock`),
- * under a banner naming the model in training, with Stop.
+ * trains (`trainingModel`, from useDialLockWhileTraining), the model dials lock too, under a banner
+ * naming the model in training, with Stop.
  */
-export function Controls({ model, locked }: { model: Model; locked: boolean }) {
+export function Controls({ model, locked, trainingModel }: { model: Model; locked: boolean; trainingModel: string | null }) {
   const isResNet = model.preset.spec.family === 'resnet';
-  const trainingModel = useTrainingModel(model);
   const paused = useTraining((s) => s.state === 'paused');
-  const setDialLock = useExplorer((s) => s.setDialLock);
-  useEffect(() => setDialLock(trainingModel), [trainingModel, setDialLock]);
-  useEffect(() => () => setDialLock(null), [setDialLock]);
   const off = locked || trainingModel !== null;
   return (
     <aside className="controls-panel" aria-label="Controls">
