@@ -3,12 +3,12 @@
  * CPU-only machines): the app's WGSL kernels (kernels/webgpu/batchNorm.ts) through the engine, against
  * the float64 reference (kernels/batchNormCases.ts). Bundled and injected as e2e/groupedConv.spec.ts does.
  *
- * Tolerances, relative to max(1, |reference|): 1e-5, the bound every WebGPU kernel is held to (seen:
- * 4.1e-6). The channel sums are float32 over blocks of at least 16 rows, then over at most 256 blocks
- * (~1e-6 relative typical); y and dx are a few float32 operations per element on O(1-10) values. With
- * the mean at 100 ± 1, dgamma keeps the float32 rounding of the saved mean (~4e-6 at 100) times Σ dy,
- * in any BatchNorm whose saved mean is float32: 2e-4 there, as on WASM (seen: 9.1e-5). SiLU alone:
- * 1e-5 (WGSL's exp is within a few ulp per unit of |x|; seen 6.5e-7).
+ * Tolerance: 1e-5, the bound every WebGPU kernel is held to; per element relative to max(1, |reference|)
+ * (y, dx, the statistics: a few float32 operations each on O(1-10) values), and for the channel sums
+ * dgamma and dbeta relative to their largest magnitude, as the grouped conv spec holds its filter
+ * gradients (float32 over blocks of at least 16 rows, then over at most 256 blocks: the error follows
+ * the terms' size, not the sum's; the fixture says more). Seen: 1.8e-6, and 8.1e-6 with the mean at
+ * 100 ± 1. SiLU alone: 1e-5 (WGSL's exp is within a few ulp per unit of |x|; seen 6.5e-7).
  */
 import { expect, test } from '@playwright/test';
 import { build } from 'esbuild';
@@ -50,8 +50,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
     for (const [output, diff] of Object.entries(c.vsReference)) {
-      const bound = c.name.startsWith('mean 100') && output === 'dgamma' ? 2e-4 : 1e-5;
-      expect.soft(diff, `${c.name}: ${output} vs float64`).toBeLessThanOrEqual(bound);
+      expect.soft(diff, `${c.name}: ${output} vs float64`).toBeLessThanOrEqual(1e-5);
     }
     if (c.name.includes('ReLU')) expect.soft(c.zeros, `${c.name}: the ReLU zeroed outputs`).toBeGreaterThan(100);
   }
