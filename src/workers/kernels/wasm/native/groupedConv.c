@@ -364,6 +364,17 @@ static inline __attribute__((always_inline)) void filter_run(const float *xa, in
     for (int i = 0; i < cn; i++) filter_scalar(xa + i, x_step, da + co, dy_step, count, tap + (long)i * cout + co);
 }
 
+// The output columns ox of [c0, c1) whose input column ox*s - pad + kx lies in [0, w), as [*a, *b);
+// whether there are any.
+static inline __attribute__((always_inline)) int tap_columns(const Geometry *G, int kx, int c0, int c1, int *a, int *b) {
+  const int s = G->stride;
+  *a = G->pad - kx > 0 ? (G->pad - kx + s - 1) / s : 0;
+  *b = G->w - 1 + G->pad - kx >= 0 ? (G->w - 1 + G->pad - kx) / s + 1 : 0;
+  if (*a < c0) *a = c0;
+  if (*b > c1) *b = c1;
+  return *a < *b;
+}
+
 // The filter gradient of work units [u0, u1): unit u is group u / blocks and that group's input
 // channels [4*(u % blocks), +4) (blocks = ceil(cinG / 4)). Units write disjoint parts of `total`.
 static inline __attribute__((always_inline)) void blocked_backprop_filter(const Geometry *G, const float *x, const float *dy, float *total,
@@ -385,12 +396,8 @@ static inline __attribute__((always_inline)) void blocked_backprop_filter(const 
           if (iy < 0 || iy >= G->h) continue;
           const float *x_row = x + ((long)n * G->h + iy) * G->w * G->cin;
           for (int kx = 0; kx < k; kx++) {
-            // The pixels ox of [c0, c1) whose column ox*s - pad + kx lies in [0, w).
-            int a = G->pad - kx > 0 ? (G->pad - kx + s - 1) / s : 0;
-            int b = G->w - 1 + G->pad - kx >= 0 ? (G->w - 1 + G->pad - kx) / s + 1 : 0;
-            if (a < c0) a = c0;
-            if (b > c1) b = c1;
-            if (a >= b) continue;
+            int a, b;
+            if (!tap_columns(G, kx, c0, c1, &a, &b)) continue;
             const float *xa = x_row + (long)(a * s - G->pad + kx) * G->cin;
             const float *da = dy_row + (long)a * G->cout;
             float *tap = total + (long)(ky * k + kx) * cg * G->cout;
@@ -437,12 +444,8 @@ static inline __attribute__((always_inline)) void depthwise_backprop_filter(cons
           if (iy < 0 || iy >= G->h) continue;
           const float *x_row = x + ((long)n * G->h + iy) * G->w * G->cin;
           for (int kx = 0; kx < k; kx++) {
-            // The pixels ox of [p0, p1) whose column ox*s - pad + kx lies in [0, w).
-            int a = G->pad - kx > 0 ? (G->pad - kx + s - 1) / s : 0;
-            int b = G->w - 1 + G->pad - kx >= 0 ? (G->w - 1 + G->pad - kx) / s + 1 : 0;
-            if (a < p0) a = p0;
-            if (b > p1) b = p1;
-            if (a >= b) continue;
+            int a, b;
+            if (!tap_columns(G, kx, p0, p1, &a, &b)) continue;
             const float *xa = x_row + (long)(a * s - G->pad + kx) * G->cin;
             const float *da = dy_row + (long)a * G->cout;
             float *tap = total + (long)(ky * k + kx) * G->cout;
