@@ -221,6 +221,25 @@ export function batchNormAddReluTraining(
   return join(x, gamma, beta, residual) as tf.Tensor4D;
 }
 
+/**
+ * Global average pooling (the only average pool our graphs use), kept 4-D: [N, H, W, C] -> [N, 1, 1, C].
+ * Forward a pool rather than tf.mean over H and W (on WASM the mean transposes first; on WebGPU it is a
+ * reduction whose workgroup barriers SwiftShader runs slowly: docs/tfjs.md#mean-over-axes-transposes-on-wasm);
+ * backward dy / (H·W) broadcast over H and W, as tf.mean's gradient (a pool's gradient over a whole-image
+ * window is slow on WASM).
+ */
+function globalAveragePool(x: tf.Tensor4D): tf.Tensor4D {
+  const pool = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const input = args[0] as tf.Tensor4D;
+    const [, h, w] = input.shape;
+    return {
+      value: tf.avgPool(input, [h, w], 1, 'valid'),
+      gradFunc: (dy: tf.Tensor) => tf.div(tf.broadcastTo(dy, input.shape), h * w),
+    };
+  });
+  return pool(x) as tf.Tensor4D;
+}
+
 /** A BatchNorm op's gamma and beta, and (in training) where its batch statistics go: opts.bnBatchStats under its name. */
 function batchNormParams(op: Op, opts: ExecOptions): { gamma: tf.Tensor1D; beta: tf.Tensor1D; onStats?: (mean: tf.Tensor1D, variance: tf.Tensor1D) => void } {
   const c = [op.input.channels];
@@ -327,8 +346,7 @@ function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
     case 'maxpool':
       return tf.maxPool(x as tf.Tensor4D, op.kernel ?? 1, op.stride ?? 1, op.padding ?? 0);
     case 'avgpool':
-      // Global average pooling (the only average pool our graphs use), kept 4-D.
-      return tf.mean(x, [1, 2], true);
+      return globalAveragePool(x as tf.Tensor4D);
     case 'linear': {
       const features = op.input.channels * op.input.height * op.input.width;
       const flat = x.reshape([x.shape[0] as number, features]);
