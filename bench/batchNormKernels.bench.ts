@@ -14,8 +14,8 @@ import { type Build, allocator, committedModule, instantiate, randomFloats, time
 const at = process.argv.indexOf('--against');
 const REVISION = at > 0 ? process.argv[at + 1]! : 'HEAD';
 const REPS = Number(process.env.BENCH_REPS ?? 15);
-/** [rows N·H·W, channels]: the classroom ResNeXt-29 8x4d's BatchNorm inputs at batch 32. */
-const SHAPES: [number, number][] = [
+/** [rows N·H·W, channels]: the classroom ResNeXt-29 8x4d's BatchNorm inputs at batch 32, or BENCH_SHAPES (JSON). */
+const SHAPES: [number, number][] = process.env.BENCH_SHAPES ? (JSON.parse(process.env.BENCH_SHAPES) as [number, number][]) : [
   [32768, 16],
   [32768, 32],
   [32768, 128],
@@ -44,6 +44,8 @@ function setup(b: Build, [m, c]: [number, number]) {
   f32(beta, c).set(random.subarray(2 * m * c + c));
   // Three generations of the exports: the current one (bn_scale: a fused ReLU's mask recomputed from x),
   // the two-pass forward that still read the mask from y, and the three-pass forward (bn_mean, bn_variance).
+  // The current exports take the fused activation (and the sums a gradient output) as arguments.
+  const act = (e.bn_block_sums as unknown as { length: number }).length === 15;
   const api = 'bn_scale' in e ? 'current' : 'bn_moments' in e ? 'two-pass' : 'three-pass';
   const statistics =
     api === 'three-pass'
@@ -54,7 +56,8 @@ function setup(b: Build, [m, c]: [number, number]) {
           e.bn_variance!(m, c, EPS, part, gamma, variance, inv, scale);
         }
       : () => {
-          if (api === 'current') e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, part, part2, part3, 0, blocks);
+          if (act) e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, 0, 0, part, part2, part3, 0, blocks);
+          else if (api === 'current') e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, part, part2, part3, 0, blocks);
           else e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part2, part3, 0, blocks);
           e.bn_moments!(m, c, EPS, part, part2, part3, gamma, mean, variance, inv, scale);
         };
@@ -63,9 +66,11 @@ function setup(b: Build, [m, c]: [number, number]) {
     if (api === 'current') {
       if (relu) e.bn_scale!(c, gamma, inv, fs);
       const [s, b] = relu ? [fs, beta] : [0, 0];
-      e.bn_block_sums!(1, m, c, x, dy, s, b, mean, part, part2, 0, 0, blocks);
+      if (act) e.bn_block_sums!(1, m, c, x, dy, s, b, relu ? 1 : 0, 0, mean, part, part2, 0, 0, blocks);
+      else e.bn_block_sums!(1, m, c, x, dy, s, b, mean, part, part2, 0, 0, blocks);
       e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
-      e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, dx, 0, m);
+      if (act) e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, relu ? 1 : 0, dx, 0, m);
+      else e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, dx, 0, m);
       return;
     }
     const mask = relu ? y : 0;
@@ -78,7 +83,8 @@ function setup(b: Build, [m, c]: [number, number]) {
     run: {
       forward: () => {
         statistics();
-        if (api === 'current') e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
+        if (act) e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 0, y, 0, m);
+        else if (api === 'current') e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
         else e.bn_affine!(c, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
       },
       backward: () => backward(false),

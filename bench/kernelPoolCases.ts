@@ -34,6 +34,12 @@ function cases(): { cases: Case[]; dispose(): void } {
   const w = rand([64, 128]);
   const xt = rand([32 * 32 * 32, 18]);
   const wt = rand([18, 64]);
+  // EfficientNet-B0 at 32 px: its most frequent narrow products (1x1 spatial, batch 32; 2x2 spatial).
+  const e32 = rand([32, 1152]);
+  const ew = rand([1152, 192]);
+  const edy = rand([32, 192]);
+  const e128 = rand([128, 480]);
+  const ew2 = rand([480, 80]);
   const gamma = rand([128]) as tf.Tensor1D;
   const beta = rand([128]) as tf.Tensor1D;
   const bnGrad = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(t as tf.Tensor4D, gamma, beta), dy)));
@@ -46,10 +52,14 @@ function cases(): { cases: Case[]; dispose(): void } {
       { name: 'A·B [32768,64]·[64,128] (ResNeXt 1x1)', run: () => [tf.matMul(a, w)] },
       { name: 'A·Bᵀ [32768,128]·[64,128]ᵀ', run: () => [tf.matMul(b, w, false, true)] },
       { name: 'A·B [32768,18]·[18,64] (twin 1x1)', run: () => [tf.matMul(xt, wt)] },
+      { name: 'A·B [32,1152]·[1152,192] (EfficientNet)', run: () => [tf.matMul(e32, ew)] },
+      { name: 'A·Bᵀ [32,192]·[1152,192]ᵀ (EfficientNet)', run: () => [tf.matMul(edy, ew, false, true)] },
+      { name: 'Aᵀ·B [32,1152]ᵀ·[32,192] (EfficientNet)', run: () => [tf.matMul(e32, edy, true, false)] },
+      { name: 'A·B [128,480]·[480,80] (EfficientNet)', run: () => [tf.matMul(e128, ew2)] },
       { name: 'BatchNorm forward [32,32,32,128]', run: () => [batchNormTraining(x as tf.Tensor4D, gamma, beta)] },
       { name: 'BatchNorm gradient (+ forward)', run: () => [bnGrad(x)] },
     ],
-    dispose: () => tf.dispose([x, f, dy, a, b, w, xt, wt, gamma, beta]),
+    dispose: () => tf.dispose([x, f, dy, a, b, w, xt, wt, e32, ew, edy, e128, ew2, gamma, beta]),
   };
 }
 

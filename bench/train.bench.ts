@@ -59,6 +59,13 @@ const KERNELS = process.argv.includes('--kernels');
  * and A·Bᵀ with the app's native kernels (kernels/wasm/matMul.ts), in one page.
  */
 const MATMUL_AB = Number(process.env.BENCH_MATMUL_AB ?? 0);
+/**
+ * BENCH_ROUNDS=n: only WASM at batch 32, n rounds; in each, every preset in turn, each followed by PyTorch on
+ * it (same threads): per-round img/s and ratios (ours / PyTorch, each preset / the first) and their medians.
+ * One round's figures move with the machine's load; the medians of alternating rounds are what the goals
+ * compare.
+ */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
 /** BENCH_PROFILE_PARTS=1: print each conv/matMul row's parts (by matMul form or input shapes; always in the JSON). */
 const PROFILE_PARTS = process.env.BENCH_PROFILE_PARTS === '1';
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
@@ -151,6 +158,41 @@ function printProfile(backend: string, p: StepProfile): void {
   if (p.timing === 'unavailable') e('kernel times unavailable on this backend (WebGPU without timestamp-query): rows show calls and MACs only');
 }
 
+interface RoundRow {
+  model: string;
+  round: number;
+  imagesPerSecond: number;
+  pytorchImagesPerSecond?: number;
+  vsPyTorch?: number;
+}
+
+const median = (v: number[]) => {
+  const s = [...v].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+/** Per preset: median img/s and ours / PyTorch; per round and as the median: each preset / the first preset. */
+function summarizeRounds(rows: RoundRow[], log: (s: string) => void) {
+  const first = PRESETS[0]!;
+  return PRESETS.map((model) => {
+    const mine = rows.filter((r) => r.model === model);
+    const vsPyTorch = mine.flatMap((r) => (r.vsPyTorch === undefined ? [] : [r.vsPyTorch]));
+    const vsFirst = mine.map((r) => round(rows.find((f) => f.model === first && f.round === r.round)!.imagesPerSecond / r.imagesPerSecond, 3));
+    const summary = {
+      model,
+      medianImagesPerSecond: round(median(mine.map((r) => r.imagesPerSecond))),
+      ...(vsPyTorch.length ? { vsPyTorch, medianVsPyTorch: round(median(vsPyTorch), 3) } : {}),
+      ...(model !== first ? { firstOverThis: vsFirst, medianFirstOverThis: round(median(vsFirst), 3) } : {}),
+    };
+    log(
+      `${model}: median ${summary.medianImagesPerSecond} img/s` +
+        (vsPyTorch.length ? `; ours / PyTorch ${vsPyTorch.join(', ')} (median ${summary.medianVsPyTorch})` : '') +
+        (model !== first ? `; ${first} / this ${vsFirst.join(', ')} (median ${summary.medianFirstOverThis})` : ''),
+    );
+    return summary;
+  });
+}
+
 async function benchBackend(browser: Browser, origin: string, backend: BackendName, torch: TorchPeer) {
   const page = await browser.newPage();
   page.setDefaultTimeout(CALL_TIMEOUT_MS);
@@ -177,6 +219,19 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       log('the app kernels, helpers off and on (3 alternating rounds, median ms per call):');
       printKernelPoolRows(rows, log);
       return { backend, wasm: info.wasm, threads, kernelPool: rows };
+    }
+    if (ROUNDS > 0) {
+      if (backend !== 'wasm') return { backend, error: 'BENCH_ROUNDS measures WASM only' };
+      const rows: RoundRow[] = [];
+      for (let r = 1; r <= ROUNDS; r++)
+        for (const preset of PRESETS) {
+          const t = await withTimeout(page.evaluate(([p, b, s]) => trainBench.api.preset(p, b, s), [preset, TORCH_BATCH, SECONDS] as const), `${backend} ${preset}`);
+          const peer = torch.timed(preset, threads ?? 1);
+          const row: RoundRow = { model: preset, round: r, imagesPerSecond: round(t.imagesPerSecond), ...(peer ? { pytorchImagesPerSecond: peer, vsPyTorch: round(t.imagesPerSecond / peer, 3) } : {}) };
+          log(`round ${r} ${preset} batch ${TORCH_BATCH}: ${row.imagesPerSecond} img/s${peer ? `, PyTorch ${peer} img/s (${row.vsPyTorch}x)` : ''}`);
+          rows.push(row);
+        }
+      return { backend, wasm: info.wasm, threads, rounds: rows, roundsSummary: summarizeRounds(rows, log) };
     }
     if (MATMUL_AB > 0) {
       if (backend !== 'wasm') return { backend, error: 'BENCH_MATMUL_AB measures WASM only' };
@@ -286,6 +341,10 @@ const TORCH_SCRIPT = 'bench/train/torch_train.py';
 /** PyTorch runs at WASM's largest batch. */
 const TORCH_BATCH = Math.max(...(PRESET_BATCHES.wasm ?? DEFAULT_PRESET_BATCHES));
 
+/** OpenMP wait policies PyTorch runs under on `threads` threads (see TorchPeer.run). */
+const policies = (threads: number) => (threads > 1 ? [process.env.OMP_WAIT_POLICY ?? 'default', 'PASSIVE'] : [process.env.OMP_WAIT_POLICY ?? 'default']);
+const policyEnv = (policy: string): NodeJS.ProcessEnv => (policy === 'default' ? process.env : { ...process.env, OMP_WAIT_POLICY: policy });
+
 type TorchRow = Record<string, unknown> & { model: string; threads?: number; ompWaitPolicy?: string; imagesPerSecond?: number };
 
 /**
@@ -332,11 +391,19 @@ class TorchPeer {
    */
   run(preset: string, threads: number): void {
     if (this.skipped || preset.includes('@')) return; // no export for a preset variant (said at start)
-    for (const policy of threads > 1 ? [process.env.OMP_WAIT_POLICY ?? 'default', 'PASSIVE'] : [process.env.OMP_WAIT_POLICY ?? 'default']) {
+    for (const policy of policies(threads)) {
       if (this.results.some((r) => r.model === preset && r.threads === threads && r.ompWaitPolicy === policy)) continue;
-      const env = policy === 'default' ? process.env : { ...process.env, OMP_WAIT_POLICY: policy };
-      this.runOnce(preset, threads, policy, env);
+      this.runOnce(preset, threads, policy, policyEnv(policy));
     }
+  }
+
+  /** Trains `preset` again (BENCH_ROUNDS: once per round), as `run` does; the best img/s of this call, or undefined. */
+  timed(preset: string, threads: number): number | undefined {
+    if (this.skipped || preset.includes('@')) return undefined;
+    const from = this.results.length;
+    for (const policy of policies(threads)) this.runOnce(preset, threads, policy, policyEnv(policy));
+    const ips = this.results.slice(from).flatMap((r) => (r.imagesPerSecond === undefined ? [] : [r.imagesPerSecond]));
+    return ips.length ? Math.max(...ips) : undefined;
   }
 
   private runOnce(preset: string, threads: number, ompWaitPolicy: string, env: NodeJS.ProcessEnv): void {
