@@ -1,5 +1,5 @@
 /**
- * The fused training-mode BatchNorm, ReLU's gradient, SiLU and the SGD update on WebGPU in real Chromium (SwiftShader on
+ * The fused training-mode BatchNorm, ReLU's gradient, SiLU, the channel gate's gradient and the SGD update on WebGPU in real Chromium (SwiftShader on
  * CPU-only machines): the app's WGSL kernels (kernels/webgpu/batchNorm.ts) through the engine, against
  * the float64 reference (kernels/batchNormCases.ts). Bundled and injected as e2e/groupedConv.spec.ts does.
  *
@@ -17,7 +17,7 @@ import type { BatchNormCheckResult } from './fixtures/batchNorm';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batchNorm.ts', import.meta.url));
 
-test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
+test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the channel gate gradient and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
   test.setTimeout(300_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -32,7 +32,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
   const result = await page.evaluate(() => (window as unknown as { runBatchNormChecks: () => Promise<BatchNormCheckResult> }).runBatchNormChecks());
   const worst = (cases: typeof result.cases) => Math.max(...cases.flatMap((c) => Object.values(c.vsReference)));
   const far = result.cases.filter((c) => c.name.startsWith('mean 100'));
-  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}`);
+  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}; gate ${JSON.stringify(result.gate)}`);
 
   expect(result.setBackend).toBe(true);
   expect(result.backend).toBe('webgpu');
@@ -46,6 +46,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
     AppSilu: 2,
     AppSiluGrad: 1,
     AppSgdMomentumUpdate: 4,
+    AppChannelDot: result.gate.length,
   });
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
@@ -63,6 +64,12 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU and the
   for (const u of result.sgd) {
     expect.soft(u.p, `SGD decay ${u.decay} Nesterov ${u.nesterov}: p`).toBeLessThanOrEqual(1e-6);
     expect.soft(u.v, `SGD decay ${u.decay} Nesterov ${u.nesterov}: v`).toBeLessThanOrEqual(1e-6);
+  }
+  // The gate's gradient: dx one multiply; dgate float32 sums of 64 pixels, then over the blocks (relative to its terms).
+  expect(result.gate).toHaveLength(5);
+  for (const g of result.gate) {
+    expect.soft(g.dx, `gate ${JSON.stringify(g.shape)}: dx`).toBeLessThanOrEqual(1e-5);
+    expect.soft(g.dgate, `gate ${JSON.stringify(g.shape)}: dgate`).toBeLessThanOrEqual(1e-5);
   }
   expect(result.tensorsLeaked).toBe(0);
   expect(errors).toEqual([]);

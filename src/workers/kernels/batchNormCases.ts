@@ -96,3 +96,52 @@ export const BATCH_NORM_CASES: Shape4[] = [
   [32, 4, 4, 64],
   [2, 17, 19, 23], // M = 646: three blocks, the last partial; C = 23: a 16-channel chunk, a 4-channel one, scalars
 ];
+
+/** Shapes [N, H, W, C] of the channel gate's gradient cases: channel tails of 16, 4 and 1; over 256 pixels (two sum blocks); 1x1 maps. */
+export const CHANNEL_DOT_CASES: Shape4[] = [
+  [2, 3, 5, 7],
+  [3, 17, 17, 37],
+  [2, 20, 20, 21],
+  [4, 1, 1, 1152],
+  [8, 4, 4, 96],
+];
+
+export interface ChannelGateCase {
+  shape: Shape4;
+  x: Float32Array;
+  gate: Float32Array;
+  dy: Float32Array;
+}
+
+export function makeGateCase(shape: Shape4, seed: number): ChannelGateCase {
+  const [n, , , c] = shape;
+  const size = shape.reduce((a, b) => a * b, 1);
+  return { shape, x: values(size, seed, 2, 0.5), gate: values(n * c, seed + 1, 1, 0.5), dy: values(size, seed + 2, 1) };
+}
+
+/**
+ * Float64 gradients of Σ dy·(x · gate) (gate [N, 1, 1, C] broadcast): dx = dy·gate, dgate = Σ_hw dy·x; and
+ * per dgate element the sum of its terms' magnitudes (a float32 sum's error follows it, not the sum).
+ */
+export function gateReference({ shape, x, gate, dy }: ChannelGateCase): { dx: Float64Array; dgate: Float64Array; magnitude: Float64Array } {
+  const [n, h, w, c] = shape;
+  const dx = new Float64Array(x.length);
+  const dgate = new Float64Array(n * c);
+  const magnitude = new Float64Array(n * c);
+  for (let b = 0; b < n; b++)
+    for (let p = 0; p < h * w; p++)
+      for (let ch = 0; ch < c; ch++) {
+        const i = (b * h * w + p) * c + ch;
+        dx[i] = dy[i]! * gate[b * c + ch]!;
+        dgate[b * c + ch]! += dy[i]! * x[i]!;
+        magnitude[b * c + ch]! += Math.abs(dy[i]! * x[i]!);
+      }
+  return { dx, dgate, magnitude };
+}
+
+/** The largest |got - want| / max(1, scale) (scale: the reference's magnitude, or its terms' for a sum). */
+export function maxScaledDiff(got: ArrayLike<number>, want: ArrayLike<number>, scale: ArrayLike<number> = want): number {
+  let worst = 0;
+  for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(scale[i]!)));
+  return worst;
+}

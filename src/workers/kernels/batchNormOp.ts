@@ -1,5 +1,6 @@
 /**
- * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU and SGD update:
+ * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, the channel
+ * gate's gradient and the SGD update:
  * native kernels on 'wasm' (wasm/batchNorm.ts, all of them), WGSL programs on 'webgpu'
  * (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
@@ -28,6 +29,12 @@ export const RELU_GRAD = 'AppReluGrad';
 export const SILU = 'AppSilu';
 /** Inputs dy, x (SiLU's input). Output dx = dy * silu'(x). */
 export const SILU_GRAD = 'AppSiluGrad';
+
+/**
+ * Inputs a, b [N, H, W, C]. Output [N, 1, 1, C]: Σ over H and W of a·b, the gradient of a gate [N, 1, 1, C]
+ * that scales x's channels (a = dy, b = x: squeeze-and-excitation's gate, engine/execute.ts scaleChannels).
+ */
+export const CHANNEL_DOT = 'AppChannelDot';
 
 /** An activation a training-mode BatchNorm kernel applies to its output (attr activation). */
 export type FusedActivation = 'relu' | 'silu';

@@ -15,9 +15,24 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
-import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, silu } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, RELU_GRAD, SILU, hasKernel } from '../batchNormOp';
-import { BATCH_NORM_CASES, type BatchNormCase as Case, makeCase, maxRelDiff, reference, reluGradInputs, siluGrad64, silu64, values } from '../batchNormCases';
+import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, scaleChannels, silu } from '../../engine/execute';
+import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, SILU, hasKernel } from '../batchNormOp';
+import {
+  BATCH_NORM_CASES,
+  type BatchNormCase as Case,
+  CHANNEL_DOT_CASES,
+  type ChannelGateCase,
+  gateReference,
+  makeCase,
+  makeGateCase,
+  maxRelDiff,
+  maxScaledDiff,
+  reference,
+  reluGradInputs,
+  siluGrad64,
+  silu64,
+  values,
+} from '../batchNormCases';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -100,6 +115,45 @@ describe('fused training-mode BatchNorm on wasm', () => {
     tf.dispose(kept);
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose([x, g, b]);
+  });
+});
+
+describe("the channel gate's gradient on wasm (squeeze-and-excitation)", () => {
+  /** Gradients of Σ dy·scaleChannels(x, gate) for x and gate, on the current backend. */
+  async function gateGrads({ shape, x, gate, dy }: ChannelGateCase): Promise<Float32Array[]> {
+    const [xs, gs, dys] = [tf.tensor4d(x, shape), tf.tensor4d(gate, [shape[0], 1, 1, shape[3]]), tf.tensor4d(dy, shape)];
+    const grads = tf.grads((a: tf.Tensor, g: tf.Tensor) => tf.sum(tf.mul(scaleChannels(a as tf.Tensor4D, g as tf.Tensor4D), dys)))([xs, gs]);
+    const out = await Promise.all(grads.map(async (t) => (await t.data()) as Float32Array));
+    tf.dispose([xs, gs, dys, ...grads]);
+    return out;
+  }
+
+  it.each(CHANNEL_DOT_CASES.map((s, i) => [s, i] as const))('%j: dx and dgate within 2e-5 of float64 (dgate relative to its terms)', async (shape, i) => {
+    expect(hasKernel(CHANNEL_DOT)).toBe(true);
+    const k = makeGateCase(shape, 700 + i);
+    const ref = gateReference(k);
+    const [dx, dgate] = await gateGrads(k);
+    expect(maxScaledDiff(dx!, ref.dx)).toBeLessThanOrEqual(2e-5);
+    expect(maxScaledDiff(dgate!, ref.dgate, ref.magnitude)).toBeLessThanOrEqual(2e-5);
+  });
+
+  it('the kernel runs (one call per gate gradient) and leaks nothing', async () => {
+    const k = makeGateCase([2, 6, 6, 24], 9);
+    const before = tf.memory().numTensors;
+    const profile = await tf.profile(() => gateGrads(k));
+    expect(profile.kernels.filter((r) => r.name === CHANNEL_DOT)).toHaveLength(1);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('gives what tfjs\' broadcast-multiply gradient gives (CPU backend) within the same bound', async () => {
+    const k = makeGateCase([3, 9, 9, 40], 11);
+    const [dx, dgate] = await gateGrads(k);
+    expect(await switchBackend('cpu')).toBe(true);
+    const [cdx, cdgate] = await gateGrads(k);
+    expect(await switchBackend('wasm')).toBe(true);
+    const ref = gateReference(k);
+    expect(Array.from(dx!)).toEqual(Array.from(cdx!)); // dy · gate: the same multiply
+    expect(maxScaledDiff(dgate!, cdgate!, ref.magnitude)).toBeLessThanOrEqual(2e-5);
   });
 });
 

@@ -1,12 +1,12 @@
 /**
- * Training-mode BatchNorm (forward and closed-form backward) and the SGD-with-momentum update on
+ * Training-mode BatchNorm (forward and closed-form backward), the channel gate's gradient and the SGD-with-momentum update on
  * tfjs' WASM backend by native SIMD kernels (native/batchNorm.c). tfjs' formulation of either is a
  * chain of full-size elementwise ops and pooled reductions, each a pass over memory and a new tensor
  * (docs/tfjs.md#native-kernels-where-tfjs-formulations-are-slow). Tensors are read and written where
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
@@ -23,6 +23,7 @@ interface BatchNormExports extends NativeModule {
   silu_forward(x: number, y: number, i0: number, i1: number): void;
   silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
+  channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
 }
 
 const native = new Native<BatchNormExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
@@ -151,6 +152,19 @@ function siluGrad({ inputs, backend }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
+/** Σ over H and W of a·b per image and channel ([N, 1, 1, C]), split by images over the kernel helpers. */
+function channelDot({ inputs, backend }: KernelArgs): Info {
+  const [a, b] = [input(inputs, 'a'), input(inputs, 'b')];
+  checkFloat(CHANNEL_DOT, a, b);
+  if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  const [n, h, w, c] = a.shape as [number, number, number, number];
+  const call = native.call(backend as BackendWasm);
+  const [pa, pb] = [call.input(a), call.input(b)];
+  const out = call.output([n, 1, 1, c]);
+  parallel(native, 'channel_dot', n, 1, n * h * w * c, (n0, n1) => [h * w, c, pa, pb, out, n0, n1]);
+  return call.finish()[0]!;
+}
+
 /** The update writes p and v in place: into new tensors holding their copies (tfjs' tensors are immutable). */
 function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
@@ -174,6 +188,7 @@ const KERNELS: readonly WasmKernel[] = [
   { kernelName: SILU, kernelFunc: silu, replacesStock: false },
   { kernelName: SILU_GRAD, kernelFunc: siluGrad, replacesStock: false },
   { kernelName: SGD_MOMENTUM_UPDATE, kernelFunc: sgdUpdate, replacesStock: false },
+  { kernelName: CHANNEL_DOT, kernelFunc: channelDot, replacesStock: false },
 ];
 
 export function registerWasmBatchNormKernels(): void {

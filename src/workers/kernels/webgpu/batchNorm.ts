@@ -1,6 +1,6 @@
 /**
  * Training-mode BatchNorm (forward and closed-form backward, with a fused residual addition and ReLU or
- * SiLU), ReLU's gradient, SiLU and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
+ * SiLU), ReLU's gradient, SiLU, the channel gate's gradient and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
  * the backend has them (kernels/batchNormOp.ts names them and their inputs). tfjs' formulation of the
  * same BatchNorm is about twenty full-size elementwise ops and pooled means a step each way, each a
  * pass over the activations through tfjs' generic broadcasting index code; here it is one pass to
@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { flatProgram, run } from './groupedConv';
 
 type Info = tf.TensorInfo;
@@ -259,6 +259,42 @@ const siluGrad: tf.KernelFunc = ({ inputs, backend }) => {
   return run(backend, elementwise('appSiluGrad', x.shape, ['dy', 'x'], expr), [dy, x]);
 };
 
+/** Pixels per partial sum of the channel dot: the partials of 64 pixels are then added (fewer terms in each float32 sum). */
+const DOT_BLOCK = 64;
+
+/**
+ * Σ over H and W of a·b ([N, 1, 1, C]): one invocation per (image, channel), adjacent invocations reading
+ * adjacent channels of the same pixel (coalesced), a float32 sum per block of DOT_BLOCK pixels, the
+ * blocks' sums added in order. Instead of tfjs' broadcast-multiply gradient: a full-size multiply, then
+ * a sum over H and W (a transpose and a reduction with workgroup barriers).
+ */
+const channelDot: tf.KernelFunc = ({ inputs, backend }) => {
+  const { a, b } = inputs as { a: Info; b: Info };
+  checkFloat(CHANNEL_DOT, a, b);
+  if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  const [n, h, w, c] = a.shape as [number, number, number, number];
+  const body = `
+  const HW = ${h * w};
+  const C = ${c};
+  const BLOCK = ${DOT_BLOCK};
+  fn main(index : i32) {
+    if (index >= uniforms.threads) { return; }
+    let ch = index % C;
+    let base = (index / C) * HW * C + ch;
+    var acc = 0.0;
+    for (var p0 = 0; p0 < HW; p0 += BLOCK) {
+      var part = 0.0;
+      for (var p = p0; p < min(p0 + BLOCK, HW); p++) {
+        let k = base + p * C;
+        part = part + a[k] * b[k];
+      }
+      acc = acc + part;
+    }
+    result[index] = acc;
+  }`;
+  return run(backend, { program: flatProgram('appChannelDot', `${h * w}_${c}`, [n, 1, 1, c], ['a', 'b'], n * c, body), threads: n * c }, [a, b]);
+};
+
 /**
  * SGD with momentum (training/optimizer.ts' semantics): two programs, the new buffer v = mu·v + g then the
  * new parameter p - lr·(v, or g + mu·v with Nesterov), g = grad (+ wd·p): two dispatches per parameter
@@ -313,6 +349,7 @@ export function registerWebgpuBatchNormKernels(): void {
     [SILU, silu],
     [SILU_GRAD, siluGrad],
     [SGD_MOMENTUM_UPDATE, sgdUpdate],
+    [CHANNEL_DOT, channelDot],
   ];
   for (const [kernelName, kernelFunc] of kernels) if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
 }

@@ -375,5 +375,61 @@ __attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, floa
   }
 }
 
+// out[n][c] = sum over the HW pixels of image n of a * b (NHWC, C channels a row): the gradient of a
+// squeeze-excitation gate that scales the channels of x (a = dy, b = x). Float32 SIMD sums over blocks of
+// MB pixels, joined in double in block order (as the BatchNorm sums). Images [n0, n1) only: images are
+// independent, so the caller may split them over threads.
+static inline void add_f64(v128_t *lo, v128_t *hi, v128_t s) {
+  *lo = wasm_f64x2_add(*lo, wasm_f64x2_promote_low_f32x4(s));
+  *hi = wasm_f64x2_add(*hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1)));
+}
+
+__attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, const float *a, const float *b, float *out, int n0, int n1) {
+  for (int n = n0; n < n1; n++) {
+    const long base = (long)n * HW * C;
+    int c = 0;
+    for (; c + 4 * V <= C; c += 4 * V) {
+      v128_t lo[V], hi[V];
+      for (int v = 0; v < V; v++) lo[v] = hi[v] = wasm_f64x2_splat(0.0);
+      for (int m0 = 0; m0 < HW; m0 += MB) {
+        const int m1 = m0 + MB < HW ? m0 + MB : HW;
+        v128_t s[V];
+        for (int v = 0; v < V; v++) s[v] = wasm_f32x4_splat(0.0f);
+        for (int m = m0; m < m1; m++)
+          for (int v = 0; v < V; v++) {
+            const long i = base + (long)m * C + c + 4 * v;
+            s[v] = wasm_f32x4_add(s[v], wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+          }
+        for (int v = 0; v < V; v++) add_f64(&lo[v], &hi[v], s[v]);
+      }
+      for (int v = 0; v < V; v++)
+        wasm_v128_store(out + (long)n * C + c + 4 * v, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo[v]), wasm_f32x4_demote_f64x2_zero(hi[v]), 0, 1, 4, 5));
+    }
+    for (; c + 4 <= C; c += 4) {
+      v128_t lo = wasm_f64x2_splat(0.0), hi = lo;
+      for (int m0 = 0; m0 < HW; m0 += MB) {
+        const int m1 = m0 + MB < HW ? m0 + MB : HW;
+        v128_t s = wasm_f32x4_splat(0.0f);
+        for (int m = m0; m < m1; m++) {
+          const long i = base + (long)m * C + c;
+          s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+        }
+        add_f64(&lo, &hi, s);
+      }
+      wasm_v128_store(out + (long)n * C + c, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5));
+    }
+    for (; c < C; c++) {
+      double acc = 0.0;
+      for (int m0 = 0; m0 < HW; m0 += MB) {
+        const int m1 = m0 + MB < HW ? m0 + MB : HW;
+        float s = 0.0f;
+        for (int m = m0; m < m1; m++) s += a[base + (long)m * C + c] * b[base + (long)m * C + c];
+        acc += s;
+      }
+      out[(long)n * C + c] = (float)acc;
+    }
+  }
+}
+
 extern unsigned char __heap_base;
 __attribute__((export_name("heap_base"))) unsigned int heap_base(void) { return (unsigned int)&__heap_base; }
