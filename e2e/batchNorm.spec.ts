@@ -17,7 +17,7 @@ import type { BatchNormCheckResult } from './fixtures/batchNorm';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batchNorm.ts', import.meta.url));
 
-test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the channel gate gradient and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
+test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the channel gate and bias gradients and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
   test.setTimeout(300_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -32,7 +32,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
   const result = await page.evaluate(() => (window as unknown as { runBatchNormChecks: () => Promise<BatchNormCheckResult> }).runBatchNormChecks());
   const worst = (cases: typeof result.cases) => Math.max(...cases.flatMap((c) => Object.values(c.vsReference)));
   const far = result.cases.filter((c) => c.name.startsWith('mean 100'));
-  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}; gate ${JSON.stringify(result.gate)}`);
+  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}; gate ${JSON.stringify(result.gate)}; bias ${JSON.stringify(result.bias)}`);
 
   expect(result.setBackend).toBe(true);
   expect(result.backend).toBe('webgpu');
@@ -47,6 +47,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
     AppSiluGrad: 1,
     AppSgdMomentumUpdate: 4,
     AppChannelDot: result.gate.length,
+    AppChannelSum: result.bias.length,
   });
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
@@ -70,6 +71,12 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
   for (const g of result.gate) {
     expect.soft(g.dx, `gate ${JSON.stringify(g.shape)}: dx`).toBeLessThanOrEqual(1e-5);
     expect.soft(g.dgate, `gate ${JSON.stringify(g.shape)}: dgate`).toBeLessThanOrEqual(1e-5);
+  }
+  // A bias's gradient: float32 channel sums (as BatchNorm's), relative to the terms; the input's gradient is dy itself.
+  expect(result.bias).toHaveLength(4);
+  for (const b of result.bias) {
+    expect.soft(b.dbias, `bias ${JSON.stringify(b.shape)}: dbias`).toBeLessThanOrEqual(1e-5);
+    expect.soft(b.dyDiffering, `bias ${JSON.stringify(b.shape)}: dy`).toBe(0);
   }
   expect(result.tensorsLeaked).toBe(0);
   expect(errors).toEqual([]);

@@ -145,3 +145,22 @@ export function maxScaledDiff(got: ArrayLike<number>, want: ArrayLike<number>, s
   for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / Math.max(1, Math.abs(scale[i]!)));
   return worst;
 }
+
+/** Shapes of the bias-gradient cases ([..., C]: a squeeze-excitation 1x1 conv's output, a dense layer's, a feature map). */
+export const CHANNEL_SUM_CASES: number[][] = [
+  [8, 1, 1, 48],
+  [32, 10],
+  [4, 9, 9, 37],
+  [2, 40, 40, 24],
+];
+
+/** Float64 Σ of x over every axis but the last, and per channel the sum of the terms' magnitudes. */
+export function channelSum64(x: Float32Array, c: number): { sum: Float64Array; magnitude: Float64Array } {
+  const sum = new Float64Array(c);
+  const magnitude = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) {
+    sum[i % c]! += x[i]!;
+    magnitude[i % c]! += Math.abs(x[i]!);
+  }
+  return { sum, magnitude };
+}

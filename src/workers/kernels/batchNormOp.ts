@@ -1,6 +1,6 @@
 /**
  * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, the channel
- * gate's gradient and the SGD update:
+ * gate's and a bias's gradients and the SGD update:
  * native kernels on 'wasm' (wasm/batchNorm.ts, all of them), WGSL programs on 'webgpu'
  * (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
@@ -35,6 +35,12 @@ export const SILU_GRAD = 'AppSiluGrad';
  * that scales x's channels (a = dy, b = x: squeeze-and-excitation's gate, engine/execute.ts scaleChannels).
  */
 export const CHANNEL_DOT = 'AppChannelDot';
+
+/**
+ * Input x [..., C]. Output [C]: Σ of x over every other axis, a bias's gradient (engine/execute.ts
+ * addBias). WebGPU only: tfjs' own sum over the leading axes is a reduction with workgroup barriers there.
+ */
+export const CHANNEL_SUM = 'AppChannelSum';
 
 /** An activation a training-mode BatchNorm kernel applies to its output (attr activation). */
 export type FusedActivation = 'relu' | 'silu';

@@ -1,6 +1,6 @@
 /**
  * Training-mode BatchNorm (forward and closed-form backward, with a fused residual addition and ReLU or
- * SiLU), ReLU's gradient, SiLU, the channel gate's gradient and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
+ * SiLU), ReLU's gradient, SiLU, the channel gate's and a bias's gradients and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
  * the backend has them (kernels/batchNormOp.ts names them and their inputs). tfjs' formulation of the
  * same BatchNorm is about twenty full-size elementwise ops and pooled means a step each way, each a
  * pass over the activations through tfjs' generic broadcasting index code; here it is one pass to
@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { flatProgram, run } from './groupedConv';
 
 type Info = tf.TensorInfo;
@@ -295,6 +295,17 @@ const channelDot: tf.KernelFunc = ({ inputs, backend }) => {
   return run(backend, { program: flatProgram('appChannelDot', `${h * w}_${c}`, [n, 1, 1, c], ['a', 'b'], n * c, body), threads: n * c }, [a, b]);
 };
 
+/** Σ of x [..., C] over every axis but the last ([C]): BatchNorm's channel sums over blocks of rows, then their finish. */
+const channelSum: tf.KernelFunc = ({ inputs, backend }) => {
+  const { x } = inputs as { x: Info };
+  checkFloat(CHANNEL_SUM, x);
+  const { m, c } = rowsAndChannels(x);
+  const partial = run(backend, channelSums('sum', m, c), [x]);
+  const sum = run(backend, channelFinish('sum', m, c, 0, 'acc'), [partial]);
+  dispose(backend, partial);
+  return sum;
+};
+
 /**
  * SGD with momentum (training/optimizer.ts' semantics): two programs, the new buffer v = mu·v + g then the
  * new parameter p - lr·(v, or g + mu·v with Nesterov), g = grad (+ wd·p): two dispatches per parameter
@@ -350,6 +361,7 @@ export function registerWebgpuBatchNormKernels(): void {
     [SILU_GRAD, siluGrad],
     [SGD_MOMENTUM_UPDATE, sgdUpdate],
     [CHANNEL_DOT, channelDot],
+    [CHANNEL_SUM, channelSum],
   ];
   for (const [kernelName, kernelFunc] of kernels) if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
 }
