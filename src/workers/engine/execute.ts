@@ -64,9 +64,11 @@ function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
     } else {
       y = tf.conv2d(x, w, stride, explicitPad(pad));
     }
-  } else if (groups === cin && groups === cout) {
+  } else if (groups === cin && groups === cout && !denseConvByUntiledPrograms()) {
     y = tf.depthwiseConv2d(x, w.reshape([k, k, cout, 1]) as tf.Tensor4D, stride, pad);
   } else {
+    // Also a depthwise conv where the untiled programs run (a software adapter): the app's grouped programs
+    // ran EfficientNet's 16 depthwise layers ~1.8x faster than tfjs' depthwise on SwiftShader (docs/tfjs.md).
     y = groupedConv2d(x, w, groups, stride, pad);
   }
   if (op.bias) y = addBias(y, param(opts, op.name, 'bias', [cout])) as tf.Tensor4D;

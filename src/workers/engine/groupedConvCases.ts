@@ -50,6 +50,8 @@ export const GROUPED_CONV_CASES: readonly GroupedConvCase[] = [
   // Wider than one 32 x 32 tile of the tiled WebGPU programs in both channel counts, several reduction steps.
   c('groups 1, Cin 40 -> Cout 36, 3x3, stride 2, pad 1, 9x9', 1, 9, 9, 40, 36, 1, 3, 2, 1),
   c('groups = Cin = Cout = 40 (depthwise, two column tiles), 3x3, stride 1, pad 1', 1, 5, 5, 40, 40, 40, 3, 1, 1),
+  // EfficientNet's 5x5 depthwise layers (on a software WebGPU adapter the engine runs them by these programs).
+  c('groups = Cin = Cout = 24 (depthwise), 5x5, stride 2, pad 2, 9x9', 2, 9, 9, 24, 24, 24, 5, 2, 2),
 ];
 
 export function outSize(n: number, k: number, s: number, p: number): number {
