@@ -83,9 +83,7 @@ export function reluGradInputs(): { x: Float32Array; dy: Float32Array } {
 
 /** max |a - b| / max(1, |b|). */
 export function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let worst = 0;
-  for (let i = 0; i < b.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  return worst;
+  return maxScaledDiff(a, b);
 }
 
 export const BATCH_NORM_CASES: Shape4[] = [

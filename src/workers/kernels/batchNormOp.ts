@@ -36,6 +36,12 @@ export const SILU_GRAD = 'AppSiluGrad';
  */
 export const CHANNEL_DOT = 'AppChannelDot';
 
+/** [N, H, W, C] of CHANNEL_DOT's inputs (two 4-D tensors of one shape), or a clear error. */
+export function channelDotShape(a: tf.TensorInfo, b: tf.TensorInfo): [number, number, number, number] {
+  if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
+  return a.shape as [number, number, number, number];
+}
+
 /**
  * Input x [..., C]. Output [C]: Σ of x over every other axis, a bias's gradient (engine/execute.ts
  * addBias). WebGPU only: tfjs' own sum over the leading axes is a reduction with workgroup barriers there.

@@ -6,7 +6,7 @@
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, channelDotShape, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
@@ -156,8 +156,7 @@ function siluGrad({ inputs, backend }: KernelArgs): Info {
 function channelDot({ inputs, backend }: KernelArgs): Info {
   const [a, b] = [input(inputs, 'a'), input(inputs, 'b')];
   checkFloat(CHANNEL_DOT, a, b);
-  if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
-  const [n, h, w, c] = a.shape as [number, number, number, number];
+  const [n, h, w, c] = channelDotShape(a, b);
   const call = native.call(backend as BackendWasm);
   const [pa, pb] = [call.input(a), call.input(b)];
   const out = call.output([n, 1, 1, c]);

@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, channelDotShape, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { flatProgram, run } from './groupedConv';
 
 type Info = tf.TensorInfo;
@@ -271,8 +271,7 @@ const DOT_BLOCK = 64;
 const channelDot: tf.KernelFunc = ({ inputs, backend }) => {
   const { a, b } = inputs as { a: Info; b: Info };
   checkFloat(CHANNEL_DOT, a, b);
-  if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
-  const [n, h, w, c] = a.shape as [number, number, number, number];
+  const [n, h, w, c] = channelDotShape(a, b);
   const body = `
   const HW = ${h * w};
   const C = ${c};
