@@ -9,7 +9,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, channelDotShape, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
-import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet } from './plumbing';
+import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 import { parallel } from './pool';
 
 interface BatchNormExports extends NativeModule {
@@ -164,19 +164,15 @@ function channelDot({ inputs, backend }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
-/** The update writes p and v in place: into new tensors holding their copies (tfjs' tensors are immutable). */
+/** The new p and v into new tensors (tfjs' tensors are immutable), read from the old ones in the same pass. */
 function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
-  const wasm = backend as BackendWasm;
   const [p, v, grad] = [input(inputs, 'p'), input(inputs, 'v'), input(inputs, 'grad')];
   checkFloat(SGD_MOMENTUM_UPDATE, p, v, grad);
-  const n = sizeOf(p.shape);
-  const call = native.call(wasm);
-  const pgrad = call.input(grad);
-  const [pp, pv] = [call.output(p.shape), call.output(p.shape)];
-  call.view(pp, n).set(heap(wasm, p));
-  call.view(pv, n).set(heap(wasm, v));
+  const call = native.call(backend as BackendWasm);
+  const [pp, pv, pgrad] = [call.input(p), call.input(v), call.input(grad)];
+  const [pOut, vOut] = [call.output(p.shape), call.output(p.shape)];
   const a = attrs as Record<string, number>;
-  native.exports.sgd_update(n, a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad);
+  native.exports.sgd_update(sizeOf(p.shape), a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut);
   return call.finish();
 }
 

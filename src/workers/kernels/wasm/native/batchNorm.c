@@ -350,10 +350,13 @@ __attribute__((export_name("silu_backward"))) void silu_backward(const float *x,
   for (; i < i1; i++) dx[i] = act_grad1(ACT_SILU, dy[i], x[i]);
 }
 
-// One SGD step in PyTorch's semantics on n weights, in place on p and v, with float32 operations in
-// the order tfjs runs optimizer.ts' ops (so the result is bit for bit the same):
+// One SGD step in PyTorch's semantics on n weights: reads p, v and grad, writes the new p and v to p_out
+// and v_out (new tensors: tfjs' tensors are immutable, and its XNNPACK operators cache packed weights by
+// tensor), with float32 operations in the order tfjs runs optimizer.ts' ops (so the result is bit for bit
+// the same):
 //   g = grad (+ wd*p), v = mu*v + g, p = p - lr*(nesterov ? g + mu*v : v).
-__attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, float mu, float wd, int decay, int nesterov, float *p, float *v, const float *grad) {
+__attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
+                                                           const float *grad, float *p_out, float *v_out) {
   const v128_t lr4 = wasm_f32x4_splat(lr), mu4 = wasm_f32x4_splat(mu), wd4 = wasm_f32x4_splat(wd);
   int i = 0;
   for (; i + 4 <= n; i += 4) {
@@ -361,17 +364,17 @@ __attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, floa
     v128_t g = wasm_v128_load(grad + i);
     if (decay) g = wasm_f32x4_add(g, wasm_f32x4_mul(wd4, pi));
     const v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(mu4, wasm_v128_load(v + i)), g);
-    wasm_v128_store(v + i, vi);
+    wasm_v128_store(v_out + i, vi);
     const v128_t step = nesterov ? wasm_f32x4_add(g, wasm_f32x4_mul(mu4, vi)) : vi;
-    wasm_v128_store(p + i, wasm_f32x4_sub(pi, wasm_f32x4_mul(lr4, step)));
+    wasm_v128_store(p_out + i, wasm_f32x4_sub(pi, wasm_f32x4_mul(lr4, step)));
   }
   for (; i < n; i++) {
     float g = grad[i];
     if (decay) g = g + wd * p[i];
     const float vi = mu * v[i] + g;
-    v[i] = vi;
+    v_out[i] = vi;
     const float step = nesterov ? g + mu * vi : vi;
-    p[i] = p[i] - lr * step;
+    p_out[i] = p[i] - lr * step;
   }
 }
 
