@@ -12,7 +12,8 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { CIFAR10_INPUT, type GraphItem, analyzeOrThrow, findPreset } from '../src/models';
+import { type GraphItem, analyzeOrThrow } from '../src/models';
+import { presetSpec } from './train/presetVariants';
 import { switchBackend } from '../src/workers/engine/backend';
 import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../src/workers/kernels/wasm/gradients';
 
@@ -35,10 +36,7 @@ const collect = (items: GraphItem[]): void => {
   }
 };
 for (const name of PRESETS) {
-  const [base, variant] = name.split('@');
-  const spec = findPreset(base!)?.spec;
-  if (!spec) throw new Error(`unknown preset ${base}`);
-  collect(analyzeOrThrow(variant === 'cifar' ? { ...spec, input: CIFAR10_INPUT } : spec).graph.children);
+  collect(analyzeOrThrow(presetSpec(name)).graph.children);
 }
 
 /** Best ms of `f` (its output read back) with the native kernels on or off. */

@@ -31,7 +31,7 @@
  * VITE_WASM_THREADS=1 in the environment gives the 1-thread figures, and PyTorch follows.
  * Every timed configuration runs one untimed warm-up step, then steps for BENCH_SECONDS (default 15),
  * at least one. BENCH_BACKENDS=wasm,webgpu picks backends; BENCH_PRESETS=a,b picks presets (`name@cifar`: the preset
- * on CIFAR-10's 32 px input, e.g. efficientnet_b0@cifar; PyTorch skips those: the export CLI takes presets). The page is built from
+ * on CIFAR-10's 32 px input, e.g. efficientnet_b0@cifar; PyTorch trains the export of the same net: --resolution 32 --classes 10). The page is built from
  * bench/train/index.html with the app's Vite config (its worker bundling, wasm files, COOP/COEP).
  * On a shared machine quote ratios from one run, not absolute figures.
  */
@@ -47,6 +47,7 @@ import type { BackendInfo, BackendName } from '../src/workers/protocol';
 import { CONVNETJS_IMAGES_PER_SECOND } from './train/convnetjs';
 import { type ConvNetJsOwnTiming, timeConvNetJsOwn } from './train/convnetjsOwn';
 import type { StepProfile } from './train/profile';
+import { pytorchExportArgs } from './train/presetVariants';
 import { type KernelPoolRow, printKernelPoolRows } from './kernelPoolCases';
 import type { StepTiming } from './train/worker';
 
@@ -372,12 +373,8 @@ class TorchPeer {
     }
     this.version = probe.stdout.trim();
     for (const preset of PRESETS) {
-      if (preset.includes('@')) {
-        this.log(`no PyTorch figure for ${preset}: the export CLI takes preset names`);
-        continue;
-      }
-      const file = path.join(dir, `${preset}.py`);
-      const exported = runExport([preset, '--to', 'pytorch', '--out', file]);
+      const file = path.join(dir, `${preset.replace('@', '-')}.py`);
+      const exported = runExport(pytorchExportArgs(preset, file));
       if (exported.code === 0) this.files.set(preset, file);
       else this.log(`export of ${preset} failed: ${exported.stderr.trim()}`);
     }
@@ -390,7 +387,7 @@ class TorchPeer {
    * comparison takes the faster, so ours is never flattered.
    */
   run(preset: string, threads: number): void {
-    if (this.skipped || preset.includes('@')) return; // no export for a preset variant (said at start)
+    if (this.skipped) return;
     for (const policy of policies(threads)) {
       if (this.results.some((r) => r.model === preset && r.threads === threads && r.ompWaitPolicy === policy)) continue;
       this.runOnce(preset, threads, policy, policyEnv(policy));
@@ -399,7 +396,7 @@ class TorchPeer {
 
   /** Trains `preset` again (BENCH_ROUNDS: once per round), as `run` does; the best img/s of this call, or undefined. */
   timed(preset: string, threads: number): number | undefined {
-    if (this.skipped || preset.includes('@')) return undefined;
+    if (this.skipped) return undefined;
     const from = this.results.length;
     for (const policy of policies(threads)) this.runOnce(preset, threads, policy, policyEnv(policy));
     const ips = this.results.slice(from).flatMap((r) => (r.imagesPerSecond === undefined ? [] : [r.imagesPerSecond]));

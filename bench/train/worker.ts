@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as Comlink from 'comlink';
-import { type ArchSpec, CIFAR10_INPUT, analyze, findPreset } from '../../src/models';
+import { analyze } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
@@ -16,6 +16,7 @@ import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
 import { type StepProfile, profileStep } from './profile';
+import { presetSpec } from './presetVariants';
 import { syntheticCifar } from './synthetic';
 
 export interface StepTiming {
@@ -56,16 +57,6 @@ async function timeSteps(step: () => Promise<number>, batch: number, seconds: nu
     lastLoss,
     tensorsLeaked: tf.memory().numTensors - tensors,
   };
-}
-
-/** A preset by name; `name@cifar`: the preset on CIFAR-10's input (32 px, 10 classes), e.g. an ImageNet net at 32 px. */
-function presetSpec(name: string): ArchSpec {
-  const [base, variant] = name.split('@');
-  const spec = findPreset(base!)?.spec;
-  if (!spec) throw new Error(`unknown preset ${base}`);
-  if (variant === undefined) return spec;
-  if (variant === 'cifar') return { ...spec, input: CIFAR10_INPUT };
-  throw new Error(`unknown preset variant @${variant} (known: @cifar)`);
 }
 
 function presetTrainer(name: string, batch: number, microBatch?: number) {
