@@ -61,6 +61,11 @@ const KERNELS = process.argv.includes('--kernels');
  */
 const MATMUL_AB = Number(process.env.BENCH_MATMUL_AB ?? 0);
 /**
+ * BENCH_RELAXED_AB=n: the same, alternating the native kernels' plain SIMD builds with their relaxed SIMD
+ * builds (fused multiply-adds: kernels/wasm/native.ts), in one page.
+ */
+const RELAXED_AB = Number(process.env.BENCH_RELAXED_AB ?? 0);
+/**
  * BENCH_ROUNDS=n: only WASM at batch 32, n rounds; in each, every preset in turn, each followed by PyTorch on
  * it (same threads): per-round img/s and ratios (ours / PyTorch, each preset / the first) and their medians.
  * One round's figures move with the machine's load; the medians of alternating rounds are what the goals
@@ -91,6 +96,7 @@ type BenchApi = {
     matMulMacsPerSecond(size: number, runs: number): Promise<number>;
     preset(name: string, batch: number, seconds: number): Promise<StepTiming>;
     nativeMatMul(on: boolean): void;
+    relaxedSimd(on: boolean): Promise<boolean>;
     profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
@@ -213,7 +219,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     const info = await withTimeout(page.evaluate((b) => trainBench.api.start(b), backend), `${backend} start`);
     const threads = await page.evaluate(() => trainBench.api.threads());
     const ceiling = await withTimeout(page.evaluate(() => trainBench.api.matMulMacsPerSecond(1024, 3)), `${backend} matMul`);
-    log(`threads ${threads ?? 'n/a (GPU)'}${info.wasm ? ` (WASM SIMD ${info.wasm.simd}, threaded build ${info.wasm.threads})` : ''}; ceiling ${gmacs(ceiling)} GMAC/s`);
+    log(`threads ${threads ?? 'n/a (GPU)'}${info.wasm ? ` (WASM SIMD ${info.wasm.simd}, threaded build ${info.wasm.threads}, relaxed SIMD kernels ${info.wasm.relaxedSimd})` : ''}; ceiling ${gmacs(ceiling)} GMAC/s`);
     if (KERNELS) {
       if (backend !== 'wasm') return { backend, error: '--kernels measures the WASM kernels only' };
       const rows = await withTimeout(page.evaluate(() => trainBench.api.kernels(3, 1000)), 'kernels');
@@ -234,30 +240,34 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
         }
       return { backend, wasm: info.wasm, threads, rounds: rows, roundsSummary: summarizeRounds(rows, log) };
     }
-    if (MATMUL_AB > 0) {
-      if (backend !== 'wasm') return { backend, error: 'BENCH_MATMUL_AB measures WASM only' };
-      const rows: { model: string; round: number; xnnpack: number; native: number }[] = [];
-      for (let r = 1; r <= MATMUL_AB; r++)
+    /** n rounds per preset of training img/s with `set(false)` then `set(true)` (odd rounds) or the other way (even rounds: a trend in the machine's speed favours neither). */
+    const alternate = async (n: number, set: (on: boolean) => Promise<unknown>, names: [string, string]) => {
+      const rows: { model: string; round: number; off: number; on: number }[] = [];
+      for (let r = 1; r <= n; r++)
         for (const preset of PRESETS) {
           const ips = async (on: boolean) => {
-            await page.evaluate((o) => trainBench.api.nativeMatMul(o), on);
+            await set(on);
             const t = await withTimeout(page.evaluate(([p, b, s]) => trainBench.api.preset(p, b, s), [preset, TORCH_BATCH, SECONDS] as const), `${backend} ${preset}`);
             return round(t.imagesPerSecond);
           };
-          // Odd rounds XNNPACK first, even rounds native first (a trend in the machine's speed favours neither).
-          let xnnpack: number;
-          let native: number;
-          if (r % 2 === 1) {
-            xnnpack = await ips(false);
-            native = await ips(true);
-          } else {
-            native = await ips(true);
-            xnnpack = await ips(false);
-          }
-          log(`round ${r} ${preset} batch ${TORCH_BATCH}: XNNPACK A·B ${xnnpack} img/s, native ${native} img/s (${round(native / xnnpack)}x)`);
-          rows.push({ model: preset, round: r, xnnpack, native });
+          const [first, second] = r % 2 === 1 ? [false, true] : [true, false];
+          const a = await ips(first);
+          const b = await ips(second);
+          const [off, on] = first ? [b, a] : [a, b];
+          log(`round ${r} ${preset} batch ${TORCH_BATCH}: ${names[0]} ${off} img/s, ${names[1]} ${on} img/s (${round(on / off)}x)`);
+          rows.push({ model: preset, round: r, off, on });
         }
-      return { backend, wasm: info.wasm, threads, matMulAB: rows };
+      return rows;
+    };
+    if (MATMUL_AB > 0) {
+      if (backend !== 'wasm') return { backend, error: 'BENCH_MATMUL_AB measures WASM only' };
+      const rows = await alternate(MATMUL_AB, (on) => page.evaluate((o) => trainBench.api.nativeMatMul(o), on), ['XNNPACK A·B', 'native']);
+      return { backend, wasm: info.wasm, threads, matMulAB: rows.map(({ off, on, ...r }) => ({ ...r, xnnpack: off, native: on })) };
+    }
+    if (RELAXED_AB > 0) {
+      if (backend !== 'wasm') return { backend, error: 'BENCH_RELAXED_AB measures WASM only' };
+      const rows = await alternate(RELAXED_AB, (on) => page.evaluate((o) => trainBench.api.relaxedSimd(o), on), ['plain SIMD', 'relaxed SIMD']);
+      return { backend, wasm: info.wasm, threads, relaxedSimdAB: rows.map(({ off, on, ...r }) => ({ ...r, plain: off, relaxed: on })) };
     }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);

@@ -4,13 +4,14 @@
  * (--profile) profiles one step per kernel (./profile.ts).
  */
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as Comlink from 'comlink';
 import { analyze } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
-import { spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { kernelThreads, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
+import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
@@ -116,6 +117,16 @@ const api = {
   /** Native A·B and A·Bᵀ as the app runs them (on), or XNNPACK for all of them (off). */
   nativeMatMul(on: boolean): void {
     nativeMatMulOptions.maxB = on ? NATIVE_MATMUL_MAX_B : 0;
+  },
+
+  /** The native kernels' relaxed SIMD builds (on, as the app runs them where they validate) or their plain builds (off); WASM only. */
+  async relaxedSimd(on: boolean): Promise<boolean> {
+    const threads = kernelThreads();
+    useRelaxedSimd(on, tf.backend() as BackendWasm); // stops the kernel helpers (they hold the old instances)
+    startKernelHelpers(threads - 1, spawnBrowserHelper);
+    const end = Date.now() + 10_000;
+    while (kernelThreads() < threads && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    return nativesRelaxedSimd();
   },
 
   /** The app's native kernels with the kernel helpers off and on, alternating (bench/kernelPoolCases.ts); WASM only. */

@@ -36,9 +36,10 @@ export interface BackendInfo {
   adapter?: AdapterInfo;
   /**
    * WASM only: SIMD, the threaded build in use (needs cross-origin isolation), XNNPACK's thread
-   * count (1 when single-threaded), and the threads the app's own kernels run on (kernels/wasm/pool.ts).
+   * count (1 when single-threaded), the threads the app's own kernels run on (kernels/wasm/pool.ts), and
+   * whether those kernels run their relaxed SIMD builds (fused multiply-adds: kernels/wasm/native.ts).
    */
-  wasm?: { simd: boolean; threads: boolean; threadCount: number; kernelThreads: number };
+  wasm?: { simd: boolean; threads: boolean; threadCount: number; kernelThreads: number; relaxedSimd: boolean };
 }
 
 export type ProgressCallback = (message: string, fraction: number) => void;

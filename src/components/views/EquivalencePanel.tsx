@@ -54,6 +54,7 @@ function BackendLine({ info }: { info: BackendInfo }) {
         <span>
           {' '}
           — SIMD {info.wasm.simd ? 'on' : 'off'}, {wasmThreads(info.wasm)}
+          {info.wasm.relaxedSimd && ', relaxed SIMD kernels (fused multiply-adds)'}
         </span>
       )}
       <span className="hint"> ({info.reason})</span>

@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { spawnBrowserHelper, startKernelHelpers } from '../kernels/wasm/pool';
+import { nativesRelaxedSimd } from '../kernels/wasm/native';
 import wasmThreadedFactory from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 import wasmThreadedGlue from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?raw';
 import wasmPlain from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -179,7 +180,7 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendInf
     const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
     const threads = simd && Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
     const threadCount = threads ? getThreadsCount() : 1;
-    info.wasm = { simd, threads, threadCount, kernelThreads: 1 + startAppKernelHelpers(kernelHelperCount()) };
+    info.wasm = { simd, threads, threadCount, kernelThreads: 1 + startAppKernelHelpers(kernelHelperCount()), relaxedSimd: nativesRelaxedSimd() };
   }
   return info;
 }

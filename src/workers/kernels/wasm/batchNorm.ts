@@ -7,7 +7,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, channelDotShape, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
-import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/batchNorm.wasm';
+import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 import { parallel } from './pool';
@@ -26,7 +26,7 @@ interface BatchNormExports extends NativeModule {
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
 }
 
-const native = new Native<BatchNormExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
+const native = new Native<BatchNormExports>(BUILDS);
 
 function checkFloat(name: string, ...ts: Info[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name} (wasm) needs float32 tensors, got ${t.dtype}`);

@@ -26,7 +26,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeFilterGradient } from './groupedConv';
 import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
-import { WASM_BASE64 as POOLING_WASM, WASM_BASE64_UNSHARED as POOLING_WASM_UNSHARED } from './native/pooling.wasm';
+import * as POOLING_BUILDS from './native/pooling.wasm';
 import { parallel } from './pool';
 import { type Info, type KernelArgs, type WasmKernel, copyRun, heap, heapF32, input, offsetOf, registerWasmKernelSet, release, runKernel, stockKernel, view } from './plumbing';
 
@@ -404,7 +404,7 @@ interface PoolingExports extends NativeModule {
   max_pool_grad(...args: number[]): void;
 }
 
-const pooling = new Native<PoolingExports>(POOLING_WASM, POOLING_WASM_UNSHARED);
+const pooling = new Native<PoolingExports>(POOLING_BUILDS);
 
 /**
  * The max pool's gradient by a native SIMD kernel (native/pooling.c): each output's gradient to the

@@ -1,15 +1,17 @@
 /**
  * The WASM grouped-convolution kernels (native SIMD, groupedConv.ts) against the float64 plain-loop
- * reference, on every shared test case: forward, input gradient and filter gradient within 1e-5.
+ * reference, on every shared test case: forward, input gradient and filter gradient within 1e-5; both
+ * builds, relaxed SIMD (fused multiply-adds) and plain (native.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { groupedConv2dWith } from '../../engine/groupedConv';
-import { nativesOnBackendMemory } from './native';
+import { nativesOnBackendMemory, nativesRelaxedSimd, useRelaxedSimd } from './native';
 import { GROUPED_CONV_CASES, caseData, maxAbsDiff, referenceGroupedConv } from '../../engine/groupedConvCases';
 
 const TOLERANCE = 1e-5;
@@ -19,7 +21,21 @@ beforeAll(async () => {
   expect(await switchBackend('wasm')).toBe(true);
 });
 
-describe('grouped convolution by the wasm SIMD kernels against the float64 reference', () => {
+afterAll(() => useRelaxedSimd(true, tf.backend() as BackendWasm));
+
+describe.each([
+  ['relaxed SIMD', true],
+  ['plain SIMD', false],
+] as const)('grouped convolution by the wasm kernels (%s build) against the float64 reference', (_build, relaxed) => {
+  beforeAll(() => useRelaxedSimd(relaxed, tf.backend() as BackendWasm));
+
+  it('runs the build asked for (Node validates relaxed SIMD with --experimental-wasm-relaxed-simd: vite.config.ts)', () => {
+    const k = GROUPED_CONV_CASES[2]!;
+    const d = caseData(k, 1);
+    tf.dispose(groupedConv2dWith('wasm', tf.tensor4d(d.x, d.xShape), tf.tensor4d(d.filter, d.filterShape), k.groups, k.stride, k.pad));
+    expect(nativesRelaxedSimd()).toBe(relaxed);
+  });
+
   it.each(GROUPED_CONV_CASES.map((k, i) => [k.name, i] as const))('%s: forward, dx and dfilter within 1e-5', async (_name, i) => {
     const k = GROUPED_CONV_CASES[i]!;
     const d = caseData(k, 11 + i);

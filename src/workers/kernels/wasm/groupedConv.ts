@@ -17,7 +17,7 @@ import {
   groupedConvGeometry,
   registerGroupedConvGradient,
 } from '../groupedConvOp';
-import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/groupedConv.wasm';
+import * as BUILDS from './native/groupedConv.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { parallel } from './pool';
 import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
@@ -32,7 +32,7 @@ interface GroupedConvExports extends NativeModule {
   grouped_conv_backprop_input_scratch(...args: number[]): number;
 }
 
-const native = new Native<GroupedConvExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
+const native = new Native<GroupedConvExports>(BUILDS);
 const size = sizeOf;
 
 function checkFloat(...ts: Info[]): void {

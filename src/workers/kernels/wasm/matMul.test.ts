@@ -2,15 +2,17 @@
  * Aᵀ·B, A·B and A·Bᵀ by the native kernels (through tfjs' BatchMatMul on 'wasm') against a float64
  * plain loop, on shapes that exercise every tile and tail: rows past a block, K not a multiple of 4, N
  * not a multiple of 8 or 4, fewer than 4 rows or columns; and a B past the native kernels' size, which
- * XNNPACK takes.
+ * XNNPACK takes. Both builds, relaxed SIMD (fused multiply-adds) and plain (native.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mulberry32, uniformArray } from '../../../models';
 import { switchBackend } from '../../engine/backend';
+import { nativesRelaxedSimd, useRelaxedSimd } from './native';
 
 beforeAll(async () => {
   setWasmPaths(path.dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm')) + path.sep);
@@ -32,55 +34,69 @@ function expectClose(got: Float32Array | Int32Array | Uint8Array, want: Float64A
   expect(worst / scale).toBeLessThanOrEqual(1e-5);
 }
 
-describe('matMul A·B and A·Bᵀ on wasm (native kernel up to its B size, XNNPACK past it)', () => {
-  it.each([
-    [1, 1, 1],
-    [3, 5, 2],
-    [7, 9, 6],
-    [13, 17, 21],
-    [300, 13, 11],
-    [5000, 3, 16],
-    [9, 4100, 9],
-    [33, 96, 4],
-    [8, 1024, 600],
-  ])('A [%i, %i] · B [k, %i]: within 1e-5 of float64, B plain and transposed', async (m, k, n) => {
-    const random = new Mulberry32(m * 7919 + k * 31 + n);
-    const a = uniformArray(m * k, 1, random);
-    const b = uniformArray(k * n, 1, random);
-    const want = new Float64Array(m * n);
-    for (let r = 0; r < m; r++) for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) want[r * n + j]! += a[r * k + i]! * b[i * n + j]!;
-    const before = tf.memory().numTensors;
-    const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])];
-    const tbT = tf.transpose(tb);
-    const c = tf.matMul(ta, tb);
-    const cT = tf.matMul(ta, tbT, false, true);
-    expect(c.shape).toEqual([m, n]);
-    expect(cT.shape).toEqual([m, n]);
-    expectClose(await c.data(), want);
-    expectClose(await cT.data(), want);
-    tf.dispose([ta, tb, tbT, c, cT]);
-    expect(tf.memory().numTensors).toBe(before);
-  });
-});
+afterAll(() => useRelaxedSimd(true, tf.backend() as BackendWasm));
 
-describe('matMul with a transposed left operand on wasm (native kernel)', () => {
-  it.each([
-    [300, 13, 11],
-    [129, 8, 8],
-    [1, 4, 4],
-    [512, 64, 32],
-    [257, 7, 3],
-    [1000, 1, 9],
-  ])('A [%i, %i], B [%i x N=%i]: within 1e-5 of float64 (relative to the largest entry)', async (m, k, n) => {
-    const random = new Mulberry32(m * 131 + k * 17 + n);
-    const a = uniformArray(m * k, 1, random);
-    const b = uniformArray(m * n, 1, random);
-    const before = tf.memory().numTensors;
-    const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [m, n])];
-    const c = tf.matMul(ta, tb, true, false);
-    expect(c.shape).toEqual([k, n]);
-    expectClose(await c.data(), reference(a, b, m, k, n));
-    tf.dispose([ta, tb, c]);
-    expect(tf.memory().numTensors).toBe(before);
+describe.each([
+  ['relaxed SIMD', true],
+  ['plain SIMD', false],
+] as const)('native products, %s build', (_build, relaxed) => {
+  beforeAll(() => useRelaxedSimd(relaxed, tf.backend() as BackendWasm));
+
+  it('runs the build asked for', () => {
+    tf.dispose(tf.matMul(tf.ones([8, 8]), tf.ones([8, 8]), true, false));
+    expect(nativesRelaxedSimd()).toBe(relaxed);
+  });
+
+  describe('matMul A·B and A·Bᵀ on wasm (native kernel up to its B size, XNNPACK past it)', () => {
+    it.each([
+      [1, 1, 1],
+      [3, 5, 2],
+      [7, 9, 6],
+      [13, 17, 21],
+      [300, 13, 11],
+      [5000, 3, 16],
+      [9, 4100, 9],
+      [33, 96, 4],
+      [8, 1024, 600],
+    ])('A [%i, %i] · B [k, %i]: within 1e-5 of float64, B plain and transposed', async (m, k, n) => {
+      const random = new Mulberry32(m * 7919 + k * 31 + n);
+      const a = uniformArray(m * k, 1, random);
+      const b = uniformArray(k * n, 1, random);
+      const want = new Float64Array(m * n);
+      for (let r = 0; r < m; r++) for (let i = 0; i < k; i++) for (let j = 0; j < n; j++) want[r * n + j]! += a[r * k + i]! * b[i * n + j]!;
+      const before = tf.memory().numTensors;
+      const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [k, n])];
+      const tbT = tf.transpose(tb);
+      const c = tf.matMul(ta, tb);
+      const cT = tf.matMul(ta, tbT, false, true);
+      expect(c.shape).toEqual([m, n]);
+      expect(cT.shape).toEqual([m, n]);
+      expectClose(await c.data(), want);
+      expectClose(await cT.data(), want);
+      tf.dispose([ta, tb, tbT, c, cT]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
+  describe('matMul with a transposed left operand on wasm (native kernel)', () => {
+    it.each([
+      [300, 13, 11],
+      [129, 8, 8],
+      [1, 4, 4],
+      [512, 64, 32],
+      [257, 7, 3],
+      [1000, 1, 9],
+    ])('A [%i, %i], B [%i x N=%i]: within 1e-5 of float64 (relative to the largest entry)', async (m, k, n) => {
+      const random = new Mulberry32(m * 131 + k * 17 + n);
+      const a = uniformArray(m * k, 1, random);
+      const b = uniformArray(m * n, 1, random);
+      const before = tf.memory().numTensors;
+      const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [m, n])];
+      const c = tf.matMul(ta, tb, true, false);
+      expect(c.shape).toEqual([k, n]);
+      expectClose(await c.data(), reference(a, b, m, k, n));
+      tf.dispose([ta, tb, c]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 });

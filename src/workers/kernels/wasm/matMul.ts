@@ -10,7 +10,7 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Call, Native, type NativeModule } from './native';
-import { WASM_BASE64, WASM_BASE64_UNSHARED } from './native/matMul.wasm';
+import * as BUILDS from './native/matMul.wasm';
 import type { Info } from './plumbing';
 import { parallel } from './pool';
 
@@ -20,7 +20,7 @@ interface MatMulExports extends NativeModule {
   transpose(r: number, q: number, s: number, t: number, r0: number, r1: number): void;
 }
 
-const native = new Native<MatMulExports>(WASM_BASE64, WASM_BASE64_UNSHARED);
+const native = new Native<MatMulExports>(BUILDS);
 
 /** Aᵀ·B for A [m, k] and B [m, n] (float32 tensors on the wasm heap): a new [k, n] tensor. */
 export function matMulTransposeA(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number): Info {

@@ -12,6 +12,11 @@
  * The memory is shared (a SharedArrayBuffer) where the platform allows it (tfjs' threaded build, or a
  * memory of the module's own), so that helper threads can run ranges of the same kernel on it
  * (pool.ts); otherwise the module's unshared build runs alone. Both builds compute the same values.
+ *
+ * The product kernels (native/simd.h) also come built with relaxed SIMD, their multiply-adds fused
+ * where the CPU has FMA: loaded where the engine validates that build (Chromium since 114; Node only
+ * with --experimental-wasm-relaxed-simd) unless nativeOptions.relaxedSimd is false. Helper threads
+ * instantiate the very module the caller compiled, so all threads run the same build.
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { type Info, heap, offsetOf } from './plumbing';
@@ -29,11 +34,22 @@ function decodeBase64(text: string): Uint8Array {
   return new Uint8Array((globalThis as unknown as { Buffer: { from(s: string, e: string): Uint8Array } }).Buffer.from(text, 'base64'));
 }
 
+/** A module's builds, as scripts/build-kernels.mjs writes them (native/*.wasm.ts), base64. */
+export interface NativeBuilds {
+  WASM_BASE64: string;
+  WASM_BASE64_UNSHARED: string;
+  /** Relaxed SIMD builds: for sources that include native/simd.h. */
+  RELAXED_WASM_BASE64?: string;
+  RELAXED_WASM_BASE64_UNSHARED?: string;
+}
+
 interface Instantiated<T> {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
   exports: T;
   shared: boolean;
+  /** The relaxed SIMD build. */
+  relaxed: boolean;
   /** On tfjs' own memory (no copies). */
   onBackend: boolean;
 }
@@ -58,7 +74,11 @@ function backendMemory(backend: BackendWasm): WebAssembly.Memory | undefined {
  * The modules ignore tfjs' memory and copy through their own (the fallback path): for tests, and for
  * helper threads in Node, where tfjs' memory is not shared. Takes effect at `bindNatives`.
  */
-export const nativeOptions = { ownMemory: false };
+export const nativeOptions = {
+  ownMemory: false,
+  /** Load a module's relaxed SIMD build where the engine validates it (false: the plain builds, for tests and benchmarks). Takes effect at `bindNatives`. */
+  relaxedSimd: true,
+};
 
 /**
  * Puts every native module on `backend`'s memory (or its own: nativeOptions), before helper threads
@@ -68,9 +88,20 @@ export function bindNatives(backend: BackendWasm): void {
   for (const n of NATIVES) n.on(backend, true);
 }
 
+/** Switches every native module to its relaxed SIMD build (where it has one that validates) or to the plain builds, on `backend`'s memory (tests, benchmarks). */
+export function useRelaxedSimd(on: boolean, backend: BackendWasm): void {
+  nativeOptions.relaxedSimd = on;
+  bindNatives(backend);
+}
+
 /** Whether every native module made so far runs on tfjs' own memory (no copies). */
 export function nativesOnBackendMemory(): boolean {
   return NATIVES.every((n) => n.onBackendMemory !== false);
+}
+
+/** Whether some native module made so far runs its relaxed SIMD build (fused multiply-adds where the CPU has FMA). */
+export function nativesRelaxedSimd(): boolean {
+  return NATIVES.some((n) => n.relaxedSimd === true);
 }
 
 /** A lazily instantiated native module, on tfjs' memory where it can be, else on its own. */
@@ -81,18 +112,31 @@ export class Native<T extends NativeModule> {
   /** This module's place in NATIVES. */
   readonly index: number;
 
-  constructor(
-    private readonly sharedBase64: string,
-    private readonly unsharedBase64: string,
-  ) {
+  /** Decoded relaxed builds that validate here (null: none, or it does not validate), by sharedness. */
+  private readonly relaxedBytes = new Map<boolean, Uint8Array | null>();
+
+  constructor(private readonly builds: NativeBuilds) {
     this.index = NATIVES.push(this as unknown as Native<NativeModule>) - 1;
+  }
+
+  /** The relaxed SIMD build for a shared or unshared memory, where there is one, it is wanted and the engine validates it. */
+  private relaxedBuild(shared: boolean): Uint8Array | null {
+    if (!nativeOptions.relaxedSimd) return null;
+    if (!this.relaxedBytes.has(shared)) {
+      const text = shared ? this.builds.RELAXED_WASM_BASE64 : this.builds.RELAXED_WASM_BASE64_UNSHARED;
+      const bytes = text === undefined ? null : decodeBase64(text);
+      this.relaxedBytes.set(shared, bytes && WebAssembly.validate(bytes as BufferSource) ? bytes : null);
+    }
+    return this.relaxedBytes.get(shared)!;
   }
 
   private instantiate(memory: WebAssembly.Memory): Instantiated<T> {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(decodeBase64(shared ? this.sharedBase64 : this.unsharedBase64) as BufferSource);
+    const relaxed = this.relaxedBuild(shared);
+    const bytes = relaxed ?? decodeBase64(shared ? this.builds.WASM_BASE64 : this.builds.WASM_BASE64_UNSHARED);
+    const module = new WebAssembly.Module(bytes as BufferSource);
     const exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as T;
-    return { module, memory, exports, shared, onBackend: false };
+    return { module, memory, exports, shared, relaxed: relaxed !== null, onBackend: false };
   }
 
   private ownMemory(): Instantiated<T> {
@@ -114,7 +158,8 @@ export class Native<T extends NativeModule> {
     if (this.instance && this.backend === backend && !again) return this.instance;
     const memory = nativeOptions.ownMemory ? undefined : backendMemory(backend);
     this.backend = backend;
-    if (this.instance && (memory ? this.instance.memory === memory : !this.instance.onBackend)) return this.instance;
+    const sameBuild = this.instance !== undefined && this.instance.relaxed === (this.relaxedBuild(this.instance.shared) !== null);
+    if (this.instance && sameBuild && (memory ? this.instance.memory === memory : !this.instance.onBackend)) return this.instance;
     let made: Instantiated<T> | undefined;
     if (memory) {
       try {
@@ -123,7 +168,7 @@ export class Native<T extends NativeModule> {
         // limits that do not match: a memory of its own
       }
     }
-    const next = made ?? (this.instance && !this.instance.onBackend ? this.instance : this.ownMemory());
+    const next = made ?? (this.instance && sameBuild && !this.instance.onBackend ? this.instance : this.ownMemory());
     if (this.instance && this.instance !== next) onRebind();
     this.instance = next;
     return this.instance;
@@ -132,6 +177,11 @@ export class Native<T extends NativeModule> {
   /** On tfjs' own memory; undefined until made. */
   get onBackendMemory(): boolean | undefined {
     return this.instance?.onBackend;
+  }
+
+  /** Running the relaxed SIMD build; undefined until made. */
+  get relaxedSimd(): boolean | undefined {
+    return this.instance?.relaxed;
   }
 
   private get instantiated(): Instantiated<T> {

@@ -90,17 +90,17 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
     v128_t s[V], q[V], r[V];
-    for (int v = 0; v < V; v++) s[v] = q[v] = r[v] = wasm_f32x4_splat(0.0f);
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = q[v] = r[v] = wasm_f32x4_splat(0.0f);
     for (int m = m0; m < m1; m++)
-      for (int v = 0; v < V; v++) s[v] = wasm_f32x4_add(s[v], wasm_v128_load(x + (long)m * C + c + 4 * v));
-    for (int v = 0; v < V; v++) s[v] = wasm_f32x4_mul(s[v], inv4); // now the block mean
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = wasm_f32x4_add(s[v], wasm_v128_load(x + (long)m * C + c + 4 * v));
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = wasm_f32x4_mul(s[v], inv4); // now the block mean
     for (int m = m0; m < m1; m++)
-      for (int v = 0; v < V; v++) {
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * C + c + 4 * v), s[v]);
         q[v] = wasm_f32x4_add(q[v], wasm_f32x4_mul(d, d));
         r[v] = wasm_f32x4_add(r[v], d);
       }
-    for (int v = 0; v < V; v++) {
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
       wasm_v128_store(p + c + 4 * v, s[v]);
       wasm_v128_store(p2 + c + 4 * v, q[v]);
       wasm_v128_store(p3 + c + 4 * v, r[v]);
@@ -142,9 +142,9 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
     v128_t s[V], s2[V], mu[V];
-    for (int v = 0; v < V; v++) s[v] = s2[v] = zero, mu[v] = wasm_v128_load(mean + c + 4 * v);
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = s2[v] = zero, mu[v] = wasm_v128_load(mean + c + 4 * v);
     for (int m = m0; m < m1; m++)
-      for (int v = 0; v < V; v++) {
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
         const long i = (long)m * C + c + 4 * v;
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
@@ -153,7 +153,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
         s[v] = wasm_f32x4_add(s[v], g);
         s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, d));
       }
-    for (int v = 0; v < V; v++) wasm_v128_store(p + c + 4 * v, s[v]), wasm_v128_store(p2 + c + 4 * v, s2[v]);
+    _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wasm_v128_store(p + c + 4 * v, s[v]), wasm_v128_store(p2 + c + 4 * v, s2[v]);
   }
   for (; c + 4 <= C; c += 4) {
     v128_t s = zero, s2 = zero;

@@ -12,7 +12,7 @@
 // offsets into this module's memory (the caller copies tensors in and out); see the exports for ranges.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
-#include <wasm_simd128.h>
+#include "simd.h"
 
 typedef struct {
   int n, h, w, cin, ho, wo, cout, groups, k, stride, pad;
@@ -55,7 +55,7 @@ static void zero(float *p, int count) {
           _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(wt + r * r_step + 4 * v);                                   \
           _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {                                                                                   \
             const v128_t s = wasm_v128_load32_splat(it + p * pixel_step + r);                                             \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = wasm_f32x4_add(acc[p][v], wasm_f32x4_mul(s, wv[v]));                 \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = madd(acc[p][v], s, wv[v]);                 \
           }                                                                                                               \
         }                                                                                                                 \
       }                                                                                                                   \
@@ -184,15 +184,15 @@ static inline __attribute__((always_inline)) void accumulate_group(float *out, c
     for (int r = 0; r < reduce; r++) {
       const v128_t s = wasm_f32x4_splat(in[r]);
       const float *wr = w + (long)r * w_row + o;
-      a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(wr)));
-      a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(wr + 4)));
+      a0 = madd(a0, s, wasm_v128_load(wr));
+      a1 = madd(a1, s, wasm_v128_load(wr + 4));
     }
     wasm_v128_store(out + o, a0);
     wasm_v128_store(out + o + 4, a1);
   }
   for (; o + 4 <= vec; o += 4) {
     v128_t a0 = wasm_v128_load(out + o);
-    for (int r = 0; r < reduce; r++) a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(in[r]), wasm_v128_load(w + (long)r * w_row + o)));
+    for (int r = 0; r < reduce; r++) a0 = madd(a0, wasm_f32x4_splat(in[r]), wasm_v128_load(w + (long)r * w_row + o));
     wasm_v128_store(out + o, a0);
   }
   for (; o < outs; o++) {
@@ -218,7 +218,7 @@ static inline __attribute__((always_inline)) void forward_pixel(const Geometry *
       if (cg == 1 && og == 1) {  // depthwise: channel c reads channel c, vectorised across channels
         int c = 0;
         for (; c + 4 <= G->cout; c += 4)
-          wasm_v128_store(yp + c, wasm_f32x4_add(wasm_v128_load(yp + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(wt + c))));
+          wasm_v128_store(yp + c, madd(wasm_v128_load(yp + c), wasm_v128_load(xp + c), wasm_v128_load(wt + c)));
         for (; c < G->cout; c++) yp[c] += xp[c] * wt[c];
         continue;
       }
@@ -259,7 +259,7 @@ static inline __attribute__((always_inline)) void backprop_input_pixel(const Geo
       if (cg == 1 && og == 1) {  // depthwise (the transposed filter is the filter)
         int c = 0;
         for (; c + 4 <= G->cin; c += 4)
-          wasm_v128_store(xp + c, wasm_f32x4_add(wasm_v128_load(xp + c), wasm_f32x4_mul(wasm_v128_load(dp + c), wasm_v128_load(wtap + c))));
+          wasm_v128_store(xp + c, madd(wasm_v128_load(xp + c), wasm_v128_load(dp + c), wasm_v128_load(wtap + c)));
         for (; c < G->cin; c++) xp[c] += dp[c] * wtap[c];
         continue;
       }
@@ -323,7 +323,7 @@ static void zero_cols(float *p, int rows, int cols, int c0, int c1) {
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) d[v] = wasm_v128_load(dy + p * dy_step + 4 * v);    \
       _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) {                                                   \
         const v128_t s = wasm_v128_load32_splat(x + p * x_step + i);                                                      \
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = wasm_f32x4_add(acc[i][v], wasm_f32x4_mul(s, d[v])); \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = madd(acc[i][v], s, d[v]); \
       }                                                                                                                   \
     }                                                                                                                     \
     _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++)                                                       \
@@ -420,7 +420,7 @@ static inline __attribute__((always_inline)) void blocked_backprop_filter(const 
     _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[v] = wasm_f32x4_splat(0.0f);                      \
     for (int p = 0; p < count; p++)                                                                                       \
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                                      \
-        acc[v] = wasm_f32x4_add(acc[v], wasm_f32x4_mul(wasm_v128_load(x + p * x_step + 4 * v), wasm_v128_load(dy + p * dy_step + 4 * v))); \
+        acc[v] = madd(acc[v], wasm_v128_load(x + p * x_step + 4 * v), wasm_v128_load(dy + p * dy_step + 4 * v)); \
     _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++)                                                        \
       wasm_v128_store(total + 4 * v, wasm_f32x4_add(wasm_v128_load(total + 4 * v), acc[v]));                             \
   }

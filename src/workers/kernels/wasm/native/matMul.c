@@ -17,7 +17,7 @@
 // terms before they join the total.
 //
 // Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
-#include <wasm_simd128.h>
+#include "simd.h"
 
 #define MB 128
 
@@ -47,14 +47,14 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
           const float *b = B + (long)m * N + n;
           const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
           const v128_t a0 = wasm_f32x4_splat(a[0]), a1 = wasm_f32x4_splat(a[1]), a2 = wasm_f32x4_splat(a[2]), a3 = wasm_f32x4_splat(a[3]);
-          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-          c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-          c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-          c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-          c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+          c00 = madd(c00, a0, b0);
+          c01 = madd(c01, a0, b1);
+          c10 = madd(c10, a1, b0);
+          c11 = madd(c11, a1, b1);
+          c20 = madd(c20, a2, b0);
+          c21 = madd(c21, a2, b1);
+          c30 = madd(c30, a3, b0);
+          c31 = madd(c31, a3, b1);
         }
         float *c = C + (long)k * N + n;
         add4(c, c00), add4(c + 4, c01);
@@ -67,10 +67,10 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
         for (int m = m0; m < m1; m++) {
           const float *a = A + (long)m * K + k;
           const v128_t b0 = wasm_v128_load(B + (long)m * N + n);
-          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[0]), b0));
-          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_f32x4_splat(a[1]), b0));
-          c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_f32x4_splat(a[2]), b0));
-          c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_f32x4_splat(a[3]), b0));
+          c0 = madd(c0, wasm_f32x4_splat(a[0]), b0);
+          c1 = madd(c1, wasm_f32x4_splat(a[1]), b0);
+          c2 = madd(c2, wasm_f32x4_splat(a[2]), b0);
+          c3 = madd(c3, wasm_f32x4_splat(a[3]), b0);
         }
         float *c = C + (long)k * N + n;
         add4(c, c0), add4(c + N, c1), add4(c + 2 * N, c2), add4(c + 3 * N, c3);
@@ -86,7 +86,7 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
       int n = 0;
       for (; n < n4; n += 4) {
         v128_t c0 = wasm_f32x4_splat(0.0f);
-        for (int m = m0; m < m1; m++) c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(A[(long)m * K + k]), wasm_v128_load(B + (long)m * N + n)));
+        for (int m = m0; m < m1; m++) c0 = madd(c0, wasm_f32x4_splat(A[(long)m * K + k]), wasm_v128_load(B + (long)m * N + n));
         add4(C + (long)k * N + n, c0);
       }
       for (; n < N; n++) {
@@ -106,14 +106,14 @@ static inline __attribute__((always_inline)) void nn_tile4x8(int K, int N, const
   for (int k = 0; k < K; k++, b += N) {
     const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
     const v128_t a0 = wasm_f32x4_splat(a[k]), a1 = wasm_f32x4_splat(a[K + k]), a2 = wasm_f32x4_splat(a[2 * K + k]), a3 = wasm_f32x4_splat(a[3 * K + k]);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+    c00 = madd(c00, a0, b0);
+    c01 = madd(c01, a0, b1);
+    c10 = madd(c10, a1, b0);
+    c11 = madd(c11, a1, b1);
+    c20 = madd(c20, a2, b0);
+    c21 = madd(c21, a2, b1);
+    c30 = madd(c30, a3, b0);
+    c31 = madd(c31, a3, b1);
   }
   float *c = C + (long)m * N + n;
   wasm_v128_store(c, c00), wasm_v128_store(c + 4, c01);
@@ -129,8 +129,8 @@ static inline __attribute__((always_inline)) void nn_tile1x8(int K, int N, const
   const float *b = B + n;
   for (int k = 0; k < K; k++, b += N) {
     const v128_t a0 = wasm_f32x4_splat(a[k]);
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a0, wasm_v128_load(b)));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a0, wasm_v128_load(b + 4)));
+    c0 = madd(c0, a0, wasm_v128_load(b));
+    c1 = madd(c1, a0, wasm_v128_load(b + 4));
   }
   wasm_v128_store(C + (long)m * N + n, c0), wasm_v128_store(C + (long)m * N + n + 4, c1);
 }
@@ -142,10 +142,10 @@ static inline __attribute__((always_inline)) void nn_tile4x4(int K, int N, const
   const float *b = B + n;
   for (int k = 0; k < K; k++, b += N) {
     const v128_t b0 = wasm_v128_load(b);
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k]), b0));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_f32x4_splat(a[K + k]), b0));
-    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_f32x4_splat(a[2 * K + k]), b0));
-    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_f32x4_splat(a[3 * K + k]), b0));
+    c0 = madd(c0, wasm_f32x4_splat(a[k]), b0);
+    c1 = madd(c1, wasm_f32x4_splat(a[K + k]), b0);
+    c2 = madd(c2, wasm_f32x4_splat(a[2 * K + k]), b0);
+    c3 = madd(c3, wasm_f32x4_splat(a[3 * K + k]), b0);
   }
   float *c = C + (long)m * N + n;
   wasm_v128_store(c, c0), wasm_v128_store(c + N, c1), wasm_v128_store(c + 2 * N, c2), wasm_v128_store(c + 3 * N, c3);
@@ -156,7 +156,7 @@ static inline __attribute__((always_inline)) void nn_tile1x4(int K, int N, const
   v128_t c0 = wasm_f32x4_splat(0.0f);
   const float *a = A + (long)m * K;
   const float *b = B + n;
-  for (int k = 0; k < K; k++, b += N) c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k]), wasm_v128_load(b)));
+  for (int k = 0; k < K; k++, b += N) c0 = madd(c0, wasm_f32x4_splat(a[k]), wasm_v128_load(b));
   wasm_v128_store(C + (long)m * N + n, c0);
 }
 
