@@ -11,7 +11,8 @@
 // 4-channel groups (bench/groupedConvKernels.bench.ts). All pointers are byte
 // offsets into this module's memory (the caller copies tensors in and out); see the exports for ranges.
 //
-// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
+// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128, and again with
+// -mrelaxed-simd (simd.h).
 #include "simd.h"
 
 typedef struct {

@@ -16,7 +16,8 @@
 // B (kept in cache), then join C: one pass over A and B from memory, and float32 sums of at most MB
 // terms before they join the total.
 //
-// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
+// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128, and again with
+// -mrelaxed-simd (simd.h).
 #include "simd.h"
 
 #define MB 128
