@@ -182,6 +182,21 @@ describe.each([
     TIMEOUT_MS,
   );
 
+  it.each([
+    [18, 18],
+    [6, 10],
+    [4, 7],
+  ])(
+    'conv2d 3x3 %i -> %i channels (output channels past a multiple of 4: the direct kernel\'s masked tail; the ResNet twin\'s 18)',
+    async (ci, co) => {
+      await checkGrads(`conv2d k3 ${ci}->${co}`, (x, w) => weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), 7), [
+        [2, 6, 7, ci],
+        [3, 3, ci, co],
+      ]);
+    },
+    TIMEOUT_MS,
+  );
+
   it(
     'fused conv2d with bias and relu',
     async () => {

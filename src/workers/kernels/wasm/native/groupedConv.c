@@ -338,6 +338,28 @@ DEFINE_FILTER_BLOCK(filter_block_4x1, 4, 1)
 DEFINE_FILTER_BLOCK(filter_block_1x2, 1, 2)
 DEFINE_FILTER_BLOCK(filter_block_1x1, 1, 1)
 
+// The last 1-3 output channels of a group whose count is not a multiple of 4 (but at least 4): the
+// block above on the group's last 4 channels, of which only the last `rem` lanes are added to `total`
+// (`mask`; the other lanes' totals are kept as they are, bit for bit). A scalar loop there was one
+// chain of additions per element and took most of the time of 18-channel layers (ResNet twins).
+#define DEFINE_FILTER_TAIL(NAME, CI)                                                                                      \
+  static inline __attribute__((always_inline)) void NAME(const float *x, int x_step, const float *dy, int dy_step,         \
+                                                         int count, float *total, int total_row, v128_t mask) {            \
+    v128_t acc[CI];                                                                                                       \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) acc[i] = wasm_f32x4_splat(0.0f);                     \
+    for (int p = 0; p < count; p++) {                                                                                     \
+      const v128_t d = wasm_v128_load(dy + p * dy_step);                                                                  \
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) acc[i] = madd(acc[i], wasm_v128_load32_splat(x + p * x_step + i), d); \
+    }                                                                                                                     \
+    _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) {                                                     \
+      float *t = total + i * total_row;                                                                                   \
+      const v128_t old = wasm_v128_load(t);                                                                               \
+      wasm_v128_store(t, wasm_v128_bitselect(wasm_f32x4_add(old, acc[i]), old, mask));                                   \
+    }                                                                                                                     \
+  }
+DEFINE_FILTER_TAIL(filter_tail_4, 4)
+DEFINE_FILTER_TAIL(filter_tail_1, 1)
+
 // The same for one input channel and one output channel (the tails of groups whose channel counts
 // are not multiples of 4), in scalar float32 with the same order of operations.
 static inline __attribute__((always_inline)) void filter_scalar(const float *x, int x_step, const float *dy, int dy_step, int count, float *total) {
@@ -360,6 +382,15 @@ static inline __attribute__((always_inline)) void filter_run(const float *xa, in
       for (; c + 4 <= og; c += 4) filter_block_1x1(xa + i, x_step, da + c, dy_step, count, tap + (long)i * cout + c, cout);
     }
     co = og & ~3;
+  }
+  if (co < og && og >= 4) {
+    // Lanes 4 - (og - co) .. 3 of the group's last 4 channels: those past co.
+    const v128_t mask = wasm_i32x4_gt(wasm_i32x4_make(0, 1, 2, 3), wasm_i32x4_splat(3 - (og - co)));
+    if (cn == 4)
+      filter_tail_4(xa, x_step, da + og - 4, dy_step, count, tap + og - 4, cout, mask);
+    else
+      for (int i = 0; i < cn; i++) filter_tail_1(xa + i, x_step, da + og - 4, dy_step, count, tap + (long)i * cout + og - 4, cout, mask);
+    return;
   }
   for (; co < og; co++)
     for (int i = 0; i < cn; i++) filter_scalar(xa + i, x_step, da + co, dy_step, count, tap + (long)i * cout + co);
