@@ -119,7 +119,7 @@ describe("registerKernels('wasm')", () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'cpu')?.kernelFunc).toBe(cpuBefore);
     // Replaced stock kernels keep their setupFunc (the cwrap the replacement delegates to), so
     // registering before the backend initialises works too.
-    for (const name of ['Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul']) {
+    for (const name of ['Conv2D', 'Conv2DBackpropInput', 'MaxPoolGrad', 'AvgPoolGrad', 'BatchMatMul']) {
       expect(tf.getKernel(name, 'wasm')?.setupFunc, name).toBeTypeOf('function');
     }
     expect(WASM_GRADIENT_KERNEL_NAMES).toEqual(
@@ -206,6 +206,27 @@ describe.each([
     },
     TIMEOUT_MS,
   );
+});
+
+describe('strided 1x1 convolutions on wasm (gathered pixels and the native products)', () => {
+  it.each([
+    [[2, 9, 10, 6], 5, 2, 'valid'],
+    [[2, 9, 10, 6], 5, 2, 'same'],
+    [[3, 8, 8, 16], 32, 2, 'valid'],
+    [[1, 7, 7, 4], 3, 3, 'same'],
+    [[2, 6, 6, 8], 8, 1, 'valid'],
+  ] as const)('x %j, %i output channels, stride %i, %s: the forward equals the CPU backend\'s within 1e-5', async (xShape, co, stride, padding) => {
+    const x = values([...xShape], 3);
+    const w = values([1, 1, xShape[3], co], 4);
+    const run = async (backend: string) => {
+      await switchBackend(backend);
+      return tf.tidy(() => tf.conv2d(tf.tensor4d(x, [...xShape]), tf.tensor4d(w, [1, 1, xShape[3], co]), stride, padding)).data();
+    };
+    const onWasm = (await run('wasm')) as Float32Array;
+    const onCpu = (await run('cpu')) as Float32Array;
+    await switchBackend('wasm');
+    expectClose(`conv2d 1x1 s${stride} ${padding} forward`, compare([onWasm], [onCpu]));
+  });
 });
 
 describe('depthwiseConv2d gradients, channel multiplier 1', () => {
