@@ -15,6 +15,13 @@
 // -mrelaxed-simd (simd.h).
 #include "simd.h"
 
+// The multiply-add of a register block V vectors wide: fused (relaxed build) from two vectors up, where
+// the block has enough independent accumulator chains; one-vector blocks (4-channel groups, tails) stay
+// unfused (simd.h). An element's operations depend on its channel's place in its group and on its
+// pixel's place in the row, never on the thread split. (The depthwise filter gradient, split by
+// channels, fuses in both its blocks: which block takes a channel depends on where its range starts.)
+#define MADD_V(V, acc, a, b) ((V) >= 2 ? madd(acc, a, b) : madd_unfused(acc, a, b))
+
 typedef struct {
   int n, h, w, cin, ho, wo, cout, groups, k, stride, pad;
 } Geometry;
@@ -56,7 +63,7 @@ static void zero(float *p, int count) {
           _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) wv[v] = wasm_v128_load(wt + r * r_step + 4 * v);                                   \
           _Pragma("clang loop unroll(full)") for (int p = 0; p < P; p++) {                                                                                   \
             const v128_t s = wasm_v128_load32_splat(it + p * pixel_step + r);                                             \
-            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = madd(acc[p][v], s, wv[v]);                 \
+            _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[p][v] = MADD_V(V, acc[p][v], s, wv[v]);                 \
           }                                                                                                               \
         }                                                                                                                 \
       }                                                                                                                   \
@@ -185,15 +192,15 @@ static inline __attribute__((always_inline)) void accumulate_group(float *out, c
     for (int r = 0; r < reduce; r++) {
       const v128_t s = wasm_f32x4_splat(in[r]);
       const float *wr = w + (long)r * w_row + o;
-      a0 = madd(a0, s, wasm_v128_load(wr));
-      a1 = madd(a1, s, wasm_v128_load(wr + 4));
+      a0 = MADD_V(2, a0, s, wasm_v128_load(wr));
+      a1 = MADD_V(2, a1, s, wasm_v128_load(wr + 4));
     }
     wasm_v128_store(out + o, a0);
     wasm_v128_store(out + o + 4, a1);
   }
   for (; o + 4 <= vec; o += 4) {
     v128_t a0 = wasm_v128_load(out + o);
-    for (int r = 0; r < reduce; r++) a0 = madd(a0, wasm_f32x4_splat(in[r]), wasm_v128_load(w + (long)r * w_row + o));
+    for (int r = 0; r < reduce; r++) a0 = MADD_V(1, a0, wasm_f32x4_splat(in[r]), wasm_v128_load(w + (long)r * w_row + o));
     wasm_v128_store(out + o, a0);
   }
   for (; o < outs; o++) {
@@ -324,7 +331,7 @@ static void zero_cols(float *p, int rows, int cols, int c0, int c1) {
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) d[v] = wasm_v128_load(dy + p * dy_step + 4 * v);    \
       _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) {                                                   \
         const v128_t s = wasm_v128_load32_splat(x + p * x_step + i);                                                      \
-        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = madd(acc[i][v], s, d[v]); \
+        _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) acc[i][v] = MADD_V(V, acc[i][v], s, d[v]); \
       }                                                                                                                   \
     }                                                                                                                     \
     _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++)                                                       \
@@ -349,7 +356,7 @@ DEFINE_FILTER_BLOCK(filter_block_1x1, 1, 1)
     _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) acc[i] = wasm_f32x4_splat(0.0f);                     \
     for (int p = 0; p < count; p++) {                                                                                     \
       const v128_t d = wasm_v128_load(dy + p * dy_step);                                                                  \
-      _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) acc[i] = madd(acc[i], wasm_v128_load32_splat(x + p * x_step + i), d); \
+      _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) acc[i] = MADD_V(1, acc[i], wasm_v128_load32_splat(x + p * x_step + i), d); \
     }                                                                                                                     \
     _Pragma("clang loop unroll(full)") for (int i = 0; i < CI; i++) {                                                     \
       float *t = total + i * total_row;                                                                                   \
