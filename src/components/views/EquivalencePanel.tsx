@@ -54,7 +54,9 @@ function BackendLine({ info }: { info: BackendInfo }) {
         <span>
           {' '}
           — SIMD {info.wasm.simd ? 'on' : 'off'}, {wasmThreads(info.wasm)}
-          {info.wasm.relaxedSimd && ', relaxed SIMD kernels (fused multiply-adds)'}
+          {info.wasm.relaxedSimd && (
+            <span title="The app's product and grouped-convolution kernels run WebAssembly's relaxed SIMD build: fused multiply-adds where the CPU has them">, relaxed SIMD</span>
+          )}
         </span>
       )}
       <span className="hint"> ({info.reason})</span>
