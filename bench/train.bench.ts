@@ -46,10 +46,10 @@ import { runExport } from '../src/cli/exportCommand';
 import type { BackendInfo, BackendName } from '../src/workers/protocol';
 import { CONVNETJS_IMAGES_PER_SECOND } from './train/convnetjs';
 import { type ConvNetJsOwnTiming, timeConvNetJsOwn } from './train/convnetjsOwn';
-import type { StepProfile } from './train/profile';
+import { type StepProfile, printProfile } from './train/profile';
 import { pytorchExportArgs } from './train/presetVariants';
 import { type KernelPoolRow, printKernelPoolRows } from './kernelPoolCases';
-import type { StepTiming } from './train/worker';
+import type { StepTiming } from './train/steps';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROFILE = process.argv.includes('--profile');
@@ -146,23 +146,6 @@ function measureConvNetJsOwn(): void {
     convnetjsOwn = { error: (e as Error).message };
     console.error(`[convnetjs] own trainer failed (${(e as Error).message}); comparing with the old constant ${CONVNETJS_IMAGES_PER_SECOND} img/s`);
   }
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-
-function printProfile(backend: string, p: StepProfile): void {
-  const e = (s: string) => console.error(s);
-  e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms${p.unprofiledStepMs ? ` (unprofiled ${p.unprofiledStepMs} ms)` : ''}, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
-  e(`${'op'.padEnd(36)} ${'calls'.padStart(5)} ${'ms'.padStart(9)} ${'of step'.padStart(8)} ${'GMAC/s'.padStart(7)}`);
-  const gmacs = (g: number | undefined) => (g === undefined ? '' : g.toFixed(2)).padStart(7);
-  for (const r of p.rows) {
-    e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${gmacs(r.gMacsPerSecond)}`);
-    if (PROFILE_PARTS) for (const f of r.parts ?? []) e(`${`  ${f.part}`.padEnd(36)} ${String(f.calls).padStart(5)} ${f.ms.toFixed(1).padStart(9)} ${pct(f.ms / p.stepMs).padStart(8)} ${gmacs(f.gMacsPerSecond)}`);
-  }
-  if (p.rest.ops) e(`${`(${p.rest.ops} other ops)`.padEnd(36)} ${String(p.rest.calls).padStart(5)} ${p.rest.ms.toFixed(1).padStart(9)} ${pct(p.rest.fractionOfStep).padStart(8)}`);
-  e(`${'(outside kernels: JS, tape, read back)'.padEnd(42)} ${p.outsideKernelsMs.toFixed(1).padStart(9)} ${pct(p.outsideKernelsMs / p.stepMs).padStart(8)}`);
-  e(`MACs in conv/matMul kernels: ${(p.macsCounted / 1e9).toFixed(3)} G (3 x forward x batch: ${(p.macsExpected / 1e9).toFixed(3)} G)`);
-  if (p.timing === 'unavailable') e('kernel times unavailable on this backend (WebGPU without timestamp-query): rows show calls and MACs only');
 }
 
 interface RoundRow {
@@ -307,7 +290,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
           const p = await withTimeout(page.evaluate(([m, b, top]) => trainBench.api.profile(m, b, 2, top), [preset, batch, PROFILE_TOP] as const), `${backend} profile ${preset}`);
           const timed = results.find((r) => r.model === preset && r.batch === batch);
           if (timed) p.unprofiledStepMs = round((1000 * batch) / timed.imagesPerSecond, 1);
-          printProfile(backend, p);
+          printProfile(backend, p, PROFILE_PARTS);
           profile.push(p);
         } catch (e) {
           log(`profile of ${preset} failed: ${(e as Error).message}`);

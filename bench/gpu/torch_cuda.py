@@ -3,7 +3,9 @@
 The recipe of bench/train/torch_train.py (the app's PyTorch export, SGD momentum 0.9, weight decay
 5e-4 on conv/FC weights, lr 0.05, cross-entropy, random CIFAR-shaped inputs, training mode), on the
 GPU: one untimed warm-up step, then steps until `--seconds` have passed, each synced by
-`loss.item()`. Prints one JSON object; without CUDA it prints {"skipped": "no CUDA: ..."} and exits 0.
+`loss.item()`. cuDNN picks its fastest algorithms (`cudnn.benchmark`, as a PyTorch user on a GPU
+would set; `--no-cudnn-benchmark` leaves the default); float32 throughout, PyTorch's default TF32
+settings (convolutions may use TF32, matMuls do not). Prints one JSON object; without CUDA it prints {"skipped": "no CUDA: ..."} and exits 0.
 
     python3 bench/gpu/torch_cuda.py --module /tmp/model.py --batch 32 --seconds 15
 """
@@ -22,6 +24,8 @@ def main() -> None:
     p.add_argument("--module", required=True)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--seconds", type=float, default=15)
+    p.add_argument("--no-cudnn-benchmark", action="store_true")
+    p.add_argument("--device", default="cuda", help="cpu runs the same steps without a GPU (to check this script)")
     args = p.parse_args()
     try:
         import torch
@@ -29,12 +33,13 @@ def main() -> None:
     except ImportError as e:
         print(json.dumps({"skipped": f"no PyTorch: {e}"}))
         return
-    if not torch.cuda.is_available():
+    if args.device == "cuda" and not torch.cuda.is_available():
         print(json.dumps({"skipped": f"no CUDA (torch {torch.__version__}, built with CUDA {torch.version.cuda})"}))
         return
     from torch_train import load_module
 
-    dev = torch.device("cuda")
+    torch.backends.cudnn.benchmark = not args.no_cudnn_benchmark
+    dev = torch.device(args.device)
     torch.manual_seed(1)
     m = load_module(args.module)
     model = m.build_model().to(dev)
@@ -67,9 +72,11 @@ def main() -> None:
     elapsed = time.perf_counter() - t0
     ips = steps * args.batch / elapsed
     print(json.dumps({
-        "model": m.MODEL_NAME, "torch": torch.__version__, "device": torch.cuda.get_device_name(0),
+        "model": m.MODEL_NAME, "torch": torch.__version__, "device": torch.cuda.get_device_name(0) if dev.type == "cuda" else "cpu",
         "batch": args.batch, "steps": steps, "seconds": elapsed, "warmupSeconds": warmup,
         "imagesPerSecond": ips, "forwardMacsPerImage": m.APP_MACS, "macsPerSecond": ips * m.APP_MACS * 3, "lastLoss": last_loss,
+        "cudnnBenchmark": torch.backends.cudnn.benchmark, "convTf32": torch.backends.cudnn.allow_tf32,
+        "matmulTf32": torch.backends.cuda.matmul.allow_tf32,
     }))
 
 

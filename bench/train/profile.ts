@@ -219,3 +219,21 @@ export async function profileStep(
   });
   return summarizeProfile(info, { ...opts, stepMs, backend: tf.getBackend() });
 }
+
+const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Prints a step's profile as a table on stderr; `parts` adds each conv/matMul row's parts. */
+export function printProfile(backend: string, p: StepProfile, parts = false): void {
+  const e = (s: string) => console.error(s);
+  e(`\n[${backend}] profile of one step, ${p.model} batch ${p.batch}: step ${p.stepMs} ms${p.unprofiledStepMs ? ` (unprofiled ${p.unprofiledStepMs} ms)` : ''}, kernels ${p.kernelMs} ms (${pct(p.kernelMs / p.stepMs)}) in ${p.kernelCalls} calls, kernel times ${p.timing}`);
+  e(`${'op'.padEnd(36)} ${'calls'.padStart(5)} ${'ms'.padStart(9)} ${'of step'.padStart(8)} ${'GMAC/s'.padStart(7)}`);
+  const gmacs = (g: number | undefined) => (g === undefined ? '' : g.toFixed(2)).padStart(7);
+  for (const r of p.rows) {
+    e(`${r.op.padEnd(36)} ${String(r.calls).padStart(5)} ${r.ms.toFixed(1).padStart(9)} ${pct(r.fractionOfStep).padStart(8)} ${gmacs(r.gMacsPerSecond)}`);
+    if (parts) for (const f of r.parts ?? []) e(`${`  ${f.part}`.padEnd(36)} ${String(f.calls).padStart(5)} ${f.ms.toFixed(1).padStart(9)} ${pct(f.ms / p.stepMs).padStart(8)} ${gmacs(f.gMacsPerSecond)}`);
+  }
+  if (p.rest.ops) e(`${`(${p.rest.ops} other ops)`.padEnd(36)} ${String(p.rest.calls).padStart(5)} ${p.rest.ms.toFixed(1).padStart(9)} ${pct(p.rest.fractionOfStep).padStart(8)}`);
+  e(`${'(outside kernels: JS, tape, read back)'.padEnd(42)} ${p.outsideKernelsMs.toFixed(1).padStart(9)} ${pct(p.outsideKernelsMs / p.stepMs).padStart(8)}`);
+  e(`MACs in conv/matMul kernels: ${(p.macsCounted / 1e9).toFixed(3)} G (3 x forward x batch: ${(p.macsExpected / 1e9).toFixed(3)} G)`);
+  if (p.timing === 'unavailable') e('kernel times unavailable on this backend (WebGPU without timestamp-query): rows show calls and MACs only');
+}

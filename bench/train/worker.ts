@@ -6,72 +6,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import * as Comlink from 'comlink';
-import { analyze } from '../../src/models';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { kernelThreads, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
-import { Trainer } from '../../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
 import { type StepProfile, profileStep } from './profile';
-import { presetSpec } from './presetVariants';
-import { syntheticCifar } from './synthetic';
-
-export interface StepTiming {
-  /** Training steps timed (after the warm-up), each synced by reading its loss back. */
-  steps: number;
-  seconds: number;
-  /** Wall time of the first (untimed) step: shader compilation, XNNPACK operator creation. */
-  warmupSeconds: number;
-  imagesPerSecond: number;
-  forwardMacsPerImage: number;
-  /** imagesPerSecond x forward MACs x 3 (forward, input gradient, weight gradient). */
-  macsPerSecond: number;
-  lastLoss: number;
-  tensorsLeaked: number;
-}
-
-async function timeSteps(step: () => Promise<number>, batch: number, seconds: number, forwardMacs: number): Promise<StepTiming> {
-  const w0 = performance.now();
-  await step();
-  const warmupSeconds = (performance.now() - w0) / 1000;
-  const tensors = tf.memory().numTensors;
-  let steps = 0;
-  let lastLoss: number;
-  const t0 = performance.now();
-  do {
-    lastLoss = await step();
-    steps++;
-  } while (performance.now() - t0 < seconds * 1000);
-  const elapsed = (performance.now() - t0) / 1000;
-  const imagesPerSecond = (steps * batch) / elapsed;
-  return {
-    steps,
-    seconds: elapsed,
-    warmupSeconds,
-    imagesPerSecond,
-    forwardMacsPerImage: forwardMacs,
-    macsPerSecond: imagesPerSecond * forwardMacs * 3,
-    lastLoss,
-    tensorsLeaked: tf.memory().numTensors - tensors,
-  };
-}
-
-function presetTrainer(name: string, batch: number, microBatch?: number) {
-  const spec = presetSpec(name);
-  const a = analyze(spec);
-  if (!a.ok) throw new Error(`${name} does not analyze`);
-  const trainer = Trainer.create(spec, syntheticCifar(batch * 8), { batchSize: batch, epochs: 1000, learningRate: 0.05, ...(microBatch ? { microBatchSize: microBatch } : {}) });
-  let loss = NaN;
-  const step = async () => {
-    await trainer.runSteps(1, { onStep: (m) => (loss = m.loss) });
-    return loss;
-  };
-  return { trainer, step, forwardMacs: a.stats.totals.macs };
-}
+import { type StepTiming, presetTrainer, timeSteps } from './steps';
 
 const api = {
   async start(backend: BackendName) {
@@ -155,5 +99,6 @@ const api = {
   },
 };
 
+export type { StepTiming };
 export type TrainBenchWorker = typeof api;
 Comlink.expose(api);
