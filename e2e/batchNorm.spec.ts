@@ -17,7 +17,7 @@ import type { BatchNormCheckResult } from './fixtures/batchNorm';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/batchNorm.ts', import.meta.url));
 
-test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the channel gate and bias gradients and the SGD update on WebGPU match float64 (1e-5; SGD 1e-6)', async ({ page }) => {
+test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the channel gate and bias gradients, the running update and the SGD update on WebGPU match float64 (1e-5; SGD and running update 1e-6)', async ({ page }) => {
   test.setTimeout(300_000);
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -32,7 +32,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
   const result = await page.evaluate(() => (window as unknown as { runBatchNormChecks: () => Promise<BatchNormCheckResult> }).runBatchNormChecks());
   const worst = (cases: typeof result.cases) => Math.max(...cases.flatMap((c) => Object.values(c.vsReference)));
   const far = result.cases.filter((c) => c.name.startsWith('mean 100'));
-  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}; gate ${JSON.stringify(result.gate)}; bias ${JSON.stringify(result.bias)}`);
+  console.log(`batchNorm on ${result.backend}: worst ${worst(result.cases.filter((c) => !far.includes(c)))} (mean 100 ± 1: ${worst(far)}); SiLU ${result.silu.y} / ${result.silu.dx}; running ${JSON.stringify(result.running)}; gate ${JSON.stringify(result.gate)}; bias ${JSON.stringify(result.bias)}`);
 
   expect(result.setBackend).toBe(true);
   expect(result.backend).toBe('webgpu');
@@ -48,6 +48,7 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
     AppSgdMomentumUpdate: 4,
     AppChannelDot: result.gate.length,
     AppChannelSum: result.bias.length,
+    AppRunningUpdate: result.running.length,
   });
   expect(withActivation).toBe(6);
   for (const c of result.cases) {
@@ -66,6 +67,9 @@ test('fused BatchNorm (+ ReLU, SiLU, residual join), ReLU gradient, SiLU, the ch
     expect.soft(u.p, `SGD decay ${u.decay} Nesterov ${u.nesterov}: p`).toBeLessThanOrEqual(1e-6);
     expect.soft(u.v, `SGD decay ${u.decay} Nesterov ${u.nesterov}: v`).toBeLessThanOrEqual(1e-6);
   }
+  // The running estimates' update: two products and a sum (a compiler may fuse them into one multiply-add).
+  expect(result.running).toHaveLength(2);
+  for (const r of result.running) expect.soft(r.vsReference, `running update, ${r.size} values`).toBeLessThanOrEqual(1e-6);
   // The gate's gradient: dx one multiply; dgate float32 sums of 64 pixels, then over the blocks (relative to its terms).
   expect(result.gate).toHaveLength(5);
   for (const g of result.gate) {

@@ -8,7 +8,9 @@
  * Dawn takes the first Vulkan adapter the loader finds (`VK_DRIVER_FILES` picks a driver: NVIDIA's
  * ICD on a GPU machine; Chromium's SwiftShader, `/usr/lib/chromium/vk_swiftshader_icd.json`, to try
  * the path on a machine without one). 'allow_unsafe_apis' lets tfjs ask for timestamp queries
- * (per-kernel GPU times in a profile).
+ * (per-kernel GPU times in a profile). `backend=null` (Dawn's Null backend: every call validated and
+ * recorded, nothing executed, read-backs give zeros) times the host side of a step alone: tfjs, the
+ * app's JS and Dawn's API, without a GPU.
  */
 import os from 'node:os';
 
@@ -19,6 +21,8 @@ export interface DawnAdapter {
   description: string;
   /** SwiftShader, or an adapter Dawn marks as a fallback (a CPU implementation). */
   software: boolean;
+  /** Dawn's Null backend: nothing runs (host-side timing only). */
+  nullBackend: boolean;
   features: string[];
 }
 
@@ -46,6 +50,7 @@ export async function installDawn(flags: string[] = ['enable-dawn-features=allow
     device: info.device ?? '',
     description: info.description ?? '',
     software: info.architecture === 'swiftshader' || a.isFallbackAdapter === true,
+    nullBackend: flags.includes('backend=null'),
     features: [...a.features].sort(),
   };
   return { adapter };

@@ -15,7 +15,9 @@
  * BENCH_PRESETS (default the two classroom presets; `name@cifar` too), BENCH_BATCHES (comma list,
  * default BENCH_BATCH or 32), BENCH_SECONDS (15) per preset and batch after one warm-up step,
  * BENCH_PYTHON (python3). `--profile` (Dawn): one step of each preset at the first batch under
- * tf.profile (GPU timestamps). BENCH_SIDES=webgpu or =pytorch runs one side only.
+ * tf.profile (GPU timestamps). BENCH_DAWN_FLAGS (space-separated) replaces Dawn's flags:
+ * `backend=null enable-dawn-features=allow_unsafe_apis` times the host side of each step on any
+ * machine (Dawn validates and records every call and runs none). BENCH_SIDES=webgpu or =pytorch runs one side only.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -35,6 +37,8 @@ const PORT = Number(process.env.BENCH_PORT ?? 4193);
 const PRESETS = process.env.BENCH_PRESETS?.split(',').filter(Boolean) ?? ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
 const SIDES = process.env.BENCH_SIDES?.split(',') ?? ['webgpu', 'pytorch'];
 const DAWN = process.argv.includes('--dawn');
+/** Dawn's flags (./dawn.ts); `backend=null` times the host side alone (no GPU work runs). */
+const DAWN_FLAGS = process.env.BENCH_DAWN_FLAGS?.split(' ').filter(Boolean) ?? ['enable-dawn-features=allow_unsafe_apis'];
 const PROFILE = process.argv.includes('--profile');
 /** The matMul ceiling's size on the GPU (tfjs' matMul, size³, read back): large enough to keep a GPU busy. */
 const CEILING_SIZE = Number(process.env.BENCH_GPU_MATMUL ?? 2048);
@@ -129,10 +133,10 @@ async function chromiumSide(): Promise<Side> {
 }
 
 async function dawnSide(): Promise<Side> {
-  const dawn = await installDawn();
+  const dawn = await installDawn(DAWN_FLAGS);
   if ('skipped' in dawn) return dawn;
   const a = dawn.adapter;
-  const description = [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ');
+  const description = a.nullBackend ? "Dawn's Null backend (host side only: no GPU work runs)" : [a.vendor, a.architecture, a.device, a.description].filter(Boolean).join(' ');
   if (a.software && process.env.BENCH_ALLOW_SOFTWARE !== '1') return { skipped: `no GPU adapter: only a software one (${description}; BENCH_ALLOW_SOFTWARE=1 runs on it anyway)` };
   log(`[webgpu/dawn] adapter: ${description}${a.software ? ' (software)' : ''}; timestamp-query: ${a.features.includes('timestamp-query')}`);
   const run = await import('./dawnRun');

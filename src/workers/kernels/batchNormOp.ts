@@ -1,8 +1,8 @@
 /**
  * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, the channel
- * gate's and a bias's gradients and the SGD update:
- * native kernels on 'wasm' (wasm/batchNorm.ts, all of them), WGSL programs on 'webgpu'
- * (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
+ * gate's and a bias's gradients, the running statistics' update and the SGD update:
+ * native kernels on 'wasm' (wasm/batchNorm.ts, all but the bias's gradient and the running update),
+ * WGSL programs on 'webgpu' (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -47,6 +47,14 @@ export function channelDotShape(a: tf.TensorInfo, b: tf.TensorInfo): [number, nu
  * addBias). WebGPU only: tfjs' own sum over the leading axes is a reduction with workgroup barriers there.
  */
 export const CHANNEL_SUM = 'AppChannelSum';
+
+/**
+ * Inputs running, batch (one shape); attrs keep, scale. Output running·keep + batch·scale, float32: a
+ * BatchNorm running estimate's update (training/batchNormStats.ts) as one op instead of three (two
+ * multiplies and an add, and the scale's upload). WebGPU only: there each op is a dispatch, and on a
+ * real GPU a training step's time is the host's cost per dispatch (docs/tfjs.md#on-a-real-gpu-the-host-is-the-limit).
+ */
+export const RUNNING_UPDATE = 'AppRunningUpdate';
 
 /** An activation a training-mode BatchNorm kernel applies to its output (attr activation). */
 export type FusedActivation = 'relu' | 'silu';

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type NetworkGraph, canonicalName, opsOf } from '../../models';
+import { RUNNING_UPDATE, hasKernel } from '../kernels/batchNormOp';
 
 export interface BnOp {
   /** Canonical key prefix (`layer1.0.bn2`), branch part removed. */
@@ -51,8 +52,12 @@ export function updateRunningStats(
       byKey.set(op.key, entry);
     }
   });
+  // running·(1 - m) + batch·scale: one op where the backend has it (WebGPU: a dispatch instead of three), the same float32 roundings.
+  const fused = hasKernel(RUNNING_UPDATE);
   tf.tidy(() => {
-    const keep = tf.scalar(1 - m);
+    const keep = fused ? undefined : tf.scalar(1 - m);
+    const ema = (running: tf.Variable, batch: tf.Tensor, scale: number): tf.Tensor =>
+      fused ? (tf.engine().runKernel(RUNNING_UPDATE, { running, batch }, { keep: 1 - m, scale }) as tf.Tensor) : tf.add(tf.mul(running, keep!), tf.mul(batch, scale));
     for (const [key, { perImage, parts }] of byKey) {
       const merged = parts.map((branches) => {
         branches.sort((p, q) => p.branch - q.branch);
@@ -70,8 +75,8 @@ export function updateRunningStats(
       const n = merged.length * microBatch * perImage;
       const runningMean = variables.get(`${key}.running_mean`)!;
       const runningVar = variables.get(`${key}.running_var`)!;
-      runningMean.assign(tf.add(tf.mul(runningMean, keep), tf.mul(mean, m)));
-      runningVar.assign(tf.add(tf.mul(runningVar, keep), tf.mul(variance, (m * n) / Math.max(1, n - 1))));
+      runningMean.assign(ema(runningMean, mean, m));
+      runningVar.assign(ema(runningVar, variance, (m * n) / Math.max(1, n - 1)));
     }
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Training-mode BatchNorm (forward and closed-form backward, with a fused residual addition and ReLU or
- * SiLU), ReLU's gradient, SiLU, the channel gate's and a bias's gradients and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
+ * SiLU), ReLU's gradient, SiLU, the channel gate's and a bias's gradients, the running statistics' update and the SGD-with-momentum update on tfjs' WebGPU backend: the kernels `engine/execute.ts` runs where
  * the backend has them (kernels/batchNormOp.ts names them and their inputs). tfjs' formulation of the
  * same BatchNorm is about twenty full-size elementwise ops and pooled means a step each way, each a
  * pass over the activations through tfjs' generic broadcasting index code; here it is one pass to
@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, channelDotShape, RELU_GRAD, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, channelDotShape, RELU_GRAD, RUNNING_UPDATE, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
 import { flatProgram, run } from './groupedConv';
 
 type Info = tf.TensorInfo;
@@ -346,6 +346,26 @@ const sgdUpdate: tf.KernelFunc = ({ inputs, backend, attrs = {} }) => {
   return [newP, newV];
 };
 
+/**
+ * A running estimate's update, running·keep + batch·scale: one dispatch. keep and scale are uniforms (one
+ * shader per size, whatever the momentum and the batch); WGSL's `*` and `+` (a shader compiler may
+ * fuse them into one multiply-add: within 1e-6 of float64 either way, e2e/batchNorm.spec.ts).
+ */
+const runningUpdate: tf.KernelFunc = ({ inputs, backend, attrs = {} }) => {
+  const { running, batch } = inputs as { running: Info; batch: Info };
+  checkFloat(RUNNING_UPDATE, running, batch);
+  if (running.shape.join() !== batch.shape.join()) throw new Error(`${RUNNING_UPDATE}: running [${running.shape.join(', ')}] and batch [${batch.shape.join(', ')}] differ in shape`);
+  const a = attrs as Record<string, number>;
+  const size = tf.util.sizeFromShape(running.shape);
+  const { program } = elementwise('appRunningUpdate', running.shape, ['running', 'batch'], 'result[i] = running[i] * uniforms.keep + batch[i] * uniforms.scale;');
+  const uniforms = [
+    { type: 'int32', data: [size] },
+    { type: 'float32', data: [a.keep!] },
+    { type: 'float32', data: [a.scale!] },
+  ];
+  return (backend as WebGPUBackend).runWebGPUProgram({ ...program, uniforms: 'threads : i32, keep : f32, scale : f32,' }, [running, batch], 'float32', uniforms);
+};
+
 let registered = false;
 
 /** Registers the kernels on 'webgpu' once. */
@@ -361,6 +381,7 @@ export function registerWebgpuBatchNormKernels(): void {
     [SGD_MOMENTUM_UPDATE, sgdUpdate],
     [CHANNEL_DOT, channelDot],
     [CHANNEL_SUM, channelSum],
+    [RUNNING_UPDATE, runningUpdate],
   ];
   for (const [kernelName, kernelFunc] of kernels) if (!tf.getKernel(kernelName, 'webgpu')) tf.registerKernel({ kernelName, backendName: 'webgpu', kernelFunc });
 }
