@@ -36,7 +36,7 @@ function pureLayer(message, d3Allowed = []) {
 }
 
 export default tseslint.config(
-  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', 'public/data'] },
+  { ignores: ['dist', 'node_modules', 'test-results', 'playwright-report', 'public/data', '.gpu'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
