@@ -6,7 +6,7 @@
  * Each array is its own key, so `cachedDatasetInfo` reads a few hundred bytes of metadata, not
  * 180 MB. A dataset is written in one transaction, so a failed write leaves the previous copy as it was.
  *
- * Chromium (seen in 156) refuses one IndexedDB value over about 128 MiB: the put ends its transaction
+ * Chromium (seen in 156) refuses one IndexedDB value over 127 MiB ("The serialized keys and/or value are too large", max 133,169,152 bytes): the put ends its transaction
  * and the next put throws TransactionInactiveError. CIFAR-10's training images are 154 MB, so an
  * array larger than CHUNK_BYTES is stored in chunks: chunk 0 under the array's own key (a copy saved
  * before chunking reads as one chunk), chunk i under `key#i`, their count in the metadata.
@@ -39,7 +39,7 @@ interface StoredMeta extends CachedDatasetInfo {
   chunks?: Partial<Record<string, number>>;
 }
 
-/** The largest value written to IndexedDB: well under Chromium's limit of about 128 MiB. */
+/** The largest value written to IndexedDB: well under Chromium's limit of 127 MiB. */
 export const CHUNK_BYTES = 64 * 2 ** 20;
 
 /** [start, end) of each chunk of an array of `length` bytes, at most `chunk` each (one, maybe empty, when it fits). */

@@ -14,11 +14,12 @@
  * A delete can be undone for UNDO_DELETE_MS: until then the record, checkpoint included, stays stored
  * (a tab closed meanwhile keeps it).
  */
-import { createStore, del, get, keys, set } from 'idb-keyval';
+import { createStore, get, getMany, keys, promisifyRequest } from 'idb-keyval';
 import { create } from 'zustand';
 import type { CifarKind } from '../data/format';
 import type { ArchSpec } from '../models';
 import type { EvalMetrics, HeldOutPoint, StepMetrics, TrainCheckpoint, TrainMemoryPlan, TrainSettings } from '../workers/protocol';
+import { type CheckpointManifest, joinCheckpoint, splitCheckpoint } from './checkpointParts';
 import { type RunLocks, type RunMessage, browserRunLocks } from './training/runLocks';
 
 /** A step as the ledger keeps it: its metrics without the ETA (a moment's estimate, not history). */
@@ -61,17 +62,61 @@ export interface ElsewhereRun {
 const db = createStore('resnext-lab-runs', 'runs');
 const STEP_HISTORY_LIMIT = 5000;
 
+/**
+ * A record as stored: a checkpoint too large for one IndexedDB value (Chromium refuses one over 127 MiB)
+ * keeps its values under the run's part keys, the record their manifest (store/checkpointParts.ts).
+ */
+type StoredRun = RunRecord & { checkpointManifest?: CheckpointManifest };
+const PART = '\u0000part:';
+const partKey = (id: string, i: number) => `${id}${PART}${i}`;
+const partsOf = (id: string) => IDBKeyRange.bound(`${id}${PART}`, `${id}${PART}\uffff`);
+
+/** Writes the record and its checkpoint's parts in one transaction, replacing the run's earlier parts. */
 export async function saveRun(run: RunRecord): Promise<void> {
-  await set(run.id, { ...run, steps: run.steps.slice(-STEP_HISTORY_LIMIT) }, db);
+  const { checkpointManifest: _old, ...clean } = run as StoredRun;
+  const record: StoredRun = { ...clean, steps: run.steps.slice(-STEP_HISTORY_LIMIT) };
+  const split = run.checkpoint ? splitCheckpoint(run.checkpoint) : undefined;
+  if (split?.manifest) Object.assign(record, { checkpoint: split.checkpoint, checkpointManifest: split.manifest });
+  await db('readwrite', (store) => {
+    store.delete(partsOf(run.id));
+    store.put(record, run.id);
+    split?.parts.forEach((part, i) => store.put(part, partKey(run.id, i)));
+    return promisifyRequest(store.transaction);
+  });
 }
 
 export async function deleteRun(id: string): Promise<void> {
-  await del(id, db);
+  await db('readwrite', (store) => {
+    store.delete(id);
+    store.delete(partsOf(id));
+    return promisifyRequest(store.transaction);
+  });
+}
+
+/** The record with its checkpoint whole again; without it (it cannot resume) where its parts are not all there. */
+async function restoreRun(stored: StoredRun | undefined): Promise<RunRecord | undefined> {
+  if (!stored?.checkpointManifest || !stored.checkpoint) return stored;
+  const { checkpointManifest: manifest, ...run } = stored;
+  const parts = await getMany<Float32Array[] | undefined>(
+    Array.from({ length: manifest.parts }, (_, i) => partKey(run.id, i)),
+    db,
+  );
+  try {
+    return { ...run, checkpoint: joinCheckpoint(stored.checkpoint, manifest, parts) };
+  } catch (e) {
+    console.warn(`run ${run.id}: its checkpoint could not be read back (${(e as Error).message}); it is listed without it`);
+    const { checkpoint: _lost, ...rest } = run;
+    return rest;
+  }
+}
+
+export async function getRun(id: string): Promise<RunRecord | undefined> {
+  return restoreRun(await get<StoredRun>(id, db));
 }
 
 export async function loadRuns(): Promise<RunRecord[]> {
-  const ids = (await keys(db)) as string[];
-  const runs = (await Promise.all(ids.map((id) => get<RunRecord>(id, db)))).filter((r): r is RunRecord => r !== undefined);
+  const ids = ((await keys(db)) as string[]).filter((k) => typeof k === 'string' && !k.includes(PART));
+  const runs = (await Promise.all(ids.map(getRun))).filter((r): r is RunRecord => r !== undefined);
   return runs.sort((a, b) => b.createdAt - a.createdAt);
 }
 
@@ -98,7 +143,7 @@ export interface LedgerStorage {
 
 export const idbLedgerStorage: LedgerStorage = {
   all: loadRuns,
-  get: (id) => get<RunRecord>(id, db),
+  get: getRun,
   save: saveRun,
   remove: deleteRun,
 };
