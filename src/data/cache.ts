@@ -8,7 +8,7 @@
  *
  * Chromium (seen in 156) refuses one IndexedDB value over 127 MiB ("The serialized keys and/or value are too large", max 133,169,152 bytes): the put ends its transaction
  * and the next put throws TransactionInactiveError. CIFAR-10's training images are 154 MB, so an
- * array larger than CHUNK_BYTES is stored in chunks: chunk 0 under the array's own key (a copy saved
+ * array larger than CHUNK_BYTES is stored in chunks (docs/storage.md#one-value-at-most-127-mib): chunk 0 under the array's own key (a copy saved
  * before chunking reads as one chunk), chunk i under `key#i`, their count in the metadata.
  */
 import { clear, createStore, delMany, get, getMany, promisifyRequest, type UseStore } from 'idb-keyval';

@@ -2,7 +2,7 @@
  * A run record's checkpoint split into IndexedDB values Chromium will store. Chromium (seen in 156)
  * refuses one IndexedDB value over 127 MiB ("The serialized keys and/or value are too large", max 133,169,152 bytes): the put ends its transaction. A checkpoint holds the
  * weights, their momentum and maybe their average, 8-12 bytes a parameter, so a model past ~11M
- * parameters (the paper's CIFAR ResNeXt-29s) would make its run record unsavable. A record whose
+ * parameters (the paper's CIFAR ResNeXt-29s) would make its run record unsavable (docs/storage.md#one-value-at-most-127-mib). A record whose
  * checkpoint arrays exceed PART_BYTES is stored with those arrays emptied and a manifest (their
  * lengths, in order), the values in parts of at most PART_BYTES each: lists of Float32Array pieces
  * (copies) in the same order. Pure: the storage (runs.ts) writes the record and its parts in one
