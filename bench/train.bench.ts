@@ -316,19 +316,12 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
   }
 }
 
-/** What bench/train/torch_train.py prints. */
-interface TorchTiming {
+/** What bench/train/torch_train.py prints: our step timing's figures (no tensors to leak) and what ran. */
+interface TorchTiming extends Omit<StepTiming, 'tensorsLeaked'> {
   model: string;
   torch: string;
   threads: number;
   batch: number;
-  steps: number;
-  seconds: number;
-  warmupSeconds: number;
-  imagesPerSecond: number;
-  forwardMacsPerImage: number;
-  macsPerSecond: number;
-  lastLoss: number;
 }
 
 const TORCH_SCRIPT = 'bench/train/torch_train.py';

@@ -4,7 +4,6 @@
  * this module imports tfjs, so it is imported only after that). Each preset and batch is timed as the
  * training bench's worker times it (bench/train/steps.ts); `profile` runs one step under tf.profile.
  */
-import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { switchBackend } from '../../src/workers/engine/backend';
 import { matMulMacsPerSecond } from '../train/ceiling';
@@ -15,7 +14,7 @@ export async function startWebgpu(): Promise<void> {
   if (!(await switchBackend('webgpu'))) throw new Error('tfjs did not start its WebGPU backend on the Dawn adapter');
 }
 
-/** tfjs' own matMul rate on the adapter, size³ (a GPU needs a larger one than 1024 to be busy). */
+/** tfjs' own matMul rate on the adapter, size³ (a GPU needs a larger one than 1024 to be busy); here so the driver imports tfjs only after Dawn is installed. */
 export const webgpuMatMulMacsPerSecond = (size: number) => matMulMacsPerSecond(size);
 
 export async function timePreset(name: string, batch: number, seconds: number): Promise<StepTiming> {
@@ -36,5 +35,3 @@ export async function profilePreset(name: string, batch: number, top = 15): Prom
     trainer.dispose();
   }
 }
-
-export const tensorsHeld = () => tf.memory().numTensors;

@@ -173,7 +173,7 @@ async function torchSide(): Promise<Side> {
       if (exported.code !== 0) throw new Error(`export of ${preset} failed: ${exported.stderr.trim()}`);
       const r = spawnSync(PYTHON, ['bench/gpu/torch_cuda.py', '--module', file, '--batch', String(batch), '--seconds', String(SECONDS)], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error((skipped = `no PyTorch run: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim().split('\n').at(-1)}`));
-      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { skipped?: string } & StepTiming & { device: string; torch: string };
+      const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { skipped?: string } & Omit<StepTiming, 'tensorsLeaked'> & { device: string; torch: string };
       if (out.skipped) throw new Error((skipped = out.skipped));
       rows.push({ model: preset, batch, device: out.device, torch: out.torch });
       return { ...out, tensorsLeaked: 0 };
