@@ -249,6 +249,39 @@ describe('depthwiseConv2d gradients, channel multiplier 1', () => {
   }
 });
 
+// The native depthwise kernels (groupedConv.c: depthwise_conv, depthwise_conv_backprop_input) vectorise 16
+// channels, then 4, then one: 21 channels run all three; EfficientNet's late layers at 32 px are 1x1 and
+// 2x2 images under 5x5 filters, where most taps lie outside the input; stride 2 with k 1 leaves input
+// pixels that no tap reaches (their gradient is zero).
+describe('depthwise convolution by the native kernels (forward and input gradient against the CPU backend)', () => {
+  const cases = [
+    [[2, 9, 10, 21], 3, 1, 'same'],
+    [[2, 9, 10, 21], 5, 2, 'same'],
+    [[2, 8, 8, 21], 3, 2, 'explicit'],
+    [[3, 2, 2, 20], 5, 1, 'same'],
+    [[3, 2, 2, 20], 5, 2, 'same'],
+    [[4, 1, 1, 36], 5, 1, 'same'],
+    [[2, 7, 6, 21], 1, 2, 'valid'],
+    [[2, 7, 6, 3], 4, 3, 'valid'],
+  ] as const;
+  it.each(cases)('x %j, k %i, stride %i, %s: the forward equals the CPU backend\'s within 1e-5', async (xShape, k, stride, padding) => {
+    const x = values([...xShape], 5);
+    const w = values([k, k, xShape[3], 1], 6);
+    const run = async (backend: string) => {
+      await switchBackend(backend);
+      return tf.tidy(() => tf.depthwiseConv2d(tf.tensor4d(x, [...xShape]), tf.tensor4d(w, [k, k, xShape[3], 1]), stride, pad(padding, k))).data();
+    };
+    const onWasm = (await run('wasm')) as Float32Array;
+    const onCpu = (await run('cpu')) as Float32Array;
+    await switchBackend('wasm');
+    expectClose(`depthwise ${JSON.stringify(xShape)} k${k} s${stride} ${padding} forward`, compare([onWasm], [onCpu]));
+  });
+  it.each(cases)('x %j, k %i, stride %i, %s: the gradients equal the CPU backend\'s', async (xShape, k, stride, padding) => {
+    const name = `depthwise ${JSON.stringify(xShape)} k${k} s${stride} ${padding}`;
+    await checkGrads(name, (x, w) => weightedSum(tf.depthwiseConv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad(padding, k)), 7), [[...xShape], [k, k, xShape[3], 1]]);
+  });
+});
+
 describe('pooling gradients', () => {
   // Ties must break the way the CPU backend breaks them (the first window position): the "ties" case.
   const cases: Array<[string, (x: tf.Tensor4D) => tf.Tensor, number[]]> = [

@@ -14,16 +14,19 @@
  * - input gradient = a convolution of the output gradient with the flipped, transposed filter; a stride
  *   s is split into s·s phases (sub-pixel decomposition), each a stride-1 convolution with a sub-filter,
  *   so no multiply-add is spent on the zeros a transposed convolution would insert;
+ * - depthwise input gradient = one native pass for any stride (groupedConv.ts' nativeDepthwiseBackpropInput:
+ *   each input pixel gathers the taps that reach it; XNNPACK's depthwise operator, which the stride-1
+ *   phases ran on, does 1.6-3.7 GMAC/s on EfficientNet's layers here);
  * - AvgPoolGrad = that input gradient for a depthwise filter of 1/(fh·fw);
- * - MaxPoolGrad = route dy to the first window element equal to the pooled value (one JS pass);
- * - depthwise filter gradient = one JS pass (few outputs, each a long per-channel dot product);
+ * - MaxPoolGrad = route dy to the first window element equal to the pooled value (native pass);
+ * - depthwise filter gradient = the native kernel (a JS pass where it does not apply);
  * - matMul with a transposed operand = an explicit transpose + XNNPACK fully-connected.
  *
  * Kernels work on TensorInfos inside the backend; intermediates are freed with `backend.disposeData`.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nativeFilterGradient } from './groupedConv';
+import { nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
 import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import * as POOLING_BUILDS from './native/pooling.wasm';
@@ -44,9 +47,9 @@ function transpose(backend: BackendWasm, x: Info, perm: number[]): Info {
   return runKernel('Transpose', { x }, backend, { perm });
 }
 
-/** A stride-1 NHWC convolution (or depthwise convolution) with explicit, non-negative padding. */
-function conv(backend: BackendWasm, x: Info, filter: Info, pads: Pads, dilations: [number, number], depthwise: boolean): Info {
-  return runKernel(depthwise ? 'DepthwiseConv2dNative' : 'Conv2D', { x, filter }, backend, {
+/** A stride-1 NHWC convolution with explicit, non-negative padding. */
+function conv(backend: BackendWasm, x: Info, filter: Info, pads: Pads, dilations: [number, number]): Info {
+  return runKernel('Conv2D', { x, filter }, backend, {
     strides: [1, 1],
     dilations,
     pad: [
@@ -192,7 +195,7 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
   if (xSrc !== x) release(backend, xSrc);
   const dyT = transpose(backend, dy, [1, 2, 0, 3]); // [OH, OW, N, Co]
   const pads: Pads = { top: pt, bottom: kh + (oh - 1) * sh - usedH - pt, left: pl, right: kw + (ow - 1) * sw - usedW - pl };
-  const out = conv(backend, view(xT, [ci, usedH, usedW, n]), view(dyT, [oh, ow, n, co]), pads, [sh, sw], false);
+  const out = conv(backend, view(xT, [ci, usedH, usedW, n]), view(dyT, [oh, ow, n, co]), pads, [sh, sw]);
   release(backend, xT, dyT);
   const dW = transpose(backend, out, [1, 2, 0, 3]);
   release(backend, out);
@@ -300,8 +303,6 @@ interface AxisPhase {
   residue: number;
   /** Sub-filter length: taps r, r+s, r+2s, … of the filter. */
   taps: number;
-  /** Sub-filter length passed to XNNPACK (zero taps appended; see `fastDepthwiseTaps`). */
-  convTaps: number;
   /** First and last dy index q whose output q·s + r − pad lies inside the input. */
   q0: number;
   q1: number;
@@ -318,30 +319,9 @@ function axisPhases(inSize: number, outSize: number, kernel: number, stride: num
     const q1 = Math.floor((inSize - 1 + pad - residue) / stride);
     const padBefore = Math.max(0, taps - 1 - q0);
     const padAfter = Math.max(0, q1 - outSize + 1);
-    phases.push({ residue, taps, convTaps: taps, q0, q1, padBefore, padAfter });
+    phases.push({ residue, taps, q0, q1, padBefore, padAfter });
   }
   return phases;
-}
-
-/**
- * XNNPACK's depthwise convolution is fast for 1, 3, 4, 9 and 25 taps and 3–8x slower for other counts
- * (measured: 2x1 and 4x4 filters are slower than 3x3 and 5x5). Pad a sub-filter with zero taps to the
- * smallest fast shape that holds it.
- */
-const FAST_DEPTHWISE_TAPS = new Set([1, 3, 4, 9, 25]);
-
-function fastDepthwiseTaps(lh: number, lw: number): [number, number] {
-  let best: [number, number] = [lh, lw];
-  let bestTaps = FAST_DEPTHWISE_TAPS.has(lh * lw) ? lh * lw : Infinity;
-  for (let th = lh; th <= 5; th++) {
-    for (let tw = lw; tw <= 5; tw++) {
-      if (FAST_DEPTHWISE_TAPS.has(th * tw) && th * tw < bestTaps) {
-        best = [th, tw];
-        bestTaps = th * tw;
-      }
-    }
-  }
-  return best;
 }
 
 /**
@@ -349,7 +329,7 @@ function fastDepthwiseTaps(lh: number, lw: number): [number, number] {
  * i = r + s·m against dy[q−m]: a stride-1 convolution of dy with the reversed sub-filter f[r], f[r+s], ….
  * With s = 1 and p ≤ k−1 the single phase's output is dx itself; otherwise phases are scattered into dx.
  */
-function backpropInputImpl(backend: BackendWasm, dy: Info, filter: Info, convInfo: ConvInfo, depthwise: boolean): Info {
+function backpropInputImpl(backend: BackendWasm, dy: Info, filter: Info, convInfo: ConvInfo): Info {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = convInfo;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = convInfo;
   const pt = convInfo.padInfo.top;
@@ -363,16 +343,10 @@ function backpropInputImpl(backend: BackendWasm, dy: Info, filter: Info, convInf
   let dx: Info | null = null;
   for (const rowPhase of rowPhases) {
     for (const colPhase of colPhases) {
-      let rp = rowPhase;
-      let cp = colPhase;
-      if (depthwise) {
-        const [th, tw] = fastDepthwiseTaps(rp.taps, cp.taps);
-        rp = { ...rp, convTaps: th, padAfter: rp.padAfter + th - rp.taps };
-        cp = { ...cp, convTaps: tw, padAfter: cp.padAfter + tw - cp.taps };
-      }
-      const sub = subFilter(backend, filter, kw, ci, co, sh, sw, rp, cp, depthwise);
+      const [rp, cp] = [rowPhase, colPhase];
+      const sub = subFilter(backend, filter, kw, ci, co, sh, sw, rp, cp);
       const pads: Pads = { top: rp.padBefore, bottom: rp.padAfter, left: cp.padBefore, right: cp.padAfter };
-      const z = conv(backend, dy, sub, pads, [1, 1], depthwise);
+      const z = conv(backend, dy, sub, pads, [1, 1]);
       release(backend, sub);
       const [, zh, zw] = z.shape as Shape4;
       if (sh === 1 && sw === 1 && zh === h && zw === w && rp.padBefore === kh - 1 - pt && cp.padBefore === kw - 1 - pl) {
@@ -393,11 +367,7 @@ function backpropInputImpl(backend: BackendWasm, dy: Info, filter: Info, convInf
   return dx;
 }
 
-/**
- * The reversed sub-filter of one phase, zero-padded to `convTaps`. Regular: f[kh,kw,Ci,Co] →
- * g[Lh,Lw,Co,Ci] (channels swapped: the convolution maps dy's Co channels to dx's Ci). Depthwise:
- * f[kh,kw,C,1] → g[Lh,Lw,C,1].
- */
+/** The reversed sub-filter of one phase: f[kh,kw,Ci,Co] → g[Lh,Lw,Co,Ci] (channels swapped: the convolution maps dy's Co channels to dx's Ci). */
 function subFilter(
   backend: BackendWasm,
   filter: Info,
@@ -408,28 +378,19 @@ function subFilter(
   sw: number,
   rp: AxisPhase,
   cp: AxisPhase,
-  depthwise: boolean,
 ): Info {
-  const lh = rp.convTaps;
-  const lw = cp.convTaps;
-  const g = backend.makeOutput(depthwise ? [lh, lw, ci, 1] : [lh, lw, co, ci], 'float32');
+  const lh = rp.taps;
+  const lw = cp.taps;
+  const g = backend.makeOutput([lh, lw, co, ci], 'float32');
   const gv = heap(backend, g);
   const fv = heap(backend, filter);
-  const tapSize = depthwise ? ci : ci * co;
+  const tapSize = ci * co;
   for (let a = 0; a < lh; a++) {
     for (let b = 0; b < lw; b++) {
       const gOff = (a * lw + b) * tapSize;
-      if (a >= rp.taps || b >= cp.taps) {
-        gv.fill(0, gOff, gOff + tapSize);
-        continue;
-      }
       const i = rp.residue + sh * (rp.taps - 1 - a);
       const j = cp.residue + sw * (cp.taps - 1 - b);
       const fOff = (i * kw + j) * tapSize;
-      if (depthwise) {
-        gv.set(fv.subarray(fOff, fOff + tapSize), gOff);
-        continue;
-      }
       for (let o = 0; o < co; o++) {
         for (let k = 0; k < ci; k++) gv[gOff + o * ci + k] = fv[fOff + k * co + o]!;
       }
@@ -503,7 +464,7 @@ function avgPoolGradImpl(backend: BackendWasm, dy: Info, convInfo: ConvInfo): In
   const filter = backend.makeOutput([fh, fw, c, 1], 'float32');
   // The CPU backend (and stock wasm) divide by the full window, also where it overlaps padding.
   heap(backend, filter).fill(1 / (fh * fw));
-  const dx = backpropInputImpl(backend, dy, filter, convInfo, true);
+  const dx = nativeDepthwiseBackpropInput(backend, dy, filter, convInfo);
   release(backend, filter);
   return dx;
 }
@@ -547,7 +508,7 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info 
   const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, false);
   assertSupported(convInfo, 'Conv2DBackpropInput');
   if (strided1x1(convInfo, dy, filter)) return strided1x1BackpropInput(backend as BackendWasm, dy, filter, convInfo);
-  return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo, false);
+  return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo);
 }
 
 function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
@@ -556,7 +517,7 @@ function depthwiseConv2dNativeBackpropInput({ inputs, backend, attrs = {} }: Ker
   const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, true);
   assertSupported(convInfo, 'DepthwiseConv2dNativeBackpropInput');
   assertMultiplierOne(filter.shape as Shape4);
-  return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo, true);
+  return nativeDepthwiseBackpropInput(backend as BackendWasm, dy, filter, convInfo);
 }
 
 function depthwiseConv2dNativeBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {

@@ -20,7 +20,7 @@ import {
 import * as BUILDS from './native/groupedConv.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { parallel } from './pool';
-import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
+import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
 
 interface GroupedConvExports extends NativeModule {
   grouped_conv_forward(...args: number[]): void;
@@ -30,6 +30,8 @@ interface GroupedConvExports extends NativeModule {
   grouped_conv_filter_units(cin: number, cout: number, groups: number): number;
   grouped_conv_forward_scratch(...args: number[]): number;
   grouped_conv_backprop_input_scratch(...args: number[]): number;
+  depthwise_conv(...args: number[]): void;
+  depthwise_conv_backprop_input(...args: number[]): void;
 }
 
 const native = new Native<GroupedConvExports>(BUILDS);
@@ -136,7 +138,65 @@ export function nativeFilterGradient(backend: BackendWasm, x: Info, dy: Info, co
   return filterGradientOf(backend, g, x, dy, depthwise ? [k, k, ci, 1] : [k, k, ci, co]);
 }
 
+/** The native depthwise kernels' arguments for `info` (channel multiplier 1, no dilation, NHWC). */
+function depthwiseDims(info: tf.backend_util.Conv2DInfo, filter: Info): number[] {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo, outHeight: ho, outWidth: wo } = info;
+  if (filter.shape.join() !== [kh, kw, c, 1].join()) throw new Error(`depthwise (wasm): filter [${filter.shape.join(', ')}] for ${c} channels (multiplier 1 only)`);
+  if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || padInfo.top < 0 || padInfo.left < 0) throw new Error('depthwise (wasm): no dilation and no negative padding');
+  return [n, h, w, c, kh, kw, sh, sw, padInfo.top, padInfo.left, ho, wo];
+}
+
+/** Multiply-adds of a depthwise pass (decides whether the call is split over threads). */
+const depthwiseMacs = (info: tf.backend_util.Conv2DInfo): number => info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.filterHeight * info.filterWidth;
+
+/**
+ * A depthwise convolution (channel multiplier 1, no dilation, NHWC) of x [N, H, W, C] with filter
+ * [kh, kw, C, 1], placed as `info` says (stride, top-left padding, output size), by the native kernel
+ * split over the batch; taps outside the input are skipped (zero padding of any width).
+ */
+export function nativeDepthwise(backend: BackendWasm, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
+  checkFloat(x, filter);
+  const dims = depthwiseDims(info, filter);
+  const call = native.call(backend);
+  const [px, pf] = [call.input(x), call.input(filter)];
+  const py = call.output([info.batchSize, info.outHeight, info.outWidth, info.inChannels]);
+  parallel(native, 'depthwise_conv', info.batchSize, 1, depthwiseMacs(info), (lo, hi) => [...dims, px, pf, py, lo, hi]);
+  return call.finish()[0]!;
+}
+
+/** The input gradient of `nativeDepthwise`'s convolution, from dy [N, outHeight, outWidth, C]: every stride in one native pass. */
+export function nativeDepthwiseBackpropInput(backend: BackendWasm, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
+  checkFloat(dy, filter);
+  const dims = depthwiseDims(info, filter);
+  const call = native.call(backend);
+  const [pdy, pf] = [call.input(dy), call.input(filter)];
+  const pdx = call.output([info.batchSize, info.inHeight, info.inWidth, info.inChannels]);
+  parallel(native, 'depthwise_conv_backprop_input', info.batchSize, 1, depthwiseMacs(info), (lo, hi) => [...dims, pdy, pf, pdx, lo, hi]);
+  return call.finish()[0]!;
+}
+
+/** tfjs' DepthwiseConv2dNative by the native kernel where it applies (float32, NHWC, multiplier 1, no dilation); tfjs' own (XNNPACK) otherwise. */
+function depthwiseConv2dNative(args: KernelArgs): Info {
+  const { inputs, backend, attrs = {} } = args;
+  const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
+  const a = attrs as { strides?: number | [number, number]; pad?: 'same' | 'valid' | number | tf.backend_util.ExplicitPadding; dilations?: number | [number, number]; dimRoundingMode?: 'floor' | 'round' | 'ceil'; dataFormat?: 'NHWC' | 'NCHW' };
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    a.strides ?? 1,
+    a.dilations ?? 1,
+    a.pad ?? 'valid',
+    a.dimRoundingMode,
+    true,
+    tf.backend_util.convertConv2DDataFormat(a.dataFormat ?? 'NHWC'),
+  );
+  const native = x.dtype === 'float32' && filter.dtype === 'float32' && info.dataFormat === 'channelsLast' && filter.shape[3] === 1 && info.dilationHeight === 1 && info.dilationWidth === 1 && info.padInfo.top >= 0 && info.padInfo.left >= 0;
+  if (!native) return stockKernel('DepthwiseConv2dNative')(args as Parameters<tf.KernelFunc>[0]) as Info;
+  return nativeDepthwise(backend as BackendWasm, x, filter, info);
+}
+
 const GROUPED_CONV_KERNELS: readonly WasmKernel[] = [
+  { kernelName: 'DepthwiseConv2dNative', kernelFunc: depthwiseConv2dNative, replacesStock: true },
   { kernelName: GROUPED_CONV2D, kernelFunc: forward, replacesStock: false },
   { kernelName: GROUPED_CONV2D_BACKPROP_INPUT, kernelFunc: backpropInput, replacesStock: false },
   { kernelName: GROUPED_CONV2D_BACKPROP_FILTER, kernelFunc: backpropFilter, replacesStock: false },
