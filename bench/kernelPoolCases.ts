@@ -63,14 +63,17 @@ function cases(): { cases: Case[]; dispose(): void } {
   };
 }
 
+/**
+ * ms per call. The WASM kernels run synchronously, so nothing is read back: reading a whole output
+ * (`data()`: a copy into a fresh array, 16 MB for the largest cases, page-faulted in on the caller's
+ * thread) added serial work to every call and understated the split (the grouped forward 1.38x with it).
+ */
 async function time(c: Case, ms: number): Promise<number> {
   tf.dispose(c.run());
   const t0 = performance.now();
   let n = 0;
   while (performance.now() - t0 < ms) {
-    const out = c.run();
-    await out[0]!.data();
-    tf.dispose(out);
+    tf.dispose(c.run());
     n++;
   }
   return (performance.now() - t0) / n;
