@@ -65,6 +65,8 @@ const MATMUL_AB = Number(process.env.BENCH_MATMUL_AB ?? 0);
  * builds (fused multiply-adds: kernels/wasm/native.ts), in one page.
  */
 const RELAXED_AB = Number(process.env.BENCH_RELAXED_AB ?? 0);
+/** BENCH_SPIN_AB=n: the same, alternating the kernel pool caller's spin before sleeping off and on (kernels/wasm/pool.ts kernelPoolOptions), in one page. */
+const SPIN_AB = Number(process.env.BENCH_SPIN_AB ?? 0);
 /**
  * BENCH_ROUNDS=n: only WASM at batch 32, n rounds; in each, every preset in turn, each followed by PyTorch on
  * it (same threads): per-round img/s and ratios (ours / PyTorch, each preset / the first) and their medians.
@@ -97,6 +99,7 @@ type BenchApi = {
     preset(name: string, batch: number, seconds: number): Promise<StepTiming>;
     nativeMatMul(on: boolean): void;
     relaxedSimd(on: boolean): Promise<boolean>;
+    kernelSpin(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
@@ -251,6 +254,11 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       if (backend !== 'wasm') return { backend, error: 'BENCH_RELAXED_AB measures WASM only' };
       const rows = await alternate(RELAXED_AB, (on) => page.evaluate((o) => trainBench.api.relaxedSimd(o), on), ['plain SIMD', 'relaxed SIMD']);
       return { backend, wasm: info.wasm, threads, relaxedSimdAB: rows.map(({ off, on, ...r }) => ({ ...r, plain: off, relaxed: on })) };
+    }
+    if (SPIN_AB > 0) {
+      if (backend !== 'wasm') return { backend, error: 'BENCH_SPIN_AB measures WASM only' };
+      const rows = await alternate(SPIN_AB, (on) => page.evaluate((o) => trainBench.api.kernelSpin(o), on), ['no spin', 'spin']);
+      return { backend, wasm: info.wasm, threads, spinAB: rows.map(({ off, on, ...r }) => ({ ...r, noSpin: off, spin: on })) };
     }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);

@@ -8,7 +8,10 @@ import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm
 import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
-import { kernelThreads, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { kernelPoolOptions, kernelThreads, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+
+/** The kernel pool's spin as the app runs it. */
+const KERNEL_SPIN = { ...kernelPoolOptions };
 import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
@@ -61,6 +64,11 @@ const api = {
   /** Native A·B and A·Bᵀ as the app runs them (on), or XNNPACK for all of them (off). */
   nativeMatMul(on: boolean): void {
     nativeMatMulOptions.maxB = on ? NATIVE_MATMUL_MAX_B : 0;
+  },
+
+  /** The kernel pool caller's spin before sleeping as the app runs it (on), or none (off: it sleeps at once); WASM only. */
+  kernelSpin(on: boolean): void {
+    Object.assign(kernelPoolOptions, on ? KERNEL_SPIN : { callerSpinMs: 0 });
   },
 
   /** The native kernels' relaxed SIMD builds (on, as the app runs them where they validate) or their plain builds (off); WASM only. */
