@@ -138,42 +138,30 @@ export function nativeFilterGradient(backend: BackendWasm, x: Info, dy: Info, co
   return filterGradientOf(backend, g, x, dy, depthwise ? [k, k, ci, 1] : [k, k, ci, co]);
 }
 
-/** The native depthwise kernels' arguments for `info` (channel multiplier 1, no dilation, NHWC). */
-function depthwiseDims(info: tf.backend_util.Conv2DInfo, filter: Info): number[] {
+/**
+ * One native depthwise pass (channel multiplier 1, no dilation, NHWC) placed as `info` says (stride,
+ * top-left padding, sizes): `depthwise_conv` maps x [N, H, W, C] to [N, outHeight, outWidth, C],
+ * `depthwise_conv_backprop_input` maps dy back to [N, H, W, C]. Split over the batch.
+ */
+function depthwisePass(backend: BackendWasm, fn: 'depthwise_conv' | 'depthwise_conv_backprop_input', a: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
+  checkFloat(a, filter);
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo, outHeight: ho, outWidth: wo } = info;
   if (filter.shape.join() !== [kh, kw, c, 1].join()) throw new Error(`depthwise (wasm): filter [${filter.shape.join(', ')}] for ${c} channels (multiplier 1 only)`);
   if (info.dilationHeight !== 1 || info.dilationWidth !== 1 || padInfo.top < 0 || padInfo.left < 0) throw new Error('depthwise (wasm): no dilation and no negative padding');
-  return [n, h, w, c, kh, kw, sh, sw, padInfo.top, padInfo.left, ho, wo];
-}
-
-/** Multiply-adds of a depthwise pass (decides whether the call is split over threads). */
-const depthwiseMacs = (info: tf.backend_util.Conv2DInfo): number => info.batchSize * info.outHeight * info.outWidth * info.inChannels * info.filterHeight * info.filterWidth;
-
-/**
- * A depthwise convolution (channel multiplier 1, no dilation, NHWC) of x [N, H, W, C] with filter
- * [kh, kw, C, 1], placed as `info` says (stride, top-left padding, output size), by the native kernel
- * split over the batch; taps outside the input are skipped (zero padding of any width).
- */
-export function nativeDepthwise(backend: BackendWasm, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
-  checkFloat(x, filter);
-  const dims = depthwiseDims(info, filter);
+  const dims = [n, h, w, c, kh, kw, sh, sw, padInfo.top, padInfo.left, ho, wo];
   const call = native.call(backend);
-  const [px, pf] = [call.input(x), call.input(filter)];
-  const py = call.output([info.batchSize, info.outHeight, info.outWidth, info.inChannels]);
-  parallel(native, 'depthwise_conv', info.batchSize, 1, depthwiseMacs(info), (lo, hi) => [...dims, px, pf, py, lo, hi]);
+  const [pa, pf] = [call.input(a), call.input(filter)];
+  const pOut = call.output(fn === 'depthwise_conv' ? [n, ho, wo, c] : [n, h, w, c]);
+  parallel(native, fn, n, 1, n * ho * wo * c * kh * kw, (lo, hi) => [...dims, pa, pf, pOut, lo, hi]);
   return call.finish()[0]!;
 }
 
-/** The input gradient of `nativeDepthwise`'s convolution, from dy [N, outHeight, outWidth, C]: every stride in one native pass. */
-export function nativeDepthwiseBackpropInput(backend: BackendWasm, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
-  checkFloat(dy, filter);
-  const dims = depthwiseDims(info, filter);
-  const call = native.call(backend);
-  const [pdy, pf] = [call.input(dy), call.input(filter)];
-  const pdx = call.output([info.batchSize, info.inHeight, info.inWidth, info.inChannels]);
-  parallel(native, 'depthwise_conv_backprop_input', info.batchSize, 1, depthwiseMacs(info), (lo, hi) => [...dims, pdy, pf, pdx, lo, hi]);
-  return call.finish()[0]!;
-}
+/** A depthwise convolution of x [N, H, W, C] with filter [kh, kw, C, 1] by the native kernel; taps outside the input are skipped (zero padding of any width). */
+export const nativeDepthwise = (backend: BackendWasm, x: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info => depthwisePass(backend, 'depthwise_conv', x, filter, info);
+
+/** The input gradient of that convolution from dy [N, outHeight, outWidth, C]: every stride in one native pass (each input pixel gathers the taps that reach it). */
+export const nativeDepthwiseBackpropInput = (backend: BackendWasm, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info =>
+  depthwisePass(backend, 'depthwise_conv_backprop_input', dy, filter, info);
 
 /** tfjs' DepthwiseConv2dNative by the native kernel where it applies (float32, NHWC, multiplier 1, no dilation); tfjs' own (XNNPACK) otherwise. */
 function depthwiseConv2dNative(args: KernelArgs): Info {
