@@ -32,6 +32,7 @@ function cases(): { cases: Case[]; dispose(): void } {
   const a = rand([32 * 32 * 32, 64]);
   const b = rand([32 * 32 * 32, 128]);
   const w = rand([64, 128]);
+  const sa = rand([32, 16, 16, 64]);
   const xt = rand([32 * 32 * 32, 18]);
   const wt = rand([18, 64]);
   // EfficientNet-B0 at 32 px: its most frequent narrow products (1x1 spatial, batch 32; 2x2 spatial).
@@ -50,6 +51,7 @@ function cases(): { cases: Case[]; dispose(): void } {
       { name: 'grouped 3x3 filter gradient (+ forward)', run: () => [dw(f)] },
       { name: 'Aᵀ·B [32768,64]ᵀ·[32768,128]', run: () => [tf.matMul(a, b, true, false)] },
       { name: 'A·B [32768,64]·[64,128] (ResNeXt 1x1)', run: () => [tf.matMul(a, w)] },
+      { name: 'A·B after an XNNPACK Add [32,16,16,64]', run: () => [tf.add(sa, sa), tf.matMul(a, w)] },
       { name: 'A·Bᵀ [32768,128]·[64,128]ᵀ', run: () => [tf.matMul(b, w, false, true)] },
       { name: 'A·B [32768,18]·[18,64] (twin 1x1)', run: () => [tf.matMul(xt, wt)] },
       { name: 'A·B [32,1152]·[1152,192] (EfficientNet)', run: () => [tf.matMul(e32, ew)] },
@@ -59,7 +61,7 @@ function cases(): { cases: Case[]; dispose(): void } {
       { name: 'BatchNorm forward [32,32,32,128]', run: () => [batchNormTraining(x as tf.Tensor4D, gamma, beta)] },
       { name: 'BatchNorm gradient (+ forward)', run: () => [bnGrad(x)] },
     ],
-    dispose: () => tf.dispose([x, f, dy, a, b, w, xt, wt, e32, ew, edy, e128, ew2, gamma, beta]),
+    dispose: () => tf.dispose([sa, x, f, dy, a, b, w, xt, wt, e32, ew, edy, e128, ew2, gamma, beta]),
   };
 }
 

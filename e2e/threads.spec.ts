@@ -63,6 +63,8 @@ test('a header-less host: the service worker isolates the page after one reload,
   const line = page.getByTestId('backend-info');
   await expect(line).toContainText('Backend: wasm');
   await expect(line).toContainText(threads > 1 ? `SIMD on, ${threads} threads` : 'SIMD on, single-threaded');
+  // XNNPACK's pool on one thread, the app's kernels on all of them (engine/backends.ts xnnpackThreadCount).
+  if (threads > 1) await expect(line.locator('span[title^="XNNPACK"]')).toHaveAttribute('title', `XNNPACK's operators on 1 thread, the app's own kernels on ${threads}`);
   // Chromium validates the native kernels' relaxed SIMD builds (kernels/wasm/native.ts), and the training above ran them.
   await expect(line).toContainText(threads > 1 ? `SIMD on, ${threads} threads, relaxed SIMD` : 'SIMD on, single-threaded, relaxed SIMD');
   expect(errors).toEqual([]);

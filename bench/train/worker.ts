@@ -12,7 +12,7 @@ import { kernelPoolOptions, kernelThreads, spawnBrowserHelper, startKernelHelper
 
 /** The kernel pool's spin as the app runs it. */
 const KERNEL_SPIN = { ...kernelPoolOptions };
-import { NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
+import { NATIVE_DENSE_CONV, NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { matMulMacsPerSecond } from './ceiling';
@@ -24,15 +24,18 @@ const api = {
   async start(backend: BackendName) {
     const info = await selectBackend(backend);
     if (info.backend !== backend) throw new Error(`${backend} did not start: ${info.reason}`);
+    // The kernel helpers instantiate their modules on their own threads: wait until they take work.
+    const end = Date.now() + 10_000;
+    while (info.wasm && kernelThreads() < info.wasm.kernelThreads && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
     return info;
   },
 
-  /** The CPU threads the backend computes on: XNNPACK's pool on WASM, 1 on CPU (JavaScript); undefined on the GPU backends. */
+  /** The CPU threads the backend computes on: on WASM XNNPACK's pool or the app kernels' (caller and helpers), the larger; 1 on CPU (JavaScript); undefined on the GPU backends. */
   threads(): number | undefined {
     if (tf.getBackend() === 'cpu') return 1;
     if (tf.getBackend() !== 'wasm') return undefined;
     try {
-      return getThreadsCount();
+      return Math.max(getThreadsCount(), kernelThreads());
     } catch {
       return undefined;
     }
@@ -64,6 +67,11 @@ const api = {
   /** Native A·B and A·Bᵀ as the app runs them (on), or XNNPACK for all of them (off). */
   nativeMatMul(on: boolean): void {
     nativeMatMulOptions.maxB = on ? NATIVE_MATMUL_MAX_B : 0;
+  },
+
+  /** Dense convolutions' forward and input gradient by the native kernels as the app runs them (on), or by XNNPACK (off); WASM only. */
+  nativeDenseConv(on: boolean): void {
+    NATIVE_DENSE_CONV.enabled = on;
   },
 
   /** The kernel pool caller's spin before sleeping as the app runs it (on), or none (off: it sleeps at once); WASM only. */

@@ -33,10 +33,20 @@ function defaultsFrom(model: Model): BlockCheckRequest {
   };
 }
 
-/** "2 threads", or why there is one; and when the app's own kernels run on fewer. */
-function wasmThreads({ threads, threadCount, kernelThreads }: NonNullable<BackendInfo['wasm']>): string {
-  if (threads) return `${threadCount} thread${threadCount === 1 ? '' : 's'}${kernelThreads < threadCount ? ` (the app's own kernels on ${kernelThreads})` : ''}`;
-  return globalThis.crossOriginIsolated === false ? 'single-threaded (the page is not cross-origin isolated)' : 'single-threaded';
+/**
+ * "2 threads", or why there is one; when the app's own kernels run on fewer (their helpers did not start);
+ * and, as its title, how the threads are shared between XNNPACK's pool and the app kernels' helpers.
+ */
+function WasmThreads({ wasm: { threads, threadCount, kernelThreads } }: { wasm: NonNullable<BackendInfo['wasm']> }) {
+  if (!threads) return <>{globalThis.crossOriginIsolated === false ? 'single-threaded (the page is not cross-origin isolated)' : 'single-threaded'}</>;
+  const total = Math.max(threadCount, kernelThreads);
+  const title = `XNNPACK's operators on ${threadCount} thread${threadCount === 1 ? '' : 's'}, the app's own kernels on ${kernelThreads}`;
+  return (
+    <span title={title}>
+      {total} thread{total === 1 ? '' : 's'}
+      {kernelThreads < total && ` (the app's own kernels on ${kernelThreads})`}
+    </span>
+  );
 }
 
 function BackendLine({ info }: { info: BackendInfo }) {
@@ -53,7 +63,7 @@ function BackendLine({ info }: { info: BackendInfo }) {
       {info.wasm && (
         <span>
           {' '}
-          — SIMD {info.wasm.simd ? 'on' : 'off'}, {wasmThreads(info.wasm)}
+          — SIMD {info.wasm.simd ? 'on' : 'off'}, <WasmThreads wasm={info.wasm} />
           {info.wasm.relaxedSimd && (
             <span title="The app's product and grouped-convolution kernels run WebAssembly's relaxed SIMD build: fused multiply-adds where the CPU has them">, relaxed SIMD</span>
           )}

@@ -33,10 +33,28 @@ function wasmThreadCount(): number {
 }
 
 const WASM_THREADS = wasmThreadCount();
+
+/** Whether the app's kernel helpers can run here: a cross-origin isolated worker (startAppKernelHelpers). */
+const HELPERS_POSSIBLE = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined' && globalThis.crossOriginIsolated === true;
+
+/**
+ * XNNPACK's own pool: one thread wherever the app's kernel helpers take the other cores, else all of them
+ * (VITE_XNNPACK_THREADS set when the app is built or served: benchmarks). Each of XNNPACK's pool threads
+ * spins up to a million iterations for its next operator before it sleeps, so after every XNNPACK
+ * operator of a step (an Add, a dense convolution) it holds a core that the app's helpers then share
+ * (docs/tfjs.md#xnnpacks-pool-spins-after-each-operator): with both pools the app's kernels split
+ * 1.25-1.6x, with XNNPACK on one thread 1.45-1.94x (`npm run bench:train -- --kernels` in each set-up).
+ */
+function xnnpackThreadCount(): number {
+  const set = Number(import.meta.env.VITE_XNNPACK_THREADS);
+  if (set > 0) return Math.min(WASM_THREADS, Math.floor(set));
+  return HELPERS_POSSIBLE && kernelHelperCount() > 0 ? 1 : WASM_THREADS;
+}
+const XNNPACK_THREADS = xnnpackThreadCount();
 // One thread: the single-threaded SIMD build (no pthread workers to start). Otherwise tfjs picks
 // the threaded build when the page is cross-origin isolated (SharedArrayBuffer), else the SIMD one.
 if (WASM_THREADS < 2) tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
-else setThreadsCount(WASM_THREADS);
+else setThreadsCount(XNNPACK_THREADS);
 
 // tfjs starts each pthread worker from a Blob of `factory.toString()`. Minified, that text refers to
 // names outside the factory (its `_scriptDir` became `e`: "e is not defined" in every pthread
@@ -61,7 +79,7 @@ const PROBE = { m: 128, k: 256, n: 128, runs: 3 };
 async function startWasm(): Promise<boolean> {
   const nav = globalThis.navigator;
   if (WASM_THREADS < 2 || !nav) return switchBackend('wasm');
-  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * WASM_THREADS });
+  Object.defineProperty(nav, 'hardwareConcurrency', { configurable: true, get: () => 2 * XNNPACK_THREADS });
   try {
     return await switchBackend('wasm');
   } finally {
@@ -135,13 +153,11 @@ function kernelHelperCount(): number {
 }
 
 /**
- * Helper threads for the app's own native kernels (kernels/wasm/pool.ts), as many as XNNPACK's extra
- * threads: only in a worker (the kernels' caller blocks in Atomics.wait, which a page may not) that is
+ * Helper threads for the app's own native kernels (kernels/wasm/pool.ts), one per core beside the caller's: only in a worker (the kernels' caller blocks in Atomics.wait, which a page may not) that is
  * cross-origin isolated (shared memory can be sent to a worker). Returns how many started.
  */
 function startAppKernelHelpers(count: number): number {
-  const inWorker = typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined';
-  if (count <= 0 || !inWorker || globalThis.crossOriginIsolated !== true) return 0;
+  if (count <= 0 || !HELPERS_POSSIBLE) return 0;
   try {
     return startKernelHelpers(count, spawnBrowserHelper);
   } catch (error) {

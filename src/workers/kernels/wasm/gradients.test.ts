@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { registerKernels } from '..';
 import { WASM_COPY_KERNEL_NAMES, WASM_GRADIENT_KERNEL_NAMES } from '.';
-import { IM2COL_LIMIT, NATIVE_FILTER_GRADIENT } from './gradients';
+import { IM2COL_LIMIT, NATIVE_DENSE_CONV, NATIVE_FILTER_GRADIENT } from './gradients';
 
 const ABS_TOLERANCE = 1e-4;
 const REL_TOLERANCE = 1e-5;
@@ -87,6 +87,20 @@ async function checkGrads(name: string, f: Grads, shapes: number[][], seed = 1):
   expectClose(name, compare(onWasm, onCpu));
 }
 
+/** The values of `f` on wasm and on cpu, compared (a convolution's gradients do not depend on its forward's values). */
+async function checkValues(name: string, f: (...xs: tf.Tensor[]) => tf.Tensor, shapes: number[][], seed = 1): Promise<void> {
+  const inputs = shapes.map((s, i) => values(s, seed + i));
+  const on = async (backend: string) => {
+    expect(await tf.setBackend(backend)).toBe(true);
+    const xs = inputs.map((v, i) => tf.tensor(v, shapes[i]));
+    const y = f(...xs);
+    const out = (await y.data()) as Float32Array;
+    tf.dispose([...xs, y]);
+    return out;
+  };
+  expectClose(`${name} forward`, compare([await on('wasm')], [await on('cpu')]));
+}
+
 /** A weighted sum, so each output element gets a different upstream gradient. */
 function weightedSum(y: tf.Tensor, seed: number): tf.Tensor {
   return tf.sum(tf.mul(y, tf.randomNormal(y.shape, 0, 1, 'float32', seed)));
@@ -135,22 +149,25 @@ describe("registerKernels('wasm')", () => {
   });
 });
 
-// Each case three times: the filter gradient by the native direct kernel (where the padding is
-// symmetric; the rest falls through to im2col), as im2col + GEMM (every case here is under the size
-// limit) and as the transposed convolution that larger layers take.
+// Each case three times: forward, input and filter gradient by the native direct kernels (where the
+// padding is symmetric; the rest falls through to XNNPACK and im2col), and with XNNPACK's forward and
+// the phase-decomposed input gradient, the filter gradient as im2col + GEMM (every case here is under
+// the size limit) or as the transposed convolution that larger layers take.
 describe.each([
-  ['the native direct kernel', true, IM2COL_LIMIT.floats],
-  ['im2col', false, IM2COL_LIMIT.floats],
-  ['transposed convolution', false, 0],
-])('conv2d gradients (input and filter), NHWC, dilation 1; filter gradient by %s', (_, direct, limit) => {
+  ['the native direct kernels', true, IM2COL_LIMIT.floats],
+  ['XNNPACK and im2col', false, IM2COL_LIMIT.floats],
+  ['XNNPACK and the transposed convolution', false, 0],
+])('conv2d and its gradients (input and filter), NHWC, dilation 1, by %s', (_, direct, limit) => {
   const saved = IM2COL_LIMIT.floats;
   beforeAll(() => {
     IM2COL_LIMIT.floats = limit;
     NATIVE_FILTER_GRADIENT.enabled = direct;
+    NATIVE_DENSE_CONV.enabled = direct;
   });
   afterAll(() => {
     IM2COL_LIMIT.floats = saved;
     NATIVE_FILTER_GRADIENT.enabled = true;
+    NATIVE_DENSE_CONV.enabled = true;
   });
   for (const k of [1, 3, 5, 7]) {
     for (const stride of [1, 2]) {
@@ -160,10 +177,13 @@ describe.each([
           name,
           async () => {
             // Height 9 and width 10: odd and even sizes, so 'same' padding is asymmetric along one axis.
-            await checkGrads(name, (x, w) => weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad(padName, k)), 7), [
+            const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, stride, pad(padName, k));
+            const shapes = [
               [2, 9, 10, 3],
               [k, k, 3, 4],
-            ]);
+            ];
+            await checkGrads(name, (x, w) => weightedSum(conv(x!, w!), 7), shapes);
+            await checkValues(name, conv, shapes);
           },
           TIMEOUT_MS,
         );
@@ -189,10 +209,13 @@ describe.each([
   ])(
     'conv2d 3x3 %i -> %i channels (output channels past a multiple of 4: the direct kernel\'s masked tail; the ResNet twin\'s 18)',
     async (ci, co) => {
-      await checkGrads(`conv2d k3 ${ci}->${co}`, (x, w) => weightedSum(tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same'), 7), [
+      const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 1, 'same');
+      const shapes = [
         [2, 6, 7, ci],
         [3, 3, ci, co],
-      ]);
+      ];
+      await checkGrads(`conv2d k3 ${ci}->${co}`, (x, w) => weightedSum(conv(x!, w!), 7), shapes);
+      await checkValues(`conv2d k3 ${ci}->${co}`, conv, shapes);
     },
     TIMEOUT_MS,
   );

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
+import { nativeDenseBackpropInput, nativeDenseConv, nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
 import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import * as POOLING_BUILDS from './native/pooling.wasm';
@@ -153,6 +153,10 @@ function conv2D(args: KernelArgs): Info {
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, false);
   if (strided1x1(convInfo, x, filter)) return strided1x1Forward(backend as BackendWasm, x, filter, convInfo);
+  if (NATIVE_DENSE_CONV.enabled) {
+    const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo);
+    if (direct) return direct;
+  }
   const out = stockKernel('Conv2D')(args);
   return Array.isArray(out) ? out[0]! : out;
 }
@@ -207,6 +211,13 @@ function conv2dBackpropFilterImpl(backend: BackendWasm, x: Info, dy: Info, convI
  * square kernel). Off, it takes im2col or the transposed convolution below. (Mutable for tests of every path.)
  */
 export const NATIVE_FILTER_GRADIENT = { enabled: true };
+
+/**
+ * Whether a dense convolution's forward and input gradient take the native grouped kernels with one group
+ * where they apply (as the filter gradient), split over the kernel pool's threads, instead of XNNPACK's
+ * convolution. (Mutable for tests of both paths and for benchmarks.)
+ */
+export const NATIVE_DENSE_CONV = { enabled: true };
 
 /**
  * Largest im2col matrix (floats) the filter gradient builds: 64 MiB. Larger ones take the
@@ -508,6 +519,10 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info 
   const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, false);
   assertSupported(convInfo, 'Conv2DBackpropInput');
   if (strided1x1(convInfo, dy, filter)) return strided1x1BackpropInput(backend as BackendWasm, dy, filter, convInfo);
+  if (NATIVE_DENSE_CONV.enabled) {
+    const direct = nativeDenseBackpropInput(backend as BackendWasm, dy, filter, convInfo);
+    if (direct) return direct;
+  }
   return backpropInputImpl(backend as BackendWasm, dy, filter, convInfo);
 }
 

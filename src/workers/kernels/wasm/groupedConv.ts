@@ -73,12 +73,9 @@ function paddedScratch(call: ReturnType<typeof native.call>, floats: number): nu
   return floats > 0 ? call.scratch(floats) : 0;
 }
 
-function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
-  const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
-  checkFloat(x, filter);
-  const a = attrsOf(attrs);
-  const g = groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad);
-  const call = native.call(backend as BackendWasm);
+/** The convolution `g` of x by the compact filter into a new tensor, split over the batch. */
+function forwardOf(backend: BackendWasm, g: GroupedConvGeometry, x: Info, filter: Info): Info {
+  const call = native.call(backend);
   const [px, pf] = [call.input(x), call.input(filter)];
   const py = call.output([g.batch, g.outHeight, g.outWidth, g.outChannels]);
   const padded = paddedScratch(call, native.exports.grouped_conv_forward_scratch(...dims(g)));
@@ -86,20 +83,31 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
+/** The input gradient of `g` from dy into a new tensor of x's shape, split over the batch. */
+function backpropInputOf(backend: BackendWasm, g: GroupedConvGeometry, dy: Info, filter: Info, xShape: number[]): Info {
+  const call = native.call(backend);
+  const [pdy, pf] = [call.input(dy), call.input(filter)];
+  const pt = call.scratch(size(filter.shape));
+  const pdx = call.output(xShape);
+  const padded = paddedScratch(call, native.exports.grouped_conv_backprop_input_scratch(...dims(g)));
+  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt);
+  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded]);
+  return call.finish()[0]!;
+}
+
+function forward({ inputs, backend, attrs = {} }: KernelArgs): Info {
+  const [x, filter] = [input(inputs, 'x'), input(inputs, 'filter')];
+  checkFloat(x, filter);
+  const a = attrsOf(attrs);
+  return forwardOf(backend as BackendWasm, groupedConvGeometry(x.shape, filter.shape, a.groups, a.stride, a.pad), x, filter);
+}
+
 function backpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [dy, filter] = [input(inputs, 'dy'), input(inputs, 'filter')];
   checkFloat(dy, filter);
   const a = attrsOf(attrs);
   if (!a.shape) throw new Error('GroupedConv2DBackpropInput needs the input shape');
-  const g = groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad);
-  const call = native.call(backend as BackendWasm);
-  const [pdy, pf] = [call.input(dy), call.input(filter)];
-  const pt = call.scratch(size(filter.shape));
-  const pdx = call.output(a.shape);
-  const padded = paddedScratch(call, native.exports.grouped_conv_backprop_input_scratch(...dims(g)));
-  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt);
-  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded]);
-  return call.finish()[0]!;
+  return backpropInputOf(backend as BackendWasm, groupedConvGeometry(a.shape, filter.shape, a.groups, a.stride, a.pad), dy, filter, a.shape);
 }
 
 /** The filter gradient of `g` from x and dy into a new filter-shaped tensor. */
@@ -127,15 +135,44 @@ function backpropFilter({ inputs, backend, attrs = {} }: KernelArgs): Info {
  * caller's fallback.
  */
 export function nativeFilterGradient(backend: BackendWasm, x: Info, dy: Info, convInfo: tf.backend_util.Conv2DInfo, depthwise: boolean): Info | undefined {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  const g = nativeGeometry(x.shape, convInfo, depthwise);
+  if (!g) return undefined;
+  const { filterHeight: k, inChannels: ci, outChannels: co } = convInfo;
+  return filterGradientOf(backend, g, x, dy, depthwise ? [k, k, ci, 1] : [k, k, ci, co]);
+}
+
+/**
+ * `convInfo` (a dense convolution, or a depthwise one of multiplier 1) as the native kernels' geometry with
+ * 1 group (depthwise: groups = channels); undefined where they do not apply (dilation, a rectangular kernel
+ * or stride, asymmetric padding).
+ */
+function nativeGeometry(xShape: readonly number[], convInfo: tf.backend_util.Conv2DInfo, depthwise: boolean): GroupedConvGeometry | undefined {
   const { filterHeight: k, filterWidth: kw, strideHeight: s, strideWidth: sw, padInfo } = convInfo;
   const pad = padInfo.top;
   if (k !== kw || s !== sw || padInfo.left !== pad || padInfo.bottom !== pad || padInfo.right !== pad) return undefined;
-  if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1) return undefined;
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') return undefined;
+  if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1 || convInfo.dataFormat !== 'channelsLast') return undefined;
   const { inChannels: ci, outChannels: co } = convInfo;
-  const g = groupedConvGeometry(x.shape, depthwise ? [k, k, 1, ci] : [k, k, ci, co], depthwise ? ci : 1, s, pad);
-  if (g.outHeight !== convInfo.outHeight || g.outWidth !== convInfo.outWidth) return undefined;
-  return filterGradientOf(backend, g, x, dy, depthwise ? [k, k, ci, 1] : [k, k, ci, co]);
+  const g = groupedConvGeometry(xShape, depthwise ? [k, k, 1, ci] : [k, k, ci, co], depthwise ? ci : 1, s, pad);
+  return g.outHeight === convInfo.outHeight && g.outWidth === convInfo.outWidth ? g : undefined;
+}
+
+/**
+ * A dense convolution (tfjs' Conv2D) by the native grouped kernel with 1 group, split over the batch by
+ * the kernel pool; undefined where the kernel does not apply, for the caller's fallback.
+ */
+export function nativeDenseConv(backend: BackendWasm, x: Info, filter: Info, convInfo: tf.backend_util.Conv2DInfo): Info | undefined {
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const g = nativeGeometry(x.shape, convInfo, false);
+  return g && forwardOf(backend, g, x, filter);
+}
+
+/** The input gradient of a dense convolution by the native kernel (as nativeDenseConv); undefined where it does not apply. */
+export function nativeDenseBackpropInput(backend: BackendWasm, dy: Info, filter: Info, convInfo: tf.backend_util.Conv2DInfo): Info | undefined {
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c } = convInfo;
+  const g = nativeGeometry([n, h, w, c], convInfo, false);
+  return g && backpropInputOf(backend, g, dy, filter, [n, h, w, c]);
 }
 
 /**
