@@ -33,6 +33,11 @@ function cases(): { cases: Case[]; dispose(): void } {
   const b = rand([32 * 32 * 32, 128]);
   const w = rand([64, 128]);
   const sa = rand([32, 16, 16, 64]);
+  // The classroom ResNeXt's first stage: 32 channels in 8 groups of 4, 32x32.
+  const x1 = rand([32, 32, 32, 32]);
+  const f1 = rand([3, 3, 4, 32]);
+  const g1 = rand([32]) as tf.Tensor1D;
+  const b1 = rand([32]) as tf.Tensor1D;
   const xt = rand([32 * 32 * 32, 18]);
   const wt = rand([18, 64]);
   // EfficientNet-B0 at 32 px: its most frequent narrow products (1x1 spatial, batch 32; 2x2 spatial).
@@ -47,6 +52,7 @@ function cases(): { cases: Case[]; dispose(): void } {
   return {
     cases: [
       { name: 'grouped 3x3 forward [32,32,32,128] 8x16d', run: () => [conv(x, f)] },
+      { name: 'grouped 3x3 forward [32,32,32,32] 8x4d', run: () => [groupedConv2dWith('wasm', x1 as tf.Tensor4D, f1 as tf.Tensor4D, 8, 1, 1)] },
       { name: 'grouped 3x3 input gradient (+ forward)', run: () => [dx(x)] },
       { name: 'grouped 3x3 filter gradient (+ forward)', run: () => [dw(f)] },
       { name: 'Aᵀ·B [32768,64]ᵀ·[32768,128]', run: () => [tf.matMul(a, b, true, false)] },
@@ -59,9 +65,10 @@ function cases(): { cases: Case[]; dispose(): void } {
       { name: 'Aᵀ·B [32,1152]ᵀ·[32,192] (EfficientNet)', run: () => [tf.matMul(e32, edy, true, false)] },
       { name: 'A·B [128,480]·[480,80] (EfficientNet)', run: () => [tf.matMul(e128, ew2)] },
       { name: 'BatchNorm forward [32,32,32,128]', run: () => [batchNormTraining(x as tf.Tensor4D, gamma, beta)] },
+      { name: 'BatchNorm forward [32,32,32,32]', run: () => [batchNormTraining(x1 as tf.Tensor4D, g1, b1)] },
       { name: 'BatchNorm gradient (+ forward)', run: () => [bnGrad(x)] },
     ],
-    dispose: () => tf.dispose([sa, x, f, dy, a, b, w, xt, wt, e32, ew, edy, e128, ew2, gamma, beta]),
+    dispose: () => tf.dispose([sa, x1, f1, g1, b1, x, f, dy, a, b, w, xt, wt, e32, ew, edy, e128, ew2, gamma, beta]),
   };
 }
 

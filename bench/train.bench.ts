@@ -17,7 +17,7 @@
  *   in this run right before the port on WASM;
  * - with --profile: one training step of each classroom preset (after two warm-up steps) under
  *   tf.profile, per tfjs kernel: ms, share of the step, GMAC/s of conv and matMul kernels
- *   (bench/train/profile.ts); the top BENCH_PROFILE_TOP (20) rows, each conv/matMul row split into its parts
+ *   (bench/train/profile.ts; BENCH_PROFILE_STEPS=n: the mean of n steps); the top BENCH_PROFILE_TOP (20) rows, each conv/matMul row split into its parts
  *   (matMul operand forms, conv input shapes) in the JSON and, with BENCH_PROFILE_PARTS=1, printed.
  * Peers, in the same run:
  * - PyTorch on the CPU (Debian's python3-torch, found by BENCH_PYTHON, default /usr/bin/python3):
@@ -63,16 +63,19 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_MATMUL_AB: XNNPACK for every A·B and A·Bᵀ, or the app's native kernels (kernels/wasm/matMul.ts);
  * - BENCH_RELAXED_AB: the native kernels' plain SIMD builds, or their relaxed SIMD builds (fused multiply-adds: kernels/wasm/native.ts);
  * - BENCH_SPIN_AB: the kernel pool caller's spin before sleeping off, or on (kernels/wasm/pool.ts kernelPoolOptions);
- * - BENCH_DENSE_AB: dense convolutions' forward and input gradient by XNNPACK, or by the native kernels (kernels/wasm/gradients.ts NATIVE_DENSE_CONV).
+ * - BENCH_DENSE_AB: dense convolutions' forward and input gradient by XNNPACK, or by the native kernels (kernels/wasm/gradients.ts NATIVE_DENSE_CONV);
+ * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs).
  */
+const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const AB_SWITCHES = [
   { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
   { env: 'BENCH_RELAXED_AB', api: 'relaxedSimd', names: ['plain SIMD', 'relaxed SIMD'], key: 'relaxedSimdAB', fields: ['plain', 'relaxed'] },
   { env: 'BENCH_SPIN_AB', api: 'kernelSpin', names: ['no spin', 'spin'], key: 'spinAB', fields: ['noSpin', 'spin'] },
   { env: 'BENCH_DENSE_AB', api: 'nativeDenseConv', names: ['XNNPACK dense conv', 'native'], key: 'denseConvAB', fields: ['xnnpack', 'native'] },
+  { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin';
   names: [string, string];
   key: string;
   fields: [string, string];
@@ -88,6 +91,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
 /** BENCH_PROFILE_PARTS=1: print each conv/matMul row's parts (by matMul form or input shapes; always in the JSON). */
 const PROFILE_PARTS = process.env.BENCH_PROFILE_PARTS === '1';
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
+/** Steps profiled, each figure their mean per step (BENCH_PROFILE_STEPS, default 1). */
+const PROFILE_STEPS = Math.max(1, Number(process.env.BENCH_PROFILE_STEPS ?? 1));
 const PYTHON = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
 const TORCH = process.env.BENCH_TORCH !== '0';
 const BACKENDS = (process.env.BENCH_BACKENDS ?? 'webgpu,wasm,webgl,cpu').split(',') as BackendName[];
@@ -112,7 +117,8 @@ type BenchApi = {
     relaxedSimd(on: boolean): Promise<boolean>;
     kernelSpin(on: boolean): void;
     nativeDenseConv(on: boolean): void;
-    profile(name: string, batch: number, warmup: number, top: number): Promise<StepProfile>;
+    helperSpin(ms: number): void;
+    profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
   };
@@ -267,12 +273,14 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     for (const ab of AB_SWITCHES) {
       if (ab.rounds <= 0) continue;
       if (backend !== 'wasm') return { backend, error: `${ab.env} measures WASM only` };
-      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, o]) => void (await trainBench.api[f](o)), [ab.api, on] as const), ab.names);
+      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, o, spin]) => void (await (f === 'helperSpin' ? trainBench.api.helperSpin(o ? spin : 0) : trainBench.api[f](o))), [ab.api, on, HELPER_SPIN_MS] as const), ab.names);
       // Under the switch's own JSON key (the typed result keeps its usual fields only).
       return Object.assign({ backend, wasm: info.wasm, threads }, { [ab.key]: rows.map(({ off, on, ...r }) => ({ ...r, [ab.fields[0]]: off, [ab.fields[1]]: on })) } as object);
     }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
+      const p = t.kernelPool;
+      if (p) log(`  kernel pool per step: ${p.splitCalls} split calls; caller ${p.callerMs} ms, helper ${p.helperMs} ms; helper wake-up ${p.wakeMs} ms, caller waiting ${p.callerWaitMs} ms, helper idle ${p.helperIdleMs} ms`);
       return {
         model: what,
         batch,
@@ -286,6 +294,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
         fractionOfCeiling: round(t.macsPerSecond / ceiling, 3),
         lastLoss: round(t.lastLoss, 3),
         ...(t.tensorsLeaked ? { tensorsLeaked: t.tensorsLeaked } : {}),
+        ...(t.kernelPool ? { kernelPool: t.kernelPool } : {}),
       };
     };
     const batches = PRESET_BATCHES[backend] ?? DEFAULT_PRESET_BATCHES;
@@ -306,7 +315,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
       const batch = Math.max(...batches);
       for (const preset of PRESETS) {
         try {
-          const p = await withTimeout(page.evaluate(([m, b, top]) => trainBench.api.profile(m, b, 2, top), [preset, batch, PROFILE_TOP] as const), `${backend} profile ${preset}`);
+          const p = await withTimeout(page.evaluate(([m, b, top, steps]) => trainBench.api.profile(m, b, 2, top, steps), [preset, batch, PROFILE_TOP, PROFILE_STEPS] as const), `${backend} profile ${preset}`);
           const timed = results.find((r) => r.model === preset && r.batch === batch);
           if (timed) p.unprofiledStepMs = round((1000 * batch) / timed.imagesPerSecond, 1);
           printProfile(backend, p, PROFILE_PARTS);

@@ -121,8 +121,10 @@ const kernelTime = (t: unknown): number => (typeof t === 'number' && Number.isFi
 
 export function summarizeProfile(
   info: ProfileInfo,
-  opts: { model: string; batch: number; stepMs: number; macsExpected: number; backend: string; top?: number },
+  opts: { model: string; batch: number; stepMs: number; macsExpected: number; backend: string; top?: number; steps?: number },
 ): StepProfile {
+  // Over `steps` steps, every figure per step: their mean.
+  const per = 1 / (opts.steps ?? 1);
   const byName = new Map<string, { calls: number; ms: number; macs: number; hasMacs: boolean }>();
   const parts = new Map<string, Map<string, { calls: number; ms: number; macs: number }>>();
   const scopes = new Map<string, { calls: number; ms: number }>();
@@ -131,17 +133,18 @@ export function summarizeProfile(
   let macsCounted = 0;
   let anyTime = false;
   for (const k of info.kernels) {
-    const ms = kernelTime(k.kernelTimeMs);
+    const ms = kernelTime(k.kernelTimeMs) * per;
     if (tf.getKernel(k.name, opts.backend) === undefined) {
       const s = scopes.get(k.name) ?? { calls: 0, ms: 0 };
-      s.calls++;
+      s.calls += per;
       s.ms += Number.isNaN(ms) ? 0 : ms;
       scopes.set(k.name, s);
       continue;
     }
-    const macs = kernelMacs(k.name, k.inputShapes, k.outputShapes);
+    const kernelMacsOf = kernelMacs(k.name, k.inputShapes, k.outputShapes);
+    const macs = kernelMacsOf === undefined ? undefined : kernelMacsOf * per;
     const row = byName.get(k.name) ?? { calls: 0, ms: 0, macs: 0, hasMacs: false };
-    row.calls++;
+    row.calls += per;
     if (!Number.isNaN(ms)) {
       row.ms += ms;
       kernelMs += ms;
@@ -152,13 +155,13 @@ export function summarizeProfile(
       row.hasMacs = true;
       macsCounted += macs;
     }
-    kernelCalls++;
+    kernelCalls += per;
     byName.set(k.name, row);
     const part = kernelPart(k.name, k.inputShapes, k.outputShapes);
     if (part !== undefined) {
       const ofKernel = parts.get(k.name) ?? new Map<string, { calls: number; ms: number; macs: number }>();
       const f = ofKernel.get(part) ?? { calls: 0, ms: 0, macs: 0 };
-      f.calls++;
+      f.calls += per;
       f.ms += Number.isNaN(ms) ? 0 : ms;
       f.macs += macs ?? 0;
       ofKernel.set(part, f);
@@ -169,7 +172,7 @@ export function summarizeProfile(
   const round = (x: number, d = 3) => +x.toFixed(d);
   const all: ProfileRow[] = [...byName].map(([op, r]) => ({
     op,
-    calls: r.calls,
+    calls: round(r.calls, 2),
     ms: round(r.ms),
     fractionOfStep: round(r.ms / opts.stepMs, 4),
     ...(r.hasMacs ? { macs: r.macs, ...(r.ms > 0 ? { gMacsPerSecond: round(r.macs / (r.ms / 1000) / 1e9) } : {}) } : {}),
@@ -177,7 +180,7 @@ export function summarizeProfile(
       ? {
           parts: [...parts.get(op)!].map(([part, f]) => ({
             part,
-            calls: f.calls,
+            calls: round(f.calls, 2),
             ms: round(f.ms),
             macs: f.macs,
             ...(f.ms > 0 ? { gMacsPerSecond: round(f.macs / (f.ms / 1000) / 1e9) } : {}),
@@ -197,25 +200,29 @@ export function summarizeProfile(
     stepMs: round(opts.stepMs),
     kernelMs: round(kernelMs),
     outsideKernelsMs: round(opts.stepMs - kernelMs),
-    kernelCalls,
+    kernelCalls: round(kernelCalls, 2),
     macsCounted,
     macsExpected: opts.macsExpected,
     rows,
     rest: { ops: restRows.length, calls: restRows.reduce((s, r) => s + r.calls, 0), ms: round(restMs), fractionOfStep: round(restMs / opts.stepMs, 4) },
-    ...(scopes.size ? { scopes: [...scopes].map(([name, s]) => ({ name, calls: s.calls, ms: round(s.ms) })) } : {}),
+    ...(scopes.size ? { scopes: [...scopes].map(([name, s]) => ({ name, calls: round(s.calls, 2), ms: round(s.ms) })) } : {}),
   };
 }
 
-/** Profiles one call of `step` (run it at least once before, so one-time setup is not in the profile). */
+/**
+ * Profiles `steps` calls of `step` (1 unless given; run it at least once before, so one-time setup is not in
+ * the profile), every figure per step (their mean).
+ */
 export async function profileStep(
   step: () => Promise<unknown>,
-  opts: { model: string; batch: number; macsExpected: number; top?: number },
+  opts: { model: string; batch: number; macsExpected: number; top?: number; steps?: number },
 ): Promise<StepProfile> {
+  const steps = opts.steps ?? 1;
   let stepMs = 0;
   const info = await tf.profile(async () => {
     const t0 = performance.now();
-    await step();
-    stepMs = performance.now() - t0;
+    for (let i = 0; i < steps; i++) await step();
+    stepMs = (performance.now() - t0) / steps;
   });
   return summarizeProfile(info, { ...opts, stepMs, backend: tf.getBackend() });
 }

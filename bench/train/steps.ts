@@ -21,6 +21,8 @@ export interface StepTiming {
   macsPerSecond: number;
   lastLoss: number;
   tensorsLeaked: number;
+  /** WASM with kernel helpers: where a step's split calls spent their time, ms per step (kernels/wasm/pool.ts poolStats). */
+  kernelPool?: { splitCalls: number; wakeMs: number; callerMs: number; helperMs: number; callerWaitMs: number; helperIdleMs: number };
 }
 
 /** One untimed warm-up step, then steps until `seconds` have passed; each `step` resolves with its loss (a sync). */

@@ -8,7 +8,7 @@ import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm
 import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
-import { kernelPoolOptions, kernelThreads, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { kernelPoolOptions, kernelThreads, poolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
 const KERNEL_SPIN = { ...kernelPoolOptions };
@@ -47,18 +47,24 @@ const api = {
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
     const { trainer, step, forwardMacs } = presetTrainer(name, batch, microBatch);
     try {
-      return await timeSteps(step, batch, seconds, forwardMacs);
+      const before = { ...poolStats };
+      const timing = await timeSteps(step, batch, seconds, forwardMacs);
+      if (poolStats.splitCalls === before.splitCalls) return timing;
+      // Per step (the warm-up step's split calls included: one step in many).
+      const per = (k: keyof typeof poolStats) => Math.round(((poolStats[k] - before[k]) / (timing.steps + 1)) * 100) / 100;
+      const kernelPool = { splitCalls: per('splitCalls'), wakeMs: per('wakeMs'), callerMs: per('callerMs'), helperMs: per('helperMs'), callerWaitMs: per('callerWaitMs'), helperIdleMs: per('helperIdleMs') };
+      return { ...timing, kernelPool };
     } finally {
       trainer.dispose();
     }
   },
 
-  /** One training step of a preset under tf.profile, after `warmup` untimed steps; the `top` kernels by time. */
-  async profile(name: string, batch: number, warmup = 2, top = 20): Promise<StepProfile> {
+  /** `steps` training steps of a preset under tf.profile (figures per step), after `warmup` untimed steps; the `top` kernels by time. */
+  async profile(name: string, batch: number, warmup = 2, top = 20, steps = 1): Promise<StepProfile> {
     const { trainer, step, forwardMacs } = presetTrainer(name, batch);
     try {
       for (let i = 0; i < warmup; i++) await step();
-      return await profileStep(step, { model: name, batch, macsExpected: 3 * forwardMacs * batch, top });
+      return await profileStep(step, { model: name, batch, macsExpected: 3 * forwardMacs * batch, top, steps });
     } finally {
       trainer.dispose();
     }
@@ -74,9 +80,14 @@ const api = {
     NATIVE_DENSE_CONV.enabled = on;
   },
 
+  /** How long (ms) the kernel helpers poll for their next request before they sleep (0: at once); WASM only. */
+  helperSpin(ms: number): void {
+    kernelPoolOptions.helperSpinMs = ms;
+  },
+
   /** The kernel pool caller's spin before sleeping as the app runs it (on), or none (off: it sleeps at once); WASM only. */
   kernelSpin(on: boolean): void {
-    Object.assign(kernelPoolOptions, on ? KERNEL_SPIN : { callerSpinMs: 0 });
+    kernelPoolOptions.callerSpinMs = on ? KERNEL_SPIN.callerSpinMs : 0;
   },
 
   /** The native kernels' relaxed SIMD builds (on, as the app runs them where they validate) or their plain builds (off); WASM only. */

@@ -22,9 +22,11 @@ const FUNCTION = 3;
 const ARGC = 4;
 const STATUS = 5; // 0: ok, 1: the kernel threw (its message is in the console of the helper)
 const READY = 6; // 1 once the helper has instantiated every module
+const HELPER_SPIN = 7; // µs the helper polls for its next request before it sleeps (kernelPoolOptions.helperSpinMs)
 const ARGS_BYTE = 64; // Float64 arguments from here (a float64 holds every int32 and float32 exactly)
 const MAX_ARGS = 32;
-const CONTROL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
+const TIMES_BYTE = ARGS_BYTE + 8 * MAX_ARGS; // Float64: when the helper started and ended its latest request (ms since the epoch)
+const CONTROL_BYTES = TIMES_BYTE + 16;
 
 /**
  * How long the caller spins for a helper's end before sleeping in Atomics.wait (ms; 0: sleep at once).
@@ -34,7 +36,7 @@ const CONTROL_BYTES = ARGS_BYTE + 8 * MAX_ARGS;
  * 1.01-1.19x, the ResNet twin 1.02-1.12x, the classroom ResNeXt 0.92-1.15x. A helper spinning for its
  * next request as well (50 or 250 µs) was no better overall and takes the core XNNPACK's pool shares.
  */
-export const kernelPoolOptions = { callerSpinMs: 0.5 };
+export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0 };
 
 /**
  * The helper's whole program, plain JavaScript with no imports, run from a Blob (browser) or by
@@ -44,6 +46,7 @@ export const HELPER_SOURCE = `
 function serve(data) {
   const i32 = new Int32Array(data.control);
   const args = new Float64Array(data.control, ${ARGS_BYTE}, ${MAX_ARGS});
+  const times = new Float64Array(data.control, ${TIMES_BYTE}, 2);
   const functions = data.modules.map((m) => {
     const exports = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
     return m.functions.map((name) => exports[name]);
@@ -52,10 +55,13 @@ function serve(data) {
   Atomics.notify(i32, ${READY});
   let seen = Atomics.load(i32, ${REQUEST});
   for (;;) {
+    const spinEnd = performance.now() + i32[${HELPER_SPIN}] / 1000;
+    while (Atomics.load(i32, ${REQUEST}) === seen && performance.now() < spinEnd) continue;
     Atomics.wait(i32, ${REQUEST}, seen);
     const request = Atomics.load(i32, ${REQUEST});
     if (request === seen) continue;
     seen = request;
+    times[0] = performance.timeOrigin + performance.now();
     let status = 0;
     try {
       const argc = i32[${ARGC}];
@@ -66,6 +72,7 @@ function serve(data) {
       status = 1;
       console.error('kernel helper:', error);
     }
+    times[1] = performance.timeOrigin + performance.now();
     Atomics.store(i32, ${STATUS}, status);
     Atomics.store(i32, ${DONE}, request);
     Atomics.notify(i32, ${DONE});
@@ -80,14 +87,21 @@ interface Helper {
   worker: { terminate(): unknown };
   i32: Int32Array;
   args: Float64Array;
+  times: Float64Array;
   sequence: number;
   /** How many of NATIVES the helper instantiated (a module made later runs on the caller's thread). */
   modules: number;
 }
 
 let helpers: Helper[] = [];
-/** Calls split over threads since the module loaded (tests check that the helpers did take work). */
-export const poolStats = { splitCalls: 0 };
+/**
+ * Calls split over threads since the module loaded (tests check that the helpers did take work), and where
+ * their time went (ms, summed over calls and helpers): from posting a range to the helper starting it
+ * (`wakeMs`), the caller's own range (`callerMs`), the helpers' ranges (`helperMs`), the caller waiting
+ * for a helper after its own range (`callerWaitMs`), a helper done before the caller (`helperIdleMs`).
+ */
+export const poolStats = { splitCalls: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0, helperIdleMs: 0 };
+const now = (): number => performance.timeOrigin + performance.now();
 /** Function indices per module, as the helpers number them. */
 const functionIndex = new Map<number, Map<string, number>>();
 
@@ -114,7 +128,14 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
     worker.postMessage({ control, modules });
-    helpers.push({ worker, i32: new Int32Array(control), args: new Float64Array(control, ARGS_BYTE, MAX_ARGS), sequence: 0, modules: modules.length });
+    helpers.push({
+      worker,
+      i32: new Int32Array(control),
+      args: new Float64Array(control, ARGS_BYTE, MAX_ARGS),
+      times: new Float64Array(control, TIMES_BYTE, 2),
+      sequence: 0,
+      modules: modules.length,
+    });
   }
   return helpers.length;
 }
@@ -182,7 +203,7 @@ export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T 
   poolStats.splitCalls += 1;
   const fnIndex = functionIndex.get(native.index)?.get(fn);
   if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
-  const posted: [Helper, [number, number]][] = [];
+  const posted: [Helper, [number, number], number][] = [];
   for (const [i, range] of ranges.slice(1).entries()) {
     const h = ready[i]!;
     const list = args(...range);
@@ -191,15 +212,20 @@ export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T 
     h.i32[MODULE] = native.index;
     h.i32[FUNCTION] = fnIndex;
     h.i32[ARGC] = list.length;
+    h.i32[HELPER_SPIN] = Math.round(kernelPoolOptions.helperSpinMs * 1000);
     h.sequence += 1;
+    const postedAt = now();
     Atomics.store(h.i32, REQUEST, h.sequence);
     Atomics.notify(h.i32, REQUEST);
-    posted.push([h, range]);
+    posted.push([h, range, postedAt]);
   }
+  const callerStart = now();
   call(...ranges[0]!);
+  const callerEnd = now();
+  poolStats.callerMs += callerEnd - callerStart;
   const redo: [number, number][] = [];
   let lost = false;
-  for (const [h, range] of posted) {
+  for (const [h, range, postedAt] of posted) {
     // Spin a little before sleeping (kernelPoolOptions).
     const spinEnd = performance.now() + kernelPoolOptions.callerSpinMs;
     while (Atomics.load(h.i32, DONE) !== h.sequence && performance.now() < spinEnd) continue;
@@ -207,6 +233,13 @@ export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T 
       if (Atomics.wait(h.i32, DONE, h.sequence - 1, HELPER_TIMEOUT_MS) === 'timed-out') lost = true;
     }
     if (lost || Atomics.load(h.i32, STATUS) !== 0) redo.push(range);
+    else {
+      const [start, end] = [h.times[0]!, h.times[1]!];
+      poolStats.wakeMs += start - postedAt;
+      poolStats.helperMs += end - start;
+      poolStats.callerWaitMs += Math.max(0, now() - callerEnd);
+      poolStats.helperIdleMs += Math.max(0, callerEnd - end);
+    }
   }
   if (lost) {
     console.warn('kernel helper: no answer; the app kernels run on one thread from now on');
