@@ -64,18 +64,21 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_RELAXED_AB: the native kernels' plain SIMD builds, or their relaxed SIMD builds (fused multiply-adds: kernels/wasm/native.ts);
  * - BENCH_SPIN_AB: the kernel pool caller's spin before sleeping off, or on (kernels/wasm/pool.ts kernelPoolOptions);
  * - BENCH_DENSE_AB: dense convolutions' forward and input gradient by XNNPACK, or by the native kernels (kernels/wasm/gradients.ts NATIVE_DENSE_CONV);
- * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs).
+ * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs);
+ * - BENCH_CHUNKS_AB: a split call cut into one chunk per thread, or BENCH_CHUNKS (4) (kernelPoolOptions.chunksPerThread).
  */
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
+const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
 const AB_SWITCHES = [
   { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
   { env: 'BENCH_RELAXED_AB', api: 'relaxedSimd', names: ['plain SIMD', 'relaxed SIMD'], key: 'relaxedSimdAB', fields: ['plain', 'relaxed'] },
   { env: 'BENCH_SPIN_AB', api: 'kernelSpin', names: ['no spin', 'spin'], key: 'spinAB', fields: ['noSpin', 'spin'] },
   { env: 'BENCH_DENSE_AB', api: 'nativeDenseConv', names: ['XNNPACK dense conv', 'native'], key: 'denseConvAB', fields: ['xnnpack', 'native'] },
   { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
+  { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread';
   names: [string, string];
   key: string;
   fields: [string, string];
@@ -118,6 +121,7 @@ type BenchApi = {
     kernelSpin(on: boolean): void;
     nativeDenseConv(on: boolean): void;
     helperSpin(ms: number): void;
+    chunksPerThread(n: number): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
@@ -273,14 +277,14 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     for (const ab of AB_SWITCHES) {
       if (ab.rounds <= 0) continue;
       if (backend !== 'wasm') return { backend, error: `${ab.env} measures WASM only` };
-      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, o, spin]) => void (await (f === 'helperSpin' ? trainBench.api.helperSpin(o ? spin : 0) : trainBench.api[f](o))), [ab.api, on, HELPER_SPIN_MS] as const), ab.names);
+      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, o, spin, chunks]) => void (await (f === 'helperSpin' ? trainBench.api.helperSpin(o ? spin : 0) : f === 'chunksPerThread' ? trainBench.api.chunksPerThread(o ? chunks : 1) : trainBench.api[f](o))), [ab.api, on, HELPER_SPIN_MS, CHUNKS] as const), ab.names);
       // Under the switch's own JSON key (the typed result keeps its usual fields only).
       return Object.assign({ backend, wasm: info.wasm, threads }, { [ab.key]: rows.map(({ off, on, ...r }) => ({ ...r, [ab.fields[0]]: off, [ab.fields[1]]: on })) } as object);
     }
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
       const p = t.kernelPool;
-      if (p) log(`  kernel pool per step: ${p.splitCalls} split calls; caller ${p.callerMs} ms, helper ${p.helperMs} ms; helper wake-up ${p.wakeMs} ms, caller waiting ${p.callerWaitMs} ms, helper idle ${p.helperIdleMs} ms`);
+      if (p) log(`  kernel pool per step: ${p.splitCalls} split calls, ${p.helperChunks} chunks on helpers; caller ${p.callerMs} ms, helpers ${p.helperMs} ms in chunks; helpers' wake-up ${p.wakeMs} ms, caller waiting ${p.callerWaitMs} ms`);
       return {
         model: what,
         batch,

@@ -22,7 +22,7 @@ export interface StepTiming {
   lastLoss: number;
   tensorsLeaked: number;
   /** WASM with kernel helpers: where a step's split calls spent their time, ms per step (kernels/wasm/pool.ts poolStats). */
-  kernelPool?: { splitCalls: number; wakeMs: number; callerMs: number; helperMs: number; callerWaitMs: number; helperIdleMs: number };
+  kernelPool?: { splitCalls: number; helperChunks: number; callerMs: number; helperMs: number; wakeMs: number; callerWaitMs: number };
 }
 
 /** One untimed warm-up step, then steps until `seconds` have passed; each `step` resolves with its loss (a sync). */

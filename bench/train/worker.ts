@@ -8,7 +8,7 @@ import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm
 import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
-import { kernelPoolOptions, kernelThreads, poolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
 const KERNEL_SPIN = { ...kernelPoolOptions };
@@ -47,12 +47,13 @@ const api = {
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
     const { trainer, step, forwardMacs } = presetTrainer(name, batch, microBatch);
     try {
-      const before = { ...poolStats };
+      const before = readPoolStats();
       const timing = await timeSteps(step, batch, seconds, forwardMacs);
-      if (poolStats.splitCalls === before.splitCalls) return timing;
+      const after = readPoolStats();
+      if (after.splitCalls === before.splitCalls) return timing;
       // Per step (the warm-up step's split calls included: one step in many).
-      const per = (k: keyof typeof poolStats) => Math.round(((poolStats[k] - before[k]) / (timing.steps + 1)) * 100) / 100;
-      const kernelPool = { splitCalls: per('splitCalls'), wakeMs: per('wakeMs'), callerMs: per('callerMs'), helperMs: per('helperMs'), callerWaitMs: per('callerWaitMs'), helperIdleMs: per('helperIdleMs') };
+      const per = (k: keyof typeof after) => Math.round(((after[k] - before[k]) / (timing.steps + 1)) * 100) / 100;
+      const kernelPool = { splitCalls: per('splitCalls'), helperChunks: per('helperChunks'), callerMs: per('callerMs'), helperMs: per('helperMs'), wakeMs: per('wakeMs'), callerWaitMs: per('callerWaitMs') };
       return { ...timing, kernelPool };
     } finally {
       trainer.dispose();
@@ -78,6 +79,11 @@ const api = {
   /** Dense convolutions' forward and input gradient by the native kernels as the app runs them (on), or by XNNPACK (off); WASM only. */
   nativeDenseConv(on: boolean): void {
     NATIVE_DENSE_CONV.enabled = on;
+  },
+
+  /** How many chunks a split kernel call is cut into per thread; WASM only. */
+  chunksPerThread(n: number): void {
+    kernelPoolOptions.chunksPerThread = n;
   },
 
   /** How long (ms) the kernel helpers poll for their next request before they sleep (0: at once); WASM only. */

@@ -15,7 +15,7 @@ import { switchBackend } from '../../engine/backend';
 import { batchNormTraining, relu } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
 import { nativeOptions } from './native';
-import { HELPER_ENTRY, kernelThreads, poolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
+import { HELPER_ENTRY, kernelThreads, readPoolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
 // tfjs' memory is not shared in Node (its plain build): the modules copy through shared memories of
 // their own, which helper threads can use (native.ts). The kernels are the same.
@@ -120,11 +120,13 @@ describe('native kernels on a helper thread', () => {
     expect(startKernelHelpers(1, spawn)).toBe(1);
     await until(() => kernelThreads() === 2, 20_000);
     expect(kernelThreads()).toBe(2);
-    const before = poolStats.splitCalls;
+    const before = readPoolStats();
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
     // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient.
-    expect(poolStats.splitCalls - before).toBeGreaterThanOrEqual(18);
+    const after = readPoolStats();
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(18);
+    expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
     const alone = await everyKernel();
