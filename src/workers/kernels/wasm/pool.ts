@@ -4,10 +4,12 @@
  * gradient) ran on one thread, most of a training step (docs/tfjs.md#wasm-threads-for-the-apps-own-kernels).
  *
  * Each helper is a worker that instantiates the same compiled modules on the same shared memories
- * and then waits on a small shared control block. `parallel()` splits a kernel call into ranges of
- * one dimension (batch images, groups, channels, rows), hands all but the first to the helpers,
- * runs the first itself and waits for the rest. Every kernel's values are independent of the split
- * (native/*.c), so results are bit for bit those of one thread, whatever the helpers do.
+ * and then waits on a small shared control block. `parallel()` cuts a kernel call into chunks, ranges
+ * of one dimension (batch images, groups, channels, rows), in a work block all threads share; the
+ * caller wakes the helpers and every thread claims the next chunk until none is left
+ * (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes). Every kernel's values are
+ * independent of its range (native/*.c), so results are bit for bit those of one thread, whoever ran
+ * which chunk.
  *
  * The caller blocks in `Atomics.wait`, which a page's main thread may not do: helpers start only in
  * a worker (or in Node), only where memory can be shared, and only when asked (`startKernelHelpers`).
@@ -121,7 +123,7 @@ interface Helper {
 
 let helpers: Helper[] = [];
 /** The work block (created with the helpers). */
-let work: { w32: Int32Array; posted: Float64Array; args: Float64Array } | undefined;
+let workBlock: { w32: Int32Array; posted: Float64Array; args: Float64Array } | undefined;
 /**
  * Calls split over threads since the module loaded, the chunks the helpers ran (tests check that the
  * helpers did take work), and where the time went (ms, summed over calls and helpers): the caller's
@@ -160,8 +162,8 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
   if (modules.some((m) => m === undefined)) return 0;
   for (const [i, m] of modules.entries()) functionIndex.set(i, new Map(m!.functions.map((name, j) => [name, j])));
   const block = new SharedArrayBuffer(WORK_BYTES);
-  work = { w32: new Int32Array(block), posted: new Float64Array(block, POSTED_BYTE, 1), args: new Float64Array(block, ARGS_BYTE, MAX_ARGS * MAX_CHUNKS) };
-  Atomics.store(work.w32, NEXT, CLOSED);
+  workBlock = { w32: new Int32Array(block), posted: new Float64Array(block, POSTED_BYTE, 1), args: new Float64Array(block, ARGS_BYTE, MAX_ARGS * MAX_CHUNKS) };
+  Atomics.store(workBlock.w32, NEXT, CLOSED);
   for (let h = 0; h < count; h++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
@@ -176,7 +178,7 @@ export function stopKernelHelpers(): void {
   const last = readPoolStats();
   for (const h of helpers) h.worker.terminate();
   helpers = [];
-  work = undefined;
+  workBlock = undefined;
   Object.assign(poolStats, { helperChunks: last.helperChunks, helperMs: last.helperMs, wakeMs: last.wakeMs });
 }
 
@@ -228,18 +230,18 @@ export function splitRange(total: number, parts: number, grain: number): [number
  * is cut into chunks (kernelPoolOptions.chunksPerThread per thread, at multiples of `grain`), and the
  * caller and the helpers claim them one at a time until none is left.
  */
-export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work_: number, args: (lo: number, hi: number) => number[]): void {
+export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work: number, args: (lo: number, hi: number) => number[]): void {
   const call = (lo: number, hi: number): void => (native.exports[fn] as (...a: number[]) => void)(...args(lo, hi));
-  const ready = work_ >= MIN_PARALLEL_WORK && work ? readyHelpers().filter((h) => native.index < h.modules) : [];
+  const ready = work >= MIN_PARALLEL_WORK && workBlock ? readyHelpers().filter((h) => native.index < h.modules) : [];
   const chunks = ready.length > 0 ? splitRange(total, Math.min(MAX_CHUNKS, (ready.length + 1) * kernelPoolOptions.chunksPerThread), grain) : [];
-  if (chunks.length < 2 || !work) {
+  if (chunks.length < 2 || !workBlock) {
     call(0, total);
     return;
   }
   poolStats.splitCalls += 1;
   const fnIndex = functionIndex.get(native.index)?.get(fn);
   if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
-  const { w32, posted, args: chunkArgs } = work;
+  const { w32, posted, args: chunkArgs } = workBlock;
   // NEXT is CLOSED here: a helper still claiming from the last call gets nothing while this one is set up.
   let argc = 0;
   for (const [c, range] of chunks.entries()) {
