@@ -70,15 +70,17 @@ const KERNELS = process.argv.includes('--kernels');
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
 const AB_SWITCHES = [
-  { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
-  { env: 'BENCH_RELAXED_AB', api: 'relaxedSimd', names: ['plain SIMD', 'relaxed SIMD'], key: 'relaxedSimdAB', fields: ['plain', 'relaxed'] },
-  { env: 'BENCH_SPIN_AB', api: 'kernelSpin', names: ['no spin', 'spin'], key: 'spinAB', fields: ['noSpin', 'spin'] },
-  { env: 'BENCH_DENSE_AB', api: 'nativeDenseConv', names: ['XNNPACK dense conv', 'native'], key: 'denseConvAB', fields: ['xnnpack', 'native'] },
-  { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
-  { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
+  { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', values: [false, true], names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
+  { env: 'BENCH_RELAXED_AB', api: 'relaxedSimd', values: [false, true], names: ['plain SIMD', 'relaxed SIMD'], key: 'relaxedSimdAB', fields: ['plain', 'relaxed'] },
+  { env: 'BENCH_SPIN_AB', api: 'kernelSpin', values: [false, true], names: ['no spin', 'spin'], key: 'spinAB', fields: ['noSpin', 'spin'] },
+  { env: 'BENCH_DENSE_AB', api: 'nativeDenseConv', values: [false, true], names: ['XNNPACK dense conv', 'native'], key: 'denseConvAB', fields: ['xnnpack', 'native'] },
+  { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', values: [0, HELPER_SPIN_MS], names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
+  { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', values: [1, CHUNKS], names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
+  /** The worker's setter, given the off value, then the on value. */
   api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread';
+  values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
   fields: [string, string];
@@ -277,7 +279,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     for (const ab of AB_SWITCHES) {
       if (ab.rounds <= 0) continue;
       if (backend !== 'wasm') return { backend, error: `${ab.env} measures WASM only` };
-      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, o, spin, chunks]) => void (await (f === 'helperSpin' ? trainBench.api.helperSpin(o ? spin : 0) : f === 'chunksPerThread' ? trainBench.api.chunksPerThread(o ? chunks : 1) : trainBench.api[f](o))), [ab.api, on, HELPER_SPIN_MS, CHUNKS] as const), ab.names);
+      const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, v]) => void (await (trainBench.api[f] as (value: boolean | number) => unknown)(v)), [ab.api, ab.values[on ? 1 : 0]!] as const), ab.names);
       // Under the switch's own JSON key (the typed result keeps its usual fields only).
       return Object.assign({ backend, wasm: info.wasm, threads }, { [ab.key]: rows.map(({ off, on, ...r }) => ({ ...r, [ab.fields[0]]: off, [ab.fields[1]]: on })) } as object);
     }

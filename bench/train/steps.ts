@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { analyze } from '../../src/models';
+import type { PoolStats } from '../../src/workers/kernels/wasm/pool';
 import { Trainer } from '../../src/workers/training/trainer';
 import { presetSpec } from './presetVariants';
 import { syntheticCifar } from './synthetic';
@@ -22,7 +23,7 @@ export interface StepTiming {
   lastLoss: number;
   tensorsLeaked: number;
   /** WASM with kernel helpers: where a step's split calls spent their time, ms per step (kernels/wasm/pool.ts poolStats). */
-  kernelPool?: { splitCalls: number; helperChunks: number; callerMs: number; helperMs: number; wakeMs: number; callerWaitMs: number };
+  kernelPool?: PoolStats;
 }
 
 /** One untimed warm-up step, then steps until `seconds` have passed; each `step` resolves with its loss (a sync). */

@@ -8,7 +8,7 @@ import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm
 import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
-import { kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
+import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
 const KERNEL_SPIN = { ...kernelPoolOptions };
@@ -52,8 +52,8 @@ const api = {
       const after = readPoolStats();
       if (after.splitCalls === before.splitCalls) return timing;
       // Per step (the warm-up step's split calls included: one step in many).
-      const per = (k: keyof typeof after) => Math.round(((after[k] - before[k]) / (timing.steps + 1)) * 100) / 100;
-      const kernelPool = { splitCalls: per('splitCalls'), helperChunks: per('helperChunks'), callerMs: per('callerMs'), helperMs: per('helperMs'), wakeMs: per('wakeMs'), callerWaitMs: per('callerWaitMs') };
+      const per = (k: keyof PoolStats) => Math.round(((after[k] - before[k]) / (timing.steps + 1)) * 100) / 100;
+      const kernelPool = Object.fromEntries((Object.keys(after) as (keyof PoolStats)[]).map((k) => [k, per(k)])) as PoolStats;
       return { ...timing, kernelPool };
     } finally {
       trainer.dispose();

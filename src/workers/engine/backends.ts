@@ -153,8 +153,9 @@ function kernelHelperCount(): number {
 }
 
 /**
- * Helper threads for the app's own native kernels (kernels/wasm/pool.ts), one per core beside the caller's: only in a worker (the kernels' caller blocks in Atomics.wait, which a page may not) that is
- * cross-origin isolated (shared memory can be sent to a worker). Returns how many started.
+ * Helper threads for the app's own native kernels (kernels/wasm/pool.ts), one per core beside the
+ * caller's: only in a worker (the kernels' caller blocks in Atomics.wait, which a page may not) that
+ * is cross-origin isolated (shared memory can be sent to a worker). Returns how many started.
  */
 function startAppKernelHelpers(count: number): number {
   if (count <= 0 || !HELPERS_POSSIBLE) return 0;

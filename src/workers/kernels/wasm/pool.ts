@@ -131,10 +131,11 @@ let workBlock: { w32: Int32Array; posted: Float64Array; args: Float64Array } | u
  * (`wakeMs`), the caller waiting for the helpers' last chunks after its own (`callerWaitMs`). The
  * helpers' figures are read from their control blocks (`readPoolStats`).
  */
-export const poolStats = { splitCalls: 0, helperChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
+const poolStats = { splitCalls: 0, helperChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
+export type PoolStats = typeof poolStats;
 
 /** poolStats with the helpers' own counts added (they keep them in their control blocks). */
-export function readPoolStats(): typeof poolStats {
+export function readPoolStats(): PoolStats {
   const fromHelpers = helpers.reduce((t, h) => ({ chunks: t.chunks + Atomics.load(h.i32, CHUNKS_RUN), busy: t.busy + h.stats[0]!, wake: t.wake + h.stats[1]! }), { chunks: 0, busy: 0, wake: 0 });
   return { ...poolStats, helperChunks: poolStats.helperChunks + fromHelpers.chunks, helperMs: poolStats.helperMs + fromHelpers.busy, wakeMs: poolStats.wakeMs + fromHelpers.wake };
 }
