@@ -1,8 +1,8 @@
 /**
  * `npx tsx bench/batchNormKernels.bench.ts [--against <git revision>]`: the native training-mode BatchNorm
  * (src/workers/kernels/wasm/native/batchNorm.c) called directly, one thread, no tfjs: the forward (batch
- * statistics and output) and the backward (the two sums and dx; also with a fused ReLU's mask) on the classroom ResNeXt-29's BatchNorm
- * shapes at batch 32, the working tree's build against the one committed at the revision (default HEAD),
+ * statistics and output) and the backward (the two sums and dx; also with a fused ReLU's mask), and both with a fused SiLU
+ * (EfficientNet's), on the classroom ResNeXt-29's BatchNorm shapes at batch 32 (BENCH_SHAPES: others), the working tree's build against the one committed at the revision (default HEAD),
  * alternating, best of BENCH_REPS (default 15). Prints ms and GB/s of the tensors read and written once
  * (the forward reads x and writes y; the backward reads x and dy and writes dx) and the largest
  * difference between the builds' outputs. Older builds are called in their own sequence (their exports
@@ -25,13 +25,13 @@ const SHAPES: [number, number][] = process.env.BENCH_SHAPES ? (JSON.parse(proces
   [2048, 512],
 ];
 const EPS = 1e-5;
-const KERNELS = ['forward', 'backward', 'backward, ReLU fused'] as const;
+const KERNELS = ['forward', 'backward', 'backward, ReLU fused', 'forward, SiLU fused', 'backward, SiLU fused'] as const;
 
 function setup(b: Build, [m, c]: [number, number]) {
   const e = b.exports;
   const blocks = Math.ceil(m / e.bn_block_rows!());
   const alloc = allocator(b);
-  const [x, dy, y, dx] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
+  const [x, dy, y, dx, g2] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
   const [part, part2, part3] = [alloc(blocks * c), alloc(blocks * c), alloc(blocks * c)];
   const perChannel = () => alloc(c);
   const [gamma, beta, mean, variance, inv, scale] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
@@ -89,9 +89,22 @@ function setup(b: Build, [m, c]: [number, number]) {
       },
       backward: () => backward(false),
       'backward, ReLU fused': () => backward(true),
+      // EfficientNet's: the output's SiLU in the output pass; backward, SiLU's gradient stored by the sums
+      // pass and read by the output pass (as batchNorm.ts calls them).
+      'forward, SiLU fused': () => {
+        if (!act) throw new Error(`${REVISION}'s BatchNorm kernels take no fused activation: run the SiLU kernels against a later revision`);
+        statistics();
+        e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 2, y, 0, m);
+      },
+      'backward, SiLU fused': () => {
+        e.bn_scale!(c, gamma, inv, fs);
+        e.bn_block_sums!(1, m, c, x, dy, fs, beta, 2, g2, mean, part, part2, 0, 0, blocks);
+        e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
+        e.bn_affine!(c, g2, 0, 0, x, mean, ka, kb, kk, 0, 0, dx, 0, m);
+      },
     },
-    outputs: () => [f32(y, m * c), f32(dx, m * c), f32(mean, c), f32(variance, c)], // dx of the last kernel run: the fused one
-    bytes: { forward: 2 * m * c * 4, backward: 3 * m * c * 4, 'backward, ReLU fused': 3 * m * c * 4 },
+    outputs: () => [f32(y, m * c), f32(dx, m * c), f32(mean, c), f32(variance, c)], // y and dx of the last kernels run: the SiLU ones
+    bytes: { forward: 2 * m * c * 4, backward: 3 * m * c * 4, 'backward, ReLU fused': 3 * m * c * 4, 'forward, SiLU fused': 2 * m * c * 4, 'backward, SiLU fused': 3 * m * c * 4 },
   };
 }
 

@@ -20,10 +20,11 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { analyze, findPreset } from '../src/models';
+import { analyze } from '../src/models';
 import { switchBackend } from '../src/workers/engine/backend';
 import { Trainer } from '../src/workers/training/trainer';
 import { matMulMacsPerSecond } from './train/ceiling';
+import { presetSpec } from './train/presetVariants';
 import { syntheticCifar } from './train/synthetic';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -75,7 +76,7 @@ const wasmHeapMB = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Arra
 
 const results = [];
 for (const { preset: name, batch, microBatch } of CONFIGS) {
-  const spec = findPreset(name)!.spec;
+  const spec = presetSpec(name);
   const a = analyze(spec);
   if (!a.ok) throw new Error(`${name} does not analyze`);
   const macs = a.stats.totals.macs;

@@ -32,9 +32,15 @@ static inline v128_t relu_mask(v128_t g, v128_t pre, v128_t zero, v128_t one) {
 // e^x, float32, lanewise: x clamped to [-87, 88] (past it float32's e^x is 0 or overflows), x = n ln2 + r
 // with |r| <= ln2/2 (ln2 in two parts, so r is exact), e^r by its degree-6 Taylor polynomial (truncation
 // under 2e-8 relative), times 2^n built in the exponent bits. Within a few ulp of e^x.
+// Cheap lowerings (an e^x per element is most of a SiLU's cost): the clamp by pmin/pmax (one x86 minps/maxps
+// each; f32x4.min/max's NaN and -0 rules cost several instructions, and a NaN still propagates here), and
+// n rounded by adding 1.5*2^23 + 127 (the add rounds to nearest even, as f32x4.nearest would; the low bits
+// then hold n + 127, shifted into the exponent) instead of nearest and a saturating conversion.
 static inline v128_t exp4(v128_t x) {
-  x = wasm_f32x4_min(wasm_f32x4_max(x, wasm_f32x4_splat(-87.0f)), wasm_f32x4_splat(88.0f));
-  const v128_t n = wasm_f32x4_nearest(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)));
+  x = wasm_f32x4_pmin(wasm_f32x4_splat(88.0f), wasm_f32x4_pmax(wasm_f32x4_splat(-87.0f), x));
+  const v128_t magic = wasm_f32x4_splat(12583039.0f); // 1.5 * 2^23 + 127
+  const v128_t biased = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t n = wasm_f32x4_sub(biased, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
@@ -44,8 +50,7 @@ static inline v128_t exp4(v128_t x) {
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
   p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  const v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(n), wasm_i32x4_splat(127)), 23);
-  return wasm_f32x4_mul(p, scale);
+  return wasm_f32x4_mul(p, wasm_i32x4_shl(biased, 23));
 }
 
 // sigmoid(x) = 1 / (1 + e^-x).
