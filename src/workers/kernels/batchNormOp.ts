@@ -1,7 +1,7 @@
 /**
  * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, the channel
  * gate's and a bias's gradients, the running statistics' update and the SGD update:
- * native kernels on 'wasm' (wasm/batchNorm.ts, all but the bias's gradient and the running update),
+ * kernels on 'wasm' (wasm/batchNorm.ts: native, the running update a loop; all but the bias's gradient),
  * WGSL programs on 'webgpu' (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
  */
@@ -51,8 +51,9 @@ export const CHANNEL_SUM = 'AppChannelSum';
 /**
  * Inputs running, batch (one shape); attrs keep, scale. Output running·keep + batch·scale, float32: a
  * BatchNorm running estimate's update (training/batchNormStats.ts) as one op instead of three (two
- * multiplies and an add, and the scale's upload). WebGPU only: there each op is a dispatch, and on a
- * real GPU a training step's time is the host's cost per dispatch (docs/tfjs.md#on-a-real-gpu-the-host-is-the-limit).
+ * multiplies and an add, and the scale's upload). On WebGPU each op is a dispatch, and on a real GPU a
+ * training step's time is the host's cost per dispatch (docs/tfjs.md#on-a-real-gpu-the-host-is-the-limit);
+ * on WASM each is a call with tfjs' per-call work (EfficientNet-B0: ~300 calls a step).
  */
 export const RUNNING_UPDATE = 'AppRunningUpdate';
 

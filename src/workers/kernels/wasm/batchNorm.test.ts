@@ -16,7 +16,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, scaleChannels, silu } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, SILU, hasKernel } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, RUNNING_UPDATE, SILU, hasKernel } from '../batchNormOp';
 import {
   BATCH_NORM_CASES,
   type BatchNormCase as Case,
@@ -327,5 +327,27 @@ describe('BatchNorm and SiLU fused on wasm (batchNormActivationTraining)', () =>
     bnOnlyTensor.dispose();
     expect(Array.from(fused[0]!).filter((v, e) => Math.abs(v - bnOnly[e]!) > 0.1).length).toBeGreaterThan(2000);
     tf.dispose([x, gamma, beta, dy]);
+  });
+});
+
+describe("the running statistics' update on wasm (one call)", () => {
+  it("gives bit for bit tfjs' running·keep + batch·scale, and rejects tensors of different shapes", async () => {
+    expect(hasKernel(RUNNING_UPDATE)).toBe(true);
+    const c = 1283; // past any vector width, an odd tail
+    const running = tf.tensor1d(values(c, 51, 2, 0.5));
+    const batch = tf.tensor1d(values(c, 52, 3, 1));
+    // PyTorch's momentum 0.1, and a variance's unbiasing scale m·n/(n - 1) that is not a float32 value.
+    for (const [keep, scale] of [[0.9, 0.1], [1 - 0.1, (0.1 * 2048) / 2047]] as const) {
+      const fused = tf.engine().runKernel(RUNNING_UPDATE, { running, batch }, { keep, scale }) as tf.Tensor;
+      const apart = tf.add(tf.mul(running, tf.scalar(keep)), tf.mul(batch, scale));
+      const [f, a] = [await fused.data(), await apart.data()];
+      expect(Array.from(f)).toEqual(Array.from(a));
+      // Not vacuous: the update moved the values.
+      expect(Array.from(f).filter((v, i) => v !== running.dataSync()[i]).length).toBeGreaterThan(c / 2);
+      tf.dispose([fused, apart]);
+    }
+    const other = tf.tensor1d(values(c - 1, 53));
+    expect(() => tf.engine().runKernel(RUNNING_UPDATE, { running, batch: other }, { keep: 0.9, scale: 0.1 })).toThrow(/differ in shape/);
+    tf.dispose([running, batch, other]);
   });
 });
