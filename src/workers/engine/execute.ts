@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { BN_EPSILON, type GraphItem, type GraphNode, type Op, canonicalName } from '../../models';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD, hasKernel } from '../kernels/batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, CHANNEL_SUM, type FusedActivation, RELU_GRAD, SILU, SILU_GRAD, SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, hasKernel } from '../kernels/batchNormOp';
 import { denseConvByUntiledPrograms } from '../kernels/webgpu/denseConv';
 import { explicitPad, groupedConv2d } from './groupedConv';
 import type { ParamTensors } from './params';
@@ -29,8 +29,14 @@ export interface ExecOptions {
    * chooses the derivative at 0 through it (docs/papers.md#ties-at-relus-kink).
    */
   relu?: (op: Op, x: tf.Tensor) => tf.Tensor;
-  /** Run every op alone even where the backend has fused kernels (tests compare the two). */
+  /** Run every op alone even where the backend has fused kernels (tests compare the two); squeeze-and-excitation aside. */
   unfused?: boolean;
+  /**
+   * Run squeeze-and-excitation gates op by op even where the backend has their kernel (tests compare the
+   * two). Unlike the fusions above, the kernel changes values in the last bits (its own pooling, sigmoid
+   * and sums), so `unfused` leaves it on and fused runs compare bit for bit with it in both.
+   */
+  gatesOpByOp?: boolean;
 }
 
 /** The canonical tensor for `key`, sliced for branch ops so that its shape is `shape`. */
@@ -370,6 +376,41 @@ export function scaleChannels(x: tf.Tensor4D, gate: tf.Tensor4D): tf.Tensor4D {
   return f(x, gate) as tf.Tensor4D;
 }
 
+/**
+ * Squeeze-and-excitation, x · sigmoid(silu(mean_hw(x)·w1 + b1)·w2 + b2) (w1 [C, R], w2 [R, C]), as one kernel
+ * each way where the backend has them (WASM: kernels/wasm/squeezeExcite.ts): ~32 tfjs calls a gate op by op.
+ */
+export function squeezeExcite(x: tf.Tensor4D, w1: tf.Tensor2D, b1: tf.Tensor1D, w2: tf.Tensor2D, b2: tf.Tensor1D): tf.Tensor4D {
+  const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const [xi, w1i, b1i, w2i, b2i, save] = args as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    const [y, p, z1, a1, g] = tf.engine().runKernel(SQUEEZE_EXCITE, { x: xi, w1: w1i, b1: b1i, w2: w2i, b2: b2i }) as tf.Tensor[];
+    save([xi, w1i, w2i, p!, z1!, a1!, g!]);
+    return {
+      value: y!,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xs, w1s, w2s, ps, z1s, a1s, gs] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return tf.engine().runKernel(SQUEEZE_EXCITE_GRAD, { dy, x: xs, w1: w1s, w2: w2s, p: ps, z1: z1s, a1: a1s, g: gs }) as tf.Tensor[];
+      },
+    };
+  });
+  return f(x, w1, b1, w2, b2) as tf.Tensor4D;
+}
+
+/**
+ * The two 1x1 convolutions of a gate branch that is exactly squeeze-and-excitation (global average pool,
+ * 1x1 convolution with bias, SiLU, 1x1 convolution with bias, sigmoid) followed by the multiply that
+ * applies it; undefined otherwise.
+ */
+function squeezeExciteLayers(gate: GraphNode, next: GraphItem | undefined): [Op, Op] | undefined {
+  if (next?.kind !== 'op' || next.type !== 'multiply') return undefined;
+  const ops = gate.children;
+  const types = ['avgpool', 'conv', 'silu', 'conv', 'sigmoid'];
+  if (ops.length !== types.length || ops.some((o, k) => o.kind !== 'op' || o.type !== types[k])) return undefined;
+  const [fc1, fc2] = [ops[1], ops[3]] as [Op, Op];
+  const plain = (o: Op) => (o.kernel ?? 1) === 1 && (o.groups ?? 1) === 1 && (o.stride ?? 1) === 1 && (o.padding ?? 0) === 0 && o.bias === true;
+  return plain(fc1) && plain(fc2) ? [fc1, fc2] : undefined;
+}
+
 function applyOp(op: Op, x: tf.Tensor, opts: ExecOptions): tf.Tensor {
   switch (op.type) {
     case 'conv':
@@ -424,7 +465,18 @@ function runItems(items: GraphItem[], x: tf.Tensor, blockInput: tf.Tensor, opts:
       } else if (item.branch === 'shortcut') {
         shortcut = runItems(item.children, blockInput, blockInput, opts);
       } else {
-        gate = runItems(item.children, x, blockInput, opts);
+        // A squeeze-and-excitation gate and the multiply after it: one kernel each way where the backend has them.
+        const se = !opts.gatesOpByOp && hasKernel(SQUEEZE_EXCITE) ? squeezeExciteLayers(item, items[i + 1]) : undefined;
+        if (se) {
+          const [fc1, fc2] = se;
+          const [c, r] = [fc1.input.channels, fc1.output.channels];
+          const w = (op: Op, cin: number, cout: number) => param(opts, op.name, 'weight', [1, 1, cin, cout]).reshape([cin, cout]) as tf.Tensor2D;
+          const b = (op: Op, cout: number) => param(opts, op.name, 'bias', [cout]) as tf.Tensor1D;
+          x = squeezeExcite(x as tf.Tensor4D, w(fc1, c, r), b(fc1, r), w(fc2, r, c), b(fc2, c));
+          i++;
+        } else {
+          gate = runItems(item.children, x, blockInput, opts);
+        }
       }
       continue;
     }

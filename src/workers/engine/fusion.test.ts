@@ -5,7 +5,8 @@
  * alone with the same kernels), give the same output, batch statistics and parameter gradients, bit
  * for bit. Covers identity and projection shortcuts, form (a)'s join after the branch sum, iResNet's
  * blocks (joins with no ReLU, pre-activation) and EfficientNet's SiLUs (the fused SiLU does the
- * standalone SiLU kernel's float operations).
+ * standalone SiLU kernel's float operations). Squeeze-and-excitation's kernel runs in both (it changes
+ * last bits: kernels/wasm/squeezeExcite.test.ts holds it to float64 and to the gates op by op).
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';

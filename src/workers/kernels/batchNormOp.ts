@@ -1,8 +1,8 @@
 /**
- * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, the channel
+ * Kernel names and attributes of the fused training-mode BatchNorm, ReLU gradient, SiLU, squeeze-and-excitation, the channel
  * gate's and a bias's gradients, the running statistics' update and the SGD update:
- * kernels on 'wasm' (wasm/batchNorm.ts: native, the running update a loop; all but the bias's gradient),
- * WGSL programs on 'webgpu' (webgpu/batchNorm.ts, all of them). Kept apart from the kernels so the engine and the
+ * kernels on 'wasm' (wasm/batchNorm.ts and wasm/squeezeExcite.ts: native, the running update a loop; all but the bias's gradient),
+ * WGSL programs on 'webgpu' (webgpu/batchNorm.ts, all but squeeze-and-excitation). Kept apart from the kernels so the engine and the
  * optimizer can ask whether the current backend has them without loading either.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -40,6 +40,26 @@ export const CHANNEL_DOT = 'AppChannelDot';
 export function channelDotShape(a: tf.TensorInfo, b: tf.TensorInfo): [number, number, number, number] {
   if (a.shape.length !== 4 || a.shape.join() !== b.shape.join()) throw new Error(`${CHANNEL_DOT}: needs two 4-D tensors of one shape, got [${a.shape.join(', ')}] and [${b.shape.join(', ')}]`);
   return a.shape as [number, number, number, number];
+}
+
+/**
+ * Squeeze-and-excitation in one kernel (WASM): inputs x [N, H, W, C], w1 [C, R], b1 [R], w2 [R, C], b2 [C].
+ * Outputs y = x · g (g broadcast over H and W) and what the gradient reads: p = mean of x over H and W
+ * [N, C], z1 = p·w1 + b1 [N, R], a1 = silu(z1) [N, R], g = sigmoid(a1·w2 + b2) [N, C].
+ */
+export const SQUEEZE_EXCITE = 'AppSqueezeExcite';
+/** Inputs dy, x, w1, w2 and the forward's p, z1, a1, g. Outputs dx, dw1, db1, dw2, db2. */
+export const SQUEEZE_EXCITE_GRAD = 'AppSqueezeExciteGrad';
+
+/** [N, H, W, C, R] of SQUEEZE_EXCITE's x and w1, or a clear error when the five inputs' shapes do not fit together. */
+export function squeezeExciteShape(x: tf.TensorInfo, w1: tf.TensorInfo, b1: tf.TensorInfo, w2: tf.TensorInfo, b2: tf.TensorInfo): [number, number, number, number, number] {
+  const [c, r] = w1.shape as [number, number];
+  const fits = x.shape.length === 4 && w1.shape.length === 2 && x.shape[3] === c && b1.shape.join() === `${r}` && w2.shape.join() === `${r},${c}` && b2.shape.join() === `${c}`;
+  if (!fits) {
+    const shapes = [x, w1, b1, w2, b2].map((t) => `[${t.shape.join(', ')}]`).join(', ');
+    throw new Error(`${SQUEEZE_EXCITE}: x [N, H, W, C], w1 [C, R], b1 [R], w2 [R, C], b2 [C] expected, got ${shapes}`);
+  }
+  return [...(x.shape as [number, number, number, number]), r];
 }
 
 /**

@@ -12,7 +12,7 @@ import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
 import { parallel } from './pool';
 
-interface BatchNormExports extends NativeModule {
+export interface BatchNormExports extends NativeModule {
   bn_block_rows(): number;
   bn_block_sums(...args: number[]): void;
   bn_moments(m: number, c: number, eps: number, part: number, part2: number, part3: number, gamma: number, mean: number, variance: number, invStd: number, scale: number): void;
@@ -24,11 +24,15 @@ interface BatchNormExports extends NativeModule {
   silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
+  channel_sum(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
+  channel_scale(hw: number, c: number, x: number, g: number, add: number, y: number, n0: number, n1: number): void;
+  bias_activation(rows: number, c: number, z: number, bias: number, act: number, pre: number, out: number): void;
 }
 
-const native = new Native<BatchNormExports>(BUILDS);
+/** The module of native/batchNorm.c (also squeezeExcite.ts' passes). */
+export const native = new Native<BatchNormExports>(BUILDS);
 
-function checkFloat(name: string, ...ts: Info[]): void {
+export function checkFloat(name: string, ...ts: Info[]): void {
   for (const t of ts) if (t.dtype !== 'float32') throw new Error(`${name} (wasm) needs float32 tensors, got ${t.dtype}`);
 }
 
@@ -40,7 +44,7 @@ function rowsAndChannels(x: Info): [number, number] {
 
 /** The kernels' codes for an activation fused after the BatchNorm (native/batchNorm.c: ACT_*). */
 const ACT_RELU = 1;
-const ACT_SILU = 2;
+export const ACT_SILU = 2;
 
 /** The kernels' code for an activation fused after the BatchNorm. */
 function activationCode(activation: unknown): number {

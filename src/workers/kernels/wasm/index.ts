@@ -1,4 +1,4 @@
-/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution, fused BatchNorm and SGD update. */
+/** The app's kernels for tfjs' WASM backend: gradients it lacks or runs slowly, faster copies, grouped convolution, fused BatchNorm, squeeze-and-excitation and SGD update. */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { registerWasmBatchNormKernels } from './batchNorm';
@@ -6,6 +6,7 @@ import { registerWasmCopyKernels } from './copies';
 import { registerWasmGradientKernels } from './gradients';
 import { registerWasmGroupedConvKernels } from './groupedConv';
 import { bindNatives } from './native';
+import { registerWasmSqueezeExciteKernels } from './squeezeExcite';
 
 export { WASM_COPY_KERNEL_NAMES } from './copies';
 export { WASM_GRADIENT_KERNEL_NAMES } from './gradients';
@@ -15,6 +16,7 @@ export function registerWasmKernels(): void {
   registerWasmCopyKernels();
   registerWasmGroupedConvKernels();
   registerWasmBatchNormKernels();
+  registerWasmSqueezeExciteKernels();
   const backend = tf.findBackend('wasm');
   if (backend) bindNatives(backend as BackendWasm);
 }

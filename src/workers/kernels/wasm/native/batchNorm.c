@@ -392,7 +392,8 @@ static inline void add_f64(v128_t *lo, v128_t *hi, v128_t s) {
   *hi = wasm_f64x2_add(*hi, wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(s, s, 2, 3, 0, 1)));
 }
 
-__attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, const float *a, const float *b, float *out, int n0, int n1) {
+// has_b: a compile-time constant at each call below (a * b, or a alone), so no test runs in the loops.
+static inline __attribute__((always_inline)) void channel_sums(int has_b, int HW, int C, const float *a, const float *b, float *out, int n0, int n1) {
   for (int n = n0; n < n1; n++) {
     const long base = (long)n * HW * C;
     int c = 0;
@@ -406,7 +407,7 @@ __attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, cons
         for (int m = m0; m < m1; m++)
           for (int v = 0; v < V; v++) {
             const long i = base + (long)m * C + c + 4 * v;
-            s[v] = wasm_f32x4_add(s[v], wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+            s[v] = wasm_f32x4_add(s[v], has_b ? wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)) : wasm_v128_load(a + i));
           }
         for (int v = 0; v < V; v++) add_f64(&lo[v], &hi[v], s[v]);
       }
@@ -420,7 +421,7 @@ __attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, cons
         v128_t s = wasm_f32x4_splat(0.0f);
         for (int m = m0; m < m1; m++) {
           const long i = base + (long)m * C + c;
-          s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+          s = wasm_f32x4_add(s, has_b ? wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)) : wasm_v128_load(a + i));
         }
         add_f64(&lo, &hi, s);
       }
@@ -431,10 +432,59 @@ __attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, cons
       for (int m0 = 0; m0 < HW; m0 += MB) {
         const int m1 = m0 + MB < HW ? m0 + MB : HW;
         float s = 0.0f;
-        for (int m = m0; m < m1; m++) s += a[base + (long)m * C + c] * b[base + (long)m * C + c];
+        for (int m = m0; m < m1; m++) s += has_b ? a[base + (long)m * C + c] * b[base + (long)m * C + c] : a[base + (long)m * C + c];
         acc += s;
       }
       out[(long)n * C + c] = (float)acc;
+    }
+  }
+}
+
+
+__attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, const float *a, const float *b, float *out, int n0, int n1) {
+  channel_sums(1, HW, C, a, b, out, n0, n1);
+}
+
+// out[n][c] = sum over the HW pixels of image n of a: squeeze-and-excitation's pooling (times 1/HW by the caller).
+__attribute__((export_name("channel_sum"))) void channel_sum(int HW, int C, const float *a, float *out, int n0, int n1) {
+  channel_sums(0, HW, C, a, 0, out, n0, n1);
+}
+
+// y = x * g[n][c] (+ add[n][c] where add is given) over the HW pixels of images [n0, n1) (NHWC): squeeze-and-
+// excitation's channel scaling forward (x, the gate g), and its input gradient (x = dy, add = the pooling's
+// gradient, dy*g + dpool/HW).
+__attribute__((export_name("channel_scale"))) void channel_scale(int HW, int C, const float *x, const float *g, const float *add, float *y, int n0, int n1) {
+  for (int n = n0; n < n1; n++) {
+    const float *gn = g + (long)n * C, *an = add ? add + (long)n * C : 0;
+    for (int m = 0; m < HW; m++) {
+      const long row = ((long)n * HW + m) * C;
+      int c = 0;
+      for (; c + 4 <= C; c += 4) {
+        v128_t v = wasm_f32x4_mul(wasm_v128_load(x + row + c), wasm_v128_load(gn + c));
+        if (an) v = wasm_f32x4_add(v, wasm_v128_load(an + c));
+        wasm_v128_store(y + row + c, v);
+      }
+      for (; c < C; c++) y[row + c] = an ? x[row + c] * gn[c] + an[c] : x[row + c] * gn[c];
+    }
+  }
+}
+
+// pre = z + bias[c] (stored where pre is given), out = act(pre) (ACT_SILU or ACT_SIGMOID) on `rows` rows of C:
+// squeeze-and-excitation's two small layers after their products.
+#define ACT_SIGMOID 3
+__attribute__((export_name("bias_activation"))) void bias_activation(int rows, int C, const float *z, const float *bias, int act, float *pre, float *out) {
+  for (int r = 0; r < rows; r++) {
+    const long row = (long)r * C;
+    int c = 0;
+    for (; c + 4 <= C; c += 4) {
+      const v128_t v = wasm_f32x4_add(wasm_v128_load(z + row + c), wasm_v128_load(bias + c));
+      if (pre) wasm_v128_store(pre + row + c, v);
+      wasm_v128_store(out + row + c, act == ACT_SIGMOID ? sigmoid4(v) : silu4(v));
+    }
+    for (; c < C; c++) {
+      const float v = z[row + c] + bias[c];
+      if (pre) pre[row + c] = v;
+      out[row + c] = act == ACT_SIGMOID ? sigmoid1(v) : v * sigmoid1(v);
     }
   }
 }
