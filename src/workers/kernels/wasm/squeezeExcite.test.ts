@@ -36,8 +36,8 @@ function reference(x: Float32Array, w1: Float32Array, b1: Float32Array, w2: Floa
   for (let i = 0; i < n!; i++)
     for (let m = 0; m < hw; m++)
       for (let ch = 0; ch < c!; ch++) {
-        p[i * c! + ch] += x[at(i, m, ch)]! / hw;
-        dg[i * c! + ch] += dy[at(i, m, ch)]! * x[at(i, m, ch)]!;
+        p[i * c! + ch]! += x[at(i, m, ch)]! / hw;
+        dg[i * c! + ch]! += dy[at(i, m, ch)]! * x[at(i, m, ch)]!;
       }
   const z1 = new Float64Array(n! * r);
   const a1 = new Float64Array(n! * r);
@@ -60,22 +60,22 @@ function reference(x: Float32Array, w1: Float32Array, b1: Float32Array, w2: Floa
   const dz1 = new Float64Array(n! * r);
   const dp = new Float64Array(n! * c!);
   for (let i = 0; i < n!; i++) {
-    for (let ch = 0; ch < c!; ch++) db2[ch] += dz2[i * c! + ch]!;
+    for (let ch = 0; ch < c!; ch++) db2[ch]! += dz2[i * c! + ch]!;
     for (let k = 0; k < r; k++) {
       let da = 0;
       for (let ch = 0; ch < c!; ch++) {
         da += dz2[i * c! + ch]! * w2[k * c! + ch]!;
-        dw2[k * c! + ch] += a1[i * r + k]! * dz2[i * c! + ch]!;
+        dw2[k * c! + ch]! += a1[i * r + k]! * dz2[i * c! + ch]!;
       }
       const z = z1[i * r + k]!;
       const s = sigmoid(z);
       dz1[i * r + k] = da * s * (1 + z * (1 - s));
-      db1[k] += dz1[i * r + k]!;
+      db1[k]! += dz1[i * r + k]!;
     }
     for (let ch = 0; ch < c!; ch++)
       for (let k = 0; k < r; k++) {
-        dw1[ch * r + k] += p[i * c! + ch]! * dz1[i * r + k]!;
-        dp[i * c! + ch] += dz1[i * r + k]! * w1[ch * r + k]!;
+        dw1[ch * r + k]! += p[i * c! + ch]! * dz1[i * r + k]!;
+        dp[i * c! + ch]! += dz1[i * r + k]! * w1[ch * r + k]!;
       }
   }
   const y = new Float64Array(x.length);
