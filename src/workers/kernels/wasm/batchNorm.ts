@@ -24,8 +24,11 @@ export interface BatchNormExports extends NativeModule {
   silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
-  channel_sum(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
-  channel_scale(hw: number, c: number, x: number, g: number, add: number, y: number, n0: number, n1: number): void;
+  channel_mean(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
+  channel_scale(hw: number, c: number, x: number, g: number, add: number, k: number, y: number, n0: number, n1: number): void;
+  sigmoid_backward(n: number, g: number, dg: number, out: number): void;
+  column_sum(rows: number, c: number, x: number, out: number): void;
+  running_update(n: number, keep: number, scale: number, running: number, batch: number, out: number): void;
   bias_activation(rows: number, c: number, z: number, bias: number, act: number, pre: number, out: number): void;
 }
 
@@ -182,22 +185,18 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
 
 /**
  * running·keep + batch·scale, a BatchNorm running estimate's update, in one call instead of tfjs' two
- * multiplies, add and scalar uploads (EfficientNet-B0 has 49 BatchNorms: ~300 calls a step). A loop here
- * (at most a few thousand channels): float32 products and sum, each rounded to float32 (a double product
- * or sum of two float32 values rounds to the float32 result exactly), so bit for bit tfjs' three ops.
+ * multiplies, add and scalar uploads (EfficientNet-B0 has 49 BatchNorms: ~300 calls a step); float32
+ * products and sum, so bit for bit tfjs' three ops.
  */
 function runningUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const [running, batch] = [input(inputs, 'running'), input(inputs, 'batch')];
   checkFloat(RUNNING_UPDATE, running, batch);
   if (running.shape.join() !== batch.shape.join()) throw new Error(`${RUNNING_UPDATE}: running [${running.shape.join(', ')}] and batch [${batch.shape.join(', ')}] differ in shape`);
   const a = attrs as Record<string, number>;
-  const [keep, scale] = [Math.fround(a.keep!), Math.fround(a.scale!)];
-  const n = sizeOf(running.shape);
   const call = native.call(backend as BackendWasm);
   const [pr, pb] = [call.input(running), call.input(batch)];
   const po = call.output(running.shape);
-  const [r, b, out] = [call.view(pr, n), call.view(pb, n), call.view(po, n)];
-  for (let i = 0; i < n; i++) out[i] = Math.fround(Math.fround(r[i]! * keep) + Math.fround(b[i]! * scale));
+  native.exports.running_update(sizeOf(running.shape), a.keep!, a.scale!, pr, pb, po);
   return call.finish()[0]!;
 }
 

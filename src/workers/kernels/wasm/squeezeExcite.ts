@@ -8,36 +8,45 @@
  * [N, H, W, C] tensor. Here: the full-size passes are two each way (the channel sums, then the scaling;
  * backward the gate's gradient Σ dy·x, then dx = dy·g + dpool/HW in one pass), split by images over the
  * kernel helpers; the small [N, C] / [N, R] layers run on the native products (matMul.ts) and the
- * BatchNorm module's activations, and short JavaScript loops for the rest.
+ * BatchNorm module's small passes (activations, a sigmoid's gradient, column sums).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, squeezeExciteShape } from '../batchNormOp';
 import { ACT_SILU, checkFloat, native } from './batchNorm';
 import { matMulNative, matMulTransposeA } from './matMul';
-import { type Info, type KernelArgs, type WasmKernel, heap, input, registerWasmKernelSet, release } from './plumbing';
+import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, release } from './plumbing';
 import { parallel } from './pool';
 
 /** native/batchNorm.c's code for a sigmoid in bias_activation. */
 const ACT_SIGMOID = 3;
 
-/** Σ over H and W per image and channel ([N, C]) of a, or of a·b. Split by images. */
+/** The mean over H and W per image and channel ([N, C]) of a, or with b the sum of a·b. Split by images. */
 function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: number, c: number): Info {
   const call = native.call(wasm);
   const pa = call.input(a);
   const pb = b ? call.input(b) : 0;
   const out = call.output([n, c]);
   if (b) parallel(native, 'channel_dot', n, 1, n * hw * c, (n0, n1) => [hw, c, pa, pb, out, n0, n1]);
-  else parallel(native, 'channel_sum', n, 1, n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1]);
+  else parallel(native, 'channel_mean', n, 1, n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1]);
   return call.finish()[0]!;
 }
 
-/** x · g[n, c] (+ add[n, c]) over H and W, a new tensor of x's shape. Split by images. */
-function channelScale(wasm: BackendWasm, x: Info, g: Info, add: Info | null, n: number, hw: number, c: number): Info {
+/** x · g[n, c] (+ add[n, c] · k) over H and W, a new tensor of x's shape. Split by images. */
+function channelScale(wasm: BackendWasm, x: Info, g: Info, add: Info | null, k: number, n: number, hw: number, c: number): Info {
   const call = native.call(wasm);
   const [px, pg] = [call.input(x), call.input(g)];
   const pa = add ? call.input(add) : 0;
   const py = call.output(x.shape);
-  parallel(native, 'channel_scale', n, 1, n * hw * c, (n0, n1) => [hw, c, px, pg, pa, py, n0, n1]);
+  parallel(native, 'channel_scale', n, 1, n * hw * c, (n0, n1) => [hw, c, px, pg, pa, k, py, n0, n1]);
+  return call.finish()[0]!;
+}
+
+/** A one-call native step on small tensors: `run` gets the inputs' offsets and the output's; a new tensor of `shape`. */
+function small(wasm: BackendWasm, ins: Info[], shape: number[], run: (pointers: number[], out: number) => void): Info {
+  const call = native.call(wasm);
+  const pointers = ins.map((t) => call.input(t));
+  const out = call.output(shape);
+  run(pointers, out);
   return call.finish()[0]!;
 }
 
@@ -52,23 +61,10 @@ function biasActivation(wasm: BackendWasm, z: Info, bias: Info, act: number, kee
   return call.finish();
 }
 
-/** Divides a tensor's elements by d in place (a tensor this kernel made and nothing else has seen). */
-function divideInPlace(wasm: BackendWasm, t: Info, d: number): void {
-  const v = heap(wasm, t);
-  for (let i = 0; i < v.length; i++) v[i] = v[i]! / d;
-}
-
 /** Σ over the rows of t [rows, c]: a new [c] tensor (a bias's gradient), summed in double. */
 function columnSums(wasm: BackendWasm, t: Info): Info {
   const [rows, c] = t.shape as [number, number];
-  const out = wasm.makeOutput([c], 'float32');
-  const [v, o] = [heap(wasm, t), heap(wasm, out)];
-  for (let j = 0; j < c; j++) {
-    let s = 0;
-    for (let i = 0; i < rows; i++) s += v[i * c + j]!;
-    o[j] = s;
-  }
-  return out;
+  return small(wasm, [t], [c], ([pt], out) => native.exports.column_sum(rows, c, pt!, out));
 }
 
 function forward({ inputs, backend }: KernelArgs): Info[] {
@@ -77,19 +73,18 @@ function forward({ inputs, backend }: KernelArgs): Info[] {
   checkFloat(SQUEEZE_EXCITE, x, w1, b1, w2, b2);
   const [n, h, w, c, r] = squeezeExciteShape(x, w1, b1, w2, b2);
   const p = channelSums(wasm, x, null, n, h * w, c);
-  divideInPlace(wasm, p, h * w);
   const s1 = matMulNative(wasm, p, w1, n, c, r, false);
   const [z1, a1] = biasActivation(wasm, s1, b1, ACT_SILU, true) as [Info, Info];
   const s2 = matMulNative(wasm, a1, w2, n, r, c, false);
   const [g] = biasActivation(wasm, s2, b2, ACT_SIGMOID, false) as [Info];
-  const y = channelScale(wasm, x, g, null, n, h * w, c);
+  const y = channelScale(wasm, x, g, null, 0, n, h * w, c);
   release(wasm, s1, s2);
   return [y, p, z1, a1, g];
 }
 
 /**
- * dg = Σ_hw dy·x; dz2 = dg·g·(1 - g) (float32 steps as tfjs' sigmoid gradient); dw2 = a1ᵀ·dz2, db2 = Σ_n dz2;
- * dz1 = (dz2·w2ᵀ)·silu'(z1); dw1 = pᵀ·dz1, db1 = Σ_n dz1; dx = dy·g + (dz1·w1ᵀ)/HW.
+ * dg = Σ_hw dy·x; dz2 = dg·(g·(1 - g)) (tfjs' sigmoid gradient's float32 steps); dw2 = a1ᵀ·dz2, db2 = Σ_n dz2;
+ * dz1 = (dz2·w2ᵀ)·silu'(z1); dw1 = pᵀ·dz1, db1 = Σ_n dz1; dx = dy·g + (dz1·w1ᵀ)·(1/HW).
  */
 function backward({ inputs, backend }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
@@ -99,24 +94,15 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   if (dy.shape.join() !== x.shape.join()) throw new Error(`${SQUEEZE_EXCITE_GRAD}: dy [${dy.shape.join(', ')}] for x [${x.shape.join(', ')}]`);
   const hw = h * w;
   const dg = channelSums(wasm, dy, x, n, hw, c);
-  const dz2 = wasm.makeOutput([n, c], 'float32');
-  {
-    const [vd, vg, vo] = [heap(wasm, dg), heap(wasm, g), heap(wasm, dz2)];
-    for (let i = 0; i < vo.length; i++) vo[i] = vd[i]! * Math.fround(vg[i]! * Math.fround(1 - vg[i]!));
-  }
+  const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out) => native.exports.sigmoid_backward(n * c, pg!, pdg!, out));
   const dw2 = matMulTransposeA(wasm, a1, dz2, n, r, c);
   const db2 = columnSums(wasm, dz2);
   const da1 = matMulNative(wasm, dz2, w2, n, c, r, true);
-  const call = native.call(wasm);
-  const [pz1, pda1] = [call.input(z1), call.input(da1)];
-  const pdz1 = call.output([n, r]);
-  native.exports.silu_backward(pz1, pda1, pdz1, 0, n * r);
-  const [dz1] = call.finish() as [Info];
+  const dz1 = small(wasm, [z1, da1], [n, r], ([pz1, pda1], out) => native.exports.silu_backward(pz1!, pda1!, out, 0, n * r));
   const dw1 = matMulTransposeA(wasm, p, dz1, n, c, r);
   const db1 = columnSums(wasm, dz1);
   const dp = matMulNative(wasm, dz1, w1, n, r, c, true);
-  divideInPlace(wasm, dp, hw);
-  const dx = channelScale(wasm, dy, g, dp, n, hw, c);
+  const dx = channelScale(wasm, dy, g, dp, 1 / hw, n, hw, c);
   release(wasm, dg, dz2, da1, dz1, dp);
   return [dx, dw1, db1, dw2, db2];
 }

@@ -394,6 +394,7 @@ static inline void add_f64(v128_t *lo, v128_t *hi, v128_t s) {
 
 // has_b: a compile-time constant at each call below (a * b, or a alone), so no test runs in the loops.
 static inline __attribute__((always_inline)) void channel_sums(int has_b, int HW, int C, const float *a, const float *b, float *out, int n0, int n1) {
+  const v128_t hw2 = wasm_f64x2_splat((double)HW);
   for (int n = n0; n < n1; n++) {
     const long base = (long)n * HW * C;
     int c = 0;
@@ -412,7 +413,10 @@ static inline __attribute__((always_inline)) void channel_sums(int has_b, int HW
         for (int v = 0; v < V; v++) add_f64(&lo[v], &hi[v], s[v]);
       }
       for (int v = 0; v < V; v++)
+      {
+        if (!has_b) lo[v] = wasm_f64x2_div(lo[v], hw2), hi[v] = wasm_f64x2_div(hi[v], hw2);
         wasm_v128_store(out + (long)n * C + c + 4 * v, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo[v]), wasm_f32x4_demote_f64x2_zero(hi[v]), 0, 1, 4, 5));
+      }
     }
     for (; c + 4 <= C; c += 4) {
       v128_t lo = wasm_f64x2_splat(0.0), hi = lo;
@@ -425,6 +429,7 @@ static inline __attribute__((always_inline)) void channel_sums(int has_b, int HW
         }
         add_f64(&lo, &hi, s);
       }
+      if (!has_b) lo = wasm_f64x2_div(lo, hw2), hi = wasm_f64x2_div(hi, hw2);
       wasm_v128_store(out + (long)n * C + c, wasm_i32x4_shuffle(wasm_f32x4_demote_f64x2_zero(lo), wasm_f32x4_demote_f64x2_zero(hi), 0, 1, 4, 5));
     }
     for (; c < C; c++) {
@@ -435,7 +440,7 @@ static inline __attribute__((always_inline)) void channel_sums(int has_b, int HW
         for (int m = m0; m < m1; m++) s += has_b ? a[base + (long)m * C + c] * b[base + (long)m * C + c] : a[base + (long)m * C + c];
         acc += s;
       }
-      out[(long)n * C + c] = (float)acc;
+      out[(long)n * C + c] = (float)(has_b ? acc : acc / HW);
     }
   }
 }
@@ -445,15 +450,16 @@ __attribute__((export_name("channel_dot"))) void channel_dot(int HW, int C, cons
   channel_sums(1, HW, C, a, b, out, n0, n1);
 }
 
-// out[n][c] = sum over the HW pixels of image n of a: squeeze-and-excitation's pooling (times 1/HW by the caller).
-__attribute__((export_name("channel_sum"))) void channel_sum(int HW, int C, const float *a, float *out, int n0, int n1) {
+// out[n][c] = the mean over the HW pixels of image n of a (the double sum divided by HW): squeeze-and-excitation's pooling.
+__attribute__((export_name("channel_mean"))) void channel_mean(int HW, int C, const float *a, float *out, int n0, int n1) {
   channel_sums(0, HW, C, a, 0, out, n0, n1);
 }
 
-// y = x * g[n][c] (+ add[n][c] where add is given) over the HW pixels of images [n0, n1) (NHWC): squeeze-and-
-// excitation's channel scaling forward (x, the gate g), and its input gradient (x = dy, add = the pooling's
-// gradient, dy*g + dpool/HW).
-__attribute__((export_name("channel_scale"))) void channel_scale(int HW, int C, const float *x, const float *g, const float *add, float *y, int n0, int n1) {
+// y = x * g[n][c] (+ add[n][c] * k where add is given) over the HW pixels of images [n0, n1) (NHWC): squeeze-and-
+// excitation's channel scaling forward (x, the gate g), and its input gradient (x = dy, add = the pooled
+// mean's gradient, k = 1/HW: dy*g + dmean/HW).
+__attribute__((export_name("channel_scale"))) void channel_scale(int HW, int C, const float *x, const float *g, const float *add, float k, float *y, int n0, int n1) {
+  const v128_t k4 = wasm_f32x4_splat(k);
   for (int n = n0; n < n1; n++) {
     const float *gn = g + (long)n * C, *an = add ? add + (long)n * C : 0;
     for (int m = 0; m < HW; m++) {
@@ -461,10 +467,10 @@ __attribute__((export_name("channel_scale"))) void channel_scale(int HW, int C, 
       int c = 0;
       for (; c + 4 <= C; c += 4) {
         v128_t v = wasm_f32x4_mul(wasm_v128_load(x + row + c), wasm_v128_load(gn + c));
-        if (an) v = wasm_f32x4_add(v, wasm_v128_load(an + c));
+        if (an) v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(an + c), k4));
         wasm_v128_store(y + row + c, v);
       }
-      for (; c < C; c++) y[row + c] = an ? x[row + c] * gn[c] + an[c] : x[row + c] * gn[c];
+      for (; c < C; c++) y[row + c] = an ? x[row + c] * gn[c] + an[c] * k : x[row + c] * gn[c];
     }
   }
 }
@@ -487,6 +493,36 @@ __attribute__((export_name("bias_activation"))) void bias_activation(int rows, i
       out[row + c] = act == ACT_SIGMOID ? sigmoid1(v) : v * sigmoid1(v);
     }
   }
+}
+
+// Squeeze-and-excitation's small steps (at most a few tens of thousands of elements: not split).
+// out = dg * (g * (1 - g)) on n elements: a sigmoid's gradient from its output g (tfjs' operations and order).
+__attribute__((export_name("sigmoid_backward"))) void sigmoid_backward(int n, const float *g, const float *dg, float *out) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v128_t gi = wasm_v128_load(g + i);
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dg + i), wasm_f32x4_mul(gi, wasm_f32x4_sub(one, gi))));
+  }
+  for (; i < n; i++) out[i] = dg[i] * (g[i] * (1.0f - g[i]));
+}
+
+// out[c] = the sum over `rows` rows of x[r][c], in double, rounded once: a bias's gradient.
+__attribute__((export_name("column_sum"))) void column_sum(int rows, int C, const float *x, float *out) {
+  for (int c = 0; c < C; c++) {
+    double s = 0.0;
+    for (int r = 0; r < rows; r++) s += x[(long)r * C + c];
+    out[c] = (float)s;
+  }
+}
+
+// out = running * keep + batch * scale on n elements, each product and the sum rounded to float32 (tfjs'
+// two multiplies and add): a BatchNorm running estimate's update.
+__attribute__((export_name("running_update"))) void running_update(int n, float keep, float scale, const float *running, const float *batch, float *out) {
+  const v128_t k4 = wasm_f32x4_splat(keep), s4 = wasm_f32x4_splat(scale);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(running + i), k4), wasm_f32x4_mul(wasm_v128_load(batch + i), s4)));
+  for (; i < n; i++) out[i] = running[i] * keep + batch[i] * scale;
 }
 
 extern unsigned char __heap_base;
