@@ -31,7 +31,7 @@ function setup(b: Build, [m, c]: [number, number]) {
   const e = b.exports;
   const blocks = Math.ceil(m / e.bn_block_rows!());
   const alloc = allocator(b);
-  const [x, dy, y, dx, g2] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
+  const [x, dy, y, dx, g2, sig] = [alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c), alloc(m * c)];
   const [part, part2, part3] = [alloc(blocks * c), alloc(blocks * c), alloc(blocks * c)];
   const perChannel = () => alloc(c);
   const [gamma, beta, mean, variance, inv, scale] = [perChannel(), perChannel(), perChannel(), perChannel(), perChannel(), perChannel()];
@@ -45,7 +45,12 @@ function setup(b: Build, [m, c]: [number, number]) {
   // Three generations of the exports: the current one (bn_scale: a fused ReLU's mask recomputed from x),
   // the two-pass forward that still read the mask from y, and the three-pass forward (bn_mean, bn_variance).
   // The current exports take the fused activation (and the sums a gradient output) as arguments.
-  const act = (e.bn_block_sums as unknown as { length: number }).length === 15;
+  const sumsArity = (e.bn_block_sums as unknown as { length: number }).length;
+  const act = sumsArity >= 15;
+  // The builds since the SiLU's sigmoid is stored by the forward (an extra pointer after gout and after out).
+  const stored = sumsArity === 16;
+  const sums = (...a: number[]) => e.bn_block_sums!(...(stored ? [...a.slice(0, 9), 0, ...a.slice(9)] : a));
+  const affine = (...a: number[]) => e.bn_affine!(...(stored ? [...a.slice(0, 12), 0, ...a.slice(12)] : a));
   const api = 'bn_scale' in e ? 'current' : 'bn_moments' in e ? 'two-pass' : 'three-pass';
   const statistics =
     api === 'three-pass'
@@ -56,7 +61,7 @@ function setup(b: Build, [m, c]: [number, number]) {
           e.bn_variance!(m, c, EPS, part, gamma, variance, inv, scale);
         }
       : () => {
-          if (act) e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, 0, 0, part, part2, part3, 0, blocks);
+          if (act) sums(0, m, c, x, 0, 0, 0, 0, 0, 0, part, part2, part3, 0, blocks);
           else if (api === 'current') e.bn_block_sums!(0, m, c, x, 0, 0, 0, 0, part, part2, part3, 0, blocks);
           else e.bn_block_sums!(0, m, c, x, 0, 0, 0, part, part2, part3, 0, blocks);
           e.bn_moments!(m, c, EPS, part, part2, part3, gamma, mean, variance, inv, scale);
@@ -66,10 +71,10 @@ function setup(b: Build, [m, c]: [number, number]) {
     if (api === 'current') {
       if (relu) e.bn_scale!(c, gamma, inv, fs);
       const [s, b] = relu ? [fs, beta] : [0, 0];
-      if (act) e.bn_block_sums!(1, m, c, x, dy, s, b, relu ? 1 : 0, 0, mean, part, part2, 0, 0, blocks);
+      if (act) sums(1, m, c, x, dy, s, b, relu ? 1 : 0, 0, mean, part, part2, 0, 0, blocks);
       else e.bn_block_sums!(1, m, c, x, dy, s, b, mean, part, part2, 0, 0, blocks);
       e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
-      if (act) e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, relu ? 1 : 0, dx, 0, m);
+      if (act) affine(c, dy, s, b, x, mean, ka, kb, kk, 0, relu ? 1 : 0, dx, 0, m);
       else e.bn_affine!(c, dy, s, b, x, mean, ka, kb, kk, 0, dx, 0, m);
       return;
     }
@@ -83,21 +88,29 @@ function setup(b: Build, [m, c]: [number, number]) {
     run: {
       forward: () => {
         statistics();
-        if (act) e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 0, y, 0, m);
+        if (act) affine(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 0, y, 0, m);
         else if (api === 'current') e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
         else e.bn_affine!(c, 0, 0, x, mean, 0, scale, beta, 0, y, 0, m);
       },
       backward: () => backward(false),
       'backward, ReLU fused': () => backward(true),
-      // EfficientNet's: the output's SiLU in the output pass; backward, SiLU's gradient stored by the sums
-      // pass and read by the output pass (as batchNorm.ts calls them).
+      // EfficientNet's, as batchNorm.ts calls them: the output's SiLU in the output pass (its sigmoid stored,
+      // where the build does); backward, SiLU's gradient from the stored sigmoid in both passes, or (older
+      // builds) computed and stored by the sums pass and read by the output pass.
       'forward, SiLU fused': () => {
         if (!act) throw new Error(`${REVISION}'s BatchNorm kernels take no fused activation: run the SiLU kernels against a later revision`);
         statistics();
-        e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 2, y, 0, m);
+        if (stored) e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 2, y, sig, 0, m);
+        else e.bn_affine!(c, 0, 0, 0, x, mean, 0, scale, beta, 0, 2, y, 0, m);
       },
       'backward, SiLU fused': () => {
         e.bn_scale!(c, gamma, inv, fs);
+        if (stored) {
+          e.bn_block_sums!(1, m, c, x, dy, fs, beta, 2, 0, sig, mean, part, part2, 0, 0, blocks);
+          e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
+          e.bn_affine!(c, dy, fs, beta, x, mean, ka, kb, kk, 0, 2, dx, sig, 0, m);
+          return;
+        }
         e.bn_block_sums!(1, m, c, x, dy, fs, beta, 2, g2, mean, part, part2, 0, 0, blocks);
         e.bn_backward_coefficients!(m, c, part, part2, inv, gamma, dg, db, ka, kb, kk);
         e.bn_affine!(c, g2, 0, 0, x, mean, ka, kb, kk, 0, 0, dx, 0, m);

@@ -157,19 +157,22 @@ function batchNormTrainingFused(
   const attrs: tf.NamedAttrMap = activation ? { epsilon: BN_EPSILON, activation } : { epsilon: BN_EPSILON };
   const norm = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
     const [input, g, b, save] = args as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, attrs) as [
+    // A fifth output where the backend gives one (WASM, SiLU): the activation's sigmoid, which the gradient reads.
+    const [y, mean, variance, invStd, sigmoid] = tf.engine().runKernel(BATCH_NORM_TRAINING, { x: input, gamma: g, beta: b }, attrs) as [
       tf.Tensor4D,
       tf.Tensor1D,
       tf.Tensor1D,
       tf.Tensor1D,
+      tf.Tensor4D | undefined,
     ];
-    save(activation ? [input, mean, invStd, g, b] : [input, mean, invStd, g]);
+    save(activation ? [input, mean, invStd, g, b, ...(sigmoid ? [sigmoid] : [])] : [input, mean, invStd, g]);
     onStats?.(tf.keep(mean), tf.keep(variance));
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [xs, mu, inv, gam, bet] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined];
-        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(bet ? { beta: bet } : {}) }, activation ? { activation } : {}) as tf.Tensor[];
+        const [xs, mu, inv, gam, bet, sig] = saved as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D, tf.Tensor1D | undefined, tf.Tensor4D | undefined];
+        const inputs = { dy, x: xs, mean: mu, invStd: inv, gamma: gam, ...(bet ? { beta: bet } : {}), ...(sig ? { sigmoid: sig } : {}) };
+        return tf.engine().runKernel(BATCH_NORM_TRAINING_GRAD, inputs, activation ? { activation } : {}) as tf.Tensor[];
       },
     };
   });

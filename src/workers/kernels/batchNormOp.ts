@@ -10,13 +10,14 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * Inputs x [N, H, W, C], gamma [C], beta [C], optionally residual (x's shape: added to y, as a residual
  * block's addition right after its last BatchNorm); attrs epsilon, activation (optional, a
- * FusedActivation on y, after the addition). Outputs y, batch mean, biased variance, 1/sqrt(var + eps).
+ * FusedActivation on y, after the addition). Outputs y, batch mean, biased variance, 1/sqrt(var + eps), and
+ * where the backend gives it (WASM, activation silu) a fifth: the SiLU's sigmoid, x's shape, for the gradient.
  */
 export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
 /**
  * Inputs dy, x, mean, invStd, gamma, and beta where the forward had an activation (attr activation,
- * default relu: dy is then multiplied by its gradient at its input, recomputed from x). Outputs dx,
- * dgamma, dbeta.
+ * default relu: dy is then multiplied by its gradient at its input, recomputed from x), and sigmoid where
+ * the forward gave one (SiLU's derivative then needs no e^x). Outputs dx, dgamma, dbeta.
  */
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */

@@ -87,12 +87,14 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [px, pg, pb] = [call.input(x), call.input(gamma), call.input(beta)];
   const pr = residual ? call.input(residual) : 0;
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
+  const act = activationCode(attrs.activation);
+  // SiLU: its sigmoid as a fifth output, for the backward to read instead of an e^x per element again.
+  const pSig = act === ACT_SILU ? call.output(x.shape) : 0;
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
-  const act = activationCode(attrs.activation);
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
+  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1]);
   return call.finish();
 }
 
@@ -106,23 +108,27 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [dy, x, mean, invStd, gamma] = ['dy', 'x', 'mean', 'invStd', 'gamma'].map((n) => input(inputs, n)) as [Info, Info, Info, Info, Info];
   const beta = inputs.beta; // the forward's beta, when it had a fused activation
   const act = beta ? activationCode(attrs.activation ?? 'relu') : 0;
-  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(beta ? [beta] : []));
+  const sigmoid = act === ACT_SILU ? inputs.sigmoid : undefined; // the SiLU forward's fifth output, where given
+  checkFloat(BATCH_NORM_TRAINING_GRAD, dy, x, mean, invStd, gamma, ...(beta ? [beta] : []), ...(sigmoid ? [sigmoid] : []));
+  if (sigmoid && sigmoid.shape.join() !== x.shape.join()) throw new Error(`${BATCH_NORM_TRAINING_GRAD}: sigmoid [${sigmoid.shape.join(', ')}] for x [${x.shape.join(', ')}]`);
   const [m, c] = rowsAndChannels(x);
   const call = native.call(backend as BackendWasm);
   const [px, pdy, pMean, pInv, pg] = [call.input(x), call.input(dy), call.input(mean), call.input(invStd), call.input(gamma)];
   const pBeta = beta ? call.input(beta) : 0;
+  const pSig = sigmoid ? call.input(sigmoid) : 0;
   const [pdx, pdg, pdb] = [call.output(x.shape), call.output([c]), call.output([c])];
   const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   const pScale = beta ? call.scratch(c) : 0;
   if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
-  // SiLU's gradient (an e^x and a division per element) is stored by the sums pass and read by the
-  // output pass; ReLU's mask is cheaper to recompute than to store and read back.
-  const pg2 = act === ACT_SILU ? call.scratch(m * c) : 0;
-  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pMean, part, part2, 0, b0, b1]);
+  // SiLU's gradient: from the forward's sigmoid where given (both passes read it); otherwise (an e^x and a
+  // division per element) stored by the sums pass and read by the output pass. ReLU's mask is cheaper to
+  // recompute than to store and read back.
+  const pg2 = act === ACT_SILU && !sigmoid ? call.scratch(m * c) : 0;
+  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
   const affineArgs = pg2 ? [pg2, 0, 0] : [pdy, pScale, pBeta];
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1]);
   return call.finish();
 }
 

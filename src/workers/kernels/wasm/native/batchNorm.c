@@ -72,16 +72,21 @@ static inline v128_t silu_grad4(v128_t g, v128_t pre) {
   return wasm_f32x4_mul(g, wasm_f32x4_mul(s, wasm_f32x4_add(one, wasm_f32x4_mul(pre, wasm_f32x4_sub(one, s)))));
 }
 
+// g * silu'(pre) with s = sigmoid(pre) given (stored by the forward: no e^x), the same operations as silu_grad4.
+static inline v128_t silu_grad_s4(v128_t g, v128_t pre, v128_t s) {
+  const v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_mul(g, wasm_f32x4_mul(s, wasm_f32x4_add(one, wasm_f32x4_mul(pre, wasm_f32x4_sub(one, s)))));
+}
+
 // The gradient of the activation `act` given its input pre (ReLU's mask or SiLU's derivative) times g.
 static inline v128_t act_grad4(int act, v128_t g, v128_t pre, v128_t zero, v128_t one) {
   return act == ACT_SILU ? silu_grad4(g, pre) : relu_mask(g, pre, zero, one);
 }
 
+static inline float silu_grad_s1(float g, float pre, float s) { return g * (s * (1.0f + pre * (1.0f - s))); }
+
 static inline float act_grad1(int act, float g, float pre) {
-  if (act == ACT_SILU) {
-    const float s = sigmoid1(pre);
-    return g * (s * (1.0f + pre * (1.0f - s)));
-  }
+  if (act == ACT_SILU) return silu_grad_s1(g, pre, sigmoid1(pre));
   return g * (pre > 0.0f ? 1.0f : 0.0f);
 }
 
@@ -140,9 +145,11 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
 // g = dy * (fs*(x - mean) + fb > 0 ? 1 : 0): the ReLU's gradient, its mask recomputed from x with the
 // forward's float operations (the same test as its output y > 0, NaN included) instead of read from y;
 // where a SiLU followed it (act), g = dy * silu'(fs*(x - mean) + fb), its input recomputed the same way.
-// With gout, g is also stored there (for the output pass to read rather than recompute: SiLU's e^x).
-static inline __attribute__((always_inline)) void gradient_sums_block(int C, const float *x, const float *dy, const float *fs, const float *fb,
-                                                                      int act, float *gout, const float *mean, float *p, float *p2, int m0, int m1) {
+// With gout, g is also stored there (for the output pass to read rather than recompute: SiLU's e^x). With sg
+// (SiLU), sigmoid(pre) is read from there (the forward stored it) instead of computed.
+// STORED: a compile-time constant at each call (sg given or not), so the loops test nothing more for it.
+static inline __attribute__((always_inline)) void gradient_sums_block(int STORED, int C, const float *x, const float *dy, const float *fs, const float *fb,
+                                                                      int act, float *gout, const float *sg, const float *mean, float *p, float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   int c = 0;
   for (; c + 4 * V <= C; c += 4 * V) {
@@ -153,7 +160,10 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
         const long i = (long)m * C + c + 4 * v;
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
-        if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v)), zero, one);
+        if (fs) {
+          const v128_t pre = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c + 4 * v), d), wasm_v128_load(fb + c + 4 * v));
+          g = STORED ? silu_grad_s4(g, pre, wasm_v128_load(sg + i)) : act_grad4(act, g, pre, zero, one);
+        }
         if (gout) wasm_v128_store(gout + i, g);
         s[v] = wasm_f32x4_add(s[v], g);
         s2[v] = wasm_f32x4_add(s2[v], wasm_f32x4_mul(g, d));
@@ -167,7 +177,10 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
       const long i = (long)m * C + c;
       const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu);
       v128_t g = wasm_v128_load(dy + i);
-      if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
+      if (fs) {
+        const v128_t pre = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c));
+        g = STORED ? silu_grad_s4(g, pre, wasm_v128_load(sg + i)) : act_grad4(act, g, pre, zero, one);
+      }
       if (gout) wasm_v128_store(gout + i, g);
       s = wasm_f32x4_add(s, g);
       s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(g, d));
@@ -179,7 +192,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
     for (int m = m0; m < m1; m++) {
       const float d = x[(long)m * C + c] - mean[c];
       float g = dy[(long)m * C + c];
-      if (fs) g = act_grad1(act, g, fs[c] * d + fb[c]);
+      if (fs) g = STORED ? silu_grad_s1(g, fs[c] * d + fb[c], sg[(long)m * C + c]) : act_grad1(act, g, fs[c] * d + fb[c]);
       if (gout) gout[(long)m * C + c] = g;
       s += g;
       s2 += g * d;
@@ -191,13 +204,15 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int C, con
 // Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
 // part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
 static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, int act, float *gout,
-                       const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
+                       const float *sg, const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     if (mode == 0)
       moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
+    else if (sg)
+      gradient_sums_block(1, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
     else
-      gradient_sums_block(C, x, dy, fs, fb, act, gout, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(0, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -214,9 +229,11 @@ static double total(const float *part, int blocks, int C, int c) {
 // beta), g = in * (fs*(x - mean) + fb > 0 ? 1 : 0): its gradient, the mask as in gradient_sums_block;
 // `res` (may be 0) is added to out (a residual addition right after the BatchNorm: BatchNorm's output is
 // rounded to float32 first, then the sum, as the two ops would); then the activation `act` (forward:
-// ReLU max(out, 0) or SiLU out * sigmoid(out); backward, with fs and fb: which gradient multiplies in).
-static void affine(int C, int m0, int m1, const float *in, const float *fs, const float *fb, const float *x, const float *mean, const float *a,
-                   const float *b, const float *k, const float *res, int act, float *out) {
+// ReLU max(out, 0) or SiLU out * sigmoid(out), the sigmoid also stored in sg where given, for the backward
+// to read; backward, with fs and fb: which gradient multiplies in, SiLU's from the sigmoid in sg where given).
+static inline __attribute__((always_inline)) void affine(int STORED, int C, int m0, int m1, const float *in, const float *fs, const float *fb, const float *x,
+                                                         const float *mean, const float *a, const float *b, const float *k, const float *res, int act, float *out,
+                                                         float *sg) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   for (int m = m0; m < m1; m++) {
     const long row = (long)m * C;
@@ -226,12 +243,19 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
       v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), d), wasm_v128_load(k + c));
       if (in) {
         v128_t g = wasm_v128_load(in + row + c);
-        if (fs) g = act_grad4(act, g, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c)), zero, one);
+        if (fs) {
+          const v128_t pre = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(fs + c), d), wasm_v128_load(fb + c));
+          g = STORED ? silu_grad_s4(g, pre, wasm_v128_load(sg + row + c)) : act_grad4(act, g, pre, zero, one);
+        }
         v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), g), v);
       } else {
         if (res) v = wasm_f32x4_add(v, wasm_v128_load(res + row + c));
         if (act == ACT_RELU) v = wasm_f32x4_max(v, zero);
-        if (act == ACT_SILU) v = silu4(v);
+        if (act == ACT_SILU) {
+          const v128_t s = sigmoid4(v);
+          if (STORED) wasm_v128_store(sg + row + c, s);
+          v = wasm_f32x4_mul(v, s); // silu4's operations
+        }
       }
       wasm_v128_store(out + row + c, v);
     }
@@ -240,12 +264,16 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
       float v = b[c] * d + k[c];
       if (in) {
         float g = in[row + c];
-        if (fs) g = act_grad1(act, g, fs[c] * d + fb[c]);
+        if (fs) g = STORED ? silu_grad_s1(g, fs[c] * d + fb[c], sg[row + c]) : act_grad1(act, g, fs[c] * d + fb[c]);
         v = a[c] * g + v;
       } else {
         if (res) v = v + res[row + c];
         if (act == ACT_RELU) v = v > 0.0f ? v : (v == v ? 0.0f : v);
-        if (act == ACT_SILU) v = v * sigmoid1(v);
+        if (act == ACT_SILU) {
+          const float s = sigmoid1(v);
+          if (STORED) sg[row + c] = s;
+          v = v * s;
+        }
       }
       out[row + c] = v;
     }
@@ -262,9 +290,9 @@ static void affine(int C, int m0, int m1, const float *in, const float *fs, cons
 __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return MB; }
 
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs,
-                                                                 const float *fb, int act, float *gout, const float *mean, float *part, float *part2,
-                                                                 float *part3, int b0, int b1) {
-  block_sums(mode, M, C, x, dy, fs, fb, act, gout, mean, part, part2, part3, b0, b1);
+                                                                 const float *fb, int act, float *gout, const float *sg, const float *mean, float *part,
+                                                                 float *part2, float *part3, int b0, int b1) {
+  block_sums(mode, M, C, x, dy, fs, fb, act, gout, sg, mean, part, part2, part3, b0, b1);
 }
 
 // Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
@@ -317,9 +345,13 @@ __attribute__((export_name("bn_backward_coefficients"))) void bn_backward_coeffi
 // fused residual addition; act for a fused ReLU or SiLU) and the backward's dx (in = dy; fs, fb = the
 // forward's scale and beta after a fused activation act, else 0; res = 0).
 __attribute__((export_name("bn_affine"))) void bn_affine(int C, const float *in, const float *fs, const float *fb, const float *x, const float *mean,
-                                                         const float *a, const float *b, const float *k, const float *res, int act, float *out, int m0,
-                                                         int m1) {
-  affine(C, m0, m1, in, fs, fb, x, mean, a, b, k, res, act, out);
+                                                         const float *a, const float *b, const float *k, const float *res, int act, float *out, float *sg,
+                                                         int m0, int m1) {
+  // Two copies, with and without sg (STORED a constant in each): the loops test nothing more for it.
+  if (sg)
+    affine(1, C, m0, m1, in, fs, fb, x, mean, a, b, k, res, act, out, sg);
+  else
+    affine(0, C, m0, m1, in, fs, fb, x, mean, a, b, k, res, act, out, sg);
 }
 
 // The forward's output scale gamma*invstd, as bn_moments computes it (the same float operation): for
