@@ -63,8 +63,10 @@ function conv(op: Op, x: tf.Tensor4D, opts: ExecOptions): tf.Tensor4D {
   let y: tf.Tensor4D;
   if (groups === 1) {
     // 1x1 stride-1 convs as a matMul (tfjs' 1x1 filter gradient is slow on WebGPU: docs/tfjs.md#slow-1x1-filter-gradient),
-    // except where the app's untiled conv programs run (software WebGPU), which are faster than its matMul there.
-    if (k === 1 && stride === 1 && pad === 0 && !denseConvByUntiledPrograms()) {
+    // except where the app's untiled conv programs run (software WebGPU), which are faster than its matMul there,
+    // and on WASM, whose Conv2D and gradients are the app's kernels and run a 1x1 as the same native products
+    // with no reshapes (kernels/wasm/gradients.ts pointwise: one tfjs call each way instead of four or five).
+    if (k === 1 && stride === 1 && pad === 0 && !denseConvByUntiledPrograms() && tf.getBackend() !== 'wasm') {
       const [n, h, wd] = x.shape;
       y = tf.matMul(x.reshape([n * h * wd, cin]), w.reshape([cin, cout])).reshape([n, h, wd, cout]);
     } else {

@@ -83,21 +83,23 @@ function assertSupported(convInfo: ConvInfo, kernel: string): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// Strided 1x1 convolutions (ResNet's projection shortcuts).
+// 1x1 convolutions: stride 1 (pointwise), and strided (ResNet's projection shortcuts).
 
 /**
- * Whether a convolution is a 1x1 with a stride above 1, no padding and no dilation, on float32 with a
- * weight the native products take: its forward and input gradient then run as a gather or scatter of
- * the pixels at multiples of the stride and the native A·B or A·Bᵀ (matMul.ts). XNNPACK ran the
- * classroom nets' stride-2 projections at ~10 GMAC/s forward and the phase-split input gradient at ~12,
- * against ~28 for the products.
+ * Whether a convolution is a 1x1 with no padding and no dilation, on float32 with a weight the native
+ * products take (any stride). At stride 1 it is a product of the NHWC data seen as [N·H·W, C]: the
+ * forward A·B and the input gradient A·Bᵀ by the native kernels (matMul.ts) with no copy, so the engine
+ * can call tf.conv2d instead of a matMul between reshapes (one tfjs call each way instead of four or
+ * five: engine/execute.ts conv). With a stride above 1 its forward and input gradient run as a gather or
+ * scatter of the pixels at multiples of the stride and the same products. XNNPACK ran the classroom
+ * nets' stride-2 projections at ~10 GMAC/s forward and the phase-split input gradient at ~12, against
+ * ~28 for the products.
  */
-function strided1x1(convInfo: ConvInfo, ...ts: Info[]): boolean {
-  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, padInfo: p, inChannels: ci, outChannels: co } = convInfo;
+function pointwise(convInfo: ConvInfo, ...ts: Info[]): boolean {
+  const { filterHeight: kh, filterWidth: kw, padInfo: p, inChannels: ci, outChannels: co } = convInfo;
   return (
     kh === 1 &&
     kw === 1 &&
-    sh * sw > 1 &&
     p.top === 0 &&
     p.left === 0 &&
     p.bottom === 0 &&
@@ -152,7 +154,12 @@ function conv2D(args: KernelArgs): Info {
   const x = input(inputs, 'x');
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, false);
-  if (strided1x1(convInfo, x, filter)) return strided1x1Forward(backend as BackendWasm, x, filter, convInfo);
+  if (pointwise(convInfo, x, filter)) {
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = convInfo;
+    if (sh * sw > 1) return strided1x1Forward(backend as BackendWasm, x, filter, convInfo);
+    const y = matMulNative(backend as BackendWasm, x, filter, n * h * w, ci, co, false);
+    return { ...y, shape: [n, h, w, co] };
+  }
   if (NATIVE_DENSE_CONV.enabled) {
     const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo);
     if (direct) return direct;
@@ -518,7 +525,13 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info 
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, false);
   assertSupported(convInfo, 'Conv2DBackpropInput');
-  if (strided1x1(convInfo, dy, filter)) return strided1x1BackpropInput(backend as BackendWasm, dy, filter, convInfo);
+  if (pointwise(convInfo, dy, filter)) {
+    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = convInfo;
+    if (sh * sw > 1) return strided1x1BackpropInput(backend as BackendWasm, dy, filter, convInfo);
+    // dy·Wᵀ: W [1, 1, Ci, Co] is B [Ci, Co] of A·Bᵀ.
+    const dx = matMulNative(backend as BackendWasm, dy, filter, n * h * w, co, ci, true);
+    return { ...dx, shape: [n, h, w, ci] };
+  }
   if (NATIVE_DENSE_CONV.enabled) {
     const direct = nativeDenseBackpropInput(backend as BackendWasm, dy, filter, convInfo);
     if (direct) return direct;
