@@ -48,7 +48,7 @@ function stream(module, seconds) {
   let ops = 0;
   const end = performance.now() + seconds * 1000;
   while (performance.now() < end) {
-    sgd_update(n, 0.1, 0.9, 0, 0, 0, p, v, g, po, vo);
+    sgd_update(0.1, 0.9, 0, 0, 0, p, v, g, po, vo, 0, n);
     ops += n;
   }
   return ops / seconds;

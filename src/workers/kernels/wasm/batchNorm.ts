@@ -185,7 +185,8 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [pp, pv, pgrad] = [call.input(p), call.input(v), call.input(grad)];
   const [pOut, vOut] = [call.output(p.shape), call.output(p.shape)];
   const a = attrs as Record<string, number>;
-  native.exports.sgd_update(sizeOf(p.shape), a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut);
+  // Split by elements over the kernel helpers where the parameter is large enough (a stream: five floats moved per weight).
+  parallel(native, 'sgd_update', sizeOf(p.shape), 1024, 5 * sizeOf(p.shape), (i0, i1) => [a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut, i0, i1]);
   return call.finish();
 }
 

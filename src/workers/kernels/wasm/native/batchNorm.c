@@ -392,11 +392,12 @@ __attribute__((export_name("silu_backward"))) void silu_backward(const float *x,
 // tensor), with float32 operations in the order tfjs runs optimizer.ts' ops (so the result is bit for bit
 // the same):
 //   g = grad (+ wd*p), v = mu*v + g, p = p - lr*(nesterov ? g + mu*v : v).
-__attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
-                                                           const float *grad, float *p_out, float *v_out) {
+// Elements [i0, i1) only: elementwise, so the caller may split a large parameter over threads.
+__attribute__((export_name("sgd_update"))) void sgd_update(float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
+                                                           const float *grad, float *p_out, float *v_out, int i0, int i1) {
   const v128_t lr4 = wasm_f32x4_splat(lr), mu4 = wasm_f32x4_splat(mu), wd4 = wasm_f32x4_splat(wd);
-  int i = 0;
-  for (; i + 4 <= n; i += 4) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
     const v128_t pi = wasm_v128_load(p + i);
     v128_t g = wasm_v128_load(grad + i);
     if (decay) g = wasm_f32x4_add(g, wasm_f32x4_mul(wd4, pi));
@@ -405,7 +406,7 @@ __attribute__((export_name("sgd_update"))) void sgd_update(int n, float lr, floa
     const v128_t step = nesterov ? wasm_f32x4_add(g, wasm_f32x4_mul(mu4, vi)) : vi;
     wasm_v128_store(p_out + i, wasm_f32x4_sub(pi, wasm_f32x4_mul(lr4, step)));
   }
-  for (; i < n; i++) {
+  for (; i < i1; i++) {
     float g = grad[i];
     if (decay) g = g + wd * p[i];
     const float vi = mu * v[i] + g;
