@@ -499,7 +499,7 @@ static inline __attribute__((always_inline)) void depthwise_backprop_filter(cons
 
 // dw[ky, kx, ci, g*coutG + co] = sum_{n, oy, ox} x[n, oy*s - p + ky, ox*s - p + kx, g*cinG + ci] * dy[n, oy, ox, g*coutG + co]
 // over work units [g0, g1): blocked_backprop_filter's, or a depthwise filter's channels.
-static void backprop_filter(const Geometry *G, const float *x, const float *dy, float *total, int g0, int g1) {
+static inline __attribute__((always_inline)) void backprop_filter(const Geometry *G, const float *x, const float *dy, float *total, int g0, int g1) {
   if (cin_g(G) == 1 && cout_g(G) == 1)
     depthwise_backprop_filter(G, x, dy, total, g0, g1);
   else
@@ -571,6 +571,40 @@ __attribute__((export_name("grouped_conv_backprop_filter"))) void grouped_conv_b
   (void)scratch;  // unused since the depthwise sums moved into registers; kept so builds stay call-compatible (bench/groupedConvKernels.bench.ts)
   const Geometry G = geometry(n, h, w, cin, cout, groups, k, stride, pad);
   backprop_filter(&G, x, dy, dw, g0, g1);
+}
+
+// The filter gradient summed over fixed chunks of `chunk` images instead of split by work units: chunk j
+// (images [j*chunk, min(n, (j+1)*chunk))) writes its whole filter gradient to part + j*size (size: the
+// filter's floats). Chunks [j0, j1) only: the caller may split them over threads, each then streaming only
+// its images of x and dy (split by units, two threads pull the same cache lines of every pixel).
+// grouped_conv_sum_parts then adds the parts in chunk order, so the values depend on `chunk`, not on the
+// threads.
+__attribute__((export_name("grouped_conv_backprop_filter_chunks"))) void grouped_conv_backprop_filter_chunks(int n, int h, int w, int cin, int cout, int groups,
+                                                                                                            int k, int stride, int pad, const float *x,
+                                                                                                            const float *dy, float *part, int chunk, int j0,
+                                                                                                            int j1) {
+  const int units = grouped_conv_filter_units(cin, cout, groups);
+  const long size = (long)k * k * (cin / groups) * cout;
+  for (int j = j0; j < j1; j++) {
+    const int n0 = j * chunk, m = n0 + chunk < n ? chunk : n - n0;
+    const Geometry G = geometry(m, h, w, cin, cout, groups, k, stride, pad);
+    backprop_filter(&G, x + (long)n0 * h * w * cin, dy + (long)n0 * G.ho * G.wo * cout, part + j * size, 0, units);
+  }
+}
+
+// out[i] = part[i] + part[size + i] + ... (`count` parts, in order) on elements [i0, i1).
+__attribute__((export_name("grouped_conv_sum_parts"))) void grouped_conv_sum_parts(int count, int size, const float *part, float *out, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) {
+    v128_t s = wasm_v128_load(part + i);
+    for (int j = 1; j < count; j++) s = wasm_f32x4_add(s, wasm_v128_load(part + (long)j * size + i));
+    wasm_v128_store(out + i, s);
+  }
+  for (; i < i1; i++) {
+    float s = part[i];
+    for (int j = 1; j < count; j++) s += part[(long)j * size + i];
+    out[i] = s;
+  }
 }
 
 // Depthwise convolution (channel multiplier 1) and its input gradient, any stride and padding: for
