@@ -112,6 +112,18 @@ function pointwise(convInfo: ConvInfo, ...ts: Info[]): boolean {
   );
 }
 
+/**
+ * A pointwise convolution's forward x·W or (inputGradient) input gradient dy·Wᵀ (W [1, 1, Ci, Co] is the
+ * product's B [Ci, Co]): with a stride, the pixel gather or scatter and the product; else the product on
+ * the NHWC data in place.
+ */
+function pointwiseConv(backend: BackendWasm, a: Info, filter: Info, convInfo: ConvInfo, inputGradient: boolean): Info {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = convInfo;
+  if (sh * sw > 1) return inputGradient ? strided1x1BackpropInput(backend, a, filter, convInfo) : strided1x1Forward(backend, a, filter, convInfo);
+  const out = inputGradient ? matMulNative(backend, a, filter, n * h * w, co, ci, true) : matMulNative(backend, a, filter, n * h * w, ci, co, false);
+  return { ...out, shape: [n, h, w, inputGradient ? ci : co] };
+}
+
 /** Copies pixel rows between the strided grid of x [N, H, W, C] and the dense [N, OH, OW, C] (`gather`: into the dense one). */
 function stridedPixels(backend: BackendWasm, grid: Info, dense: Info, convInfo: ConvInfo, gather: boolean): void {
   const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = convInfo;
@@ -154,12 +166,7 @@ function conv2D(args: KernelArgs): Info {
   const x = input(inputs, 'x');
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, false);
-  if (pointwise(convInfo, x, filter)) {
-    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = convInfo;
-    if (sh * sw > 1) return strided1x1Forward(backend as BackendWasm, x, filter, convInfo);
-    const y = matMulNative(backend as BackendWasm, x, filter, n * h * w, ci, co, false);
-    return { ...y, shape: [n, h, w, co] };
-  }
+  if (pointwise(convInfo, x, filter)) return pointwiseConv(backend as BackendWasm, x, filter, convInfo, false);
   if (NATIVE_DENSE_CONV.enabled) {
     const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo);
     if (direct) return direct;
@@ -525,13 +532,7 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): Info 
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(attrs.inputShape as Shape4, filter.shape as Shape4, attrs, false);
   assertSupported(convInfo, 'Conv2DBackpropInput');
-  if (pointwise(convInfo, dy, filter)) {
-    const { batchSize: n, inHeight: h, inWidth: w, inChannels: ci, outChannels: co, strideHeight: sh, strideWidth: sw } = convInfo;
-    if (sh * sw > 1) return strided1x1BackpropInput(backend as BackendWasm, dy, filter, convInfo);
-    // dy·Wᵀ: W [1, 1, Ci, Co] is B [Ci, Co] of A·Bᵀ.
-    const dx = matMulNative(backend as BackendWasm, dy, filter, n * h * w, co, ci, true);
-    return { ...dx, shape: [n, h, w, ci] };
-  }
+  if (pointwise(convInfo, dy, filter)) return pointwiseConv(backend as BackendWasm, dy, filter, convInfo, true);
   if (NATIVE_DENSE_CONV.enabled) {
     const direct = nativeDenseBackpropInput(backend as BackendWasm, dy, filter, convInfo);
     if (direct) return direct;
