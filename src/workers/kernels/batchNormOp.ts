@@ -52,15 +52,34 @@ export const SQUEEZE_EXCITE = 'AppSqueezeExcite';
 /** Inputs dy, x, w1, w2 and the forward's p, z1, a1, g. Outputs dx, dw1, db1, dw2, db2. */
 export const SQUEEZE_EXCITE_GRAD = 'AppSqueezeExciteGrad';
 
-/** [N, H, W, C, R] of SQUEEZE_EXCITE's x and w1, or a clear error when the five inputs' shapes do not fit together. */
-export function squeezeExciteShape(x: tf.TensorInfo, w1: tf.TensorInfo, b1: tf.TensorInfo, w2: tf.TensorInfo, b2: tf.TensorInfo): [number, number, number, number, number] {
-  const [c, r] = w1.shape as [number, number];
-  const fits = x.shape.length === 4 && w1.shape.length === 2 && x.shape[3] === c && b1.shape.join() === `${r}` && w2.shape.join() === `${r},${c}` && b2.shape.join() === `${c}`;
-  if (!fits) {
-    const shapes = [x, w1, b1, w2, b2].map((t) => `[${t.shape.join(', ')}]`).join(', ');
-    throw new Error(`${SQUEEZE_EXCITE}: x [N, H, W, C], w1 [C, R], b1 [R], w2 [R, C], b2 [C] expected, got ${shapes}`);
+/** Each squeeze-and-excitation tensor's shape in N, H, W, C (x's) and R (w1's second axis). */
+const SQUEEZE_EXCITE_SHAPES: Record<string, (d: Record<'N' | 'H' | 'W' | 'C' | 'R', number>) => number[]> = {
+  x: (d) => [d.N, d.H, d.W, d.C],
+  dy: (d) => [d.N, d.H, d.W, d.C],
+  w1: (d) => [d.C, d.R],
+  b1: (d) => [d.R],
+  w2: (d) => [d.R, d.C],
+  b2: (d) => [d.C],
+  p: (d) => [d.N, d.C],
+  z1: (d) => [d.N, d.R],
+  a1: (d) => [d.N, d.R],
+  g: (d) => [d.N, d.C],
+};
+
+/**
+ * [N, H, W, C, R] of a squeeze-and-excitation kernel's inputs (x and w1 [C, R] among them), or a clear error
+ * naming the kernel when any of them has another shape than the ones above.
+ */
+export function squeezeExciteShape(kernel: string, inputs: Record<string, tf.TensorInfo>): [number, number, number, number, number] {
+  const { x, w1 } = inputs;
+  if (!x || !w1 || x.shape.length !== 4 || w1.shape.length !== 2) throw new Error(`${kernel}: needs x [N, H, W, C] and w1 [C, R]`);
+  const [N, H, W, C] = x.shape as [number, number, number, number];
+  const d = { N, H, W, C, R: w1.shape[1]! };
+  for (const [name, t] of Object.entries(inputs)) {
+    const want = SQUEEZE_EXCITE_SHAPES[name]?.(d);
+    if (want && t.shape.join() !== want.join()) throw new Error(`${kernel}: ${name} [${t.shape.join(', ')}], expected [${want.join(', ')}] (x [N, H, W, C], w1 [C, R])`);
   }
-  return [...(x.shape as [number, number, number, number]), r];
+  return [N, H, W, C, d.R];
 }
 
 /**

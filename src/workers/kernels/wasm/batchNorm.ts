@@ -45,9 +45,10 @@ function rowsAndChannels(x: Info): [number, number] {
   return [sizeOf(x.shape) / c, c];
 }
 
-/** The kernels' codes for an activation fused after the BatchNorm (native/batchNorm.c: ACT_*). */
+/** The kernels' codes for an activation (native/batchNorm.c: ACT_*): fused after the BatchNorm, or (sigmoid) in bias_activation. */
 const ACT_RELU = 1;
 export const ACT_SILU = 2;
+export const ACT_SIGMOID = 3;
 
 /** The kernels' code for an activation fused after the BatchNorm. */
 function activationCode(activation: unknown): number {

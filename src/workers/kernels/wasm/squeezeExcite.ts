@@ -12,13 +12,10 @@
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, squeezeExciteShape } from '../batchNormOp';
-import { ACT_SILU, checkFloat, native } from './batchNorm';
+import { ACT_SIGMOID, ACT_SILU, checkFloat, native } from './batchNorm';
 import { matMulNative, matMulTransposeA } from './matMul';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, release } from './plumbing';
 import { parallel } from './pool';
-
-/** native/batchNorm.c's code for a sigmoid in bias_activation. */
-const ACT_SIGMOID = 3;
 
 /** The mean over H and W per image and channel ([N, C]) of a, or with b the sum of a·b. Split by images. */
 function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: number, c: number): Info {
@@ -71,7 +68,7 @@ function forward({ inputs, backend }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
   const [x, w1, b1, w2, b2] = ['x', 'w1', 'b1', 'w2', 'b2'].map((k) => input(inputs, k)) as [Info, Info, Info, Info, Info];
   checkFloat(SQUEEZE_EXCITE, x, w1, b1, w2, b2);
-  const [n, h, w, c, r] = squeezeExciteShape(x, w1, b1, w2, b2);
+  const [n, h, w, c, r] = squeezeExciteShape(SQUEEZE_EXCITE, { x, w1, b1, w2, b2 });
   const p = channelSums(wasm, x, null, n, h * w, c);
   const s1 = matMulNative(wasm, p, w1, n, c, r, false);
   const [z1, a1] = biasActivation(wasm, s1, b1, ACT_SILU, true) as [Info, Info];
@@ -90,8 +87,7 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const wasm = backend as BackendWasm;
   const [dy, x, w1, w2, p, z1, a1, g] = ['dy', 'x', 'w1', 'w2', 'p', 'z1', 'a1', 'g'].map((k) => input(inputs, k)) as [Info, Info, Info, Info, Info, Info, Info, Info];
   checkFloat(SQUEEZE_EXCITE_GRAD, dy, x, w1, w2, p, z1, a1, g);
-  const [n, h, w, c, r] = squeezeExciteShape(x, w1, { ...z1, shape: [z1.shape[1]!] }, w2, { ...g, shape: [g.shape[1]!] });
-  if (dy.shape.join() !== x.shape.join()) throw new Error(`${SQUEEZE_EXCITE_GRAD}: dy [${dy.shape.join(', ')}] for x [${x.shape.join(', ')}]`);
+  const [n, h, w, c, r] = squeezeExciteShape(SQUEEZE_EXCITE_GRAD, { dy, x, w1, w2, p, z1, a1, g });
   const hw = h * w;
   const dg = channelSums(wasm, dy, x, n, hw, c);
   const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out) => native.exports.sigmoid_backward(n * c, pg!, pdg!, out));

@@ -19,10 +19,12 @@
 // addition's latency), and the chunk of a 256-row block stays in L1 between the two loops of the moments.
 #define V 4
 
-// The activation fused after a BatchNorm (ACT_SILU: x * sigmoid(x), EfficientNet's).
+// The activation fused after a BatchNorm (ACT_SILU: x * sigmoid(x), EfficientNet's); ACT_SIGMOID only in
+// bias_activation (squeeze-and-excitation's gate).
 #define ACT_NONE 0
 #define ACT_RELU 1
 #define ACT_SILU 2
+#define ACT_SIGMOID 3
 
 // g where pre > 0, else g * 0 (ReLU's gradient given its input, or anything with the same sign test).
 static inline v128_t relu_mask(v128_t g, v128_t pre, v128_t zero, v128_t one) {
@@ -510,7 +512,6 @@ __attribute__((export_name("channel_scale"))) void channel_scale(int HW, int C, 
 
 // pre = z + bias[c] (stored where pre is given), out = act(pre) (ACT_SILU or ACT_SIGMOID) on `rows` rows of C:
 // squeeze-and-excitation's two small layers after their products.
-#define ACT_SIGMOID 3
 __attribute__((export_name("bias_activation"))) void bias_activation(int rows, int C, const float *z, const float *bias, int act, float *pre, float *out) {
   for (int r = 0; r < rows; r++) {
     const long row = (long)r * C;
