@@ -65,10 +65,12 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_SPIN_AB: the kernel pool caller's spin before sleeping off, or on (kernels/wasm/pool.ts kernelPoolOptions);
  * - BENCH_DENSE_AB: dense convolutions' forward and input gradient by XNNPACK, or by the native kernels (kernels/wasm/gradients.ts NATIVE_DENSE_CONV);
  * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs);
- * - BENCH_CHUNKS_AB: a split call cut into one chunk per thread, or BENCH_CHUNKS (4) (kernelPoolOptions.chunksPerThread).
+ * - BENCH_CHUNKS_AB: a split call cut into one chunk per thread, or BENCH_CHUNKS (4) (kernelPoolOptions.chunksPerThread);
+ * - BENCH_MIN_WORK_AB: the work under which a call is not split, 2^19 multiply-add equivalents or BENCH_MIN_WORK (kernelPoolOptions.minWork).
  */
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
+const MIN_WORK = Number(process.env.BENCH_MIN_WORK ?? 1 << 17);
 const AB_SWITCHES = [
   { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', values: [false, true], names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
   { env: 'BENCH_RELAXED_AB', api: 'relaxedSimd', values: [false, true], names: ['plain SIMD', 'relaxed SIMD'], key: 'relaxedSimdAB', fields: ['plain', 'relaxed'] },
@@ -76,10 +78,11 @@ const AB_SWITCHES = [
   { env: 'BENCH_DENSE_AB', api: 'nativeDenseConv', values: [false, true], names: ['XNNPACK dense conv', 'native'], key: 'denseConvAB', fields: ['xnnpack', 'native'] },
   { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', values: [0, HELPER_SPIN_MS], names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
   { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', values: [1, CHUNKS], names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
+  { env: 'BENCH_MIN_WORK_AB', api: 'minWork', values: [1 << 19, MIN_WORK], names: ['split from 2^19', `split from ${MIN_WORK}`], key: 'minWorkAB', fields: ['from2p19', 'other'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -124,6 +127,7 @@ type BenchApi = {
     nativeDenseConv(on: boolean): void;
     helperSpin(ms: number): void;
     chunksPerThread(n: number): void;
+    minWork(n: number): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;

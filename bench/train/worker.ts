@@ -86,6 +86,11 @@ const api = {
     kernelPoolOptions.chunksPerThread = n;
   },
 
+  /** The work (multiply-add equivalents) under which a kernel call is not split; WASM only. */
+  minWork(n: number): void {
+    kernelPoolOptions.minWork = n;
+  },
+
   /** How long (ms) the kernel helpers poll for their next request before they sleep (0: at once); WASM only. */
   helperSpin(ms: number): void {
     kernelPoolOptions.helperSpinMs = ms;

@@ -10,7 +10,7 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedA
 import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
-import { parallel } from './pool';
+import { PASS_COST, parallel } from './pool';
 
 export interface BatchNormExports extends NativeModule {
   bn_block_rows(): number;
@@ -67,9 +67,9 @@ function blocksOf(m: number): number {
   return Math.ceil(m / native.exports.bn_block_rows());
 }
 
-/** The block sums of `mode` (0: the forward's moments, 1: the backward's sums) over every block, split over the kernel helpers by blocks of rows. */
-function blockSums(mode: number, m: number, c: number, args: (b0: number, b1: number) => number[]): void {
-  parallel(native, 'bn_block_sums', blocksOf(m), 1, m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
+/** The block sums of `mode` (0: the forward's moments, 1: the backward's sums) over every block, split over the kernel helpers by blocks of rows; `cost`: an element's (pool.ts PASS_COST). */
+function blockSums(mode: number, m: number, c: number, cost: number, args: (b0: number, b1: number) => number[]): void {
+  parallel(native, 'bn_block_sums', blocksOf(m), 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
 }
 
 /**
@@ -93,9 +93,10 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const pSig = act === ACT_SILU ? call.output(x.shape) : 0;
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
-  blockSums(0, m, c, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
+  blockSums(0, m, c, PASS_COST.plain, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
   native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
-  parallel(native, 'bn_affine', m, ROW_GRAIN, m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1]);
+  const cost = act === ACT_SILU ? PASS_COST.exp : PASS_COST.plain;
+  parallel(native, 'bn_affine', m, ROW_GRAIN, cost * m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1]);
   return call.finish();
 }
 
@@ -126,10 +127,11 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   // division per element) stored by the sums pass and read by the output pass. ReLU's mask is cheaper to
   // recompute than to store and read back.
   const pg2 = act === ACT_SILU && !sigmoid ? call.scratch(m * c) : 0;
-  blockSums(1, m, c, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
+  // Without the forward's sigmoid, the sums pass computes SiLU's gradient (an e^x per element).
+  blockSums(1, m, c, pg2 ? PASS_COST.exp : PASS_COST.plain, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
   native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
   const affineArgs = pg2 ? [pg2, 0, 0] : [pdy, pScale, pBeta];
-  parallel(native, 'bn_affine', m, ROW_GRAIN, 2 * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1]);
+  parallel(native, 'bn_affine', m, ROW_GRAIN, PASS_COST.plain * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1]);
   return call.finish();
 }
 
@@ -140,7 +142,7 @@ function reluGrad({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [py, pdy] = [call.input(y), call.input(dy)];
   const pdx = call.output(dy.shape);
-  parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1]);
+  parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, PASS_COST.plain * sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1]);
   return call.finish()[0]!;
 }
 
@@ -151,7 +153,7 @@ function silu({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const px = call.input(x);
   const py = call.output(x.shape);
-  parallel(native, 'silu_forward', sizeOf(x.shape), 1024, 4 * sizeOf(x.shape), (i0, i1) => [px, py, i0, i1]);
+  parallel(native, 'silu_forward', sizeOf(x.shape), 1024, PASS_COST.exp * sizeOf(x.shape), (i0, i1) => [px, py, i0, i1]);
   return call.finish()[0]!;
 }
 
@@ -162,7 +164,7 @@ function siluGrad({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [px, pdy] = [call.input(x), call.input(dy)];
   const pdx = call.output(dy.shape);
-  parallel(native, 'silu_backward', sizeOf(dy.shape), 1024, 4 * sizeOf(dy.shape), (i0, i1) => [px, pdy, pdx, i0, i1]);
+  parallel(native, 'silu_backward', sizeOf(dy.shape), 1024, PASS_COST.exp * sizeOf(dy.shape), (i0, i1) => [px, pdy, pdx, i0, i1]);
   return call.finish()[0]!;
 }
 
@@ -174,7 +176,7 @@ function channelDot({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [pa, pb] = [call.input(a), call.input(b)];
   const out = call.output([n, 1, 1, c]);
-  parallel(native, 'channel_dot', n, 1, n * h * w * c, (n0, n1) => [h * w, c, pa, pb, out, n0, n1]);
+  parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * h * w * c, (n0, n1) => [h * w, c, pa, pb, out, n0, n1]);
   return call.finish()[0]!;
 }
 
@@ -186,8 +188,8 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [pp, pv, pgrad] = [call.input(p), call.input(v), call.input(grad)];
   const [pOut, vOut] = [call.output(p.shape), call.output(p.shape)];
   const a = attrs as Record<string, number>;
-  // Split by elements over the kernel helpers where the parameter is large enough (a stream: five floats moved per weight).
-  parallel(native, 'sgd_update', sizeOf(p.shape), 1024, 5 * sizeOf(p.shape), (i0, i1) => [a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut, i0, i1]);
+  // Split by elements over the kernel helpers where the parameter is large enough (a stream: five floats moved per weight, about two passes).
+  parallel(native, 'sgd_update', sizeOf(p.shape), 1024, 2 * PASS_COST.plain * sizeOf(p.shape), (i0, i1) => [a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut, i0, i1]);
   return call.finish();
 }
 

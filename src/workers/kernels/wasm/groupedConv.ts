@@ -19,7 +19,7 @@ import {
 } from '../groupedConvOp';
 import * as BUILDS from './native/groupedConv.wasm';
 import { type Call, Native, type NativeModule, sizeOf } from './native';
-import { parallel } from './pool';
+import { PASS_COST, parallel } from './pool';
 import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
 
 interface GroupedConvExports extends NativeModule {
@@ -79,7 +79,7 @@ function filterGradient(call: Call, g: GroupedConvGeometry, px: number, pdy: num
     const chunks = Math.ceil(g.batch / chunk);
     const part = call.scratch(chunks * filterSize);
     parallel(native, 'grouped_conv_backprop_filter_chunks', chunks, 1, macs(g), (lo, hi) => [...dims(g), px, pdy, part, chunk, lo, hi]);
-    parallel(native, 'grouped_conv_sum_parts', filterSize, 64, chunks * filterSize, (lo, hi) => [chunks, filterSize, part, pdw, lo, hi]);
+    parallel(native, 'grouped_conv_sum_parts', filterSize, 64, PASS_COST.plain * chunks * filterSize, (lo, hi) => [chunks, filterSize, part, pdw, lo, hi]);
     return;
   }
   const depthwise = isDepthwise(g);

@@ -54,8 +54,10 @@ const CLOSED = 1 << 30;
  * `helperSpinMs`: how long a helper polls for its next request before it sleeps.
  * `chunksPerThread`: how many chunks a call is cut into per thread; whichever thread is free claims the
  * next, so a helper that wakes late or runs slower takes fewer.
+ * `minWork`: the work (multiply-add equivalents: PASS_COST) under which a call is not split: waking a
+ * helper costs tens of microseconds.
  */
-export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4 };
+export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19 };
 
 /**
  * The helper's whole program, plain JavaScript with no imports, run from a Blob (browser) or by
@@ -144,10 +146,14 @@ const now = (): number => performance.timeOrigin + performance.now();
 const functionIndex = new Map<number, Map<string, number>>();
 
 /**
- * Work (multiply-adds, or elements times passes) under which a call is not split: waking a helper
- * costs tens of microseconds.
+ * A split call's work is its cost in multiply-adds of the native products (one thread here: ~15 G/s).
+ * Kernels that stream memory weight each element of a pass by what it costs against that, measured on
+ * one thread (`npx tsx bench/batchNormKernels.bench.ts` at 8192 x 32: a plain pass ~0.45 ns an element,
+ * a pass with an e^x per element (SiLU, sigmoid) ~2.3 ns; docs/tfjs.md#what-a-split-call-is-worth).
+ * Counting elements as single multiply-adds kept EfficientNet's BatchNorms (at most ~300 K elements at
+ * 32 px) on one thread.
  */
-export const MIN_PARALLEL_WORK = 1 << 19;
+export const PASS_COST = { plain: 8, exp: 32 } as const;
 
 /** How long the caller waits for a helper's chunk before it stops using them and runs the chunk itself. */
 const HELPER_TIMEOUT_MS = 60_000;
@@ -233,7 +239,7 @@ export function splitRange(total: number, parts: number, grain: number): [number
  */
 export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work: number, args: (lo: number, hi: number) => number[]): void {
   const call = (lo: number, hi: number): void => (native.exports[fn] as (...a: number[]) => void)(...args(lo, hi));
-  const ready = work >= MIN_PARALLEL_WORK && workBlock ? readyHelpers().filter((h) => native.index < h.modules) : [];
+  const ready = work >= kernelPoolOptions.minWork && workBlock ? readyHelpers().filter((h) => native.index < h.modules) : [];
   const chunks = ready.length > 0 ? splitRange(total, Math.min(MAX_CHUNKS, (ready.length + 1) * kernelPoolOptions.chunksPerThread), grain) : [];
   if (chunks.length < 2 || !workBlock) {
     call(0, total);

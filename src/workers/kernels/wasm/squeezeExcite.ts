@@ -15,7 +15,7 @@ import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, squeezeExciteShape } from '../batc
 import { ACT_SIGMOID, ACT_SILU, checkFloat, native } from './batchNorm';
 import { matMulNative, matMulTransposeA } from './matMul';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, release } from './plumbing';
-import { parallel } from './pool';
+import { PASS_COST, parallel } from './pool';
 
 /** The mean over H and W per image and channel ([N, C]) of a, or with b the sum of a·b. Split by images. */
 function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: number, c: number): Info {
@@ -23,8 +23,8 @@ function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: 
   const pa = call.input(a);
   const pb = b ? call.input(b) : 0;
   const out = call.output([n, c]);
-  if (b) parallel(native, 'channel_dot', n, 1, n * hw * c, (n0, n1) => [hw, c, pa, pb, out, n0, n1]);
-  else parallel(native, 'channel_mean', n, 1, n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1]);
+  if (b) parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, pb, out, n0, n1]);
+  else parallel(native, 'channel_mean', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1]);
   return call.finish()[0]!;
 }
 
@@ -34,7 +34,7 @@ function channelScale(wasm: BackendWasm, x: Info, g: Info, add: Info | null, k: 
   const [px, pg] = [call.input(x), call.input(g)];
   const pa = add ? call.input(add) : 0;
   const py = call.output(x.shape);
-  parallel(native, 'channel_scale', n, 1, n * hw * c, (n0, n1) => [hw, c, px, pg, pa, k, py, n0, n1]);
+  parallel(native, 'channel_scale', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, px, pg, pa, k, py, n0, n1]);
   return call.finish()[0]!;
 }
 
