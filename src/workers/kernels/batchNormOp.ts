@@ -22,6 +22,12 @@ export const BATCH_NORM_TRAINING = 'AppBatchNormTraining';
 export const BATCH_NORM_TRAINING_GRAD = 'AppBatchNormTrainingGrad';
 /** Inputs p, v, grad; attrs lr, momentum, weightDecay, decay (0/1), nesterov (0/1). Outputs the new p and v. */
 export const SGD_MOMENTUM_UPDATE = 'AppSgdMomentumUpdate';
+/**
+ * Every parameter's update in one call (WASM): inputs p0, v0, grad0, p1, … (k = 0 … count - 1, each
+ * triple of one shape); attrs lr, momentum, weightDecay, nesterov (0/1) and decay, a 0/1 per parameter.
+ * Outputs the new p0, v0, p1, v1, …: the values SGD_MOMENTUM_UPDATE gives each parameter.
+ */
+export const SGD_MOMENTUM_UPDATE_MANY = 'AppSgdMomentumUpdateMany';
 
 /** Inputs dy, y (ReLU's output). Output dx = dy * (y > 0 ? 1 : 0). */
 export const RELU_GRAD = 'AppReluGrad';

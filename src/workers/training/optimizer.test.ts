@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../engine/backend';
-import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/batchNormOp';
+import { SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, hasKernel } from '../kernels/batchNormOp';
 import { SgdMomentum } from './optimizer';
 
 let previous = '';
@@ -58,8 +58,10 @@ describe('the fused SGD update on wasm', () => {
   it('wasm has the fused kernel, the CPU backend does not (so the comparison below is fused against unfused)', async () => {
     expect(await switchBackend('wasm')).toBe(true);
     expect(hasKernel(SGD_MOMENTUM_UPDATE)).toBe(true);
+    expect(hasKernel(SGD_MOMENTUM_UPDATE_MANY)).toBe(true);
     expect(await switchBackend('cpu')).toBe(true);
     expect(hasKernel(SGD_MOMENTUM_UPDATE)).toBe(false);
+    expect(hasKernel(SGD_MOMENTUM_UPDATE_MANY)).toBe(false);
   });
 
   it.each([

@@ -7,7 +7,7 @@
  * (Sec. 5.3): momentum 0.9, weight decay 5e-4 on conv and FC weights.
  */
 import * as tf from '@tensorflow/tfjs';
-import { SGD_MOMENTUM_UPDATE, hasKernel } from '../kernels/batchNormOp';
+import { SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, hasKernel } from '../kernels/batchNormOp';
 
 export interface SgdParam {
   /** state_dict name, e.g. `layer1.0.conv2.weight`. */
@@ -49,6 +49,10 @@ export class SgdMomentum {
   /** One update with gradients keyed by variable name (as tf.variableGrads returns them). Disposes nothing it did not make. */
   apply(grads: tf.NamedTensorMap, lr: number): void {
     const { momentum, weightDecay, nesterov } = this.options;
+    if (hasKernel(SGD_MOMENTUM_UPDATE_MANY)) {
+      this.applyAllAtOnce(grads, lr);
+      return;
+    }
     if (hasKernel(SGD_MOMENTUM_UPDATE)) {
       this.applyFused(grads, lr);
       return;
@@ -86,6 +90,30 @@ export class SgdMomentum {
         const [param, velocity] = tf.engine().runKernel(SGD_MOMENTUM_UPDATE, { p: p.variable, v: buffer, grad }, attrs) as [tf.Tensor, tf.Tensor];
         buffer.assign(velocity);
         p.variable.assign(param);
+      }
+    });
+  }
+
+  /**
+   * The same update by one kernel call for every parameter (WASM: kernels/wasm/batchNorm.ts), split over
+   * the kernel helpers as one range: bit for bit the per-parameter kernel's values.
+   */
+  private applyAllAtOnce(grads: tf.NamedTensorMap, lr: number): void {
+    const { momentum, weightDecay, nesterov } = this.options;
+    const present = this.params.filter((p) => grads[p.variable.name]);
+    if (present.length === 0) return;
+    const inputs: tf.NamedTensorMap = {};
+    for (const [k, p] of present.entries()) {
+      inputs[`p${k}`] = p.variable;
+      inputs[`v${k}`] = this.buffers.get(p.key)!;
+      inputs[`grad${k}`] = grads[p.variable.name]!;
+    }
+    const decay = present.map((p) => (p.decay && weightDecay !== 0 ? 1 : 0));
+    tf.tidy(() => {
+      const outputs = tf.engine().runKernel(SGD_MOMENTUM_UPDATE_MANY, inputs, { lr, momentum, weightDecay, nesterov: nesterov ? 1 : 0, decay }) as tf.Tensor[];
+      for (const [k, p] of present.entries()) {
+        p.variable.assign(outputs[2 * k]!);
+        this.buffers.get(p.key)!.assign(outputs[2 * k + 1]!);
       }
     });
   }

@@ -6,7 +6,7 @@
  * tfjs keeps them (native.ts' Call).
  */
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, channelDotShape, SGD_MOMENTUM_UPDATE, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, channelDotShape, SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, SILU, SILU_GRAD } from '../batchNormOp';
 import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
@@ -23,6 +23,7 @@ export interface BatchNormExports extends NativeModule {
   silu_forward(x: number, y: number, i0: number, i1: number): void;
   silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
+  sgd_update_many(lr: number, mu: number, wd: number, nesterov: number, count: number, table: number, starts: number, i0: number, i1: number): void;
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
   channel_mean(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
   channel_scale(hw: number, c: number, x: number, g: number, add: number, k: number, y: number, n0: number, n1: number): void;
@@ -193,6 +194,45 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   return call.finish();
 }
 
+/** Ints per parameter in sgd_update_many's table (native/batchNorm.c SGD_ENTRY): p, v, grad, p_out, v_out, decay. */
+const SGD_ENTRY = 6;
+
+/**
+ * Every parameter's update in one call (SGD_MOMENTUM_UPDATE_MANY): the parameters laid end to end are one
+ * range split over the kernel helpers, instead of a call (and a tfjs op) per parameter, most of them too
+ * small to split (EfficientNet-B0 has 213).
+ */
+function sgdUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
+  const a = attrs as { lr: number; momentum: number; weightDecay: number; nesterov: number; decay: number[] };
+  const count = a.decay.length;
+  const triples = Array.from({ length: count }, (_, k) => [input(inputs, `p${k}`), input(inputs, `v${k}`), input(inputs, `grad${k}`)] as const);
+  if (Object.keys(inputs).length !== 3 * count) throw new Error(`${SGD_MOMENTUM_UPDATE_MANY}: ${Object.keys(inputs).length} inputs for ${count} parameters (decay has one flag a parameter)`);
+  for (const [k, [p, v, grad]] of triples.entries()) {
+    checkFloat(SGD_MOMENTUM_UPDATE_MANY, p, v, grad);
+    if (p.shape.join() !== v.shape.join() || p.shape.join() !== grad.shape.join()) throw new Error(`${SGD_MOMENTUM_UPDATE_MANY}: parameter ${k}: p [${p.shape.join(', ')}], v [${v.shape.join(', ')}], grad [${grad.shape.join(', ')}] differ in shape`);
+  }
+  const call = native.call(backend as BackendWasm);
+  const entries = triples.map(([p, v, grad], k) => {
+    const [pp, pv, pg] = [call.input(p), call.input(v), call.input(grad)];
+    return [pp, pv, pg, call.output(p.shape), call.output(p.shape), a.decay[k] ? 1 : 0];
+  });
+  const [table, starts] = [call.scratch(SGD_ENTRY * count), call.scratch(count + 1)];
+  const ints = (at: number, n: number) => {
+    const f = call.view(at, n); // taken after the last allocation
+    return new Int32Array(f.buffer, f.byteOffset, n);
+  };
+  ints(table, SGD_ENTRY * count).set(entries.flat());
+  const ends = ints(starts, count + 1);
+  let total = 0;
+  for (const [k, [p]] of triples.entries()) {
+    ends[k] = total;
+    total += sizeOf(p.shape);
+  }
+  ends[count] = total;
+  parallel(native, 'sgd_update_many', total, 1024, 2 * PASS_COST.plain * total, (i0, i1) => [a.lr, a.momentum, a.weightDecay, a.nesterov, count, table, starts, i0, i1]);
+  return call.finish();
+}
+
 /**
  * running·keep + batch·scale, a BatchNorm running estimate's update, in one call instead of tfjs' two
  * multiplies, add and scalar uploads (EfficientNet-B0 has 49 BatchNorms: ~300 calls a step); float32
@@ -217,6 +257,7 @@ const KERNELS: readonly WasmKernel[] = [
   { kernelName: SILU, kernelFunc: silu, replacesStock: false },
   { kernelName: SILU_GRAD, kernelFunc: siluGrad, replacesStock: false },
   { kernelName: SGD_MOMENTUM_UPDATE, kernelFunc: sgdUpdate, replacesStock: false },
+  { kernelName: SGD_MOMENTUM_UPDATE_MANY, kernelFunc: sgdUpdateMany, replacesStock: false },
   { kernelName: CHANNEL_DOT, kernelFunc: channelDot, replacesStock: false },
   { kernelName: RUNNING_UPDATE, kernelFunc: runningUpdate, replacesStock: false },
 ];

@@ -2,7 +2,7 @@
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
  * gradients, the depthwise filter gradient, the A·B and A·Bᵀ products, the Aᵀ·B weight gradient (plain and im2col), the max
- * pool's gradient, the training-mode BatchNorm's passes and ReLU's gradient. The helpers start while the kernels' memories are small, so the
+ * pool's gradient, the training-mode BatchNorm's passes, ReLU's gradient and the SGD update of several parameters in one call. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { batchNormTraining, relu } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
+import { SgdMomentum } from '../../training/optimizer';
 import { nativeOptions } from './native';
 import { HELPER_ENTRY, kernelThreads, readPoolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
@@ -90,6 +91,20 @@ async function everyKernel(): Promise<Float32Array[]> {
     const dy = tf.tensor1d(values(600_000, 62));
     out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x));
   }
+  // The SGD update of three parameters in one call (40001 + 7 + 25003 weights laid end to end: chunks
+  // cross the parameters' ends), decay on the first and last, two Nesterov steps.
+  {
+    const params = [40_001, 7, 25_003].map((n, k) => ({ key: `p${k}`, variable: tf.variable(tf.tensor1d(values(n, 71 + k)), true, `pool-sgd-${Math.random()}`), decay: k !== 1 }));
+    const sgd = new SgdMomentum(params, { momentum: 0.9, weightDecay: 5e-4, nesterov: true });
+    for (const [step, lr] of [0.1, 0.03].entries()) {
+      const grads = Object.fromEntries(params.map((p, k) => [p.variable.name, tf.tensor1d(values(p.variable.size, 81 + 3 * step + k))]));
+      sgd.apply(grads, lr);
+      tf.dispose(Object.values(grads));
+    }
+    out.push(...params.map((p) => p.variable.clone()), ...params.map((p) => sgd.buffers.get(p.key)!.clone()));
+    sgd.dispose();
+    tf.dispose(params.map((p) => p.variable));
+  }
   const arrays = await Promise.all(out.map(async (t) => (await t.data()) as Float32Array));
   tf.dispose(out);
   return arrays;
@@ -123,9 +138,9 @@ describe('native kernels on a helper thread', () => {
     const before = readPoolStats();
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
-    // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient.
+    // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient + 2 SGD updates.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(18);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(20);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);

@@ -395,8 +395,8 @@ __attribute__((export_name("silu_backward"))) void silu_backward(const float *x,
 // the same):
 //   g = grad (+ wd*p), v = mu*v + g, p = p - lr*(nesterov ? g + mu*v : v).
 // Elements [i0, i1) only: elementwise, so the caller may split a large parameter over threads.
-__attribute__((export_name("sgd_update"))) void sgd_update(float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
-                                                           const float *grad, float *p_out, float *v_out, int i0, int i1) {
+static inline __attribute__((always_inline)) void sgd_range(float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
+                                                             const float *grad, float *p_out, float *v_out, int i0, int i1) {
   const v128_t lr4 = wasm_f32x4_splat(lr), mu4 = wasm_f32x4_splat(mu), wd4 = wasm_f32x4_splat(wd);
   int i = i0;
   for (; i + 4 <= i1; i += 4) {
@@ -415,6 +415,29 @@ __attribute__((export_name("sgd_update"))) void sgd_update(float lr, float mu, f
     v_out[i] = vi;
     const float step = nesterov ? g + mu * vi : vi;
     p_out[i] = p[i] - lr * step;
+  }
+}
+
+__attribute__((export_name("sgd_update"))) void sgd_update(float lr, float mu, float wd, int decay, int nesterov, const float *p, const float *v,
+                                                           const float *grad, float *p_out, float *v_out, int i0, int i1) {
+  sgd_range(lr, mu, wd, decay, nesterov, p, v, grad, p_out, v_out, i0, i1);
+}
+
+// Every parameter of a model in one call: `table` holds SGD_ENTRY ints per parameter (the byte offsets of
+// p, v, grad, p_out, v_out, then decay 0/1), `starts` count + 1 running sums of their sizes, so that the
+// parameters laid end to end are one range [0, starts[count]). Elements [i0, i1) of that range only, each
+// with the per-parameter update's operations (bit for bit its values), so the caller may split the whole
+// model's update over threads in one call rather than a call per parameter.
+#define SGD_ENTRY 6
+__attribute__((export_name("sgd_update_many"))) void sgd_update_many(float lr, float mu, float wd, int nesterov, int count, const unsigned *table,
+                                                                     const int *starts, int i0, int i1) {
+  for (int k = 0; k < count; k++) {
+    const int s = starts[k], e = starts[k + 1];
+    if (e <= i0) continue;
+    if (s >= i1) break;
+    const unsigned *t = table + SGD_ENTRY * k;
+    sgd_range(lr, mu, wd, t[5], nesterov, (const float *)t[0], (const float *)t[1], (const float *)t[2], (float *)t[3], (float *)t[4],
+              (i0 > s ? i0 : s) - s, (i1 < e ? i1 : e) - s);
   }
 }
 
