@@ -1,7 +1,7 @@
 /**
  * Aᵀ·B, A·B and A·Bᵀ by the native kernels (through tfjs' BatchMatMul on 'wasm') against a float64
  * plain loop, on shapes that exercise every tile and tail: rows past a block, K not a multiple of 4, N
- * not a multiple of 8 or 4, fewer than 4 rows or columns; and a B past the native kernels' size, which
+ * not a multiple of 8 or 4, fewer than 4 rows or columns, Aᵀ·B over chunks of rows; and a B past the native kernels' size, which
  * XNNPACK takes. Both builds, relaxed SIMD (fused multiply-adds) and plain (native.ts).
  */
 import * as tf from '@tensorflow/tfjs';
@@ -12,6 +12,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mulberry32, uniformArray } from '../../../models';
 import { switchBackend } from '../../engine/backend';
+import { matMulChunkOptions, transposedProductChunk } from './matMul';
 import { nativesRelaxedSimd, useRelaxedSimd } from './native';
 
 beforeAll(async () => {
@@ -97,6 +98,28 @@ describe.each([
       expectClose(await c.data(), reference(a, b, m, k, n));
       tf.dispose([ta, tb, c]);
       expect(tf.memory().numTensors).toBe(before);
+    });
+
+    it('over chunks of rows (A [2500, 70], B [2500, 50]: chunks of 1024, 1024 and 452 rows): within 1e-5 of float64, and not the sum split by rows of C', async () => {
+      const [m, k, n] = [2500, 70, 50];
+      expect(transposedProductChunk(m)).toBe(1024);
+      const random = new Mulberry32(7);
+      const a = uniformArray(m * k, 1, random);
+      const b = uniformArray(m * n, 1, random);
+      const [ta, tb] = [tf.tensor2d(a, [m, k]), tf.tensor2d(b, [m, n])];
+      const chunked = (await tf.matMul(ta, tb, true, false).data()) as Float32Array;
+      expectClose(chunked, reference(a, b, m, k, n));
+      const saved = { ...matMulChunkOptions };
+      matMulChunkOptions.minRows = 0;
+      try {
+        expect(transposedProductChunk(m)).toBe(0);
+        const byRows = (await tf.matMul(ta, tb, true, false).data()) as Float32Array;
+        expectClose(byRows, reference(a, b, m, k, n));
+        expect(chunked.some((v, i) => v !== byRows[i]), 'the chunks add in another order').toBe(true);
+      } finally {
+        Object.assign(matMulChunkOptions, saved);
+      }
+      tf.dispose([ta, tb]);
     });
   });
 });

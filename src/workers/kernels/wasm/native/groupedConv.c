@@ -592,19 +592,9 @@ __attribute__((export_name("grouped_conv_backprop_filter_chunks"))) void grouped
   }
 }
 
-// out[i] = part[i] + part[size + i] + ... (`count` parts, in order) on elements [i0, i1).
+// The parts of grouped_conv_backprop_filter_chunks joined in chunk order (simd.h sum_parts), elements [i0, i1).
 __attribute__((export_name("grouped_conv_sum_parts"))) void grouped_conv_sum_parts(int count, int size, const float *part, float *out, int i0, int i1) {
-  int i = i0;
-  for (; i + 4 <= i1; i += 4) {
-    v128_t s = wasm_v128_load(part + i);
-    for (int j = 1; j < count; j++) s = wasm_f32x4_add(s, wasm_v128_load(part + (long)j * size + i));
-    wasm_v128_store(out + i, s);
-  }
-  for (; i < i1; i++) {
-    float s = part[i];
-    for (int j = 1; j < count; j++) s += part[(long)j * size + i];
-    out[i] = s;
-  }
+  sum_parts(count, size, part, out, i0, i1);
 }
 
 // Depthwise convolution (channel multiplier 1) and its input gradient, any stride and padding: for

@@ -100,6 +100,24 @@ __attribute__((export_name("matmul_tn"))) void matmul_tn(int M, int K, int N, co
   }
 }
 
+// A^T B summed over fixed chunks of `chunk` rows of A and B instead of split by rows of C: chunk j (rows
+// [j*chunk, min(M, (j+1)*chunk))) writes its whole [K, N] product to part + j*K*N. Chunks [j0, j1) only: the
+// caller may split them over threads, each then streaming only its rows of A and B (split by rows of C,
+// every thread reads all of B: two threads pull the same cache lines). matmul_sum_parts then adds the
+// parts in chunk order, so the values depend on `chunk`, not on the threads.
+__attribute__((export_name("matmul_tn_chunks"))) void matmul_tn_chunks(int M, int K, int N, const float *A, const float *B, float *part, int chunk, int j0,
+                                                                       int j1) {
+  for (int j = j0; j < j1; j++) {
+    const int m0 = j * chunk, rows = m0 + chunk < M ? chunk : M - m0;
+    matmul_tn(rows, K, N, A + (long)m0 * K, B + (long)m0 * N, part + (long)j * K * N, 0, K);
+  }
+}
+
+// The parts of matmul_tn_chunks joined in chunk order (simd.h sum_parts), elements [i0, i1).
+__attribute__((export_name("matmul_sum_parts"))) void matmul_sum_parts(int count, int size, const float *part, float *out, int i0, int i1) {
+  sum_parts(count, size, part, out, i0, i1);
+}
+
 // C = A B: one register tile of 4 rows by 8 columns (8 SIMD accumulators) at (m, n), over all of K.
 static inline __attribute__((always_inline)) void nn_tile4x8(int K, int N, const float *A, const float *B, float *C, int m, int n) {
   v128_t c00 = wasm_f32x4_splat(0.0f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
