@@ -66,6 +66,8 @@ async function everyKernel(): Promise<Float32Array[]> {
   }
   // Aᵀ·B with 70 rows of C (not a multiple of the 4-row tile) and a dense 3x3 filter gradient (im2col).
   out.push(tf.matMul(tf.tensor2d(values(600 * 70, 21), [600, 70]), tf.tensor2d(values(600 * 50, 22), [600, 50]), true, false));
+  // A·Bᵀ with B [260, 300]: its transpose split by rows of B (16 at a time: 260 is not a multiple).
+  out.push(tf.matMul(tf.tensor2d(values(40 * 300, 28), [40, 300]), tf.tensor2d(values(260 * 300, 29), [260, 300]), false, true));
   // Aᵀ·B over 2500 rows: three chunks of rows (matMul.ts transposedProductChunk), then their sum.
   out.push(tf.matMul(tf.tensor2d(values(2500 * 70, 26), [2500, 70]), tf.tensor2d(values(2500 * 50, 27), [2500, 50]), true, false));
   {
@@ -141,9 +143,9 @@ describe('native kernels on a helper thread', () => {
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
     // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient + 2 SGD updates
-    // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split).
+    // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(21);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(23);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
