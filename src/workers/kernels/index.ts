@@ -4,8 +4,8 @@
  * (the worker's backend ladder, Node tests, benchmarks, the CLI) gets the same kernels.
  *
  * - wasm/: gradients stock tfjs-backend-wasm lacks or runs as scalar loops (convolution, depthwise,
- *   pooling, transposed matMul), faster Tile / Identity, and fused training-mode BatchNorm and SGD
- *   update (the engine and the optimizer use those where the backend has them).
+ *   pooling, transposed matMul), faster Tile / Identity, Add split over threads, and fused training-mode
+ *   BatchNorm and SGD update (the engine and the optimizer use those where the backend has them).
  * - webgpu/: grouped convolution (forward, input and filter gradients), tiled and untiled; tfjs'
  *   dense conv kernels replaced by the grouped ones at groups 1 where measured faster; fused
  *   training-mode BatchNorm (with its residual join and activation), ReLU's gradient and SiLU.

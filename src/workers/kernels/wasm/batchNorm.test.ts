@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
+import { stockKernel } from './plumbing';
 import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, scaleChannels, silu } from '../../engine/execute';
 import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, RUNNING_UPDATE, SILU, hasKernel } from '../batchNormOp';
 import {
@@ -349,5 +350,36 @@ describe("the running statistics' update on wasm (one call)", () => {
     const other = tf.tensor1d(values(c - 1, 53));
     expect(() => tf.engine().runKernel(RUNNING_UPDATE, { running, batch: other }, { keep: 0.9, scale: 0.1 })).toThrow(/differ in shape/);
     tf.dispose([running, batch, other]);
+  });
+});
+
+describe('Add on wasm (native and split for large float32 tensors of one shape, stock otherwise)', () => {
+  it("gives bit for bit the stock kernel's sums for [32, 32, 32, 33] (odd channels: the SIMD tail)", async () => {
+    const shape = [32, 32, 32, 33];
+    const n = shape.reduce((p, q) => p * q);
+    const a = tf.tensor(values(n, 5).map((v) => v * 1e3), shape);
+    const b = tf.tensor(values(n, 6).map((v) => v * 1e-3), shape);
+    const before = tf.memory().numTensors;
+    const sum = tf.add(a, b);
+    const stock = tf.engine().makeTensorFromTensorInfo(stockKernel('Add')({ inputs: { a, b }, backend: tf.backend(), attrs: {} }) as tf.TensorInfo);
+    const [got, want] = [await sum.data(), await stock.data()];
+    let differing = 0;
+    for (let i = 0; i < n; i++) if (!Object.is(got[i], want[i])) differing++;
+    expect(differing).toBe(0);
+    expect(got[n - 1]).toBeCloseTo(a.dataSync()[n - 1]! + b.dataSync()[n - 1]!, 3);
+    tf.dispose([sum, stock]);
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([a, b]);
+  });
+
+  it('broadcasting, int32 and small adds still give the stock results', async () => {
+    const big = tf.tensor(values(70_000, 7), [700, 100]);
+    const row = tf.tensor(values(100, 8), [100]);
+    const sums = (await tf.add(big, row).data()) as Float32Array;
+    const [bv, rv] = [big.dataSync(), row.dataSync()];
+    expect(sums[100 * 5 + 7]).toBe(Math.fround(bv[100 * 5 + 7]! + rv[7]!));
+    expect(Array.from(await tf.add(tf.tensor1d([1, 2, 3], 'int32'), tf.tensor1d([10, 20, 30], 'int32')).data())).toEqual([11, 22, 33]);
+    expect(Array.from(await tf.add(tf.tensor1d([0.5, 1]), tf.tensor1d([0.25, 2])).data())).toEqual([0.75, 3]);
+    tf.dispose([big, row]);
   });
 });

@@ -1,16 +1,17 @@
 /**
- * Training-mode BatchNorm (forward and closed-form backward), the channel gate's gradient, the running statistics' and the SGD-with-momentum update on
+ * Training-mode BatchNorm (forward and closed-form backward), the channel gate's gradient, the running statistics' and the SGD-with-momentum update, and a split Add, on
  * tfjs' WASM backend by native SIMD kernels (native/batchNorm.c). tfjs' formulation of either is a
  * chain of full-size elementwise ops and pooled reductions, each a pass over memory and a new tensor
  * (docs/tfjs.md#native-kernels-where-tfjs-formulations-are-slow). Tensors are read and written where
  * tfjs keeps them (native.ts' Call).
  */
+import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, channelDotShape, SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, SILU, SILU_GRAD } from '../batchNormOp';
 import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
-import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet } from './plumbing';
-import { PASS_COST, parallel } from './pool';
+import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
+import { PASS_COST, kernelPoolOptions, parallel } from './pool';
 
 export interface BatchNormExports extends NativeModule {
   bn_block_rows(): number;
@@ -23,6 +24,7 @@ export interface BatchNormExports extends NativeModule {
   silu_forward(x: number, y: number, i0: number, i1: number): void;
   silu_backward(x: number, dy: number, dx: number, i0: number, i1: number): void;
   sgd_update(...args: number[]): void;
+  add_arrays(a: number, b: number, out: number, i0: number, i1: number): void;
   sgd_update_many(lr: number, mu: number, wd: number, nesterov: number, count: number, table: number, starts: number, i0: number, i1: number): void;
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
   channel_mean(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
@@ -194,6 +196,25 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   return call.finish();
 }
 
+/**
+ * Add of two float32 tensors of one shape split over the kernel helpers; any other Add (broadcasting,
+ * int32) by the stock kernel. Stock Add is XNNPACK's on its one thread: the gradients that meet at a
+ * residual block's input are summed by full-size Adds (the classroom ResNeXt: 11 a step, ~4-8 ms on
+ * one thread). Float32 sums: bit for bit the stock kernel's.
+ */
+function add(args: KernelArgs): Info {
+  const [a, b] = [input(args.inputs, 'a'), input(args.inputs, 'b')];
+  const size = sizeOf(a.shape);
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.join() !== b.shape.join() || PASS_COST.plain * size < kernelPoolOptions.minWork) {
+    return stockKernel('Add')(args as Parameters<tf.KernelFunc>[0]) as Info;
+  }
+  const call = native.call(args.backend as BackendWasm);
+  const [pa, pb] = [call.input(a), call.input(b)];
+  const out = call.output(a.shape);
+  parallel(native, 'add_arrays', size, 1024, PASS_COST.plain * size, (i0, i1) => [pa, pb, out, i0, i1]);
+  return call.finish()[0]!;
+}
+
 /** Ints per parameter in sgd_update_many's table (native/batchNorm.c SGD_ENTRY): p, v, grad, p_out, v_out, decay. */
 const SGD_ENTRY = 6;
 
@@ -260,6 +281,7 @@ const KERNELS: readonly WasmKernel[] = [
   { kernelName: SGD_MOMENTUM_UPDATE_MANY, kernelFunc: sgdUpdateMany, replacesStock: false },
   { kernelName: CHANNEL_DOT, kernelFunc: channelDot, replacesStock: false },
   { kernelName: RUNNING_UPDATE, kernelFunc: runningUpdate, replacesStock: false },
+  { kernelName: 'Add', kernelFunc: add, replacesStock: true },
 ];
 
 export function registerWasmBatchNormKernels(): void {

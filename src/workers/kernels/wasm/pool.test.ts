@@ -2,7 +2,7 @@
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
  * gradients, the depthwise filter gradient, the A·B and A·Bᵀ products, the Aᵀ·B weight gradient (plain and im2col), the max
- * pool's gradient, the training-mode BatchNorm's passes, ReLU's gradient and the SGD update of several parameters in one call. The helpers start while the kernels' memories are small, so the
+ * pool's gradient, the training-mode BatchNorm's passes, ReLU's gradient, Add and the SGD update of several parameters in one call. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -95,6 +95,8 @@ async function everyKernel(): Promise<Float32Array[]> {
     const dy = tf.tensor1d(values(600_000, 62));
     out.push(tf.grad((a: tf.Tensor) => tf.sum(tf.mul(relu(a), dy)))(x));
   }
+  // Add of two float32 tensors of one shape (600001 elements: split by elements, the last range short).
+  out.push(tf.add(tf.tensor1d(values(600_001, 63)), tf.tensor1d(values(600_001, 64))));
   // The SGD update of three parameters in one call (40001 + 7 + 25003 weights laid end to end: chunks
   // cross the parameters' ends), decay on the first and last, two Nesterov steps.
   {
@@ -143,9 +145,9 @@ describe('native kernels on a helper thread', () => {
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
     // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient + 2 SGD updates
-    // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product.
+    // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product + the Add.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(23);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(24);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);

@@ -423,6 +423,14 @@ __attribute__((export_name("sgd_update"))) void sgd_update(float lr, float mu, f
   sgd_range(lr, mu, wd, decay, nesterov, p, v, grad, p_out, v_out, i0, i1);
 }
 
+// out = a + b elementwise (tensors of one shape), elements [i0, i1): float32 sums, bit for bit any other
+// float32 add; split by elements, so the caller may run ranges on several threads.
+__attribute__((export_name("add_arrays"))) void add_arrays(const float *a, const float *b, float *out, int i0, int i1) {
+  int i = i0;
+  for (; i + 4 <= i1; i += 4) wasm_v128_store(out + i, wasm_f32x4_add(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i < i1; i++) out[i] = a[i] + b[i];
+}
+
 // Every parameter of a model in one call: `table` holds SGD_ENTRY ints per parameter (the byte offsets of
 // p, v, grad, p_out, v_out, then decay 0/1), `starts` count + 1 running sums of their sizes, so that the
 // parameters laid end to end are one range [0, starts[count]). Elements [i0, i1) of that range only, each
