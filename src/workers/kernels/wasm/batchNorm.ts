@@ -26,6 +26,8 @@ export interface BatchNormExports extends NativeModule {
   sgd_update(...args: number[]): void;
   add_arrays(a: number, b: number, out: number, i0: number, i1: number): void;
   sgd_update_many(lr: number, mu: number, wd: number, nesterov: number, count: number, table: number, starts: number, i0: number, i1: number): void;
+  /** Ints per parameter in sgd_update_many's table: p, v, grad, p_out, v_out, decay. */
+  sgd_entry_ints(): number;
   channel_dot(hw: number, c: number, a: number, b: number, out: number, n0: number, n1: number): void;
   channel_mean(hw: number, c: number, a: number, out: number, n0: number, n1: number): void;
   channel_scale(hw: number, c: number, x: number, g: number, add: number, k: number, y: number, n0: number, n1: number): void;
@@ -215,9 +217,6 @@ function add(args: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
-/** Ints per parameter in sgd_update_many's table (native/batchNorm.c SGD_ENTRY): p, v, grad, p_out, v_out, decay. */
-const SGD_ENTRY = 6;
-
 /**
  * Every parameter's update in one call (SGD_MOMENTUM_UPDATE_MANY): the parameters laid end to end are one
  * range split over the kernel helpers, instead of a call (and a tfjs op) per parameter, most of them too
@@ -237,12 +236,14 @@ function sgdUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
     const [pp, pv, pg] = [call.input(p), call.input(v), call.input(grad)];
     return [pp, pv, pg, call.output(p.shape), call.output(p.shape), a.decay[k] ? 1 : 0];
   });
-  const [table, starts] = [call.scratch(SGD_ENTRY * count), call.scratch(count + 1)];
+  const entry = native.exports.sgd_entry_ints();
+  if (entries[0] && entries[0].length !== entry) throw new Error(`${SGD_MOMENTUM_UPDATE_MANY}: the kernel's table takes ${entry} ints a parameter, not ${entries[0].length}`);
+  const [table, starts] = [call.scratch(entry * count), call.scratch(count + 1)];
   const ints = (at: number, n: number) => {
     const f = call.view(at, n); // taken after the last allocation
     return new Int32Array(f.buffer, f.byteOffset, n);
   };
-  ints(table, SGD_ENTRY * count).set(entries.flat());
+  ints(table, entry * count).set(entries.flat());
   const ends = ints(starts, count + 1);
   let total = 0;
   for (const [k, [p]] of triples.entries()) {

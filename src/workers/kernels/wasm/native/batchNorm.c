@@ -437,6 +437,7 @@ __attribute__((export_name("add_arrays"))) void add_arrays(const float *a, const
 // with the per-parameter update's operations (bit for bit its values), so the caller may split the whole
 // model's update over threads in one call rather than a call per parameter.
 #define SGD_ENTRY 6
+__attribute__((export_name("sgd_entry_ints"))) int sgd_entry_ints(void) { return SGD_ENTRY; }
 __attribute__((export_name("sgd_update_many"))) void sgd_update_many(float lr, float mu, float wd, int nesterov, int count, const unsigned *table,
                                                                      const int *starts, int i0, int i1) {
   for (int k = 0; k < count; k++) {
