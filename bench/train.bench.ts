@@ -66,7 +66,8 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_DENSE_AB: dense convolutions' forward and input gradient by XNNPACK, or by the native kernels (kernels/wasm/gradients.ts NATIVE_DENSE_CONV);
  * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs);
  * - BENCH_CHUNKS_AB: a split call cut into one chunk per thread, or BENCH_CHUNKS (4) (kernelPoolOptions.chunksPerThread);
- * - BENCH_MIN_WORK_AB: the work under which a call is not split, 2^19 multiply-add equivalents or BENCH_MIN_WORK (kernelPoolOptions.minWork).
+ * - BENCH_MIN_WORK_AB: the work under which a call is not split, 2^19 multiply-add equivalents or BENCH_MIN_WORK (kernelPoolOptions.minWork);
+ * - BENCH_DEFER_AB: the caller waits for each native call it posts, or posts it and goes on (kernelPoolOptions.deferred).
  */
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
@@ -79,10 +80,11 @@ const AB_SWITCHES = [
   { env: 'BENCH_HELPER_SPIN_AB', api: 'helperSpin', values: [0, HELPER_SPIN_MS], names: ['helper sleeps', `helper spins ${HELPER_SPIN_MS} ms`], key: 'helperSpinAB', fields: ['sleeps', 'spins'] },
   { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', values: [1, CHUNKS], names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
   { env: 'BENCH_MIN_WORK_AB', api: 'minWork', values: [1 << 19, MIN_WORK], names: ['split from 2^19', `split from ${MIN_WORK}`], key: 'minWorkAB', fields: ['from2p19', 'other'] },
+  { env: 'BENCH_DEFER_AB', api: 'deferred', values: [false, true], names: ['caller waits', 'deferred'], key: 'deferredAB', fields: ['waits', 'deferred'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -108,7 +110,7 @@ const PORT = Number(process.env.BENCH_PORT ?? 4183);
 /** BENCH_PRESETS=a,b measures those presets instead (e.g. the lesson presets). */
 const PRESETS = process.env.BENCH_PRESETS ? process.env.BENCH_PRESETS.split(',') : ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
 /** Batch 8 everywhere (comparable across backends; the software GPUs take seconds per image), and 32 on WASM. */
-const PRESET_BATCHES: Record<string, number[]> = { wasm: [8, 32] };
+const PRESET_BATCHES: Record<string, number[]> = { wasm: process.env.BENCH_BATCHES ? process.env.BENCH_BATCHES.split(',').map(Number) : [8, 32] };
 const DEFAULT_PRESET_BATCHES = [8];
 /** A step can take minutes on a software backend. */
 const CALL_TIMEOUT_MS = 10 * 60_000;
@@ -128,6 +130,7 @@ type BenchApi = {
     helperSpin(ms: number): void;
     chunksPerThread(n: number): void;
     minWork(n: number): void;
+    deferred(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;

@@ -86,6 +86,11 @@ const api = {
     kernelPoolOptions.chunksPerThread = n;
   },
 
+  /** Native calls posted to the kernel queue without the caller waiting (on, as the app runs them), or waited for one by one (off); WASM only. */
+  deferred(on: boolean): void {
+    kernelPoolOptions.deferred = on;
+  },
+
   /** The work (multiply-add equivalents) under which a kernel call is not split; WASM only. */
   minWork(n: number): void {
     kernelPoolOptions.minWork = n;

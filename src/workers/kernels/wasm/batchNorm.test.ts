@@ -353,7 +353,7 @@ describe("the running statistics' update on wasm (one call)", () => {
   });
 });
 
-describe('Add on wasm (native and split for large float32 tensors of one shape, stock otherwise)', () => {
+describe('Add on wasm (native for float32 tensors of one shape, split when large; stock otherwise)', () => {
   it("gives bit for bit the stock kernel's sums for [32, 32, 32, 33] (odd channels: the SIMD tail)", async () => {
     const shape = [32, 32, 32, 33];
     const n = shape.reduce((p, q) => p * q);
@@ -372,7 +372,7 @@ describe('Add on wasm (native and split for large float32 tensors of one shape, 
     tf.dispose([a, b]);
   });
 
-  it('broadcasting, int32 and small adds still give the stock results', async () => {
+  it('broadcasting and int32 adds (stock) and a small float32 one (native, one call) give the stock results', async () => {
     const big = tf.tensor(values(70_000, 7), [700, 100]);
     const row = tf.tensor(values(100, 8), [100]);
     const sums = (await tf.add(big, row).data()) as Float32Array;

@@ -11,7 +11,7 @@ import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedA
 import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
-import { PASS_COST, kernelPoolOptions, parallel } from './pool';
+import { PASS_COST, parallel, serial } from './pool';
 
 export interface BatchNormExports extends NativeModule {
   bn_block_rows(): number;
@@ -99,7 +99,7 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
   blockSums(0, m, c, PASS_COST.plain, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
-  native.exports.bn_moments(m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale);
+  serial(native, 'bn_moments', [m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale]);
   const cost = act === ACT_SILU ? PASS_COST.exp : PASS_COST.plain;
   parallel(native, 'bn_affine', m, ROW_GRAIN, cost * m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1]);
   return call.finish();
@@ -127,14 +127,14 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   const pScale = beta ? call.scratch(c) : 0;
-  if (beta) native.exports.bn_scale(c, pg, pInv, pScale);
+  if (beta) serial(native, 'bn_scale', [c, pg, pInv, pScale]);
   // SiLU's gradient: from the forward's sigmoid where given (both passes read it); otherwise (an e^x and a
   // division per element) stored by the sums pass and read by the output pass. ReLU's mask is cheaper to
   // recompute than to store and read back.
   const pg2 = act === ACT_SILU && !sigmoid ? call.scratch(m * c) : 0;
   // Without the forward's sigmoid, the sums pass computes SiLU's gradient (an e^x per element).
   blockSums(1, m, c, pg2 ? PASS_COST.exp : PASS_COST.plain, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
-  native.exports.bn_backward_coefficients(m, c, part, part2, pInv, pg, pdg, pdb, a, b, k);
+  serial(native, 'bn_backward_coefficients', [m, c, part, part2, pInv, pg, pdg, pdb, a, b, k]);
   const affineArgs = pg2 ? [pg2, 0, 0] : [pdy, pScale, pBeta];
   parallel(native, 'bn_affine', m, ROW_GRAIN, PASS_COST.plain * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1]);
   return call.finish();
@@ -199,15 +199,17 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
 }
 
 /**
- * Add of two float32 tensors of one shape split over the kernel helpers; any other Add (broadcasting,
- * int32) by the stock kernel. Stock Add is XNNPACK's on its one thread: the gradients that meet at a
- * residual block's input are summed by full-size Adds (the classroom ResNeXt: 11 a step, ~4-8 ms on
- * one thread). Float32 sums: bit for bit the stock kernel's.
+ * Add of two float32 tensors of one shape split over the kernel helpers (when large enough: pool.ts);
+ * any other Add (broadcasting, int32) by the stock kernel. Stock Add is XNNPACK's on its one thread: the
+ * gradients that meet at a residual block's input are summed by full-size Adds (the classroom ResNeXt:
+ * 11 a step, ~4-8 ms on one thread). Small ones are native too: a stock kernel waits for the queued
+ * native calls (pool.ts settleKernels), and EfficientNet's ~40 small residual Adds a step held the
+ * caller back that often. Float32 sums: bit for bit the stock kernel's.
  */
 function add(args: KernelArgs): Info {
   const [a, b] = [input(args.inputs, 'a'), input(args.inputs, 'b')];
   const size = sizeOf(a.shape);
-  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.join() !== b.shape.join() || PASS_COST.plain * size < kernelPoolOptions.minWork) {
+  if (a.dtype !== 'float32' || b.dtype !== 'float32' || a.shape.join() !== b.shape.join()) {
     return stockKernel('Add')(args as Parameters<tf.KernelFunc>[0]) as Info;
   }
   const call = native.call(args.backend as BackendWasm);
@@ -268,7 +270,7 @@ function runningUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [pr, pb] = [call.input(running), call.input(batch)];
   const po = call.output(running.shape);
-  native.exports.running_update(sizeOf(running.shape), a.keep!, a.scale!, pr, pb, po);
+  serial(native, 'running_update', [sizeOf(running.shape), a.keep!, a.scale!, pr, pb, po]);
   return call.finish()[0]!;
 }
 

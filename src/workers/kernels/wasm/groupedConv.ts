@@ -19,7 +19,7 @@ import {
 } from '../groupedConvOp';
 import * as BUILDS from './native/groupedConv.wasm';
 import { type Call, Native, type NativeModule, sizeOf } from './native';
-import { PASS_COST, parallel } from './pool';
+import { PASS_COST, parallel, serial } from './pool';
 import { BACKEND, type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
 
 interface GroupedConvExports extends NativeModule {
@@ -112,7 +112,7 @@ function backpropInputOf(backend: BackendWasm, g: GroupedConvGeometry, dy: Info,
   const pt = call.scratch(size(filter.shape));
   const pdx = call.output(xShape);
   const padded = paddedScratch(call, native.exports.grouped_conv_backprop_input_scratch(...dims(g)));
-  native.exports.grouped_conv_transpose_filter(g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt);
+  serial(native, 'grouped_conv_transpose_filter', [g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt]);
   parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded]);
   return call.finish()[0]!;
 }

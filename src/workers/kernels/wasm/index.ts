@@ -6,6 +6,7 @@ import { registerWasmCopyKernels } from './copies';
 import { registerWasmGradientKernels } from './gradients';
 import { registerWasmGroupedConvKernels } from './groupedConv';
 import { bindNatives } from './native';
+import { settleBeforeStockKernels } from './plumbing';
 import { registerWasmSqueezeExciteKernels } from './squeezeExcite';
 
 export { WASM_COPY_KERNEL_NAMES } from './copies';
@@ -17,6 +18,8 @@ export function registerWasmKernels(): void {
   registerWasmGroupedConvKernels();
   registerWasmBatchNormKernels();
   registerWasmSqueezeExciteKernels();
+  // Last: the native calls may still be queued when a stock kernel runs (pool.ts).
+  settleBeforeStockKernels();
   const backend = tf.findBackend('wasm');
   if (backend) bindNatives(backend as BackendWasm);
 }

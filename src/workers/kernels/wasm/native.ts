@@ -179,6 +179,11 @@ export class Native<T extends NativeModule> {
     return this.instance?.onBackend;
   }
 
+  /** The backend whose memory the instance was made for (undefined: none yet). */
+  get boundBackend(): BackendWasm | undefined {
+    return this.instance ? this.backend : undefined;
+  }
+
   /** Running the relaxed SIMD build; undefined until made. */
   get relaxedSimd(): boolean | undefined {
     return this.instance?.relaxed;

@@ -19,6 +19,17 @@ export const BACKEND = 'wasm';
 /** Contiguous runs at least this long are copied with `copyWithin` (a memmove) instead of a JS loop. */
 const MEMMOVE_MIN = 16;
 
+/**
+ * Runs every native call still queued (kernels/wasm/pool.ts settleKernels, set there: this module does
+ * not import the pool). The app's native calls may run on helper threads after the kernel that posted
+ * them returned; whatever touches tfjs' memory outside them (the stock kernels, JavaScript passes over
+ * the heap) settles the queue first.
+ */
+let settle: () => void = () => {};
+export function setSettle(f: () => void): void {
+  settle = f;
+}
+
 /** Stock kernels the app's kernels replace, kept so the replacements can delegate to them. */
 const stockKernels = new Map<string, tf.KernelFunc>();
 
@@ -32,6 +43,7 @@ export function input(inputs: tf.NamedTensorInfoMap, name: string): Info {
 export function runKernel(name: string, inputs: Record<string, Info>, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
   const kernelFunc = stockKernels.get(name) ?? tf.getKernel(name, BACKEND)?.kernelFunc;
   if (kernelFunc === undefined) throw new Error(`wasm kernel: '${name}' is not registered for 'wasm'`);
+  settle();
   const out = kernelFunc({ inputs, backend, attrs });
   return Array.isArray(out) ? out[0]! : out;
 }
@@ -40,7 +52,10 @@ export function runKernel(name: string, inputs: Record<string, Info>, backend: B
 export function stockKernel(name: string): tf.KernelFunc {
   const f = stockKernels.get(name);
   if (!f) throw new Error(`wasm ${name}: the stock kernel is missing`);
-  return f;
+  return (args) => {
+    settle();
+    return f(args);
+  };
 }
 
 /** The same data seen with another shape: only for passing to a kernel; never returned or disposed. */
@@ -53,6 +68,7 @@ export function release(backend: BackendWasm, ...infos: Info[]): void {
 }
 
 function heapBuffer(backend: BackendWasm): ArrayBuffer {
+  settle();
   return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8.buffer as ArrayBuffer;
 }
 
@@ -71,6 +87,7 @@ export function heapI32(backend: BackendWasm): Int32Array {
 
 /** A tensor's own elements on the heap (same caveat as `heapF32`). */
 export function heap(backend: BackendWasm, t: Info): Float32Array {
+  settle();
   return backend.typedArrayFromHeap(t) as Float32Array;
 }
 
@@ -95,6 +112,31 @@ export interface WasmKernel {
   replacesStock: boolean;
 }
 
+/** The app's own kernel functions (registerWasmKernelSet), which settle the queue themselves where they need to. */
+const appKernels = new WeakSet<object>();
+/** Stock kernels that touch no tensor memory (a reshape shares its input's): they need no settling. */
+const NO_MEMORY = new Set(['Reshape']);
+const settling = new WeakSet<object>();
+
+/**
+ * Wraps every stock kernel registered for 'wasm' (those the app's kernels do not replace) so that it
+ * settles the native queue before it runs: XNNPACK's operators and tfjs' JavaScript kernels read and
+ * write tensor memory directly. Idempotent; call after the app's kernels are registered.
+ */
+export function settleBeforeStockKernels(): void {
+  for (const config of tf.getKernelsForBackend(BACKEND)) {
+    const f = config.kernelFunc;
+    if (appKernels.has(f) || settling.has(f) || NO_MEMORY.has(config.kernelName)) continue;
+    const wrapped: tf.KernelFunc = (args) => {
+      settle();
+      return f(args);
+    };
+    settling.add(wrapped);
+    tf.unregisterKernel(config.kernelName, BACKEND);
+    tf.registerKernel({ ...config, kernelFunc: wrapped });
+  }
+}
+
 /**
  * Registers `kernels` for 'wasm' (only); safe to call more than once. Needs '@tensorflow/tfjs-backend-wasm'
  * imported (it registers the stock kernels these build on); before or after `tf.setBackend('wasm')`.
@@ -102,6 +144,7 @@ export interface WasmKernel {
 export function registerWasmKernelSet(kernels: readonly WasmKernel[]): void {
   if (tf.getKernel('Conv2D', BACKEND) === undefined) throw new Error("wasm kernels: import '@tensorflow/tfjs-backend-wasm' first");
   for (const { kernelName, kernelFunc, replacesStock } of kernels) {
+    appKernels.add(kernelFunc);
     const existing = tf.getKernel(kernelName, BACKEND);
     if (existing?.kernelFunc === kernelFunc) continue;
     if (existing !== undefined) {

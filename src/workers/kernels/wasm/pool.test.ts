@@ -15,8 +15,9 @@ import { switchBackend } from '../../engine/backend';
 import { batchNormTraining, relu } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
 import { SgdMomentum } from '../../training/optimizer';
+import { native as batchNormNative } from './batchNorm';
 import { nativeOptions } from './native';
-import { HELPER_ENTRY, kernelThreads, readPoolStats, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
+import { HELPER_ENTRY, kernelPoolOptions, kernelThreads, parallel, readPoolStats, settleKernels, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
 // tfjs' memory is not shared in Node (its plain build): the modules copy through shared memories of
 // their own, which helper threads can use (native.ts). The kernels are the same.
@@ -159,6 +160,67 @@ describe('native kernels on a helper thread', () => {
       let differing = 0;
       for (let j = 0; j < a.length; j++) if (!Object.is(a[j], b[j])) differing++;
       expect(differing, `output ${i}`).toBe(0);
+    }
+  });
+});
+
+/**
+ * The queue with deferred calls (the app's setting on tfjs' own memory, which Node's tfjs cannot share):
+ * the module here runs on a shared memory of its own, and the test stands in for a backend on it. A
+ * chain of dependent calls (each adds b to a over a prefix of it, in 1-8 chunks, 2/3 of them tiny) must
+ * run in the order posted with no chunk lost or run twice, whichever thread claims what; a backend's
+ * reads wait for the queue, and its frees are held while calls are queued.
+ */
+describe('deferred calls on the queue', () => {
+  it('run in order, every chunk once, with two helpers; reads settle the queue and frees wait for it', async () => {
+    const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
+    expect(startKernelHelpers(2, spawn)).toBe(2);
+    await until(() => kernelThreads() === 3, 20_000);
+    expect(kernelThreads()).toBe(3);
+    const frees: number[] = [];
+    const fake = { readSync: () => 'read', time: async (f: () => void) => f(), wasm: { _free: (p: number) => void frees.push(p) } };
+    // The module as if on this backend's memory (own properties shadow Native's getters).
+    Object.defineProperty(batchNormNative, 'onBackendMemory', { configurable: true, get: () => true });
+    Object.defineProperty(batchNormNative, 'boundBackend', { configurable: true, get: () => fake });
+    const minWork = kernelPoolOptions.minWork;
+    kernelPoolOptions.minWork = 1;
+    try {
+      const memory = batchNormNative.sharing()!.memory;
+      const n = 4096;
+      const pa = (batchNormNative.exports.heap_base() + 4095) & ~4095;
+      const pb = pa + 4 * n;
+      if (memory.buffer.byteLength < pb + 4 * n) memory.grow(Math.ceil((pb + 4 * n - memory.buffer.byteLength) / 65536));
+      new Float32Array(memory.buffer, pa, n).fill(0);
+      new Float32Array(memory.buffer, pb, n).fill(1);
+      const sizes = Array.from({ length: 30_000 }, (_, r) => (r % 3 === 0 ? n : 1 + (r % 97)));
+      const before = readPoolStats();
+      let held = 0;
+      for (const [r, size] of sizes.entries()) {
+        // Work 0 every fifth call: one chunk; else split (at most 8 chunks, at multiples of 4).
+        parallel(batchNormNative, 'add_arrays', size, 4, r % 5 === 0 ? 0 : 1 << 20, (i0, i1) => [pa, pb, pa, i0, i1]);
+        if (r % 500 === 250) {
+          // Freed now: held while calls are queued (else freed at once); a read settles the queue, and the free goes with it.
+          const freed = frees.length;
+          fake.wasm._free(r);
+          if (frees.length === freed) held++;
+          expect(fake.readSync()).toBe('read');
+          expect(frees.at(-1)).toBe(r);
+        }
+      }
+      const after = readPoolStats();
+      expect(after.deferredCalls - before.deferredCalls).toBe(sizes.length);
+      expect(held, 'frees held behind queued calls').toBeGreaterThan(0);
+      expect(after.helperChunks - before.helperChunks, 'chunks the helpers ran').toBeGreaterThan(0);
+      settleKernels();
+      const a = new Float32Array(memory.buffer, pa, n);
+      let wrong = 0;
+      for (let i = 0; i < n; i++) if (a[i] !== sizes.filter((size) => i < size).length) wrong++;
+      expect(wrong, 'elements off the chain of adds').toBe(0);
+    } finally {
+      kernelPoolOptions.minWork = minWork;
+      delete (batchNormNative as { onBackendMemory?: unknown }).onBackendMemory;
+      delete (batchNormNative as { boundBackend?: unknown }).boundBackend;
+      stopKernelHelpers();
     }
   });
 });

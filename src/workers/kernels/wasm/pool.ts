@@ -3,47 +3,62 @@
  * XNNPACK's operators only; the app's own kernels (grouped convolutions, BatchNorm, the Aᵀ·B weight
  * gradient) ran on one thread, most of a training step (docs/tfjs.md#wasm-threads-for-the-apps-own-kernels).
  *
- * Each helper is a worker that instantiates the same compiled modules on the same shared memories
- * and then waits on a small shared control block. `parallel()` cuts a kernel call into chunks, ranges
- * of one dimension (batch images, groups, channels, rows), in a work block all threads share; the
- * caller wakes the helpers and every thread claims the next chunk until none is left
- * (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes). Every kernel's values are
- * independent of its range (native/*.c), so results are bit for bit those of one thread, whoever ran
- * which chunk.
+ * Each helper is a worker that instantiates the same compiled modules on the same shared memories.
+ * `parallel()` cuts a kernel call into chunks, ranges of one dimension (batch images, groups, channels,
+ * rows), and posts it to a queue all threads share; every thread claims the head call's next chunk until
+ * none is left (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes), calls in the order
+ * posted. Where the modules run on tfjs' own memory the caller does not wait for its calls: it goes on
+ * with tfjs while the helpers run them, and joins in where anything else touches that memory
+ * (`settleKernels`; docs/tfjs.md#native-calls-queued-the-caller-goes-on-while-the-helpers-run-them).
+ * Every kernel's values are independent of its range (native/*.c), so results are bit for bit those of
+ * one thread, whoever ran which chunk.
  *
  * The caller blocks in `Atomics.wait`, which a page's main thread may not do: helpers start only in
  * a worker (or in Node), only where memory can be shared, and only when asked (`startKernelHelpers`).
  */
 import { NATIVES, type Native, type NativeModule, setRebindListener } from './native';
+import { setSettle } from './plumbing';
 
 /** A helper's control block, Int32 slots (one per helper). */
-const REQUEST = 0; // sequence number of the latest request (the caller increments it)
 const READY = 1; // 1 once the helper has instantiated every module
-const HELPER_SPIN = 2; // µs the helper polls for its next request before it sleeps (kernelPoolOptions.helperSpinMs)
+const HELPER_SPIN = 2; // µs the helper polls for more work before it sleeps (kernelPoolOptions.helperSpinMs)
 const CHUNKS_RUN = 3; // chunks the helper has run (statistics)
-const STATS_BYTE = 16; // Float64 from here: ms the helper spent in chunks, ms from a request's posting to its first claim
+const STATS_BYTE = 16; // Float64 from here: ms the helper spent in chunks, ms from a call's posting to the helper's first claim in it
 const CONTROL_BYTES = STATS_BYTE + 16;
 
 /**
- * The work block, shared by the caller and every helper: the current call's chunks, each a range of the
- * split dimension with its own argument list, claimed one at a time by whichever thread is free.
- * Int32 slots: NEXT (the next chunk to claim; CLOSED between calls), COUNT, MODULE, FUNCTION, ARGC, and
- * from FLAGS one per chunk (0: not done, 1: done, 2: threw); Float64 from POSTED_BYTE: when the call was
- * posted (ms since the epoch); from ARGS_BYTE each chunk's arguments.
+ * The work queue, shared by the caller and every helper: a ring of SLOTS calls, run in the order posted.
+ * A call is cut into chunks (ranges of its split dimension, each with its own argument list); every
+ * thread claims the head call's next chunk until none is left, and a call starts only when every chunk
+ * of the one before it is done (it may read what that one wrote).
+ * Int32 slots of the header: CLAIM, the head call's sequence number (mod 2^23) times 256 plus its next
+ * chunk (claimed by compare-and-swap, so a thread acting on a stale read claims nothing); TAIL, the
+ * sequence number of the next call to post; SLEEP_TAIL and SLEEP_CLAIM, threads asleep on either (the
+ * caller and the finisher of a call notify only when some are).
+ * A slot: Int32 COUNT (chunks), DONE (chunks done), MODULE, FUNCTION, ARGC, then from FLAGS one per chunk
+ * (0: not done, 1: done, 2: a helper threw on it, 3: the caller runs it again); Float64 POSTED (when the
+ * call was posted, ms since the epoch) and from ARGS each chunk's arguments.
  */
-const NEXT = 0;
-const COUNT = 1;
+const CLAIM = 0;
+const TAIL = 1;
+const SLEEP_TAIL = 2;
+const SLEEP_CLAIM = 3;
+const HEADER_INTS = 8;
+const COUNT = 0;
+const DONE = 1;
 const MODULE = 2;
 const FUNCTION = 3;
 const ARGC = 4;
 const FLAGS = 8;
 const MAX_CHUNKS = 64;
-const POSTED_BYTE = 4 * (FLAGS + MAX_CHUNKS);
-const ARGS_BYTE = POSTED_BYTE + 8; // Float64 arguments (a float64 holds every int32 and float32 exactly)
 const MAX_ARGS = 32;
-const WORK_BYTES = ARGS_BYTE + 8 * MAX_ARGS * MAX_CHUNKS;
-/** NEXT between calls: every claim gets a chunk index past any COUNT. */
-const CLOSED = 1 << 30;
+const SLOTS = 64;
+const SLOT_POSTED = 4 * (FLAGS + MAX_CHUNKS); // byte offsets within a slot
+const SLOT_ARGS = SLOT_POSTED + 8; // Float64 arguments (a float64 holds every int32 and float32 exactly)
+const SLOT_BYTES = SLOT_ARGS + 8 * MAX_ARGS * MAX_CHUNKS;
+const WORK_BYTES = 4 * HEADER_INTS + SLOTS * SLOT_BYTES;
+/** Sequence numbers are kept mod 2^23 (CLAIM holds one times 256, a positive int32). */
+const SEQUENCE_MASK = (1 << 23) - 1;
 
 /**
  * `callerSpinMs`: how long the caller spins for the helpers' last chunks before sleeping in Atomics.wait
@@ -51,61 +66,86 @@ const CLOSED = 1 << 30;
  * long as a small kernel's half, and the caller's core has nothing else to do meanwhile. Measured in one
  * page, alternating (`BENCH_SPIN_AB=4 … npm run bench:train`): training img/s with / without,
  * EfficientNet-B0 at 32 px 1.01-1.19x, the ResNet twin 1.02-1.12x, the classroom ResNeXt 0.92-1.15x.
- * `helperSpinMs`: how long a helper polls for its next request before it sleeps.
+ * `helperSpinMs`: how long a helper polls for more work before it sleeps.
  * `chunksPerThread`: how many chunks a call is cut into per thread; whichever thread is free claims the
  * next, so a helper that wakes late or runs slower takes fewer.
  * `minWork`: the work (multiply-add equivalents: PASS_COST) under which a call is not split: waking a
  * helper costs tens of microseconds.
+ * `deferred`: calls of modules on tfjs' own memory are posted to the queue and the caller returns at once
+ * (the helpers run them while the caller goes on with tfjs' JavaScript: the next ops, the gradient tape);
+ * the caller joins in whenever it needs memory the queue may still write (`settleKernels`). False: the
+ * caller waits for every call it posts.
  */
-export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19 };
+export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true };
 
 /**
  * The helper's whole program, plain JavaScript with no imports, run from a Blob (browser) or by
- * worker_threads' eval (Node tests): it receives `{ control, work, modules }` once, then serves requests:
- * on each, it claims chunks of the work block's current call until none is left.
+ * worker_threads' eval (Node tests): it receives `{ control, work, modules }` once, then runs the
+ * queue's chunks as they come, sleeping when there is nothing to claim.
  */
 export const HELPER_SOURCE = `
 function serve(data) {
   const i32 = new Int32Array(data.control);
   const stats = new Float64Array(data.control, ${STATS_BYTE}, 2);
   const w32 = new Int32Array(data.work);
-  const posted = new Float64Array(data.work, ${POSTED_BYTE}, 1);
-  const args = new Float64Array(data.work, ${ARGS_BYTE}, ${MAX_ARGS * MAX_CHUNKS});
+  const f64 = new Float64Array(data.work);
   const functions = data.modules.map((m) => {
     const exports = new WebAssembly.Instance(m.module, { env: { memory: m.memory } }).exports;
     return m.functions.map((name) => exports[name]);
   });
   Atomics.store(i32, ${READY}, 1);
   Atomics.notify(i32, ${READY});
-  let seen = Atomics.load(i32, ${REQUEST});
-  for (;;) {
+  // Waits while w32[at] is still value: polls first, then sleeps (counted in w32[sleepers]).
+  const idle = (at, value, sleepers) => {
     const spinEnd = performance.now() + i32[${HELPER_SPIN}] / 1000;
-    while (Atomics.load(i32, ${REQUEST}) === seen && performance.now() < spinEnd) continue;
-    Atomics.wait(i32, ${REQUEST}, seen);
-    const request = Atomics.load(i32, ${REQUEST});
-    if (request === seen) continue;
-    seen = request;
-    let first = true;
-    for (;;) {
-      const c = Atomics.add(w32, ${NEXT}, 1);
-      if (c >= Atomics.load(w32, ${COUNT})) break;
-      const t0 = performance.timeOrigin + performance.now();
-      if (first) stats[1] += t0 - posted[0];
-      first = false;
-      let flag = 1;
-      try {
-        const argc = w32[${ARGC}];
-        const list = [];
-        for (let i = 0; i < argc; i++) list.push(args[c * ${MAX_ARGS} + i]);
-        functions[w32[${MODULE}]][w32[${FUNCTION}]](...list);
-      } catch (error) {
-        flag = 2;
-        console.error('kernel helper:', error);
-      }
-      stats[0] += performance.timeOrigin + performance.now() - t0;
-      i32[${CHUNKS_RUN}] += 1;
-      Atomics.store(w32, ${FLAGS} + c, flag);
-      Atomics.notify(w32, ${FLAGS} + c);
+    while (Atomics.load(w32, at) === value && performance.now() < spinEnd) continue;
+    if (Atomics.load(w32, at) !== value) return;
+    Atomics.add(w32, sleepers, 1);
+    Atomics.wait(w32, at, value);
+    Atomics.sub(w32, sleepers, 1);
+  };
+  let lastCall = -1;
+  for (;;) {
+    const v = Atomics.load(w32, ${CLAIM});
+    const h = v >>> 8;
+    if (Atomics.load(w32, ${TAIL}) === h) {
+      idle(${TAIL}, h, ${SLEEP_TAIL});
+      continue;
+    }
+    const s = ${HEADER_INTS} + (h % ${SLOTS}) * ${SLOT_BYTES / 4};
+    const count = Atomics.load(w32, s + ${COUNT});
+    const c = v & 255;
+    if (c >= count) {
+      idle(${CLAIM}, v, ${SLEEP_CLAIM});
+      continue;
+    }
+    if (Atomics.compareExchange(w32, ${CLAIM}, v, v + 1) !== v) continue;
+    const t0 = performance.timeOrigin + performance.now();
+    if (h !== lastCall) stats[1] += t0 - f64[(s * 4 + ${SLOT_POSTED}) / 8];
+    lastCall = h;
+    let flag = 1;
+    try {
+      const argc = w32[s + ${ARGC}];
+      const at = (s * 4 + ${SLOT_ARGS}) / 8 + c * ${MAX_ARGS};
+      const list = [];
+      for (let i = 0; i < argc; i++) list.push(f64[at + i]);
+      functions[w32[s + ${MODULE}]][w32[s + ${FUNCTION}]](...list);
+    } catch (error) {
+      flag = 2;
+      console.error('kernel helper:', error);
+    }
+    stats[0] += performance.timeOrigin + performance.now() - t0;
+    i32[${CHUNKS_RUN}] += 1;
+    Atomics.store(w32, s + ${FLAGS} + c, flag);
+    if (flag === 2) {
+      // Left for the caller to run again (it waits on CLAIM).
+      Atomics.notify(w32, ${CLAIM});
+      continue;
+    }
+    if (Atomics.add(w32, s + ${DONE}, 1) + 1 === count) {
+      Atomics.store(w32, s + ${DONE}, 0);
+      Atomics.store(w32, ${CLAIM}, ((h + 1) & ${SEQUENCE_MASK}) * 256);
+      if (Atomics.load(w32, ${SLEEP_CLAIM}) > 0) Atomics.notify(w32, ${CLAIM});
     }
   }
 }
@@ -118,22 +158,33 @@ interface Helper {
   worker: { terminate(): unknown };
   i32: Int32Array;
   stats: Float64Array;
-  sequence: number;
   /** How many of NATIVES the helper instantiated (a module made later runs on the caller's thread). */
   modules: number;
 }
 
 let helpers: Helper[] = [];
-/** The work block (created with the helpers). */
-let workBlock: { w32: Int32Array; posted: Float64Array; args: Float64Array } | undefined;
+
+/** The work queue (created with the helpers) and the caller's own count of calls posted. */
+interface Queue {
+  w32: Int32Array;
+  f64: Float64Array;
+  /** Sequence number of the next call to post (TAIL as the caller last wrote it). */
+  tail: number;
+  /** Names of each module's functions, by the index the helpers use. */
+  functions: string[][];
+}
+let queue: Queue | undefined;
+
 /**
  * Calls split over threads since the module loaded, the chunks the helpers ran (tests check that the
  * helpers did take work), and where the time went (ms, summed over calls and helpers): the caller's
  * chunks (`callerMs`), the helpers' chunks (`helperMs`), from posting a call to a helper's first claim
- * (`wakeMs`), the caller waiting for the helpers' last chunks after its own (`callerWaitMs`). The
- * helpers' figures are read from their control blocks (`readPoolStats`).
+ * in it (`wakeMs`: with deferred calls, also the time it waited behind the calls before it), the caller
+ * waiting for the helpers' chunks when it needs the queue run (`callerWaitMs`); calls posted without
+ * the caller waiting for them (`deferredCalls`). The helpers' figures are read from their control
+ * blocks (`readPoolStats`).
  */
-const poolStats = { splitCalls: 0, helperChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
+const poolStats = { splitCalls: 0, deferredCalls: 0, helperChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
 export type PoolStats = typeof poolStats;
 
 /** poolStats with the helpers' own counts added (they keep them in their control blocks). */
@@ -142,8 +193,6 @@ export function readPoolStats(): PoolStats {
   return { ...poolStats, helperChunks: poolStats.helperChunks + fromHelpers.chunks, helperMs: poolStats.helperMs + fromHelpers.busy, wakeMs: poolStats.wakeMs + fromHelpers.wake };
 }
 const now = (): number => performance.timeOrigin + performance.now();
-/** Function indices per module, as the helpers number them. */
-const functionIndex = new Map<number, Map<string, number>>();
 
 /**
  * A split call's work is its cost in multiply-adds of the native products (one thread here: ~15 G/s).
@@ -167,25 +216,24 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
   if (typeof SharedArrayBuffer === 'undefined') return 0;
   const modules = NATIVES.map((n) => n.sharing());
   if (modules.some((m) => m === undefined)) return 0;
-  for (const [i, m] of modules.entries()) functionIndex.set(i, new Map(m!.functions.map((name, j) => [name, j])));
   const block = new SharedArrayBuffer(WORK_BYTES);
-  workBlock = { w32: new Int32Array(block), posted: new Float64Array(block, POSTED_BYTE, 1), args: new Float64Array(block, ARGS_BYTE, MAX_ARGS * MAX_CHUNKS) };
-  Atomics.store(workBlock.w32, NEXT, CLOSED);
+  queue = { w32: new Int32Array(block), f64: new Float64Array(block), tail: 0, functions: modules.map((m) => m!.functions) };
   for (let h = 0; h < count; h++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
     worker.postMessage({ control, work: block, modules });
-    helpers.push({ worker, i32: new Int32Array(control), stats: new Float64Array(control, STATS_BYTE, 2), sequence: 0, modules: modules.length });
+    helpers.push({ worker, i32: new Int32Array(control), stats: new Float64Array(control, STATS_BYTE, 2), modules: modules.length });
   }
   return helpers.length;
 }
 
-/** Stops the helpers (kernels run on the caller's thread again). */
+/** Stops the helpers (kernels run on the caller's thread again), once every call posted has run. */
 export function stopKernelHelpers(): void {
+  settleKernels();
   const last = readPoolStats();
   for (const h of helpers) h.worker.terminate();
   helpers = [];
-  workBlock = undefined;
+  queue = undefined;
   Object.assign(poolStats, { helperChunks: last.helperChunks, helperMs: last.helperMs, wakeMs: last.wakeMs });
 }
 
@@ -231,6 +279,193 @@ export function splitRange(total: number, parts: number, grain: number): [number
   return ranges.length > 0 ? ranges : [[0, total]];
 }
 
+/** Slot `h`'s first Int32 index in the work block. */
+const slotOf = (h: number): number => HEADER_INTS + (h % SLOTS) * (SLOT_BYTES / 4);
+
+/** Calls posted and not yet done. */
+function pending(q: Queue): number {
+  return (q.tail - (Atomics.load(q.w32, CLAIM) >>> 8)) & SEQUENCE_MASK;
+}
+
+/** tfjs' frees held back while calls that may use the memory are queued (guardBackend), run when the queue is empty. */
+let heldFrees: Array<() => void> = [];
+function releaseHeldFrees(): void {
+  if (heldFrees.length === 0) return;
+  const frees = heldFrees;
+  heldFrees = [];
+  for (const free of frees) free();
+}
+
+/** Whether memory freed now could still be in use by a queued call. */
+function queueBusy(): boolean {
+  return queue !== undefined && pending(queue) > 0;
+}
+
+/** Runs chunk `c` of the call in slot `s` on this thread. */
+function runChunk(q: Queue, s: number, c: number): void {
+  const args: number[] = [];
+  const at = (s * 4 + SLOT_ARGS) / 8 + c * MAX_ARGS;
+  for (let i = 0; i < q.w32[s + ARGC]!; i++) args.push(q.f64[at + i]!);
+  const native = NATIVES[q.w32[s + MODULE]!]!;
+  const fn = q.functions[q.w32[s + MODULE]!]![q.w32[s + FUNCTION]!]!;
+  (native.exports as unknown as Record<string, (...a: number[]) => void>)[fn]!(...args);
+}
+
+/** Counts chunk `c` of call `h` done; the thread that finishes the last chunk moves the queue on. */
+function chunkDone(q: Queue, h: number, s: number, c: number): void {
+  Atomics.store(q.w32, s + FLAGS + c, 1);
+  if (Atomics.add(q.w32, s + DONE, 1) + 1 !== Atomics.load(q.w32, s + COUNT)) return;
+  Atomics.store(q.w32, s + DONE, 0);
+  Atomics.store(q.w32, CLAIM, ((h + 1) & SEQUENCE_MASK) * 256);
+  if (Atomics.load(q.w32, SLEEP_CLAIM) > 0) Atomics.notify(q.w32, CLAIM);
+}
+
+/**
+ * The caller runs the queue with the helpers until `until()` holds (at the latest: the queue is empty).
+ * A chunk a helper threw on runs again here (a kernel that throws here too throws to the caller, the
+ * chunk counted done so the queue goes on); a helper that keeps a chunk past HELPER_TIMEOUT_MS is given
+ * up: the caller runs the rest alone and the helpers stop.
+ */
+function runQueue(q: Queue, until: () => boolean): void {
+  let lost = false;
+  while (!until()) {
+    // Emptiness from the same CLAIM the claim below compares against: with pending() read first, the
+    // queue could empty in between, and the head's slot (not yet posted) still holds an old call.
+    const v = Atomics.load(q.w32, CLAIM);
+    const h = v >>> 8;
+    if (((q.tail - h) & SEQUENCE_MASK) === 0) break;
+    const s = slotOf(h);
+    const count = Atomics.load(q.w32, s + COUNT);
+    const c = v & 255;
+    if (c < count) {
+      if (Atomics.compareExchange(q.w32, CLAIM, v, v + 1) !== v) continue;
+      const t0 = now();
+      try {
+        runChunk(q, s, c);
+      } finally {
+        poolStats.callerMs += now() - t0;
+        chunkDone(q, h, s, c);
+      }
+      continue;
+    }
+    // Every chunk of the head call is claimed: run again any a helper threw on, else wait for the rest.
+    let again = -1;
+    for (let k = 0; k < count && again < 0; k++) if (Atomics.compareExchange(q.w32, s + FLAGS + k, 2, 3) === 2) again = k;
+    if (again >= 0 || lost) {
+      for (let k = 0; k < count; k++) {
+        if (k !== again && !(lost && Atomics.load(q.w32, s + FLAGS + k) === 0)) continue;
+        try {
+          runChunk(q, s, k);
+        } finally {
+          chunkDone(q, h, s, k);
+        }
+      }
+      continue;
+    }
+    const t0 = now();
+    const spinEnd = performance.now() + kernelPoolOptions.callerSpinMs;
+    while (Atomics.load(q.w32, CLAIM) === v && performance.now() < spinEnd) continue;
+    const waitEnd = performance.now() + HELPER_TIMEOUT_MS;
+    while (Atomics.load(q.w32, CLAIM) === v && !lost) {
+      let threw = false;
+      for (let k = 0; k < count; k++) if (Atomics.load(q.w32, s + FLAGS + k) === 2) threw = true;
+      if (threw) break;
+      Atomics.add(q.w32, SLEEP_CLAIM, 1);
+      Atomics.wait(q.w32, CLAIM, v, 50);
+      Atomics.sub(q.w32, SLEEP_CLAIM, 1);
+      if (performance.now() > waitEnd) lost = true;
+    }
+    poolStats.callerWaitMs += now() - t0;
+    if (lost) console.warn('kernel helper: no answer; the app kernels run on one thread from now on');
+  }
+  if (lost) stopKernelHelpers(); // after settling the queue on this thread
+}
+
+/**
+ * Runs every call posted to the queue (the caller joins the helpers) and releases the memory tfjs freed
+ * meanwhile. Called before anything reads or writes memory a queued call may use outside the queue:
+ * tfjs' stock kernels, reads of tensors' data, JavaScript passes over the heap (plumbing.ts,
+ * guardBackend); a no-op when nothing is queued.
+ */
+export function settleKernels(): void {
+  if (queue && pending(queue) > 0) runQueue(queue, () => false);
+  releaseHeldFrees();
+}
+setSettle(settleKernels);
+
+const guarded = new WeakSet<object>();
+
+/**
+ * Makes `backend` wait for the queue where it touches memory a queued call may use: reads of a tensor
+ * (readSync: `data()`, `dataSync()`, tf.profile's kernel times through `time`), and frees (tfjs frees a
+ * tensor as soon as the last JavaScript reference goes, which may be before a queued call read or wrote
+ * it: the allocator would reuse it, and writes its own bookkeeping into it) are held until the queue is
+ * empty. New tensors' uploads need nothing: their memory is new. Idempotent.
+ */
+function guardBackend(backend: object): void {
+  if (guarded.has(backend)) return;
+  guarded.add(backend);
+  const b = backend as { readSync(...a: unknown[]): unknown; time(f: () => void): Promise<unknown>; wasm: { _free(p: number): void } };
+  const readSync = b.readSync.bind(b);
+  b.readSync = (...a: unknown[]) => {
+    settleKernels();
+    return readSync(...a);
+  };
+  const time = b.time.bind(b);
+  b.time = (f: () => void) =>
+    time(() => {
+      f();
+      settleKernels();
+    });
+  const free = b.wasm._free.bind(b.wasm);
+  b.wasm._free = (p: number) => {
+    if (queueBusy()) heldFrees.push(() => free(p));
+    else free(p);
+  };
+}
+
+/**
+ * Posts a call cut into `chunks` (argument lists) to the queue; the caller runs the queue when its ring
+ * is full. Returns at once: the caller runs it only when it settles or waits.
+ */
+function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number[][]): void {
+  const fnIndex = q.functions[native.index]?.indexOf(fn) ?? -1;
+  if (fnIndex < 0) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
+  if (chunks.length > MAX_CHUNKS) throw new Error(`kernel helper: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
+  if (pending(q) === 0) releaseHeldFrees();
+  else if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
+  const h = q.tail;
+  const s = slotOf(h);
+  const at = (s * 4 + SLOT_ARGS) / 8;
+  let argc = 0;
+  for (const [c, list] of chunks.entries()) {
+    if (list.length > MAX_ARGS) throw new Error(`kernel helper: ${fn} has ${list.length} arguments (at most ${MAX_ARGS})`);
+    argc = list.length;
+    q.f64.set(list, at + c * MAX_ARGS);
+    q.w32[s + FLAGS + c] = 0;
+  }
+  q.w32[s + MODULE] = native.index;
+  q.w32[s + FUNCTION] = fnIndex;
+  q.w32[s + ARGC] = argc;
+  q.w32[s + DONE] = 0;
+  Atomics.store(q.w32, s + COUNT, chunks.length);
+  q.f64[(s * 4 + SLOT_POSTED) / 8] = now();
+  for (const helper of helpers) helper.i32[HELPER_SPIN] = Math.round(kernelPoolOptions.helperSpinMs * 1000);
+  q.tail = (h + 1) & SEQUENCE_MASK;
+  Atomics.store(q.w32, TAIL, q.tail);
+  if (Atomics.load(q.w32, SLEEP_TAIL) > 0) Atomics.notify(q.w32, TAIL);
+}
+
+/** Whether calls of `native` can go through the queue: helpers that have its module, and (deferred) tfjs' memory. */
+function queueFor(native: Native<NativeModule>): { q: Queue; ready: number; defer: boolean } | undefined {
+  if (!queue) return undefined;
+  const ready = readyHelpers().filter((h) => native.index < h.modules).length;
+  const backend = native.boundBackend;
+  const defer = kernelPoolOptions.deferred && ready > 0 && native.onBackendMemory === true && backend !== undefined;
+  if (defer) guardBackend(backend!);
+  return { q: queue, ready, defer };
+}
+
 /**
  * Runs `fn` of `native` over [0, total) of its split dimension: `args(lo, hi)` gives the call's
  * arguments for a range. Split over the ready helpers when `work` is worth it, else one call: the range
@@ -238,63 +473,24 @@ export function splitRange(total: number, parts: number, grain: number): [number
  * caller and the helpers claim them one at a time until none is left.
  */
 export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work: number, args: (lo: number, hi: number) => number[]): void {
-  const call = (lo: number, hi: number): void => (native.exports[fn] as (...a: number[]) => void)(...args(lo, hi));
-  const ready = work >= kernelPoolOptions.minWork && workBlock ? readyHelpers().filter((h) => native.index < h.modules) : [];
-  const chunks = ready.length > 0 ? splitRange(total, Math.min(MAX_CHUNKS, (ready.length + 1) * kernelPoolOptions.chunksPerThread), grain) : [];
-  if (chunks.length < 2 || !workBlock) {
-    call(0, total);
+  const route = queueFor(native as unknown as Native<NativeModule>);
+  const parts = route && work >= kernelPoolOptions.minWork ? Math.min(MAX_CHUNKS, (route.ready + 1) * kernelPoolOptions.chunksPerThread) : 1;
+  const chunks = route && route.ready > 0 && parts > 1 ? splitRange(total, parts, grain) : [[0, total] as [number, number]];
+  if (!route || (!route.defer && chunks.length < 2)) {
+    settleKernels();
+    (native.exports[fn] as (...a: number[]) => void)(...args(0, total));
     return;
   }
-  poolStats.splitCalls += 1;
-  const fnIndex = functionIndex.get(native.index)?.get(fn);
-  if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
-  const { w32, posted, args: chunkArgs } = workBlock;
-  // NEXT is CLOSED here: a helper still claiming from the last call gets nothing while this one is set up.
-  let argc = 0;
-  for (const [c, range] of chunks.entries()) {
-    const list = args(...range);
-    if (list.length > MAX_ARGS) throw new Error(`kernel helper: ${fn} has ${list.length} arguments (at most ${MAX_ARGS})`);
-    argc = list.length;
-    chunkArgs.set(list, c * MAX_ARGS);
-    w32[FLAGS + c] = 0;
-  }
-  w32[MODULE] = native.index;
-  w32[FUNCTION] = fnIndex;
-  w32[ARGC] = argc;
-  w32[COUNT] = chunks.length;
-  posted[0] = now();
-  Atomics.store(w32, NEXT, 0);
-  for (const h of ready) {
-    h.i32[HELPER_SPIN] = Math.round(kernelPoolOptions.helperSpinMs * 1000);
-    h.sequence += 1;
-    Atomics.store(h.i32, REQUEST, h.sequence);
-    Atomics.notify(h.i32, REQUEST);
-  }
-  const callerStart = now();
-  for (let c = Atomics.add(w32, NEXT, 1); c < chunks.length; c = Atomics.add(w32, NEXT, 1)) {
-    call(...chunks[c]!);
-    Atomics.store(w32, FLAGS + c, 1);
-  }
-  const callerEnd = now();
-  poolStats.callerMs += callerEnd - callerStart;
-  // Every chunk is claimed: wait for the helpers' last ones (spinning a little first: kernelPoolOptions).
-  const redo: number[] = [];
-  let lost = false;
-  const spinEnd = performance.now() + kernelPoolOptions.callerSpinMs;
-  for (let c = 0; c < chunks.length; c++) {
-    while (Atomics.load(w32, FLAGS + c) === 0 && performance.now() < spinEnd) continue;
-    while (!lost && Atomics.load(w32, FLAGS + c) === 0) {
-      if (Atomics.wait(w32, FLAGS + c, 0, HELPER_TIMEOUT_MS) === 'timed-out') lost = true;
-    }
-    if (Atomics.load(w32, FLAGS + c) !== 1) redo.push(c);
-  }
-  Atomics.store(w32, NEXT, CLOSED);
-  poolStats.callerWaitMs += now() - callerEnd;
-  if (lost) {
-    console.warn('kernel helper: no answer; the app kernels run on one thread from now on');
-    stopKernelHelpers();
-  }
-  // A chunk a helper threw on or never finished: again on this thread (a kernel that throws here too
-  // throws to the caller).
-  for (const c of redo) call(...chunks[c]!);
+  if (chunks.length > 1) poolStats.splitCalls += 1;
+  post(route.q, native as unknown as Native<NativeModule>, fn, chunks.map(([lo, hi]) => args(lo, hi)));
+  if (route.defer) poolStats.deferredCalls += 1;
+  else runQueue(route.q, () => false);
+}
+
+/**
+ * Runs `fn` of `native` once with `args`, in order with the calls posted before it: queued where calls
+ * are deferred, else at once (after the queue has run).
+ */
+export function serial<T extends NativeModule>(native: Native<T>, fn: keyof T & string, args: number[]): void {
+  parallel(native, fn, 1, 1, 0, () => args);
 }

@@ -15,7 +15,7 @@ import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, squeezeExciteShape } from '../batc
 import { ACT_SIGMOID, ACT_SILU, checkFloat, native } from './batchNorm';
 import { matMulNative, matMulTransposeA } from './matMul';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, release } from './plumbing';
-import { PASS_COST, parallel } from './pool';
+import { PASS_COST, parallel, serial } from './pool';
 
 /** The mean over H and W per image and channel ([N, C]) of a, or with b the sum of a·b. Split by images. */
 function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: number, c: number): Info {
@@ -54,14 +54,14 @@ function biasActivation(wasm: BackendWasm, z: Info, bias: Info, act: number, kee
   const [pz, pb] = [call.input(z), call.input(bias)];
   const pre = keepPre ? call.output([rows, c]) : 0;
   const out = call.output([rows, c]);
-  native.exports.bias_activation(rows, c, pz, pb, act, pre, out);
+  serial(native, 'bias_activation', [rows, c, pz, pb, act, pre, out]);
   return call.finish();
 }
 
 /** Σ over the rows of t [rows, c]: a new [c] tensor (a bias's gradient), summed in double. */
 function columnSums(wasm: BackendWasm, t: Info): Info {
   const [rows, c] = t.shape as [number, number];
-  return small(wasm, [t], [c], ([pt], out) => native.exports.column_sum(rows, c, pt!, out));
+  return small(wasm, [t], [c], ([pt], out) => serial(native, 'column_sum', [rows, c, pt!, out]));
 }
 
 function forward({ inputs, backend }: KernelArgs): Info[] {
@@ -90,11 +90,11 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const [n, h, w, c, r] = squeezeExciteShape(SQUEEZE_EXCITE_GRAD, { dy, x, w1, w2, p, z1, a1, g });
   const hw = h * w;
   const dg = channelSums(wasm, dy, x, n, hw, c);
-  const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out) => native.exports.sigmoid_backward(n * c, pg!, pdg!, out));
+  const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out) => serial(native, 'sigmoid_backward', [n * c, pg!, pdg!, out]));
   const dw2 = matMulTransposeA(wasm, a1, dz2, n, r, c);
   const db2 = columnSums(wasm, dz2);
   const da1 = matMulNative(wasm, dz2, w2, n, c, r, true);
-  const dz1 = small(wasm, [z1, da1], [n, r], ([pz1, pda1], out) => native.exports.silu_backward(pz1!, pda1!, out, 0, n * r));
+  const dz1 = small(wasm, [z1, da1], [n, r], ([pz1, pda1], out) => serial(native, 'silu_backward', [pz1!, pda1!, out, 0, n * r]));
   const dw1 = matMulTransposeA(wasm, p, dz1, n, c, r);
   const db1 = columnSums(wasm, dz1);
   const dp = matMulNative(wasm, dz1, w1, n, r, c, true);
