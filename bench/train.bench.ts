@@ -109,7 +109,7 @@ const BACKENDS = (process.env.BENCH_BACKENDS ?? 'webgpu,wasm,webgl,cpu').split('
 const PORT = Number(process.env.BENCH_PORT ?? 4183);
 /** BENCH_PRESETS=a,b measures those presets instead (e.g. the lesson presets). */
 const PRESETS = process.env.BENCH_PRESETS ? process.env.BENCH_PRESETS.split(',') : ['classroom_resnext29_8x4d', 'classroom_resnet29_1x18d'];
-/** Batch 8 everywhere (comparable across backends; the software GPUs take seconds per image), and 32 on WASM. */
+/** Batch 8 everywhere (comparable across backends; the software GPUs take seconds per image), and 32 on WASM (BENCH_BATCHES=32: those on WASM only). */
 const PRESET_BATCHES: Record<string, number[]> = { wasm: process.env.BENCH_BATCHES ? process.env.BENCH_BATCHES.split(',').map(Number) : [8, 32] };
 const DEFAULT_PRESET_BATCHES = [8];
 /** A step can take minutes on a software backend. */
