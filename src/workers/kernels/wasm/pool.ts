@@ -172,6 +172,8 @@ interface Queue {
   tail: number;
   /** Names of each module's functions, by the index the helpers use. */
   functions: string[][];
+  /** The same, name to index, per module (looked up on every post). */
+  indices: Map<string, number>[];
 }
 let queue: Queue | undefined;
 
@@ -217,7 +219,8 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
   const modules = NATIVES.map((n) => n.sharing());
   if (modules.some((m) => m === undefined)) return 0;
   const block = new SharedArrayBuffer(WORK_BYTES);
-  queue = { w32: new Int32Array(block), f64: new Float64Array(block), tail: 0, functions: modules.map((m) => m!.functions) };
+  const functions = modules.map((m) => m!.functions);
+  queue = { w32: new Int32Array(block), f64: new Float64Array(block), tail: 0, functions, indices: functions.map((names) => new Map(names.map((name, j) => [name, j]))) };
   for (let h = 0; h < count; h++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
@@ -429,8 +432,8 @@ function guardBackend(backend: object): void {
  * is full. Returns at once: the caller runs it only when it settles or waits.
  */
 function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number[][]): void {
-  const fnIndex = q.functions[native.index]?.indexOf(fn) ?? -1;
-  if (fnIndex < 0) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
+  const fnIndex = q.indices[native.index]?.get(fn);
+  if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
   if (chunks.length > MAX_CHUNKS) throw new Error(`kernel helper: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
   if (pending(q) === 0) releaseHeldFrees();
   else if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
