@@ -67,8 +67,14 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_HELPER_SPIN_AB: the kernel helpers sleep at once after a request, or poll for the next one for BENCH_HELPER_SPIN_MS (0.2) ms first (kernelPoolOptions.helperSpinMs);
  * - BENCH_CHUNKS_AB: a split call cut into one chunk per thread, or BENCH_CHUNKS (4) (kernelPoolOptions.chunksPerThread);
  * - BENCH_MIN_WORK_AB: the work under which a call is not split, 2^19 multiply-add equivalents or BENCH_MIN_WORK (kernelPoolOptions.minWork);
- * - BENCH_DEFER_AB: the caller waits for each native call it posts, or posts it and goes on (kernelPoolOptions.deferred).
+ * - BENCH_DEFER_AB: the caller waits for each native call it posts, or posts it and goes on (kernelPoolOptions.deferred);
+ * - BENCH_POOL_TIMING_AB: the kernel pool times its chunks, or not (kernelPoolOptions.timing);
+ * - BENCH_TAPER_AB: split calls cut into equal chunks, or chunks that shrink towards the end (kernelPoolOptions.taper);
+ * - BENCH_SHARE_SAVED_AB: tensors saved for the backward pass cloned by tfjs' engine, or shared (engine/savedTensors.ts); any backend.
+ * With BENCH_STEP_AB=1 a switch alternates step by step instead (A B B A, one trainer, n x BENCH_SECONDS per
+ * preset): the medians of each setting's step times and their ratio, with the quartiles' ratio for the spread.
  */
+const STEP_AB = process.env.BENCH_STEP_AB === '1';
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
 const MIN_WORK = Number(process.env.BENCH_MIN_WORK ?? 1 << 17);
@@ -81,10 +87,13 @@ const AB_SWITCHES = [
   { env: 'BENCH_CHUNKS_AB', api: 'chunksPerThread', values: [1, CHUNKS], names: ['1 chunk a thread', `${CHUNKS} chunks a thread`], key: 'chunksAB', fields: ['one', 'more'] },
   { env: 'BENCH_MIN_WORK_AB', api: 'minWork', values: [1 << 19, MIN_WORK], names: ['split from 2^19', `split from ${MIN_WORK}`], key: 'minWorkAB', fields: ['from2p19', 'other'] },
   { env: 'BENCH_DEFER_AB', api: 'deferred', values: [false, true], names: ['caller waits', 'deferred'], key: 'deferredAB', fields: ['waits', 'deferred'] },
+  { env: 'BENCH_POOL_TIMING_AB', api: 'poolTiming', values: [true, false], names: ['chunks timed', 'untimed'], key: 'poolTimingAB', fields: ['timed', 'untimed'] },
+  { env: 'BENCH_TAPER_AB', api: 'taper', values: [false, true], names: ['equal chunks', 'tapered'], key: 'taperAB', fields: ['equal', 'tapered'] },
+  { env: 'BENCH_SHARE_SAVED_AB', api: 'shareSaved', values: [false, true], names: ['saved tensors cloned', 'shared'], key: 'shareSavedAB', fields: ['cloned', 'shared'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -98,6 +107,12 @@ const AB_SWITCHES = [
  * compare.
  */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 0);
+/**
+ * BENCH_POOL_TIMING=1: the kernel pool keeps its time statistics (ms per step in the caller's and the helpers'
+ * chunks, waking, waiting: kernelPoolOptions.timing), at a clock reading or two per chunk; off, as the app
+ * runs, only its counts.
+ */
+const POOL_TIMING = process.env.BENCH_POOL_TIMING === '1';
 /** BENCH_PROFILE_PARTS=1: print each conv/matMul row's parts (by matMul form or input shapes; always in the JSON). */
 const PROFILE_PARTS = process.env.BENCH_PROFILE_PARTS === '1';
 const PROFILE_TOP = Number(process.env.BENCH_PROFILE_TOP ?? 20);
@@ -131,7 +146,11 @@ type BenchApi = {
     chunksPerThread(n: number): void;
     minWork(n: number): void;
     deferred(on: boolean): void;
+    poolTiming(on: boolean): void;
+    taper(on: boolean): void;
+    shareSaved(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
+    stepAB(name: string, batch: number, seconds: number, setter: string, values: [unknown, unknown]): Promise<[number[], number[]]>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
   };
@@ -235,6 +254,7 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     await page.evaluate(() => trainBench.open());
     const info = await withTimeout(page.evaluate((b) => trainBench.api.start(b), backend), `${backend} start`);
     const threads = await page.evaluate(() => trainBench.api.threads());
+    if (POOL_TIMING) await page.evaluate(() => trainBench.api.poolTiming(true));
     const measured = await withTimeout(page.evaluate(() => trainBench.api.matMulMacsPerSecond(1024, 3)), `${backend} matMul`);
     // XNNPACK's pool on fewer threads than the step uses (the app's kernel helpers take the others): its
     // rate times threads / its threads, as if it scaled perfectly (measured: 1.27-1.29x on 2 threads here).
@@ -285,6 +305,19 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     };
     for (const ab of AB_SWITCHES) {
       if (ab.rounds <= 0) continue;
+      if (STEP_AB) {
+        const rows = [];
+        for (const preset of PRESETS) {
+          const [off, on] = await withTimeout(page.evaluate(([p, b, s, f, v]) => trainBench.api.stepAB(p, b, s, f, v), [preset, TORCH_BATCH, ab.rounds * SECONDS, ab.api, ab.values] as const), `${backend} ${preset} step A/B`);
+          const q = (v: number[], f: number) => [...v].sort((a, b) => a - b)[Math.floor(f * (v.length - 1))]!;
+          const [medianOff, medianOn] = [round(q(off, 0.5)), round(q(on, 0.5))];
+          const [quartilesOff, quartilesOn] = [[round(q(off, 0.25)), round(q(off, 0.75))], [round(q(on, 0.25)), round(q(on, 0.75))]];
+          const row = { model: preset, steps: [off.length, on.length], medianMs: [medianOff, medianOn], quartilesMs: [quartilesOff, quartilesOn], speedUp: round(medianOff / medianOn, 3) };
+          log(`${preset} batch ${TORCH_BATCH}, step by step: ${ab.names[0]} ${medianOff} ms (quartiles ${quartilesOff.join('-')}, ${off.length} steps), ${ab.names[1]} ${medianOn} ms (${quartilesOn.join('-')}, ${on.length} steps): ${row.speedUp}x`);
+          rows.push(row);
+        }
+        return Object.assign({ backend, wasm: info.wasm, threads }, { [`${ab.key}Steps`]: { names: ab.names, rows } } as object);
+      }
       if (backend !== 'wasm') return { backend, error: `${ab.env} measures WASM only` };
       const rows = await alternate(ab.rounds, (on) => page.evaluate(async ([f, v]) => void (await (trainBench.api[f] as (value: boolean | number) => unknown)(v)), [ab.api, ab.values[on ? 1 : 0]!] as const), ab.names);
       // Under the switch's own JSON key (the typed result keeps its usual fields only).
@@ -293,7 +326,11 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     const row = (what: string, batch: number, t: StepTiming): ResultRow => {
       log(`${what} batch ${batch}: ${round(t.imagesPerSecond)} img/s (${t.steps} steps, warm-up ${round(t.warmupSeconds, 1)} s)`);
       const p = t.kernelPool;
-      if (p) log(`  kernel pool per step: ${p.splitCalls} split calls, ${p.helperChunks} chunks on helpers; caller ${p.callerMs} ms, helpers ${p.helperMs} ms in chunks; helpers' wake-up ${p.wakeMs} ms, caller waiting ${p.callerWaitMs} ms`);
+      if (p)
+        log(
+          `  kernel pool per step: ${p.splitCalls} split calls, ${p.deferredCalls} deferred, ${p.helperChunks} chunks on helpers` +
+            (POOL_TIMING ? `; caller ${p.callerMs} ms, helpers ${p.helperMs} ms in chunks; helpers' wake-up ${p.wakeMs} ms, caller waiting ${p.callerWaitMs} ms` : ' (BENCH_POOL_TIMING=1: where the time went)'),
+        );
       return {
         model: what,
         batch,

@@ -8,6 +8,7 @@ import { type BackendWasm, getThreadsCount } from '@tensorflow/tfjs-backend-wasm
 import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
+import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
@@ -60,13 +61,50 @@ const api = {
     }
   },
 
+  /**
+   * One trainer of a preset, its steps alternating between `setter(values[0])` and `setter(values[1])` in the
+   * order A B B A (a drift of the machine's speed favours neither) for `seconds`: every step's ms by value.
+   * On a shared machine whose speed moves by 10-30% over seconds, step by step alternation measures a few
+   * per cent that alternating runs of seconds cannot.
+   */
+  async stepAB(name: string, batch: number, seconds: number, setter: string, values: [unknown, unknown]): Promise<[number[], number[]]> {
+    const set = (api as unknown as Record<string, (v: unknown) => unknown>)[setter];
+    if (!set) throw new Error(`stepAB: no setter ${setter}`);
+    const { trainer, step } = presetTrainer(name, batch);
+    try {
+      for (const v of values) {
+        await set(v);
+        await step();
+      }
+      const ms: [number[], number[]] = [[], []];
+      const t0 = performance.now();
+      for (let i = 0; performance.now() - t0 < seconds * 1000; i++) {
+        const which = [0, 1, 1, 0][i % 4]!;
+        await set(values[which]);
+        const s = performance.now();
+        await step();
+        ms[which]!.push(performance.now() - s);
+      }
+      return ms;
+    } finally {
+      await set(values[1]);
+      trainer.dispose();
+    }
+  },
+
   /** `steps` training steps of a preset under tf.profile (figures per step), after `warmup` untimed steps; the `top` kernels by time. */
   async profile(name: string, batch: number, warmup = 2, top = 20, steps = 1): Promise<StepProfile> {
     const { trainer, step, forwardMacs } = presetTrainer(name, batch);
+    // Kernels run to completion inside their own time: queued native calls would count for whichever kernel
+    // (or scope) settles them, an Identity run inside the kernel say. The step's time outside kernels is then
+    // the caller's own work, which the unprofiled step overlaps with the helpers' kernel work.
+    const deferred = kernelPoolOptions.deferred;
+    kernelPoolOptions.deferred = false;
     try {
       for (let i = 0; i < warmup; i++) await step();
       return await profileStep(step, { model: name, batch, macsExpected: 3 * forwardMacs * batch, top, steps });
     } finally {
+      kernelPoolOptions.deferred = deferred;
       trainer.dispose();
     }
   },
@@ -89,6 +127,21 @@ const api = {
   /** Native calls posted to the kernel queue without the caller waiting (on, as the app runs them), or waited for one by one (off); WASM only. */
   deferred(on: boolean): void {
     kernelPoolOptions.deferred = on;
+  },
+
+  /** The kernel pool's time statistics kept (on: a clock reading or two per chunk) or not, as the app runs; WASM only. */
+  poolTiming(on: boolean): void {
+    kernelPoolOptions.timing = on;
+  },
+
+  /** Split kernel calls cut into chunks that shrink towards the end (on, as the app runs), or equal ones; WASM only. */
+  taper(on: boolean): void {
+    kernelPoolOptions.taper = on;
+  },
+
+  /** Tensors saved for the backward pass shared (on, as the app runs: engine/savedTensors.ts) or cloned by tfjs' engine (off). */
+  shareSaved(on: boolean): void {
+    savedTensorOptions.share = on;
   },
 
   /** The work (multiply-add equivalents) under which a kernel call is not split; WASM only. */

@@ -137,6 +137,21 @@ describe('native kernels on a helper thread', () => {
     expect(splitRange(1, 4, 1)).toEqual([[0, 1]]);
   });
 
+  it('tapers chunks towards the end: contiguous, at the grain, none empty, none larger than the one before', () => {
+    expect(splitRange(1000, 8, 1, true).map(([lo, hi]) => hi - lo)).toEqual([222, 194, 167, 139, 111, 83, 56, 28]);
+    for (const [total, parts, grain] of [[70, 8, 4], [32768, 8, 64], [9, 8, 1], [10, 8, 1], [33, 8, 4], [100, 12, 1], [5, 2, 1], [129, 64, 1]] as const) {
+      const ranges = splitRange(total, parts, grain, true);
+      expect(ranges.length).toBe(Math.max(1, Math.min(parts, Math.ceil(total / grain))));
+      ranges.forEach(([lo, hi], i) => {
+        expect(lo).toBe(i === 0 ? 0 : ranges[i - 1]![1]);
+        expect(lo % grain).toBe(0);
+        expect(hi).toBeGreaterThan(lo);
+        if (i > 0 && i < ranges.length - 1) expect(hi - lo).toBeLessThanOrEqual(ranges[i - 1]![1] - ranges[i - 1]![0]); // (the last may be cut short by total)
+      });
+      expect(ranges.at(-1)![1]).toBe(total);
+    }
+  });
+
   it('gives bit for bit the values of one thread, and the helper takes work', async () => {
     const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
     expect(startKernelHelpers(1, spawn)).toBe(1);
