@@ -9,8 +9,9 @@
 // Channel sums: float32 SIMD lanes over blocks of MB rows, each block's partial sums joined in double
 // per channel in block order, so a float32 sum has at most MB terms whatever M is.
 //
-// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128.
-#include <wasm_simd128.h>
+// Build: `npm run build:kernels` (scripts/build-kernels.mjs), clang --target=wasm32 -msimd128, and with
+// -mrelaxed-simd (simd.h's madd fused) as the RELAXED_* builds native.ts prefers where they validate.
+#include "simd.h"
 
 #define MB 256
 
@@ -37,21 +38,24 @@ static inline v128_t relu_mask(v128_t g, v128_t pre, v128_t zero, v128_t one) {
 // Cheap lowerings (an e^x per element is most of a SiLU's cost): the clamp by pmin/pmax (one x86 minps/maxps
 // each; f32x4.min/max's NaN and -0 rules cost several instructions, and a NaN still propagates here), and
 // n rounded by adding 1.5*2^23 + 127 (the add rounds to nearest even, as f32x4.nearest would; the low bits
-// then hold n + 127, shifted into the exponent) instead of nearest and a saturating conversion.
+// then hold n + 127, shifted into the exponent) instead of nearest and a saturating conversion. The
+// polynomial's multiply-adds and the scaling's are simd.h's madd: fused in the relaxed SIMD build (a third
+// less time per e^x: 1.15 -> 0.76 ns an element on one thread here, SiLU's forward 1.61 -> 1.06 ns), two
+// operations in the plain one. Either way n is an integer next to x*log2e and r is exact from it.
 static inline v128_t exp4(v128_t x) {
   x = wasm_f32x4_pmin(wasm_f32x4_splat(88.0f), wasm_f32x4_pmax(wasm_f32x4_splat(-87.0f), x));
   const v128_t magic = wasm_f32x4_splat(12583039.0f); // 1.5 * 2^23 + 127
-  const v128_t biased = wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504088896341f)), magic);
+  const v128_t biased = madd(magic, x, wasm_f32x4_splat(1.44269504088896341f));
   const v128_t n = wasm_f32x4_sub(biased, magic);
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_mul(n, wasm_f32x4_splat(0.693359375f)));
   r = wasm_f32x4_sub(r, wasm_f32x4_mul(n, wasm_f32x4_splat(-2.12194440e-4f)));
   v128_t p = wasm_f32x4_splat(1.0f / 720.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = madd(wasm_f32x4_splat(1.0f / 120.0f), p, r);
+  p = madd(wasm_f32x4_splat(1.0f / 24.0f), p, r);
+  p = madd(wasm_f32x4_splat(1.0f / 6.0f), p, r);
+  p = madd(wasm_f32x4_splat(0.5f), p, r);
+  p = madd(wasm_f32x4_splat(1.0f), p, r);
+  p = madd(wasm_f32x4_splat(1.0f), p, r);
   return wasm_f32x4_mul(p, wasm_i32x4_shl(biased, 23));
 }
 
