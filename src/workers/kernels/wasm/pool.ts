@@ -298,10 +298,10 @@ export function splitRange(total: number, parts: number, grain: number, taper = 
   }
   // One unit each, the rest in proportion to n - i (rounded down), what rounding left one more each from the front.
   const weights = (n * (n + 1)) / 2;
-  const sizes = Array.from({ length: n }, (_, i) => 1 + Math.floor(((units - n) * (n - i)) / weights));
-  for (let i = 0, left = units - sizes.reduce((a, b) => a + b, 0); left > 0; i++, left--) sizes[i]! += 1;
-  let lo = 0;
-  for (const size of sizes) {
+  let left = units;
+  for (let i = 0; i < n; i++) left -= 1 + Math.floor(((units - n) * (n - i)) / weights);
+  for (let i = 0, lo = 0; i < n; i++) {
+    const size = 1 + Math.floor(((units - n) * (n - i)) / weights) + (i < left ? 1 : 0);
     ranges.push([lo * grain, Math.min(total, (lo + size) * grain)]);
     lo += size;
   }
@@ -467,7 +467,8 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   const s = slotOf(h);
   const at = (s * 4 + SLOT_ARGS) / 8;
   let argc = 0;
-  for (const [c, list] of chunks.entries()) {
+  for (let c = 0; c < chunks.length; c++) {
+    const list = chunks[c]!;
     if (list.length > MAX_ARGS) throw new Error(`kernel helper: ${fn} has ${list.length} arguments (at most ${MAX_ARGS})`);
     argc = list.length;
     q.f64.set(list, at + c * MAX_ARGS);
@@ -489,7 +490,8 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
 /** Whether calls of `native` can go through the queue: helpers that have its module, and (deferred) tfjs' memory. */
 function queueFor(native: Native<NativeModule>): { q: Queue; ready: number; defer: boolean } | undefined {
   if (!queue) return undefined;
-  const ready = readyHelpers().filter((h) => native.index < h.modules).length;
+  let ready = 0;
+  for (const h of helpers) if (native.index < h.modules && Atomics.load(h.i32, READY) === 1) ready++;
   const backend = native.boundBackend;
   const defer = kernelPoolOptions.deferred && ready > 0 && native.onBackendMemory === true && backend !== undefined;
   if (defer) guardBackend(backend!);
