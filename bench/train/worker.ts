@@ -9,6 +9,7 @@ import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
+import { bnRowOptions } from '../../src/workers/kernels/wasm/batchNorm';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
@@ -43,6 +44,7 @@ const api = {
   },
 
   matMulMacsPerSecond,
+
 
   /** A preset trained by the app's Trainer (augmentation, SGD, BN statistics included). */
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
@@ -137,6 +139,11 @@ const api = {
   /** Split kernel calls cut into chunks that shrink towards the end (on, as the app runs), or equal ones; WASM only. */
   taper(on: boolean): void {
     kernelPoolOptions.taper = on;
+  },
+
+  /** BatchNorm's output pass over few rows split 8 rows at a time (on, as the app runs) or 64 (off); WASM only. */
+  bnFineRows(on: boolean): void {
+    bnRowOptions.fine = on;
   },
 
   /** Tensors saved for the backward pass shared (on, as the app runs: engine/savedTensors.ts) or cloned by tfjs' engine (off). */

@@ -12,7 +12,7 @@ import { Worker } from 'node:worker_threads';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
-import { batchNormTraining, relu } from '../../engine/execute';
+import { batchNormActivationTraining, batchNormTraining, relu } from '../../engine/execute';
 import { groupedConv2dWith } from '../../engine/groupedConv';
 import { SgdMomentum } from '../../training/optimizer';
 import { native as batchNormNative } from './batchNorm';
@@ -40,6 +40,9 @@ function values(n: number, seed: number): Float32Array {
 }
 
 const t4 = (shape: [number, number, number, number], seed: number) => tf.tensor4d(values(shape.reduce((a, b) => a * b), seed), shape);
+
+/** Split calls of the last everyKernel's BatchNorm over few rows (its two output passes, forward and backward, with helpers). */
+let fewRowsSplitCalls = 0;
 
 /** Every split kernel on inputs large enough to be split; the outputs as arrays. */
 async function everyKernel(): Promise<Float32Array[]> {
@@ -89,6 +92,19 @@ async function everyKernel(): Promise<Float32Array[]> {
     const dy = t4([16, 31, 33, 36], 44);
     out.push(batchNormTraining(x, gamma, beta));
     out.push(...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(batchNormTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D), dy)))([x, gamma, beta]));
+  }
+  // BatchNorm with a fused SiLU over 64 rows of 1202 channels (EfficientNet's last stages): the output passes
+  // split 8 rows at a time (batchNorm.ts rowGrain), forward and gradients.
+  {
+    const x = t4([16, 2, 2, 1202], 45);
+    const gamma = tf.tensor1d(values(1202, 46));
+    const beta = tf.tensor1d(values(1202, 47));
+    const dy = t4([16, 2, 2, 1202], 48);
+    const bnSilu = (a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => batchNormActivationTraining(a as tf.Tensor4D, g as tf.Tensor1D, b as tf.Tensor1D, 'silu')!;
+    const before = readPoolStats().splitCalls;
+    out.push(bnSilu(x, gamma, beta));
+    out.push(...tf.grads((a: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(bnSilu(a, g, b), dy)))([x, gamma, beta]));
+    fewRowsSplitCalls = readPoolStats().splitCalls - before;
   }
   // ReLU's fused gradient over 600000 elements (split by elements).
   {
@@ -160,10 +176,11 @@ describe('native kernels on a helper thread', () => {
     const before = readPoolStats();
     const split = await everyKernel();
     // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
-    // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + ReLU's gradient + 2 SGD updates
+    // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + a few rows' BatchNorm's two output passes + ReLU's gradient + 2 SGD updates
     // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product + the Add.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(24);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(26);
+    expect(fewRowsSplitCalls, 'both output passes over 64 rows split (none when cut 64 rows at a time)').toBeGreaterThanOrEqual(2);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();
     expect(kernelThreads()).toBe(1);
