@@ -47,8 +47,9 @@ function setup(b: Build, [m, c]: [number, number]) {
   // The current exports take the fused activation (and the sums a gradient output) as arguments.
   const sumsArity = (e.bn_block_sums as unknown as { length: number }).length;
   const act = sumsArity >= 15;
-  // The builds since the SiLU's sigmoid is stored by the forward (an extra pointer after gout and after out).
-  const stored = sumsArity === 16;
+  // The builds since the SiLU's sigmoid is stored by the forward (an extra pointer after gout and after out);
+  // later ones also take the sums' channel range last (left out here: 0, every channel).
+  const stored = sumsArity >= 16;
   const sums = (...a: number[]) => e.bn_block_sums!(...(stored ? [...a.slice(0, 9), 0, ...a.slice(9)] : a));
   const affine = (...a: number[]) => e.bn_affine!(...(stored ? [...a.slice(0, 12), 0, ...a.slice(12)] : a));
   const api = 'bn_scale' in e ? 'current' : 'bn_moments' in e ? 'two-pass' : 'three-pass';

@@ -66,7 +66,7 @@ function activationCode(activation: unknown): number {
 
 /** Rows of the output passes per thread are cut at multiples of this. */
 const ROW_GRAIN = 64;
-/** `fine`: the output pass of few rows split 8 rows at a time (below); off: ROW_GRAIN always (the bench's A/B switch). */
+/** `fine`: passes over few rows split finer, the output pass 8 rows at a time and the sums by channels (below); off: by ROW_GRAIN rows and by blocks (the bench's A/B switch). */
 export const bnRowOptions = { fine: true };
 /**
  * Rows per unit of the output pass: ROW_GRAIN, or 8 where that leaves fewer than 8 units (EfficientNet's
@@ -80,9 +80,16 @@ function blocksOf(m: number): number {
   return Math.ceil(m / native.exports.bn_block_rows());
 }
 
-/** The block sums of `mode` (0: the forward's moments, 1: the backward's sums) over every block, split over the kernel helpers by blocks of rows; `cost`: an element's (pool.ts PASS_COST). */
+/**
+ * The block sums of `mode` (0: the forward's moments, 1: the backward's sums) over every block, split over
+ * the kernel helpers by blocks of rows, or where the blocks are fewer than 8 (up to 1792 rows: EfficientNet's
+ * last stages have 32-512) by channels, 16 at a time (`bnRowOptions.fine`); `cost`: an element's (pool.ts
+ * PASS_COST). Every channel's sums are the same whichever way.
+ */
 function blockSums(mode: number, m: number, c: number, cost: number, args: (b0: number, b1: number) => number[]): void {
-  parallel(native, 'bn_block_sums', blocksOf(m), 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1)]);
+  const blocks = blocksOf(m);
+  if (bnRowOptions.fine && blocks < 8 && c >= 32) parallel(native, 'bn_block_sums', c, 16, cost * m * c, (c0, c1) => [mode, m, c, ...args(0, blocks), c0, c1]);
+  else parallel(native, 'bn_block_sums', blocks, 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1), 0, c]);
 }
 
 /**

@@ -100,7 +100,7 @@ static inline float act_grad1(int act, float g, float pre) {
 // into p[c], then, re-reading the block while it is in cache (one pass over memory for both), the float32
 // sums of (x - mb)^2 into p2[c] and of x - mb into p3[c]: small terms, so n*mb + p3[c] is the block's sum
 // far more exactly than a float32 sum of x (the corrected two-pass algorithm). bn_moments joins the blocks.
-static inline __attribute__((always_inline)) void moments_block(int C, const float *x, float *p, float *p2, float *p3, int m0, int m1) {
+static inline __attribute__((always_inline)) void moments_block(int C, int S, const float *x, float *p, float *p2, float *p3, int m0, int m1) {
   const float inv_n = 1.0f / (float)(m1 - m0);
   const v128_t inv4 = wasm_f32x4_splat(inv_n);
   int c = 0;
@@ -108,11 +108,11 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
     v128_t s[V], q[V], r[V];
     _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = q[v] = r[v] = wasm_f32x4_splat(0.0f);
     for (int m = m0; m < m1; m++)
-      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = wasm_f32x4_add(s[v], wasm_v128_load(x + (long)m * C + c + 4 * v));
+      _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = wasm_f32x4_add(s[v], wasm_v128_load(x + (long)m * S + c + 4 * v));
     _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = wasm_f32x4_mul(s[v], inv4); // now the block mean
     for (int m = m0; m < m1; m++)
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
-        const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * C + c + 4 * v), s[v]);
+        const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * S + c + 4 * v), s[v]);
         q[v] = wasm_f32x4_add(q[v], wasm_f32x4_mul(d, d));
         r[v] = wasm_f32x4_add(r[v], d);
       }
@@ -124,10 +124,10 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
   }
   for (; c + 4 <= C; c += 4) {
     v128_t s = wasm_f32x4_splat(0.0f), q = s, r = s;
-    for (int m = m0; m < m1; m++) s = wasm_f32x4_add(s, wasm_v128_load(x + (long)m * C + c));
+    for (int m = m0; m < m1; m++) s = wasm_f32x4_add(s, wasm_v128_load(x + (long)m * S + c));
     s = wasm_f32x4_mul(s, inv4);
     for (int m = m0; m < m1; m++) {
-      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * C + c), s);
+      const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + (long)m * S + c), s);
       q = wasm_f32x4_add(q, wasm_f32x4_mul(d, d));
       r = wasm_f32x4_add(r, d);
     }
@@ -135,10 +135,10 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
   }
   for (; c < C; c++) {
     float s = 0.0f, q = 0.0f, r = 0.0f;
-    for (int m = m0; m < m1; m++) s += x[(long)m * C + c];
+    for (int m = m0; m < m1; m++) s += x[(long)m * S + c];
     s = s * inv_n;
     for (int m = m0; m < m1; m++) {
-      const float d = x[(long)m * C + c] - s;
+      const float d = x[(long)m * S + c] - s;
       q += d * d;
       r += d;
     }
@@ -154,7 +154,7 @@ static inline __attribute__((always_inline)) void moments_block(int C, const flo
 // With gout, g is also stored there (for the output pass to read rather than recompute: SiLU's e^x). With sg
 // (SiLU), sigmoid(pre) is read from there (the forward stored it) instead of computed.
 // STORED: a compile-time constant at each call (sg given or not), so the loops test nothing more for it.
-static inline __attribute__((always_inline)) void gradient_sums_block(int STORED, int C, const float *x, const float *dy, const float *fs, const float *fb,
+static inline __attribute__((always_inline)) void gradient_sums_block(int STORED, int C, int S, const float *x, const float *dy, const float *fs, const float *fb,
                                                                       int act, float *gout, const float *sg, const float *mean, float *p, float *p2, int m0, int m1) {
   const v128_t zero = wasm_f32x4_splat(0.0f), one = wasm_f32x4_splat(1.0f);
   int c = 0;
@@ -163,7 +163,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int STORED
     _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) s[v] = s2[v] = zero, mu[v] = wasm_v128_load(mean + c + 4 * v);
     for (int m = m0; m < m1; m++)
       _Pragma("clang loop unroll(full)") for (int v = 0; v < V; v++) {
-        const long i = (long)m * C + c + 4 * v;
+        const long i = (long)m * S + c + 4 * v;
         const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu[v]);
         v128_t g = wasm_v128_load(dy + i);
         if (fs) {
@@ -180,7 +180,7 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int STORED
     v128_t s = zero, s2 = zero;
     const v128_t mu = wasm_v128_load(mean + c);
     for (int m = m0; m < m1; m++) {
-      const long i = (long)m * C + c;
+      const long i = (long)m * S + c;
       const v128_t d = wasm_f32x4_sub(wasm_v128_load(x + i), mu);
       v128_t g = wasm_v128_load(dy + i);
       if (fs) {
@@ -196,10 +196,10 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int STORED
   for (; c < C; c++) {
     float s = 0.0f, s2 = 0.0f;
     for (int m = m0; m < m1; m++) {
-      const float d = x[(long)m * C + c] - mean[c];
-      float g = dy[(long)m * C + c];
-      if (fs) g = STORED ? silu_grad_s1(g, fs[c] * d + fb[c], sg[(long)m * C + c]) : act_grad1(act, g, fs[c] * d + fb[c]);
-      if (gout) gout[(long)m * C + c] = g;
+      const float d = x[(long)m * S + c] - mean[c];
+      float g = dy[(long)m * S + c];
+      if (fs) g = STORED ? silu_grad_s1(g, fs[c] * d + fb[c], sg[(long)m * S + c]) : act_grad1(act, g, fs[c] * d + fb[c]);
+      if (gout) gout[(long)m * S + c] = g;
       s += g;
       s2 += g * d;
     }
@@ -209,16 +209,16 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int STORED
 
 // Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
 // part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
-static void block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs, const float *fb, int act, float *gout,
+static void block_sums(int mode, int M, int C, int W, const float *x, const float *dy, const float *fs, const float *fb, int act, float *gout,
                        const float *sg, const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
     const int m0 = blk * MB, m1 = m0 + MB < M ? m0 + MB : M;
     if (mode == 0)
-      moments_block(C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
+      moments_block(W, C, x, part + (long)blk * C, part2 + (long)blk * C, part3 + (long)blk * C, m0, m1);
     else if (sg)
-      gradient_sums_block(1, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(1, W, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
     else
-      gradient_sums_block(0, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
+      gradient_sums_block(0, W, C, x, dy, fs, fb, act, gout, sg, mean, part + (long)blk * C, part2 + (long)blk * C, m0, m1);
   }
 }
 
@@ -297,8 +297,15 @@ __attribute__((export_name("bn_block_rows"))) int bn_block_rows(void) { return M
 
 __attribute__((export_name("bn_block_sums"))) void bn_block_sums(int mode, int M, int C, const float *x, const float *dy, const float *fs,
                                                                  const float *fb, int act, float *gout, const float *sg, const float *mean, float *part,
-                                                                 float *part2, float *part3, int b0, int b1) {
-  block_sums(mode, M, C, x, dy, fs, fb, act, gout, sg, mean, part, part2, part3, b0, b1);
+                                                                 float *part2, float *part3, int b0, int b1, int c0, int c1) {
+  if (c1 <= 0 || (c0 == 0 && c1 == C)) {
+    block_sums(mode, M, C, C, x, dy, fs, fb, act, gout, sg, mean, part, part2, part3, b0, b1);
+    return;
+  }
+  // Channels [c0, c1) of every row: each pointer moved to channel c0, rows still C apart.
+  const float *at_fs = fs ? fs + c0 : 0, *at_fb = fb ? fb + c0 : 0, *at_sg = sg ? sg + c0 : 0, *at_dy = dy ? dy + c0 : 0;
+  block_sums(mode, M, C, c1 - c0, x + c0, at_dy, at_fs, at_fb, act, gout ? gout + c0 : 0, at_sg, mean ? mean + c0 : 0, part + c0, part2 + c0, part3 ? part3 + c0 : 0,
+             b0, b1);
 }
 
 // Forward, after the block moments: the batch mean, the biased variance, 1/sqrt(var + eps) and
