@@ -71,7 +71,8 @@ export const bnRowOptions = { fine: true };
 /**
  * Rows per unit of the output pass: ROW_GRAIN, or 8 where that leaves fewer than 8 units (EfficientNet's
  * 1x1 and 2x2 stages: 32-128 rows of up to 1152 channels ran on one thread while the other waited; rows
- * are independent, so the values do not change). Step by step: EfficientNet-B0 @32 px 1.051x.
+ * are independent, so the values do not change). Step by step: EfficientNet-B0 @32 px 1.051x (with the
+ * sums' channel split too, another run: 1.004x; docs/tfjs.md).
  */
 const rowGrain = (m: number) => (bnRowOptions.fine && m < 8 * ROW_GRAIN ? 8 : ROW_GRAIN);
 
