@@ -74,7 +74,11 @@ export const bnRowOptions = { fine: true };
  * are independent, so the values do not change). Step by step: EfficientNet-B0 @32 px 1.051x (with the
  * sums' channel split too, another run: 1.004x; docs/tfjs.md).
  */
-const rowGrain = (m: number) => (bnRowOptions.fine && m < 8 * ROW_GRAIN ? 8 : ROW_GRAIN);
+const rowGrain = (m: number) => (bnRowOptions.fine && m < FEW_UNITS * ROW_GRAIN ? FINE_ROWS : ROW_GRAIN);
+/** Fewer units than this (rows of ROW_GRAIN, blocks of the sums) and a pass is split finer; FINE_ROWS rows, CHANNEL_GRAIN channels at a time. */
+const FEW_UNITS = 8;
+const FINE_ROWS = 8;
+const CHANNEL_GRAIN = 16;
 
 /** How many blocks of rows the channel sums take (the block size is the kernel's: bn_block_rows). */
 function blocksOf(m: number): number {
@@ -89,7 +93,7 @@ function blocksOf(m: number): number {
  */
 function blockSums(mode: number, m: number, c: number, cost: number, args: (b0: number, b1: number) => number[]): void {
   const blocks = blocksOf(m);
-  if (bnRowOptions.fine && blocks < 8 && c >= 32) parallel(native, 'bn_block_sums', c, 16, cost * m * c, (c0, c1) => [mode, m, c, ...args(0, blocks), c0, c1]);
+  if (bnRowOptions.fine && blocks < FEW_UNITS && c >= 2 * CHANNEL_GRAIN) parallel(native, 'bn_block_sums', c, CHANNEL_GRAIN, cost * m * c, (c0, c1) => [mode, m, c, ...args(0, blocks), c0, c1]);
   else parallel(native, 'bn_block_sums', blocks, 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1), 0, c]);
 }
 
