@@ -100,6 +100,8 @@ static inline float act_grad1(int act, float g, float pre) {
 // into p[c], then, re-reading the block while it is in cache (one pass over memory for both), the float32
 // sums of (x - mb)^2 into p2[c] and of x - mb into p3[c]: small terms, so n*mb + p3[c] is the block's sum
 // far more exactly than a float32 sum of x (the corrected two-pass algorithm). bn_moments joins the blocks.
+// C: the channels summed (x, p, p2, p3 start at the first), S: floats from one row to the next (C, or more
+// for a range of a wider row); gradient_sums_block alike.
 static inline __attribute__((always_inline)) void moments_block(int C, int S, const float *x, float *p, float *p2, float *p3, int m0, int m1) {
   const float inv_n = 1.0f / (float)(m1 - m0);
   const v128_t inv4 = wasm_f32x4_splat(inv_n);
@@ -207,8 +209,8 @@ static inline __attribute__((always_inline)) void gradient_sums_block(int STORED
   }
 }
 
-// Blocks [b0, b1) of MB rows: MODE 0 the forward's moments, 1 the backward's sums; block b writes
-// part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
+// Blocks [b0, b1) of MB rows, W channels of rows C apart: MODE 0 the forward's moments, 1 the backward's
+// sums; block b writes part[b*C ...], part2[b*C ...] and (MODE 0) part3[b*C ...].
 static void block_sums(int mode, int M, int C, int W, const float *x, const float *dy, const float *fs, const float *fb, int act, float *gout,
                        const float *sg, const float *mean, float *part, float *part2, float *part3, int b0, int b1) {
   for (int blk = b0; blk < b1; blk++) {
