@@ -73,7 +73,7 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_SHARE_SAVED_AB: tensors saved for the backward pass cloned by tfjs' engine, or shared (engine/savedTensors.ts); any backend;
  * - BENCH_BN_ROWS_AB: BatchNorm's output pass split 64 rows at a time, or 8 where the rows are few (kernels/wasm/batchNorm.ts bnRowOptions).
  * With BENCH_STEP_AB=1 a switch alternates step by step instead (A B B A, one trainer, n x BENCH_SECONDS per
- * preset): the medians of each setting's step times and their ratio, with the quartiles' ratio for the spread.
+ * preset): the medians of each setting's step times and their ratio, each side's quartiles for the spread.
  */
 const STEP_AB = process.env.BENCH_STEP_AB === '1';
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
@@ -212,6 +212,9 @@ interface RoundRow {
   vsPyTorch?: number;
 }
 
+/** The value at fraction f of v sorted (the lower one between two): step times' median and quartiles. */
+const quantile = (v: number[], f: number) => [...v].sort((a, b) => a - b)[Math.floor(f * (v.length - 1))]!;
+
 const median = (v: number[]) => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
@@ -312,9 +315,8 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
         const rows = [];
         for (const preset of PRESETS) {
           const [off, on] = await withTimeout(page.evaluate(([p, b, s, f, v]) => trainBench.api.stepAB(p, b, s, f, v), [preset, TORCH_BATCH, ab.rounds * SECONDS, ab.api, ab.values] as const), `${backend} ${preset} step A/B`);
-          const q = (v: number[], f: number) => [...v].sort((a, b) => a - b)[Math.floor(f * (v.length - 1))]!;
-          const [medianOff, medianOn] = [round(q(off, 0.5)), round(q(on, 0.5))];
-          const [quartilesOff, quartilesOn] = [[round(q(off, 0.25)), round(q(off, 0.75))], [round(q(on, 0.25)), round(q(on, 0.75))]];
+          const [medianOff, medianOn] = [round(quantile(off, 0.5)), round(quantile(on, 0.5))];
+          const [quartilesOff, quartilesOn] = [[round(quantile(off, 0.25)), round(quantile(off, 0.75))], [round(quantile(on, 0.25)), round(quantile(on, 0.75))]];
           const row = { model: preset, steps: [off.length, on.length], medianMs: [medianOff, medianOn], quartilesMs: [quartilesOff, quartilesOn], speedUp: round(medianOff / medianOn, 3) };
           log(`${preset} batch ${TORCH_BATCH}, step by step: ${ab.names[0]} ${medianOff} ms (quartiles ${quartilesOff.join('-')}, ${off.length} steps), ${ab.names[1]} ${medianOn} ms (${quartilesOn.join('-')}, ${on.length} steps): ${row.speedUp}x`);
           rows.push(row);
