@@ -25,17 +25,17 @@ interface EngineInternals {
 /** Whether saved tensors are shared (on, as the app runs) or cloned by tfjs' own engine (off); the bench's A/B switch. */
 export const savedTensorOptions = { share: true };
 
-let engineClone: ((x: tf.Tensor) => tf.Tensor) | undefined;
+let installed = false;
 
 /** Replaces the engine's clone for saved tensors (idempotent); called by switchBackend (backend.ts). */
 export function shareSavedTensors(): void {
   const engine = tf.engine() as unknown as EngineInternals;
-  if (engineClone) return;
+  if (installed) return;
   if (typeof engine.clone !== 'function' || typeof engine.makeTensorFromTensorInfo !== 'function' || !engine.state || !('gradientDepth' in engine.state)) {
     throw new Error("saved tensors: this tfjs' engine has no clone / makeTensorFromTensorInfo / state.gradientDepth (a tfjs update?)");
   }
   const original = engine.clone.bind(engine);
-  engineClone = original;
+  installed = true;
   engine.clone = (x: tf.Tensor): tf.Tensor => {
     const info = engine.state.tensorInfo.get(x.dataId);
     if (!savedTensorOptions.share || engine.state.gradientDepth !== 1 || x.dtype === 'string' || !info) return original(x);
