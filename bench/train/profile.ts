@@ -104,11 +104,13 @@ export function kernelMacs(name: string, inputs: Shape[], outputs: Shape[]): num
 type ProfileInfo = Awaited<ReturnType<typeof tf.profile>>;
 
 /**
- * What one call of a kernel with multiply-accumulates computed, for the profile's `parts`: a matMul's
- * operand form from its shapes (the transpose flags are not recorded): A·Bᵀ when both share their last
- * dimension, Aᵀ·B when they share the one before, else A·B; a convolution's input shapes.
+ * What one call of a kernel computed, for the profile's `parts`: a matMul's operand form from its
+ * shapes (the transpose flags are not recorded): A·Bᵀ when both share their last dimension, Aᵀ·B when
+ * they share the one before, else A·B; a convolution's input shapes; the app's own kernels (App*:
+ * BatchNorm, squeeze-excitation) their first input's shape.
  */
 export function kernelPart(name: string, inputs: Shape[], outputs: Shape[]): string | undefined {
+  if (name.startsWith('App')) return `[${inputs[0]?.join(',') ?? ''}]`;
   if (name !== 'BatchMatMul' && name !== '_FusedMatMul') return kernelMacs(name, inputs, outputs) === undefined ? undefined : inputs.map((s) => `[${s?.join(',') ?? ''}]`).join(' ');
   const [a, b] = inputs;
   if (dim(a, -1) === dim(b, -2)) return 'A·B';
