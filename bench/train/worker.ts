@@ -9,7 +9,7 @@ import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
-import { bnRowOptions } from '../../src/workers/kernels/wasm/batchNorm';
+import { bnRowOptions, sgdOptions } from '../../src/workers/kernels/wasm/batchNorm';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
@@ -139,6 +139,11 @@ const api = {
   /** Split kernel calls cut into chunks that shrink towards the end (on, as the app runs), or equal ones; WASM only. */
   taper(on: boolean): void {
     kernelPoolOptions.taper = on;
+  },
+
+  /** The optimizer's update written over p and v where only the variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
+  sgdInPlace(on: boolean): void {
+    sgdOptions.inPlace = on;
   },
 
   /** BatchNorm's output pass over few rows split 8 rows at a time (on, as the app runs) or 64 (off); WASM only. */

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../engine/backend';
 import { SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, hasKernel } from '../kernels/batchNormOp';
+import { sgdOptions } from '../kernels/wasm/batchNorm';
 import { SgdMomentum } from './optimizer';
 
 let previous = '';
@@ -73,6 +74,52 @@ describe('the fused SGD update on wasm', () => {
     const fused = await train('wasm', nesterov, wd);
     const ops = await train('cpu', nesterov, wd);
     fused.forEach((values, i) => expect(Array.from(values), ['w', 'b', 'v(w)', 'v(b)'][i]).toEqual(Array.from(ops[i]!)));
+  });
+
+  it('updates in place where only the variables hold p and v, and leaves a snapshot (a clone sharing the data) alone', async () => {
+    expect(await switchBackend('wasm')).toBe(true);
+    const run = (inPlace: boolean) => {
+      sgdOptions.inPlace = inPlace;
+      try {
+        // Variables made as the trainer makes them: their first values disposed, so only the variables hold the data.
+        const variable = (values: Float32Array, name: string) => {
+          const t = tf.tensor1d(values);
+          const v = tf.variable(t, true, `opt-in-place-${inPlace}/${name}`);
+          t.dispose();
+          return v;
+        };
+        const [w, b] = [variable(stream(37, 1, 1), 'w'), variable(stream(5, 2, 1), 'b')];
+        const sgd = new SgdMomentum(
+          [
+            { key: 'w', variable: w, decay: true },
+            { key: 'b', variable: b, decay: false },
+          ],
+          { momentum: 0.9, weightDecay: 5e-4, nesterov: false },
+        );
+        const snapshot = tf.clone(b);
+        const snapshotValues = Array.from(snapshot.dataSync());
+        const [wData, bData, vData] = [w.dataId, b.dataId, sgd.buffers.get('w')!.dataId];
+        const before = tf.memory().numTensors;
+        const grads = { [w.name]: tf.tensor1d(stream(37, 10, 0.3)), [b.name]: tf.tensor1d(stream(5, 20, 0.3)) };
+        sgd.apply(grads, 0.1);
+        tf.dispose(Object.values(grads));
+        expect(tf.memory().numTensors).toBe(before);
+        const same = [w.dataId === wData, sgd.buffers.get('w')!.dataId === vData, b.dataId === bData];
+        const values = [w, b, sgd.buffers.get('w')!].map((t) => Array.from(t.dataSync()));
+        expect(Array.from(snapshot.dataSync()), 'the snapshot keeps the values it had').toEqual(snapshotValues);
+        expect(values[1], 'b was updated').not.toEqual(snapshotValues);
+        tf.dispose([snapshot, w, b]);
+        sgd.dispose();
+        return { same, values };
+      } finally {
+        sgdOptions.inPlace = true;
+      }
+    };
+    const inPlace = run(true);
+    const fresh = run(false);
+    expect(inPlace.same, 'w and its buffer in place; b (shared with the snapshot) new').toEqual([true, true, false]);
+    expect(fresh.same).toEqual([false, false, false]);
+    expect(inPlace.values).toEqual(fresh.values);
   });
 
   it('Nesterov steps with changing lr match PyTorch 1.13 on wasm', async () => {

@@ -271,6 +271,23 @@ export class Call {
     return offset;
   }
 
+  /**
+   * An output written over input `t`'s own memory (an update in place: t's data changes, so only for a
+   * tensor nothing else holds, e.g. backend refCount 1), returned by `finish` in output order as a tensor
+   * sharing t's data (as a reshape does). On the module's own memory: t copied in, a new tensor out.
+   */
+  update(t: Info): number {
+    if (!this.instance.onBackend) {
+      const at = this.input(t);
+      this.outputs.push({ info: undefined, offset: at, shape: [...t.shape] });
+      return at;
+    }
+    const offset = this.offsetOf(t);
+    this.backend.incRef(t.dataId);
+    this.outputs.push({ info: { dataId: t.dataId, shape: [...t.shape], dtype: t.dtype }, offset, shape: [...t.shape] });
+    return offset;
+  }
+
   /** `floats` of working space for this call only. */
   scratch(floats: number): number {
     if (!this.instance.onBackend) return this.allocate(floats);
