@@ -9,7 +9,8 @@ import * as Comlink from 'comlink';
 import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
-import { bnRowOptions, sgdOptions } from '../../src/workers/kernels/wasm/batchNorm';
+import { runningStatsOptions } from '../../src/workers/training/batchNormStats';
+import { bnRowOptions, updateOptions } from '../../src/workers/kernels/wasm/batchNorm';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
@@ -141,9 +142,14 @@ const api = {
     kernelPoolOptions.taper = on;
   },
 
-  /** The optimizer's update written over p and v where only the variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
-  sgdInPlace(on: boolean): void {
-    sgdOptions.inPlace = on;
+  /** The optimizer's and the running estimates' updates written over the old values where only their variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
+  inPlace(on: boolean): void {
+    updateOptions.inPlace = on;
+  },
+
+  /** BatchNorm's running estimates updated in one op (on, as the app runs) or an op each (off). */
+  runningMany(on: boolean): void {
+    runningStatsOptions.many = on;
   },
 
   /** BatchNorm's output pass over few rows split 8 rows at a time (on, as the app runs) or 64 (off); WASM only. */

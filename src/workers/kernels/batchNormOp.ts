@@ -102,6 +102,12 @@ export const CHANNEL_SUM = 'AppChannelSum';
  * on WASM each is a call with tfjs' per-call work (EfficientNet-B0: ~300 calls a step).
  */
 export const RUNNING_UPDATE = 'AppRunningUpdate';
+/**
+ * Every running estimate's update in one call (WASM): inputs running0, batch0, running1, … (each pair of one
+ * shape); attrs keep and scale, a number per pair. Outputs the new running0, running1, …: the values
+ * RUNNING_UPDATE gives each (EfficientNet-B0: 98 a step, each a tfjs op and a queued call).
+ */
+export const RUNNING_UPDATE_MANY = 'AppRunningUpdateMany';
 
 /** An activation a training-mode BatchNorm kernel applies to its output (attr activation). */
 export type FusedActivation = 'relu' | 'silu';

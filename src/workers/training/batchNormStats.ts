@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type NetworkGraph, canonicalName, opsOf } from '../../models';
-import { RUNNING_UPDATE, hasKernel } from '../kernels/batchNormOp';
+import { RUNNING_UPDATE, RUNNING_UPDATE_MANY, hasKernel } from '../kernels/batchNormOp';
 
 export interface BnOp {
   /** Canonical key prefix (`layer1.0.bn2`), branch part removed. */
@@ -24,6 +24,9 @@ export function bnOpsOf(graph: NetworkGraph): Map<string, BnOp> {
   }
   return out;
 }
+
+/** `many`: every estimate in one op where the backend has RUNNING_UPDATE_MANY (off: one op each; the bench's A/B switch). */
+export const runningStatsOptions = { many: true };
 
 /** One forward pass's BatchNorm statistics, by op name (execute's bnBatchStats). */
 export type BatchStats = Map<string, { mean: tf.Tensor; variance: tf.Tensor }>;
@@ -52,12 +55,17 @@ export function updateRunningStats(
       byKey.set(op.key, entry);
     }
   });
-  // running·(1 - m) + batch·scale: one op where the backend has it (WebGPU: a dispatch instead of three), the same float32 roundings.
+  // running·(1 - m) + batch·scale: one op where the backend has it (WebGPU: a dispatch instead of three), or
+  // one op for all of them (WASM), the same float32 roundings.
+  const many = runningStatsOptions.many && hasKernel(RUNNING_UPDATE_MANY);
   const fused = hasKernel(RUNNING_UPDATE);
+  const updates: Array<{ running: tf.Variable; batch: tf.Tensor; scale: number }> = [];
   tf.tidy(() => {
     const keep = fused ? undefined : tf.scalar(1 - m);
-    const ema = (running: tf.Variable, batch: tf.Tensor, scale: number): tf.Tensor =>
-      fused ? (tf.engine().runKernel(RUNNING_UPDATE, { running, batch }, { keep: 1 - m, scale }) as tf.Tensor) : tf.add(tf.mul(running, keep!), tf.mul(batch, scale));
+    const ema = (running: tf.Variable, batch: tf.Tensor, scale: number): void => {
+      if (many) updates.push({ running, batch, scale });
+      else running.assign(fused ? (tf.engine().runKernel(RUNNING_UPDATE, { running, batch }, { keep: 1 - m, scale }) as tf.Tensor) : tf.add(tf.mul(running, keep!), tf.mul(batch, scale)));
+    };
     for (const [key, { perImage, parts }] of byKey) {
       const merged = parts.map((branches) => {
         branches.sort((p, q) => p.branch - q.branch);
@@ -75,8 +83,13 @@ export function updateRunningStats(
       const n = merged.length * microBatch * perImage;
       const runningMean = variables.get(`${key}.running_mean`)!;
       const runningVar = variables.get(`${key}.running_var`)!;
-      runningMean.assign(ema(runningMean, mean, m));
-      runningVar.assign(ema(runningVar, variance, (m * n) / Math.max(1, n - 1)));
+      ema(runningMean, mean, m);
+      ema(runningVar, variance, (m * n) / Math.max(1, n - 1));
     }
+    if (updates.length === 0) return;
+    const inputs: tf.NamedTensorMap = {};
+    for (const [k, u] of updates.entries()) [inputs[`running${k}`], inputs[`batch${k}`]] = [u.running, u.batch];
+    const outputs = tf.engine().runKernel(RUNNING_UPDATE_MANY, inputs, { keep: 1 - m, scale: updates.map((u) => u.scale) }) as tf.Tensor[];
+    for (const [k, u] of updates.entries()) u.running.assign(outputs[k]!);
   });
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../engine/backend';
 import { SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, hasKernel } from '../kernels/batchNormOp';
-import { sgdOptions } from '../kernels/wasm/batchNorm';
+import { updateOptions } from '../kernels/wasm/batchNorm';
 import { SgdMomentum } from './optimizer';
 
 let previous = '';
@@ -79,7 +79,7 @@ describe('the fused SGD update on wasm', () => {
   it('updates in place where only the variables hold p and v, and leaves a snapshot (a clone sharing the data) alone', async () => {
     expect(await switchBackend('wasm')).toBe(true);
     const run = (inPlace: boolean) => {
-      sgdOptions.inPlace = inPlace;
+      updateOptions.inPlace = inPlace;
       try {
         // Variables made as the trainer makes them: their first values disposed, so only the variables hold the data.
         const variable = (values: Float32Array, name: string) => {
@@ -112,7 +112,7 @@ describe('the fused SGD update on wasm', () => {
         sgd.dispose();
         return { same, values };
       } finally {
-        sgdOptions.inPlace = true;
+        updateOptions.inPlace = true;
       }
     };
     const inPlace = run(true);

@@ -17,7 +17,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { switchBackend } from '../../engine/backend';
 import { stockKernel } from './plumbing';
 import { batchNormActivationTraining, batchNormAddReluTraining, batchNormReluTraining, batchNormTraining, relu, scaleChannels, silu } from '../../engine/execute';
-import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, RUNNING_UPDATE, SILU, hasKernel } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, CHANNEL_DOT, RELU_GRAD, RUNNING_UPDATE, RUNNING_UPDATE_MANY, SILU, hasKernel } from '../batchNormOp';
 import {
   BATCH_NORM_CASES,
   type BatchNormCase as Case,
@@ -350,6 +350,31 @@ describe("the running statistics' update on wasm (one call)", () => {
     const other = tf.tensor1d(values(c - 1, 53));
     expect(() => tf.engine().runKernel(RUNNING_UPDATE, { running, batch: other }, { keep: 0.9, scale: 0.1 })).toThrow(/differ in shape/);
     tf.dispose([running, batch, other]);
+  });
+
+  it('all of them in one call: bit for bit the one-estimate kernel, in place where only a variable holds the data', async () => {
+    expect(hasKernel(RUNNING_UPDATE_MANY)).toBe(true);
+    const sizes = [1283, 4, 7, 96];
+    const scales = [0.1, (0.1 * 2048) / 2047, 0.3, 0.05];
+    const variables = sizes.map((n, k) => {
+      const t = tf.tensor1d(values(n, 60 + k, 2, 0.5));
+      const v = tf.variable(t, false);
+      t.dispose();
+      return v;
+    });
+    const batches = sizes.map((n, k) => tf.tensor1d(values(n, 70 + k, 3, 1)));
+    const snapshot = tf.clone(variables[2]!); // shares estimate 2's data: that one gets a new tensor
+    const want = await Promise.all(variables.map((v, k) => (tf.engine().runKernel(RUNNING_UPDATE, { running: v, batch: batches[k]! }, { keep: 0.9, scale: scales[k]! }) as tf.Tensor).data()));
+    const inputs: tf.NamedTensorMap = {};
+    variables.forEach((v, k) => Object.assign(inputs, { [`running${k}`]: v, [`batch${k}`]: batches[k]! }));
+    const dataIds = variables.map((v) => v.dataId);
+    const outputs = tf.engine().runKernel(RUNNING_UPDATE_MANY, inputs, { keep: 0.9, scale: scales }) as tf.Tensor[];
+    expect(outputs.map((o, k) => o.dataId === dataIds[k])).toEqual([true, true, false, true]);
+    for (const [k, o] of outputs.entries()) expect(Array.from(await o.data()), `estimate ${k}`).toEqual(Array.from(want[k]!));
+    expect(Array.from(await snapshot.data()), 'the snapshot keeps its values').toEqual(Array.from(values(7, 62, 2, 0.5)));
+    tf.dispose(outputs);
+    expect(() => tf.engine().runKernel(RUNNING_UPDATE_MANY, inputs, { keep: 0.9, scale: scales.slice(1) })).toThrow(/one number an estimate/);
+    tf.dispose([...variables, ...batches, snapshot]);
   });
 });
 

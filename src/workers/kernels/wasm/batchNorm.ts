@@ -7,7 +7,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, channelDotShape, SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, SILU, SILU_GRAD } from '../batchNormOp';
+import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, RUNNING_UPDATE_MANY, channelDotShape, SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, SILU, SILU_GRAD } from '../batchNormOp';
 import * as BUILDS from './native/batchNorm.wasm';
 import { Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
@@ -34,6 +34,7 @@ export interface BatchNormExports extends NativeModule {
   sigmoid_backward(n: number, g: number, dg: number, out: number): void;
   column_sum(rows: number, c: number, x: number, out: number): void;
   running_update(n: number, keep: number, scale: number, running: number, batch: number, out: number): void;
+  running_update_many(count: number, keep: number, table: number, scales: number): void;
   bias_activation(rows: number, c: number, z: number, bias: number, act: number, pre: number, out: number): void;
 }
 
@@ -240,14 +241,14 @@ function add(args: KernelArgs): Info {
 }
 
 /**
- * `inPlace`: SGD_MOMENTUM_UPDATE_MANY writes a parameter's new p and v over the old ones where nothing but
- * their variables holds them (backend refCount 1; a snapshot's clone shares the data, and then gets new
+ * `inPlace`: SGD_MOMENTUM_UPDATE_MANY writes a parameter's new p and v over the old ones, and
+ * RUNNING_UPDATE_MANY a running estimate over the old one, where nothing but their variables holds them (backend refCount 1; a snapshot's clone shares the data, and then gets new
  * tensors as before). The outputs share the inputs' data (as a reshape's), so the variables' assign keeps
  * them. Each element is read before it is written at the same index, so the values are the same; what
  * changes is the memory: no new p and v a step (EfficientNet-B0: 426 allocations and frees, and ~32 MB
  * written to memory not in cache). Off: new tensors always (the bench's A/B switch).
  */
-export const sgdOptions = { inPlace: true };
+export const updateOptions = { inPlace: true };
 
 /**
  * Every parameter's update in one call (SGD_MOMENTUM_UPDATE_MANY): the parameters laid end to end are one
@@ -268,7 +269,7 @@ function sgdUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const seen = new Set<object>();
   const entries = triples.map(([p, v, grad], k) => {
     // In place where only the variables hold p and v (a snapshot's clone shares their data: then new tensors).
-    const alone = sgdOptions.inPlace && wasm.refCount(p.dataId) === 1 && wasm.refCount(v.dataId) === 1 && !seen.has(p.dataId) && !seen.has(v.dataId) && grad.dataId !== p.dataId && grad.dataId !== v.dataId;
+    const alone = updateOptions.inPlace && wasm.refCount(p.dataId) === 1 && wasm.refCount(v.dataId) === 1 && !seen.has(p.dataId) && !seen.has(v.dataId) && grad.dataId !== p.dataId && grad.dataId !== v.dataId;
     seen.add(p.dataId).add(v.dataId);
     if (alone) {
       const [pp, pv] = [call.update(p), call.update(v)];
@@ -313,6 +314,41 @@ function runningUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info {
   return call.finish()[0]!;
 }
 
+/**
+ * Every running estimate's update in one call (RUNNING_UPDATE_MANY), each written over its running tensor
+ * where only its variable holds it (updateOptions.inPlace, as the SGD update), instead of a tfjs op and a
+ * queued call per estimate; the same float32 operations as runningUpdate.
+ */
+function runningUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
+  const a = attrs as { keep: number; scale: number[] };
+  const count = a.scale.length;
+  if (Object.keys(inputs).length !== 2 * count) throw new Error(`${RUNNING_UPDATE_MANY}: ${Object.keys(inputs).length} inputs for ${count} estimates (scale has one number an estimate)`);
+  const pairs = Array.from({ length: count }, (_, k) => [input(inputs, `running${k}`), input(inputs, `batch${k}`)] as const);
+  for (const [k, [running, batch]] of pairs.entries()) {
+    checkFloat(RUNNING_UPDATE_MANY, running, batch);
+    if (running.shape.join() !== batch.shape.join()) throw new Error(`${RUNNING_UPDATE_MANY}: estimate ${k}: running [${running.shape.join(', ')}] and batch [${batch.shape.join(', ')}] differ in shape`);
+  }
+  const wasm = backend as BackendWasm;
+  const call = native.call(wasm);
+  const seen = new Set<object>();
+  const entries = pairs.map(([running, batch]) => {
+    const alone = updateOptions.inPlace && wasm.refCount(running.dataId) === 1 && !seen.has(running.dataId) && batch.dataId !== running.dataId;
+    seen.add(running.dataId);
+    if (alone) {
+      const pr = call.update(running);
+      return [pr, call.input(batch), pr, sizeOf(running.shape)];
+    }
+    const [pr, pb] = [call.input(running), call.input(batch)];
+    return [pr, pb, call.output(running.shape), sizeOf(running.shape)];
+  });
+  const [table, scales] = [call.scratch(4 * count), call.scratch(count)];
+  const f = call.view(table, 4 * count); // views taken after the last allocation
+  new Int32Array(f.buffer, f.byteOffset, 4 * count).set(entries.flat());
+  call.view(scales, count).set(a.scale);
+  serial(native, 'running_update_many', [count, a.keep, table, scales]);
+  return call.finish();
+}
+
 const KERNELS: readonly WasmKernel[] = [
   { kernelName: BATCH_NORM_TRAINING, kernelFunc: forward, replacesStock: false },
   { kernelName: BATCH_NORM_TRAINING_GRAD, kernelFunc: backward, replacesStock: false },
@@ -323,6 +359,7 @@ const KERNELS: readonly WasmKernel[] = [
   { kernelName: SGD_MOMENTUM_UPDATE_MANY, kernelFunc: sgdUpdateMany, replacesStock: false },
   { kernelName: CHANNEL_DOT, kernelFunc: channelDot, replacesStock: false },
   { kernelName: RUNNING_UPDATE, kernelFunc: runningUpdate, replacesStock: false },
+  { kernelName: RUNNING_UPDATE_MANY, kernelFunc: runningUpdateMany, replacesStock: false },
   { kernelName: 'Add', kernelFunc: add, replacesStock: true },
 ];
 

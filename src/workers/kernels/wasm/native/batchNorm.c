@@ -604,5 +604,15 @@ __attribute__((export_name("running_update"))) void running_update(int n, float 
   for (; i < n; i++) out[i] = running[i] * keep + batch[i] * scale;
 }
 
+// Every running estimate of a model in one call: `table` holds 4 ints per estimate (the byte offsets of
+// running, batch and out, then n), `scales` a float per estimate; each as running_update (out may be running:
+// every element is read before it is written at the same index).
+__attribute__((export_name("running_update_many"))) void running_update_many(int count, float keep, const unsigned *table, const float *scales) {
+  for (int k = 0; k < count; k++) {
+    const unsigned *t = table + 4 * k;
+    running_update((int)t[3], keep, scales[k], (const float *)t[0], (const float *)t[1], (float *)t[2]);
+  }
+}
+
 extern unsigned char __heap_base;
 __attribute__((export_name("heap_base"))) unsigned int heap_base(void) { return (unsigned int)&__heap_base; }
