@@ -147,6 +147,11 @@ const api = {
     updateOptions.inPlace = on;
   },
 
+  /** How many of the oldest calls not done the kernel threads may claim from (1: in the order posted); WASM only. */
+  queueWindow(n: number): void {
+    kernelPoolOptions.window = n;
+  },
+
   /** BatchNorm's running estimates updated in one op (on, as the app runs) or an op each (off). */
   runningMany(on: boolean): void {
     runningStatsOptions.many = on;

@@ -9,7 +9,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { BATCH_NORM_TRAINING, BATCH_NORM_TRAINING_GRAD, CHANNEL_DOT, type FusedActivation, RELU_GRAD, RUNNING_UPDATE, RUNNING_UPDATE_MANY, channelDotShape, SGD_MOMENTUM_UPDATE, SGD_MOMENTUM_UPDATE_MANY, SILU, SILU_GRAD } from '../batchNormOp';
 import * as BUILDS from './native/batchNorm.wasm';
-import { Native, type NativeModule, sizeOf } from './native';
+import { type Call, Native, type NativeModule, sizeOf } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, stockKernel } from './plumbing';
 import { PASS_COST, parallel, serial } from './pool';
 
@@ -92,10 +92,10 @@ function blocksOf(m: number): number {
  * last stages have 32-512) by channels, 16 at a time (`bnRowOptions.fine`); `cost`: an element's (pool.ts
  * PASS_COST). Every channel's sums are the same whichever way.
  */
-function blockSums(mode: number, m: number, c: number, cost: number, args: (b0: number, b1: number) => number[]): void {
+function blockSums(call: Call, mode: number, m: number, c: number, cost: number, args: (b0: number, b1: number) => number[]): void {
   const blocks = blocksOf(m);
-  if (bnRowOptions.fine && blocks < FEW_UNITS && c >= 2 * CHANNEL_GRAIN) parallel(native, 'bn_block_sums', c, CHANNEL_GRAIN, cost * m * c, (c0, c1) => [mode, m, c, ...args(0, blocks), c0, c1]);
-  else parallel(native, 'bn_block_sums', blocks, 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1), 0, c]);
+  if (bnRowOptions.fine && blocks < FEW_UNITS && c >= 2 * CHANNEL_GRAIN) parallel(native, 'bn_block_sums', c, CHANNEL_GRAIN, cost * m * c, (c0, c1) => [mode, m, c, ...args(0, blocks), c0, c1], call);
+  else parallel(native, 'bn_block_sums', blocks, 1, cost * m * c, (b0, b1) => [mode, m, c, ...args(b0, b1), 0, c], call);
 }
 
 /**
@@ -119,10 +119,10 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const pSig = act === ACT_SILU ? call.output(x.shape) : 0;
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
-  blockSums(0, m, c, PASS_COST.plain, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
-  serial(native, 'bn_moments', [m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale]);
+  blockSums(call, 0, m, c, PASS_COST.plain, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
+  serial(native, 'bn_moments', [m, c, attrs.epsilon as number, part, part2, part3, pg, pMean, pVar, pInv, scale], call);
   const cost = act === ACT_SILU ? PASS_COST.exp : PASS_COST.plain;
-  parallel(native, 'bn_affine', m, rowGrain(m), cost * m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1]);
+  parallel(native, 'bn_affine', m, rowGrain(m), cost * m * c, (m0, m1) => [c, 0, 0, 0, px, pMean, 0, scale, pb, pr, act, py, pSig, m0, m1], call);
   return call.finish();
 }
 
@@ -148,16 +148,16 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const blocks = blocksOf(m);
   const [part, part2, a, b, k] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c), call.scratch(c), call.scratch(c)];
   const pScale = beta ? call.scratch(c) : 0;
-  if (beta) serial(native, 'bn_scale', [c, pg, pInv, pScale]);
+  if (beta) serial(native, 'bn_scale', [c, pg, pInv, pScale], call);
   // SiLU's gradient: from the forward's sigmoid where given (both passes read it); otherwise (an e^x and a
   // division per element) stored by the sums pass and read by the output pass. ReLU's mask is cheaper to
   // recompute than to store and read back.
   const pg2 = act === ACT_SILU && !sigmoid ? call.scratch(m * c) : 0;
   // Without the forward's sigmoid, the sums pass computes SiLU's gradient (an e^x per element).
-  blockSums(1, m, c, pg2 ? PASS_COST.exp : PASS_COST.plain, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
-  serial(native, 'bn_backward_coefficients', [m, c, part, part2, pInv, pg, pdg, pdb, a, b, k]);
+  blockSums(call, 1, m, c, pg2 ? PASS_COST.exp : PASS_COST.plain, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
+  serial(native, 'bn_backward_coefficients', [m, c, part, part2, pInv, pg, pdg, pdb, a, b, k], call);
   const affineArgs = pg2 ? [pg2, 0, 0] : [pdy, pScale, pBeta];
-  parallel(native, 'bn_affine', m, rowGrain(m), PASS_COST.plain * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1]);
+  parallel(native, 'bn_affine', m, rowGrain(m), PASS_COST.plain * m * c, (m0, m1) => [c, ...affineArgs, px, pMean, a, b, k, 0, pg2 ? 0 : act, pdx, pSig, m0, m1], call);
   return call.finish();
 }
 
@@ -168,7 +168,7 @@ function reluGrad({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [py, pdy] = [call.input(y), call.input(dy)];
   const pdx = call.output(dy.shape);
-  parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, PASS_COST.plain * sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1]);
+  parallel(native, 'relu_backward', sizeOf(dy.shape), 1024, PASS_COST.plain * sizeOf(dy.shape), (i0, i1) => [py, pdy, pdx, i0, i1], call);
   return call.finish()[0]!;
 }
 
@@ -179,7 +179,7 @@ function silu({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const px = call.input(x);
   const py = call.output(x.shape);
-  parallel(native, 'silu_forward', sizeOf(x.shape), 1024, PASS_COST.exp * sizeOf(x.shape), (i0, i1) => [px, py, i0, i1]);
+  parallel(native, 'silu_forward', sizeOf(x.shape), 1024, PASS_COST.exp * sizeOf(x.shape), (i0, i1) => [px, py, i0, i1], call);
   return call.finish()[0]!;
 }
 
@@ -190,7 +190,7 @@ function siluGrad({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [px, pdy] = [call.input(x), call.input(dy)];
   const pdx = call.output(dy.shape);
-  parallel(native, 'silu_backward', sizeOf(dy.shape), 1024, PASS_COST.exp * sizeOf(dy.shape), (i0, i1) => [px, pdy, pdx, i0, i1]);
+  parallel(native, 'silu_backward', sizeOf(dy.shape), 1024, PASS_COST.exp * sizeOf(dy.shape), (i0, i1) => [px, pdy, pdx, i0, i1], call);
   return call.finish()[0]!;
 }
 
@@ -202,7 +202,7 @@ function channelDot({ inputs, backend }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [pa, pb] = [call.input(a), call.input(b)];
   const out = call.output([n, 1, 1, c]);
-  parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * h * w * c, (n0, n1) => [h * w, c, pa, pb, out, n0, n1]);
+  parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * h * w * c, (n0, n1) => [h * w, c, pa, pb, out, n0, n1], call);
   return call.finish()[0]!;
 }
 
@@ -215,7 +215,7 @@ function sgdUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const [pOut, vOut] = [call.output(p.shape), call.output(p.shape)];
   const a = attrs as Record<string, number>;
   // Split by elements over the kernel helpers where the parameter is large enough (a stream: five floats moved per weight, about two passes).
-  parallel(native, 'sgd_update', sizeOf(p.shape), 1024, 2 * PASS_COST.plain * sizeOf(p.shape), (i0, i1) => [a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut, i0, i1]);
+  parallel(native, 'sgd_update', sizeOf(p.shape), 1024, 2 * PASS_COST.plain * sizeOf(p.shape), (i0, i1) => [a.lr!, a.momentum!, a.weightDecay!, a.decay!, a.nesterov!, pp, pv, pgrad, pOut, vOut, i0, i1], call);
   return call.finish();
 }
 
@@ -236,7 +236,7 @@ function add(args: KernelArgs): Info {
   const call = native.call(args.backend as BackendWasm);
   const [pa, pb] = [call.input(a), call.input(b)];
   const out = call.output(a.shape);
-  parallel(native, 'add_arrays', size, 1024, PASS_COST.plain * size, (i0, i1) => [pa, pb, out, i0, i1]);
+  parallel(native, 'add_arrays', size, 1024, PASS_COST.plain * size, (i0, i1) => [pa, pb, out, i0, i1], call);
   return call.finish()[0]!;
 }
 
@@ -293,7 +293,7 @@ function sgdUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
     total += sizeOf(p.shape);
   }
   ends[count] = total;
-  parallel(native, 'sgd_update_many', total, 1024, 2 * PASS_COST.plain * total, (i0, i1) => [a.lr, a.momentum, a.weightDecay, a.nesterov, count, table, starts, i0, i1]);
+  parallel(native, 'sgd_update_many', total, 1024, 2 * PASS_COST.plain * total, (i0, i1) => [a.lr, a.momentum, a.weightDecay, a.nesterov, count, table, starts, i0, i1], call);
   return call.finish();
 }
 
@@ -310,7 +310,7 @@ function runningUpdate({ inputs, backend, attrs = {} }: KernelArgs): Info {
   const call = native.call(backend as BackendWasm);
   const [pr, pb] = [call.input(running), call.input(batch)];
   const po = call.output(running.shape);
-  serial(native, 'running_update', [sizeOf(running.shape), a.keep!, a.scale!, pr, pb, po]);
+  serial(native, 'running_update', [sizeOf(running.shape), a.keep!, a.scale!, pr, pb, po], call);
   return call.finish()[0]!;
 }
 
@@ -345,7 +345,7 @@ function runningUpdateMany({ inputs, backend, attrs = {} }: KernelArgs): Info[] 
   const f = call.view(table, 4 * count); // views taken after the last allocation
   new Int32Array(f.buffer, f.byteOffset, 4 * count).set(entries.flat());
   call.view(scales, count).set(a.scale);
-  serial(native, 'running_update_many', [count, a.keep, table, scales]);
+  serial(native, 'running_update_many', [count, a.keep, table, scales], call);
   return call.finish();
 }
 

@@ -479,7 +479,7 @@ function maxPoolGradImpl(backend: BackendWasm, dy: Info, x: Info, y: Info, convI
   const [px, py, pdy] = [call.input(x), call.input(y), call.input(dy)];
   const pdx = call.output([n, h, w, c]);
   const args = [h, w, c, oh, ow, fh, fw, sh, sw, convInfo.padInfo.top, convInfo.padInfo.left, px, py, pdy, pdx];
-  parallel(pooling, 'max_pool_grad', n, 1, n * oh * ow * c * fh * fw, (lo, hi) => [...args, lo, hi]);
+  parallel(pooling, 'max_pool_grad', n, 1, n * oh * ow * c * fh * fw, (lo, hi) => [...args, lo, hi], call);
   return call.finish()[0]!;
 }
 

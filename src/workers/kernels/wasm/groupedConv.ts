@@ -78,13 +78,13 @@ function filterGradient(call: Call, g: GroupedConvGeometry, px: number, pdy: num
   if (chunk > 0 && g.batch > chunk) {
     const chunks = Math.ceil(g.batch / chunk);
     const part = call.scratch(chunks * filterSize);
-    parallel(native, 'grouped_conv_backprop_filter_chunks', chunks, 1, macs(g), (lo, hi) => [...dims(g), px, pdy, part, chunk, lo, hi]);
-    parallel(native, 'grouped_conv_sum_parts', filterSize, 64, PASS_COST.plain * chunks * filterSize, (lo, hi) => [chunks, filterSize, part, pdw, lo, hi]);
+    parallel(native, 'grouped_conv_backprop_filter_chunks', chunks, 1, macs(g), (lo, hi) => [...dims(g), px, pdy, part, chunk, lo, hi], call);
+    parallel(native, 'grouped_conv_sum_parts', filterSize, 64, PASS_COST.plain * chunks * filterSize, (lo, hi) => [chunks, filterSize, part, pdw, lo, hi], call);
     return;
   }
   const depthwise = isDepthwise(g);
   const units = native.exports.grouped_conv_filter_units(g.inChannels, g.outChannels, g.groups);
-  parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, 0, pdw, lo, hi]); // 0: the unused scratch
+  parallel(native, 'grouped_conv_backprop_filter', units, depthwise ? 4 : 1, macs(g), (lo, hi) => [...dims(g), px, pdy, 0, pdw, lo, hi], call); // 0: the unused scratch
 }
 
 /**
@@ -101,7 +101,7 @@ function forwardOf(backend: BackendWasm, g: GroupedConvGeometry, x: Info, filter
   const [px, pf] = [call.input(x), call.input(filter)];
   const py = call.output([g.batch, g.outHeight, g.outWidth, g.outChannels]);
   const padded = paddedScratch(call, native.exports.grouped_conv_forward_scratch(...dims(g)));
-  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px, pf, py, lo, hi, padded]);
+  parallel(native, 'grouped_conv_forward', g.batch, 1, macs(g), (lo, hi) => [...dims(g), px, pf, py, lo, hi, padded], call);
   return call.finish()[0]!;
 }
 
@@ -112,8 +112,8 @@ function backpropInputOf(backend: BackendWasm, g: GroupedConvGeometry, dy: Info,
   const pt = call.scratch(size(filter.shape));
   const pdx = call.output(xShape);
   const padded = paddedScratch(call, native.exports.grouped_conv_backprop_input_scratch(...dims(g)));
-  serial(native, 'grouped_conv_transpose_filter', [g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt]);
-  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded]);
+  serial(native, 'grouped_conv_transpose_filter', [g.inChannels, g.outChannels, g.groups, g.kernelHeight, pf, pt], call);
+  parallel(native, 'grouped_conv_backprop_input', g.batch, 1, macs(g), (lo, hi) => [...dims(g), pdy, pt, pdx, lo, hi, padded], call);
   return call.finish()[0]!;
 }
 
@@ -211,7 +211,7 @@ function depthwisePass(backend: BackendWasm, fn: 'depthwise_conv' | 'depthwise_c
   const call = native.call(backend);
   const [pa, pf] = [call.input(a), call.input(filter)];
   const pOut = call.output(fn === 'depthwise_conv' ? [n, ho, wo, c] : [n, h, w, c]);
-  parallel(native, fn, n, 1, n * ho * wo * c * kh * kw, (lo, hi) => [...dims, pa, pf, pOut, lo, hi]);
+  parallel(native, fn, n, 1, n * ho * wo * c * kh * kw, (lo, hi) => [...dims, pa, pf, pOut, lo, hi], call);
   return call.finish()[0]!;
 }
 

@@ -50,12 +50,12 @@ export function matMulNative(backend: BackendWasm, a: Info, b: Info, m: number, 
     const pt = call.scratch(k * n);
     // Split by rows of B, 16 at a time (a cache line of Bᵀ's rows each): on two threads EfficientNet's
     // A·Bᵀ [32,192]·[1152,192]ᵀ ran 1.16x with the transpose on one (docs/tfjs.md#aᵀb-over-chunks-of-rows).
-    parallel(native, 'transpose', n, 16, PASS_COST.plain * k * n, (r0, r1) => [n, k, pb, pt, r0, r1]);
+    parallel(native, 'transpose', n, 16, PASS_COST.plain * k * n, (r0, r1) => [n, k, pb, pt, r0, r1], call);
     pb = pt;
   }
   const pc = call.output([m, n]);
   // Rows of C split over threads, 4 at a time (the kernel's register tile).
-  parallel(native, 'matmul_nn', m, 4, m * k * n, (m0, m1) => [m, k, n, pa, pb, pc, m0, m1]);
+  parallel(native, 'matmul_nn', m, 4, m * k * n, (m0, m1) => [m, k, n, pa, pb, pc, m0, m1], call);
   return call.finish()[0]!;
 }
 
@@ -85,11 +85,11 @@ function product(call: Call, pa: number, b: Info, m: number, k: number, n: numbe
   const part = chunks > 0 ? call.scratch(chunks * k * n) : 0;
   beforeRun?.(); // after the last allocation (growing the memory detaches views)
   if (chunks > 0) {
-    parallel(native, 'matmul_tn_chunks', chunks, 1, m * k * n, (j0, j1) => [m, k, n, pa, pb, part, chunk, j0, j1]);
-    parallel(native, 'matmul_sum_parts', k * n, 64, PASS_COST.plain * chunks * k * n, (i0, i1) => [chunks, k * n, part, pc, i0, i1]);
+    parallel(native, 'matmul_tn_chunks', chunks, 1, m * k * n, (j0, j1) => [m, k, n, pa, pb, part, chunk, j0, j1], call);
+    parallel(native, 'matmul_sum_parts', k * n, 64, PASS_COST.plain * chunks * k * n, (i0, i1) => [chunks, k * n, part, pc, i0, i1], call);
     return call.finish()[0]!;
   }
   // Rows of C split over threads, 4 at a time (the kernel's register tile).
-  parallel(native, 'matmul_tn', k, 4, m * k * n, (k0, k1) => [m, k, n, pa, pb, pc, k0, k1]);
+  parallel(native, 'matmul_tn', k, 4, m * k * n, (k0, k1) => [m, k, n, pa, pb, pc, k0, k1], call);
   return call.finish()[0]!;
 }

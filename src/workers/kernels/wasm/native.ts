@@ -226,6 +226,12 @@ export class Native<T extends NativeModule> {
  */
 export class Call {
   private readonly outputs: { info: Info | undefined; offset: number; shape: number[] }[] = [];
+  /**
+   * The byte ranges the call's kernels read (inputs, updates) and write (outputs, scratch, updates), as
+   * the kernel queue orders calls by them (pool.ts Access): pass the Call to parallel/serial.
+   */
+  readonly reads: number[] = [];
+  readonly writes: number[] = [];
   private readonly scratches: Info[] = [];
   /** Own memory: the next free byte. */
   private top: number;
@@ -252,9 +258,14 @@ export class Call {
 
   /** `t`'s floats as the kernel reads them. */
   input(t: Info): number {
-    if (this.instance.onBackend) return this.offsetOf(t);
+    if (this.instance.onBackend) {
+      const offset = this.offsetOf(t);
+      this.reads.push(offset, offset + 4 * sizeOf(t.shape));
+      return offset;
+    }
     const at = this.allocate(sizeOf(t.shape));
     this.view(at, sizeOf(t.shape)).set(heap(this.backend, t));
+    this.reads.push(at, at + 4 * sizeOf(t.shape));
     return at;
   }
 
@@ -264,10 +275,12 @@ export class Call {
       const info = this.backend.makeOutput([...shape], 'float32');
       const offset = this.offsetOf(info);
       this.outputs.push({ info, offset, shape: [...shape] });
+      this.writes.push(offset, offset + 4 * sizeOf(shape));
       return offset;
     }
     const offset = this.allocate(sizeOf(shape));
     this.outputs.push({ info: undefined, offset, shape: [...shape] });
+    this.writes.push(offset, offset + 4 * sizeOf(shape));
     return offset;
   }
 
@@ -280,9 +293,12 @@ export class Call {
     if (!this.instance.onBackend) {
       const at = this.input(t);
       this.outputs.push({ info: undefined, offset: at, shape: [...t.shape] });
+      this.writes.push(at, at + 4 * sizeOf(t.shape));
       return at;
     }
     const offset = this.offsetOf(t);
+    this.reads.push(offset, offset + 4 * sizeOf(t.shape));
+    this.writes.push(offset, offset + 4 * sizeOf(t.shape));
     this.backend.incRef(t.dataId);
     this.outputs.push({ info: { dataId: t.dataId, shape: [...t.shape], dtype: t.dtype }, offset, shape: [...t.shape] });
     return offset;
@@ -290,10 +306,16 @@ export class Call {
 
   /** `floats` of working space for this call only. */
   scratch(floats: number): number {
-    if (!this.instance.onBackend) return this.allocate(floats);
-    const info = this.backend.makeOutput([floats], 'float32');
-    this.scratches.push(info);
-    return this.offsetOf(info);
+    let at: number;
+    if (this.instance.onBackend) {
+      const info = this.backend.makeOutput([floats], 'float32');
+      this.scratches.push(info);
+      at = this.offsetOf(info);
+    } else {
+      at = this.allocate(floats);
+    }
+    this.writes.push(at, at + 4 * floats);
+    return at;
   }
 
   /** A view of the module's memory (taken after the last allocation: growing detaches views). */

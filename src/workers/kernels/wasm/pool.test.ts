@@ -17,7 +17,7 @@ import { groupedConv2dWith } from '../../engine/groupedConv';
 import { SgdMomentum } from '../../training/optimizer';
 import { native as batchNormNative } from './batchNorm';
 import { nativeOptions } from './native';
-import { HELPER_ENTRY, kernelPoolOptions, kernelThreads, parallel, readPoolStats, settleKernels, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
+import { HELPER_ENTRY, kernelPoolOptions, kernelThreads, parallel, readPoolStats, serial, settleKernels, splitRange, startKernelHelpers, stopKernelHelpers } from './pool';
 
 // tfjs' memory is not shared in Node (its plain build): the modules copy through shared memories of
 // their own, which helper threads can use (native.ts). The kernels are the same.
@@ -250,6 +250,84 @@ describe('deferred calls on the queue', () => {
       expect(wrong, 'elements off the chain of adds').toBe(0);
     } finally {
       kernelPoolOptions.minWork = minWork;
+      delete (batchNormNative as { onBackendMemory?: unknown }).onBackendMemory;
+      delete (batchNormNative as { boundBackend?: unknown }).boundBackend;
+      stopKernelHelpers();
+    }
+  });
+});
+
+/**
+ * Deferred calls with their buffers (Access): a thread may start a later call while an earlier one runs,
+ * where the later one reads nothing the earlier writes and writes nothing it reads or writes
+ * (kernelPoolOptions.window). Random calls over six buffers (ReLU's gradient and Add split in chunks, a running
+ * estimate's update in one; some in place) must give what running them one by one gives, bit for bit.
+ */
+describe('deferred calls ordered by the buffers they use', () => {
+  it('give the values of the calls in order, with calls started ahead of earlier ones only in a window over 1', async () => {
+    const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
+    expect(startKernelHelpers(2, spawn)).toBe(2);
+    await until(() => kernelThreads() === 3, 20_000);
+    const fake = { readSync: () => 'read', time: async (f: () => void) => f(), wasm: { _free: () => undefined } };
+    Object.defineProperty(batchNormNative, 'onBackendMemory', { configurable: true, get: () => true });
+    Object.defineProperty(batchNormNative, 'boundBackend', { configurable: true, get: () => fake });
+    const [minWork, window] = [kernelPoolOptions.minWork, kernelPoolOptions.window];
+    kernelPoolOptions.minWork = 1;
+    try {
+      const memory = batchNormNative.sharing()!.memory;
+      const n = 8192;
+      const base = (batchNormNative.exports.heap_base() + 4095) & ~4095;
+      const buffers = Array.from({ length: 6 }, (_, k) => base + 4 * n * k);
+      const end = buffers.at(-1)! + 4 * n;
+      if (memory.buffer.byteLength < end) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+      const run = (windowSize: number, calls: number, seed: number) => {
+        kernelPoolOptions.window = windowSize;
+        const start = buffers.map((_, k) => values(n, seed + k));
+        start.forEach((v, k) => new Float32Array(memory.buffer, buffers[k], n).set(v));
+        const model = start.map((v) => Float32Array.from(v));
+        let r = seed;
+        const pick = () => {
+          r = (Math.imul(r, 1664525) + 1013904223) >>> 0;
+          return r >>> 16;
+        };
+        const before = readPoolStats();
+        for (let i = 0; i < calls; i++) {
+          const [a, b, out] = [pick() % 6, pick() % 6, pick() % 6];
+          const access = { reads: [buffers[a]!, buffers[a]! + 4 * n, buffers[b]!, buffers[b]! + 4 * n], writes: [buffers[out]!, buffers[out]! + 4 * n] };
+          const [ma, mb, mo] = [model[a]!, model[b]!, model[out]!];
+          const op = pick() % 4;
+          if (op < 2) {
+            // a·k + b·k, k = 1/2 or 1/4 (keeps the values finite against the Adds).
+            const k = op === 0 ? 0.5 : 0.25;
+            serial(batchNormNative, 'running_update', [n, k, k, buffers[a]!, buffers[b]!, buffers[out]!], access);
+            for (let e = 0; e < n; e++) mo[e] = Math.fround(Math.fround(ma[e]! * k) + Math.fround(mb[e]! * k));
+          } else if (op === 2) {
+            parallel(batchNormNative, 'add_arrays', n, 4, 1 << 20, (i0, i1) => [buffers[a]!, buffers[b]!, buffers[out]!, i0, i1], access);
+            for (let e = 0; e < n; e++) mo[e] = Math.fround(ma[e]! + mb[e]!);
+          } else {
+            // dx = dy · (y > 0): y = a, dy = b.
+            parallel(batchNormNative, 'relu_backward', n, 4, 1 << 20, (i0, i1) => [buffers[a]!, buffers[b]!, buffers[out]!, i0, i1], access);
+            for (let e = 0; e < n; e++) mo[e] = mb[e]! * (ma[e]! > 0 ? 1 : 0);
+          }
+        }
+        settleKernels();
+        const after = readPoolStats();
+        let wrong = 0;
+        model.forEach((want, k) => {
+          const got = new Float32Array(memory.buffer, buffers[k], n);
+          for (let e = 0; e < n; e++) if (!Object.is(got[e], want[e])) wrong++;
+        });
+        return { wrong, ahead: after.aheadChunks - before.aheadChunks, live: model.reduce((t, m) => t + m.filter((v) => v !== 0 && Number.isFinite(v)).length, 0) };
+      };
+      const windowed = run(16, 6000, 7);
+      expect(windowed.wrong, 'elements off the calls in order (window 16)').toBe(0);
+      expect(windowed.ahead, 'chunks started while an earlier call was not done').toBeGreaterThan(0);
+      expect(windowed.live, 'not vacuous: values left that are not 0').toBeGreaterThan(0);
+      const ordered = run(1, 3000, 11);
+      expect(ordered.wrong, 'elements off the calls in order (window 1)').toBe(0);
+      expect(ordered.ahead, 'window 1: in the order posted').toBe(0);
+    } finally {
+      [kernelPoolOptions.minWork, kernelPoolOptions.window] = [minWork, window];
       delete (batchNormNative as { onBackendMemory?: unknown }).onBackendMemory;
       delete (batchNormNative as { boundBackend?: unknown }).boundBackend;
       stopKernelHelpers();

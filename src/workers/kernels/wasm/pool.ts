@@ -5,9 +5,10 @@
  *
  * Each helper is a worker that instantiates the same compiled modules on the same shared memories.
  * `parallel()` cuts a kernel call into chunks, ranges of one dimension (batch images, groups, channels,
- * rows), and posts it to a queue all threads share; every thread claims the head call's next chunk until
- * none is left (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes), calls in the order
- * posted. Where the modules run on tfjs' own memory the caller does not wait for its calls: it goes on
+ * rows), and posts it to a queue all threads share; every thread claims the next chunk of the oldest
+ * call it may start (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes): the oldest not done,
+ * or a later one among the next few that uses no buffer an earlier one still writes (the Call's `Access`;
+ * docs/tfjs.md#a-window-of-calls-ordered-by-their-buffers). Where the modules run on tfjs' own memory the caller does not wait for its calls: it goes on
  * with tfjs while the helpers run them, and joins in where anything else touches that memory
  * (`settleKernels`; docs/tfjs.md#native-calls-queued-the-caller-goes-on-while-the-helpers-run-them).
  * Every kernel's values are independent of its range (native/*.c), so results are bit for bit those of
@@ -23,43 +24,56 @@ import { setSettle } from './plumbing';
 const READY = 1; // 1 once the helper has instantiated every module
 const HELPER_SPIN = 2; // µs the helper polls for more work before it sleeps (kernelPoolOptions.helperSpinMs)
 const CHUNKS_RUN = 3; // chunks the helper has run (statistics)
+const CHUNKS_AHEAD = 4; // of them, chunks of a call claimed while an earlier call was not done (statistics)
 const STATS_BYTE = 16; // Float64 from here: ms the helper spent in chunks, ms from a call's posting to the helper's first claim in it
 const CONTROL_BYTES = STATS_BYTE + 16;
 
 /**
- * The work queue, shared by the caller and every helper: a ring of SLOTS calls, run in the order posted.
- * A call is cut into chunks (ranges of its split dimension, each with its own argument list); every
- * thread claims the head call's next chunk until none is left, and a call starts only when every chunk
- * of the one before it is done (it may read what that one wrote).
- * Int32 slots of the header: CLAIM, the head call's sequence number (mod 2^23) times 256 plus its next
- * chunk (claimed by compare-and-swap, so a thread acting on a stale read claims nothing); TAIL, the
- * sequence number of the next call to post; SLEEP_TAIL and SLEEP_CLAIM, threads asleep on either (the
- * caller and the finisher of a call notify only when some are); TIMING, whether chunks are timed.
- * A slot: Int32 COUNT (chunks), DONE (chunks done), MODULE, FUNCTION, ARGC, then from FLAGS one per chunk
- * (0: not done, 1: done, 2: a helper threw on it, 3: the caller runs it again); Float64 POSTED (when the
- * call was posted, ms since the epoch) and from ARGS each chunk's arguments.
+ * The work queue, shared by the caller and every helper: a ring of SLOTS calls. A call is cut into
+ * chunks (ranges of its split dimension, each with its own argument list); threads claim chunks of the
+ * oldest call they may start, among the first `window` calls not yet done (kernelPoolOptions.window): a
+ * call may start once every earlier call it depends on is done (DEPS, from the buffers each reads and
+ * writes, given by the caller: `Access`); with window 1, or calls posted without their buffers, in the
+ * order posted. Int32 slots of the header: HEAD, the sequence number (mod 2^23) of the oldest call not
+ * done (every call before it is); TAIL, that of the next call to post; EPOCH, a counter moved on by every
+ * post and every call done (threads with nothing to claim wait for it to move); SLEEPERS, threads asleep
+ * on EPOCH (notified only when some are); TIMING, whether chunks are timed; WINDOW, the window.
+ * A slot: Int32 CLAIM (the call's sequence number times 256 plus its next chunk to claim, claimed by
+ * compare-and-swap, so a thread acting on a stale read claims nothing), COUNT (chunks), DONE (chunks
+ * done), MODULE, FUNCTION, ARGC, DEPS (bit i: the call depends on the call i + 1 before it), COMPLETE
+ * (the sequence number of the last call done in this slot), then from FLAGS one per chunk (0: not done,
+ * 1: done, 2: a helper threw on it, 3: the caller runs it again); Float64 POSTED (when the call was
+ * posted, ms since the epoch) and from ARGS each chunk's arguments.
  */
-const CLAIM = 0;
+const HEAD = 0;
 const TAIL = 1;
-const SLEEP_TAIL = 2;
-const SLEEP_CLAIM = 3;
+const EPOCH = 2;
+const SLEEPERS = 3;
 const TIMING = 4; // 1: the threads time their chunks (kernelPoolOptions.timing)
-const HEADER_INTS = 8;
-const COUNT = 0;
-const DONE = 1;
-const MODULE = 2;
-const FUNCTION = 3;
-const ARGC = 4;
+const WINDOW = 5;
+const HEADER_INTS = 16; // a cache line: the header does not share one with a slot
+const CLAIM = 0;
+const COUNT = 1;
+const DONE = 2;
+const MODULE = 3;
+const FUNCTION = 4;
+const ARGC = 5;
+const DEPS = 6;
+const COMPLETE = 7;
 const FLAGS = 8;
 const MAX_CHUNKS = 64;
 const MAX_ARGS = 32;
 const SLOTS = 64;
+/** Calls a call's DEPS can name (bits 0-30): the largest window. */
+const MAX_WINDOW = 31;
 const SLOT_POSTED = 4 * (FLAGS + MAX_CHUNKS); // byte offsets within a slot
 const SLOT_ARGS = SLOT_POSTED + 8; // Float64 arguments (a float64 holds every int32 and float32 exactly)
 const SLOT_BYTES = SLOT_ARGS + 8 * MAX_ARGS * MAX_CHUNKS;
 const WORK_BYTES = 4 * HEADER_INTS + SLOTS * SLOT_BYTES;
 /** Sequence numbers are kept mod 2^23 (CLAIM holds one times 256, a positive int32). */
 const SEQUENCE_MASK = (1 << 23) - 1;
+/** DEPS of a call whose buffers are not known: every call before it. */
+const ALL_BEFORE = 0x7fffffff;
 
 /**
  * `callerSpinMs`: how long the caller spins for the helpers' last chunks before sleeping in Atomics.wait
@@ -81,11 +95,66 @@ const SEQUENCE_MASK = (1 << 23) - 1;
  * default: they take a clock reading or two per chunk and per call, and in a cross-origin isolated
  * browser worker `performance.now()` costs ~0.4 µs (measured in Chromium 156; ~30 ns in Node), ~2 ms
  * of a training step's ~5000 readings. Spins read the clock every SPIN_POLLS polls for the same reason.
+ * `window`: how many of the oldest calls not yet done a thread may claim chunks of (1 to 31): where the
+ * oldest has no chunk left to claim, a thread goes on with a later call that does not depend on it
+ * instead of waiting (a call's dependencies: `Access`). 1: the calls run in the order posted.
  */
-export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true, timing: false, taper: true };
+export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true, timing: false, taper: true, window: 16 };
 
 /** Polls of a spin between its clock readings. */
 const SPIN_POLLS = 32;
+
+/**
+ * The queue's protocol steps both sides run, written once as JavaScript source: the helpers' program
+ * (HELPER_SOURCE) embeds them, and the caller makes its functions of them (queueSteps). Each takes the
+ * work block's Int32 view as `w32` and slot indices from `slotOf`.
+ *
+ * ready(j, s, head): whether call j (slot s) may start: every call it depends on (DEPS) is done, or
+ * before head. claim(head): a chunk claimed among the first WINDOW calls from head: j * 256 + chunk, -1
+ * if none may be claimed now, -2 if a compare-and-swap lost a race (look again). chunkDone(j, s, c):
+ * chunk c of call j counted done; the thread that finishes a call's last chunk marks it COMPLETE, moves
+ * HEAD past every call done and moves EPOCH on.
+ */
+const READY_SOURCE = `
+  const ready = (j, s, head) => {
+    let deps = w32[s + ${DEPS}];
+    const before = (j - head) & ${SEQUENCE_MASK};
+    for (let i = 0; deps !== 0; i++, deps >>>= 1) {
+      if ((deps & 1) === 0) continue;
+      const k = (j - 1 - i) & ${SEQUENCE_MASK};
+      if (((k - head) & ${SEQUENCE_MASK}) > before) continue;
+      if (Atomics.load(w32, slotOf(k) + ${COMPLETE}) !== k) return false;
+    }
+    return true;
+  };`;
+const CLAIM_SOURCE = `
+  const claim = (head) => {
+    const tail = Atomics.load(w32, ${TAIL});
+    const window = w32[${WINDOW}];
+    for (let j = head, n = 0; j !== tail && n < window; j = (j + 1) & ${SEQUENCE_MASK}, n++) {
+      const s = slotOf(j);
+      const v = Atomics.load(w32, s + ${CLAIM});
+      if (v >>> 8 !== j || (v & 255) >= w32[s + ${COUNT}]) continue;
+      if (n > 0 && !ready(j, s, head)) continue;
+      return Atomics.compareExchange(w32, s + ${CLAIM}, v, v + 1) === v ? v : -2;
+    }
+    return -1;
+  };`;
+const DONE_SOURCE = `
+  const chunkDone = (j, s, c) => {
+    Atomics.store(w32, s + ${FLAGS} + c, 1);
+    if (Atomics.add(w32, s + ${DONE}, 1) + 1 !== Atomics.load(w32, s + ${COUNT})) return;
+    Atomics.store(w32, s + ${COMPLETE}, j);
+    for (;;) {
+      const h = Atomics.load(w32, ${HEAD});
+      if (Atomics.load(w32, slotOf(h) + ${COMPLETE}) !== h) break;
+      Atomics.compareExchange(w32, ${HEAD}, h, (h + 1) & ${SEQUENCE_MASK});
+    }
+    Atomics.add(w32, ${EPOCH}, 1);
+    if (Atomics.load(w32, ${SLEEPERS}) > 0) Atomics.notify(w32, ${EPOCH});
+  };`;
+/** The caller's QueueSteps: a function body of w32 and slotOf. */
+const QUEUE_STEPS = `${READY_SOURCE}${CLAIM_SOURCE}${DONE_SOURCE}\n  return { claim, chunkDone };`;
 
 /**
  * The helper's whole program, plain JavaScript with no imports, run from a Blob (browser) or by
@@ -104,35 +173,41 @@ function serve(data) {
   });
   Atomics.store(i32, ${READY}, 1);
   Atomics.notify(i32, ${READY});
-  // Waits while w32[at] is still value: polls first, then sleeps (counted in w32[sleepers]).
-  const idle = (at, value, sleepers) => {
+  const slotOf = (j) => ${HEADER_INTS} + (j % ${SLOTS}) * ${SLOT_BYTES / 4};
+  // Waits while EPOCH is still e: polls first, then sleeps (counted in SLEEPERS).
+  const idle = (e) => {
     const spinEnd = performance.now() + i32[${HELPER_SPIN}] / 1000;
-    for (let n = 1; Atomics.load(w32, at) === value; n++) if (n % ${SPIN_POLLS} === 0 && performance.now() >= spinEnd) break;
-    if (Atomics.load(w32, at) !== value) return;
-    Atomics.add(w32, sleepers, 1);
-    Atomics.wait(w32, at, value);
-    Atomics.sub(w32, sleepers, 1);
+    for (let n = 1; Atomics.load(w32, ${EPOCH}) === e; n++) if (n % ${SPIN_POLLS} === 0 && performance.now() >= spinEnd) break;
+    if (Atomics.load(w32, ${EPOCH}) !== e) return;
+    Atomics.add(w32, ${SLEEPERS}, 1);
+    Atomics.wait(w32, ${EPOCH}, e);
+    Atomics.sub(w32, ${SLEEPERS}, 1);
   };
+  ${READY_SOURCE}
+  ${CLAIM_SOURCE}
+  ${DONE_SOURCE}
   let lastCall = -1;
   for (;;) {
-    const v = Atomics.load(w32, ${CLAIM});
-    const h = v >>> 8;
-    if (Atomics.load(w32, ${TAIL}) === h) {
-      idle(${TAIL}, h, ${SLEEP_TAIL});
+    const e = Atomics.load(w32, ${EPOCH});
+    const head = Atomics.load(w32, ${HEAD});
+    if (head === Atomics.load(w32, ${TAIL})) {
+      idle(e);
       continue;
     }
-    const s = ${HEADER_INTS} + (h % ${SLOTS}) * ${SLOT_BYTES / 4};
-    const count = Atomics.load(w32, s + ${COUNT});
-    const c = v & 255;
-    if (c >= count) {
-      idle(${CLAIM}, v, ${SLEEP_CLAIM});
+    const got = claim(head);
+    if (got === -2) continue;
+    if (got < 0) {
+      idle(e);
       continue;
     }
-    if (Atomics.compareExchange(w32, ${CLAIM}, v, v + 1) !== v) continue;
+    const j = got >>> 8;
+    const c = got & 255;
+    const s = slotOf(j);
+    if (j !== head) i32[${CHUNKS_AHEAD}] += 1;
     const timing = w32[${TIMING}] === 1;
     const t0 = timing ? performance.timeOrigin + performance.now() : 0;
-    if (timing && h !== lastCall) stats[1] += t0 - f64[(s * 4 + ${SLOT_POSTED}) / 8];
-    lastCall = h;
+    if (timing && j !== lastCall) stats[1] += t0 - f64[(s * 4 + ${SLOT_POSTED}) / 8];
+    lastCall = j;
     let flag = 1;
     try {
       const argc = w32[s + ${ARGC}];
@@ -146,17 +221,14 @@ function serve(data) {
     }
     if (timing) stats[0] += performance.timeOrigin + performance.now() - t0;
     i32[${CHUNKS_RUN}] += 1;
-    Atomics.store(w32, s + ${FLAGS} + c, flag);
     if (flag === 2) {
-      // Left for the caller to run again (it waits on CLAIM).
-      Atomics.notify(w32, ${CLAIM});
+      // Left for the caller to run again (it waits on EPOCH).
+      Atomics.store(w32, s + ${FLAGS} + c, 2);
+      Atomics.add(w32, ${EPOCH}, 1);
+      Atomics.notify(w32, ${EPOCH});
       continue;
     }
-    if (Atomics.add(w32, s + ${DONE}, 1) + 1 === count) {
-      Atomics.store(w32, s + ${DONE}, 0);
-      Atomics.store(w32, ${CLAIM}, ((h + 1) & ${SEQUENCE_MASK}) * 256);
-      if (Atomics.load(w32, ${SLEEP_CLAIM}) > 0) Atomics.notify(w32, ${CLAIM});
-    }
+    chunkDone(j, s, c);
   }
 }
 `;
@@ -175,6 +247,18 @@ interface Helper {
 let helpers: Helper[] = [];
 
 /** The work queue (created with the helpers) and the caller's own count of calls posted. */
+/** The buffers a queued call reads and writes: byte ranges [lo, hi) of the modules' memory, flat (lo, hi, lo, hi, …). */
+export interface Access {
+  readonly reads: readonly number[];
+  readonly writes: readonly number[];
+}
+
+/** The queue's protocol steps on the caller's side: the helpers' own, from the same source (QUEUE_STEPS). */
+interface QueueSteps {
+  claim(head: number): number;
+  chunkDone(j: number, s: number, c: number): void;
+}
+
 interface Queue {
   w32: Int32Array;
   f64: Float64Array;
@@ -184,6 +268,9 @@ interface Queue {
   functions: string[][];
   /** The same, name to index, per module (looked up on every post). */
   indices: Map<string, number>[];
+  steps: QueueSteps;
+  /** The buffers of the last MAX_WINDOW calls posted, by sequence number mod 32 (undefined: not known). */
+  recent: (Access | undefined)[];
 }
 let queue: Queue | undefined;
 
@@ -193,16 +280,17 @@ let queue: Queue | undefined;
  * chunks (`callerMs`), the helpers' chunks (`helperMs`), from posting a call to a helper's first claim
  * in it (`wakeMs`: with deferred calls, also the time it waited behind the calls before it), the caller
  * waiting for the helpers' chunks when it needs the queue run (`callerWaitMs`); calls posted without
- * the caller waiting for them (`deferredCalls`). The helpers' figures are read from their control
+ * the caller waiting for them (`deferredCalls`); chunks of a call started while an earlier call was not
+ * done (`aheadChunks`, the caller's and the helpers'). The helpers' figures are read from their control
  * blocks (`readPoolStats`). The ms figures grow only while `kernelPoolOptions.timing` is on.
  */
-const poolStats = { splitCalls: 0, deferredCalls: 0, helperChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
+const poolStats = { splitCalls: 0, deferredCalls: 0, helperChunks: 0, aheadChunks: 0, wakeMs: 0, callerMs: 0, helperMs: 0, callerWaitMs: 0 };
 export type PoolStats = typeof poolStats;
 
 /** poolStats with the helpers' own counts added (they keep them in their control blocks). */
 export function readPoolStats(): PoolStats {
-  const fromHelpers = helpers.reduce((t, h) => ({ chunks: t.chunks + Atomics.load(h.i32, CHUNKS_RUN), busy: t.busy + h.stats[0]!, wake: t.wake + h.stats[1]! }), { chunks: 0, busy: 0, wake: 0 });
-  return { ...poolStats, helperChunks: poolStats.helperChunks + fromHelpers.chunks, helperMs: poolStats.helperMs + fromHelpers.busy, wakeMs: poolStats.wakeMs + fromHelpers.wake };
+  const fromHelpers = helpers.reduce((t, h) => ({ chunks: t.chunks + Atomics.load(h.i32, CHUNKS_RUN), ahead: t.ahead + Atomics.load(h.i32, CHUNKS_AHEAD), busy: t.busy + h.stats[0]!, wake: t.wake + h.stats[1]! }), { chunks: 0, ahead: 0, busy: 0, wake: 0 });
+  return { ...poolStats, helperChunks: poolStats.helperChunks + fromHelpers.chunks, aheadChunks: poolStats.aheadChunks + fromHelpers.ahead, helperMs: poolStats.helperMs + fromHelpers.busy, wakeMs: poolStats.wakeMs + fromHelpers.wake };
 }
 const now = (): number => performance.timeOrigin + performance.now();
 
@@ -228,9 +316,18 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
   if (typeof SharedArrayBuffer === 'undefined') return 0;
   const modules = NATIVES.map((n) => n.sharing());
   if (modules.some((m) => m === undefined)) return 0;
+  let makeSteps: (w32: Int32Array, slotOf: (j: number) => number) => QueueSteps;
+  try {
+    makeSteps = new Function('w32', 'slotOf', QUEUE_STEPS) as typeof makeSteps;
+  } catch {
+    return 0; // no code from strings here (a content security policy): one thread
+  }
   const block = new SharedArrayBuffer(WORK_BYTES);
   const functions = modules.map((m) => m!.functions);
-  queue = { w32: new Int32Array(block), f64: new Float64Array(block), tail: 0, functions, indices: functions.map((names) => new Map(names.map((name, j) => [name, j]))) };
+  const w32 = new Int32Array(block);
+  // No call done or claimable in any slot yet (sequence numbers are >= 0 and < 2^23).
+  for (let j = 0; j < SLOTS; j++) [w32[slotOf(j) + CLAIM], w32[slotOf(j) + COMPLETE]] = [-1, -1];
+  queue = { w32, f64: new Float64Array(block), tail: 0, functions, indices: functions.map((names) => new Map(names.map((name, j) => [name, j]))), steps: makeSteps(w32, slotOf), recent: [] };
   for (let h = 0; h < count; h++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
@@ -247,7 +344,7 @@ export function stopKernelHelpers(): void {
   for (const h of helpers) h.worker.terminate();
   helpers = [];
   queue = undefined;
-  Object.assign(poolStats, { helperChunks: last.helperChunks, helperMs: last.helperMs, wakeMs: last.wakeMs });
+  Object.assign(poolStats, { helperChunks: last.helperChunks, aheadChunks: last.aheadChunks, helperMs: last.helperMs, wakeMs: last.wakeMs });
 }
 
 // Helpers hold instances on the modules' memories: when a module moves to another memory they stop.
@@ -313,7 +410,7 @@ const slotOf = (h: number): number => HEADER_INTS + (h % SLOTS) * (SLOT_BYTES / 
 
 /** Calls posted and not yet done. */
 function pending(q: Queue): number {
-  return (q.tail - (Atomics.load(q.w32, CLAIM) >>> 8)) & SEQUENCE_MASK;
+  return (q.tail - Atomics.load(q.w32, HEAD)) & SEQUENCE_MASK;
 }
 
 /** tfjs' frees held back while calls that may use the memory are queued (guardBackend), run when the queue is empty. */
@@ -340,74 +437,72 @@ function runChunk(q: Queue, s: number, c: number): void {
   (native.exports as unknown as Record<string, (...a: number[]) => void>)[fn]!(...args);
 }
 
-/** Counts chunk `c` of call `h` done; the thread that finishes the last chunk moves the queue on. */
-function chunkDone(q: Queue, h: number, s: number, c: number): void {
-  Atomics.store(q.w32, s + FLAGS + c, 1);
-  if (Atomics.add(q.w32, s + DONE, 1) + 1 !== Atomics.load(q.w32, s + COUNT)) return;
-  Atomics.store(q.w32, s + DONE, 0);
-  Atomics.store(q.w32, CLAIM, ((h + 1) & SEQUENCE_MASK) * 256);
-  if (Atomics.load(q.w32, SLEEP_CLAIM) > 0) Atomics.notify(q.w32, CLAIM);
-}
-
 /**
- * The caller runs the queue with the helpers until `until()` holds (at the latest: the queue is empty).
- * A chunk a helper threw on runs again here (a kernel that throws here too throws to the caller, the
- * chunk counted done so the queue goes on); a helper that keeps a chunk past HELPER_TIMEOUT_MS is given
- * up: the caller runs the rest alone and the helpers stop.
+ * The caller runs the queue with the helpers until `until()` holds (at the latest: the queue is empty),
+ * claiming as they do (QueueSteps.claim). A chunk a helper threw on runs again here (a kernel that
+ * throws here too throws to the caller, the chunk counted done so the queue goes on); a helper that
+ * keeps the queue from moving past HELPER_TIMEOUT_MS is given up: the caller runs the rest alone, in
+ * order, and the helpers stop.
  */
 function runQueue(q: Queue, until: () => boolean): void {
   let lost = false;
   while (!until()) {
-    // Emptiness from the same CLAIM the claim below compares against: with pending() read first, the
-    // queue could empty in between, and the head's slot (not yet posted) still holds an old call.
-    const v = Atomics.load(q.w32, CLAIM);
-    const h = v >>> 8;
-    if (((q.tail - h) & SEQUENCE_MASK) === 0) break;
-    const s = slotOf(h);
-    const count = Atomics.load(q.w32, s + COUNT);
-    const c = v & 255;
-    if (c < count) {
-      if (Atomics.compareExchange(q.w32, CLAIM, v, v + 1) !== v) continue;
+    const e = Atomics.load(q.w32, EPOCH);
+    const head = Atomics.load(q.w32, HEAD);
+    if (head === q.tail) break;
+    const got = lost ? -1 : q.steps.claim(head);
+    if (got === -2) continue;
+    if (got >= 0) {
+      const [j, c] = [got >>> 8, got & 255];
+      if (j !== head) poolStats.aheadChunks += 1;
       const t0 = kernelPoolOptions.timing ? now() : 0;
       try {
-        runChunk(q, s, c);
+        runChunk(q, slotOf(j), c);
       } finally {
         if (kernelPoolOptions.timing) poolStats.callerMs += now() - t0;
-        chunkDone(q, h, s, c);
+        q.steps.chunkDone(j, slotOf(j), c);
       }
       continue;
     }
-    // Every chunk of the head call is claimed: run again any a helper threw on, else wait for the rest.
-    let again = -1;
-    for (let k = 0; k < count && again < 0; k++) if (Atomics.compareExchange(q.w32, s + FLAGS + k, 2, 3) === 2) again = k;
-    if (again >= 0 || lost) {
-      for (let k = 0; k < count; k++) {
-        if (k !== again && !(lost && Atomics.load(q.w32, s + FLAGS + k) === 0)) continue;
-        try {
-          runChunk(q, s, k);
-        } finally {
-          chunkDone(q, h, s, k);
-        }
-      }
-      continue;
-    }
+    if (runAgain(q, head, lost)) continue;
     const t0 = kernelPoolOptions.timing ? now() : 0;
     const spinEnd = performance.now() + kernelPoolOptions.callerSpinMs;
-    for (let n = 1; Atomics.load(q.w32, CLAIM) === v; n++) if (n % SPIN_POLLS === 0 && performance.now() >= spinEnd) break;
+    for (let n = 1; Atomics.load(q.w32, EPOCH) === e; n++) if (n % SPIN_POLLS === 0 && performance.now() >= spinEnd) break;
     const waitEnd = performance.now() + HELPER_TIMEOUT_MS;
-    while (Atomics.load(q.w32, CLAIM) === v && !lost) {
-      let threw = false;
-      for (let k = 0; k < count; k++) if (Atomics.load(q.w32, s + FLAGS + k) === 2) threw = true;
-      if (threw) break;
-      Atomics.add(q.w32, SLEEP_CLAIM, 1);
-      Atomics.wait(q.w32, CLAIM, v, 50);
-      Atomics.sub(q.w32, SLEEP_CLAIM, 1);
+    while (Atomics.load(q.w32, EPOCH) === e && !lost) {
+      Atomics.add(q.w32, SLEEPERS, 1);
+      Atomics.wait(q.w32, EPOCH, e, 50);
+      Atomics.sub(q.w32, SLEEPERS, 1);
       if (performance.now() > waitEnd) lost = true;
     }
     if (kernelPoolOptions.timing) poolStats.callerWaitMs += now() - t0;
     if (lost) console.warn('kernel helper: no answer; the app kernels run on one thread from now on');
   }
   if (lost) stopKernelHelpers(); // after settling the queue on this thread
+}
+
+/**
+ * Runs here again a chunk a helper threw on (FLAGS 2) among the calls in the window; with `lost`, every
+ * chunk of the oldest call not done, claimed or not (the helpers are given up). Whether it ran one.
+ */
+function runAgain(q: Queue, head: number, lost: boolean): boolean {
+  const window = lost ? 1 : Math.min(pending(q), q.w32[WINDOW]!);
+  for (let n = 0, j = head; n < window; n++, j = (j + 1) & SEQUENCE_MASK) {
+    const s = slotOf(j);
+    const count = Atomics.load(q.w32, s + COUNT);
+    for (let k = 0; k < count; k++) {
+      const again = Atomics.compareExchange(q.w32, s + FLAGS + k, 2, 3) === 2;
+      if (!again && !(lost && Atomics.load(q.w32, s + FLAGS + k) === 0)) continue;
+      if (lost) Atomics.store(q.w32, s + CLAIM, j * 256 + count); // nothing left for a helper to claim
+      try {
+        runChunk(q, s, k);
+      } finally {
+        q.steps.chunkDone(j, s, k);
+      }
+      return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -453,18 +548,41 @@ function guardBackend(backend: object): void {
   };
 }
 
+/** Whether byte ranges `a` and `b` (flat lo, hi pairs) overlap. */
+function overlap(a: readonly number[], b: readonly number[]): boolean {
+  for (let i = 0; i < a.length; i += 2) for (let k = 0; k < b.length; k += 2) if (a[i]! < b[k + 1]! && b[k]! < a[i + 1]!) return true;
+  return false;
+}
+
+/**
+ * DEPS of a call with buffers `access` posted as sequence number `j`: the calls among the MAX_WINDOW before
+ * it that write what it reads or writes, or read what it writes (all of them where either's buffers are not
+ * known). Outputs and scratch are new memory (tfjs' frees wait for the queue), so in practice: the calls
+ * that wrote its inputs, and the ones that read what it writes over (an update in place).
+ */
+function dependencies(q: Queue, j: number, access: Access | undefined): number {
+  if (!access) return ALL_BEFORE;
+  let deps = 0;
+  for (let i = 0; i < MAX_WINDOW; i++) {
+    const k = (j - 1 - i) & SEQUENCE_MASK;
+    const before = q.recent[k % 32];
+    if (!before || overlap(before.writes, access.reads) || overlap(before.writes, access.writes) || overlap(before.reads, access.writes)) deps |= 1 << i;
+  }
+  return deps;
+}
+
 /**
  * Posts a call cut into `chunks` (argument lists) to the queue; the caller runs the queue when its ring
  * is full. Returns at once: the caller runs it only when it settles or waits.
  */
-function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number[][]): void {
+function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number[][], access: Access | undefined): void {
   const fnIndex = q.indices[native.index]?.get(fn);
   if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
   if (chunks.length > MAX_CHUNKS) throw new Error(`kernel helper: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
   if (pending(q) === 0) releaseHeldFrees();
   else if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
-  const h = q.tail;
-  const s = slotOf(h);
+  const j = q.tail;
+  const s = slotOf(j);
   const at = (s * 4 + SLOT_ARGS) / 8;
   let argc = 0;
   for (let c = 0; c < chunks.length; c++) {
@@ -478,13 +596,19 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   q.w32[s + FUNCTION] = fnIndex;
   q.w32[s + ARGC] = argc;
   q.w32[s + DONE] = 0;
-  Atomics.store(q.w32, s + COUNT, chunks.length);
+  q.w32[s + COUNT] = chunks.length;
+  q.w32[s + DEPS] = dependencies(q, j, access);
+  q.recent[j % 32] = access;
   q.w32[TIMING] = kernelPoolOptions.timing ? 1 : 0;
+  q.w32[WINDOW] = Math.max(1, Math.min(MAX_WINDOW, Math.floor(kernelPoolOptions.window)));
   if (kernelPoolOptions.timing) q.f64[(s * 4 + SLOT_POSTED) / 8] = now();
   for (const helper of helpers) helper.i32[HELPER_SPIN] = Math.round(kernelPoolOptions.helperSpinMs * 1000);
-  q.tail = (h + 1) & SEQUENCE_MASK;
+  // Published: a thread that sees this CLAIM sees every field above.
+  Atomics.store(q.w32, s + CLAIM, j * 256);
+  q.tail = (j + 1) & SEQUENCE_MASK;
   Atomics.store(q.w32, TAIL, q.tail);
-  if (Atomics.load(q.w32, SLEEP_TAIL) > 0) Atomics.notify(q.w32, TAIL);
+  Atomics.add(q.w32, EPOCH, 1);
+  if (Atomics.load(q.w32, SLEEPERS) > 0) Atomics.notify(q.w32, EPOCH);
 }
 
 /** Whether calls of `native` can go through the queue: helpers that have its module, and (deferred) tfjs' memory. */
@@ -504,7 +628,7 @@ function queueFor(native: Native<NativeModule>): { q: Queue; ready: number; defe
  * is cut into chunks (kernelPoolOptions.chunksPerThread per thread, at multiples of `grain`), and the
  * caller and the helpers claim them one at a time until none is left.
  */
-export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work: number, args: (lo: number, hi: number) => number[]): void {
+export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T & string, total: number, grain: number, work: number, args: (lo: number, hi: number) => number[], access?: Access): void {
   const route = queueFor(native as unknown as Native<NativeModule>);
   const parts = route && work >= kernelPoolOptions.minWork ? Math.min(MAX_CHUNKS, (route.ready + 1) * kernelPoolOptions.chunksPerThread) : 1;
   const chunks = route && route.ready > 0 && parts > 1 ? splitRange(total, parts, grain, kernelPoolOptions.taper) : [[0, total] as [number, number]];
@@ -514,7 +638,7 @@ export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T 
     return;
   }
   if (chunks.length > 1) poolStats.splitCalls += 1;
-  post(route.q, native as unknown as Native<NativeModule>, fn, chunks.map(([lo, hi]) => args(lo, hi)));
+  post(route.q, native as unknown as Native<NativeModule>, fn, chunks.map(([lo, hi]) => args(lo, hi)), access);
   if (route.defer) poolStats.deferredCalls += 1;
   else runQueue(route.q, () => false);
 }
@@ -523,6 +647,6 @@ export function parallel<T extends NativeModule>(native: Native<T>, fn: keyof T 
  * Runs `fn` of `native` once with `args`, in order with the calls posted before it: queued where calls
  * are deferred, else at once (after the queue has run).
  */
-export function serial<T extends NativeModule>(native: Native<T>, fn: keyof T & string, args: number[]): void {
-  parallel(native, fn, 1, 1, 0, () => args);
+export function serial<T extends NativeModule>(native: Native<T>, fn: keyof T & string, args: number[], access?: Access): void {
+  parallel(native, fn, 1, 1, 0, () => args, access);
 }

@@ -14,6 +14,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { SQUEEZE_EXCITE, SQUEEZE_EXCITE_GRAD, squeezeExciteShape } from '../batchNormOp';
 import { ACT_SIGMOID, ACT_SILU, checkFloat, native } from './batchNorm';
 import { matMulNative, matMulTransposeA } from './matMul';
+import type { Call } from './native';
 import { type Info, type KernelArgs, type WasmKernel, input, registerWasmKernelSet, release } from './plumbing';
 import { PASS_COST, parallel, serial } from './pool';
 
@@ -23,8 +24,8 @@ function channelSums(wasm: BackendWasm, a: Info, b: Info | null, n: number, hw: 
   const pa = call.input(a);
   const pb = b ? call.input(b) : 0;
   const out = call.output([n, c]);
-  if (b) parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, pb, out, n0, n1]);
-  else parallel(native, 'channel_mean', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1]);
+  if (b) parallel(native, 'channel_dot', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, pb, out, n0, n1], call);
+  else parallel(native, 'channel_mean', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, pa, out, n0, n1], call);
   return call.finish()[0]!;
 }
 
@@ -34,16 +35,16 @@ function channelScale(wasm: BackendWasm, x: Info, g: Info, add: Info | null, k: 
   const [px, pg] = [call.input(x), call.input(g)];
   const pa = add ? call.input(add) : 0;
   const py = call.output(x.shape);
-  parallel(native, 'channel_scale', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, px, pg, pa, k, py, n0, n1]);
+  parallel(native, 'channel_scale', n, 1, PASS_COST.plain * n * hw * c, (n0, n1) => [hw, c, px, pg, pa, k, py, n0, n1], call);
   return call.finish()[0]!;
 }
 
 /** A one-call native step on small tensors: `run` gets the inputs' offsets and the output's; a new tensor of `shape`. */
-function small(wasm: BackendWasm, ins: Info[], shape: number[], run: (pointers: number[], out: number) => void): Info {
+function small(wasm: BackendWasm, ins: Info[], shape: number[], run: (pointers: number[], out: number, call: Call) => void): Info {
   const call = native.call(wasm);
   const pointers = ins.map((t) => call.input(t));
   const out = call.output(shape);
-  run(pointers, out);
+  run(pointers, out, call);
   return call.finish()[0]!;
 }
 
@@ -54,14 +55,14 @@ function biasActivation(wasm: BackendWasm, z: Info, bias: Info, act: number, kee
   const [pz, pb] = [call.input(z), call.input(bias)];
   const pre = keepPre ? call.output([rows, c]) : 0;
   const out = call.output([rows, c]);
-  serial(native, 'bias_activation', [rows, c, pz, pb, act, pre, out]);
+  serial(native, 'bias_activation', [rows, c, pz, pb, act, pre, out], call);
   return call.finish();
 }
 
 /** Σ over the rows of t [rows, c]: a new [c] tensor (a bias's gradient), summed in double. */
 function columnSums(wasm: BackendWasm, t: Info): Info {
   const [rows, c] = t.shape as [number, number];
-  return small(wasm, [t], [c], ([pt], out) => serial(native, 'column_sum', [rows, c, pt!, out]));
+  return small(wasm, [t], [c], ([pt], out, call) => serial(native, 'column_sum', [rows, c, pt!, out], call));
 }
 
 function forward({ inputs, backend }: KernelArgs): Info[] {
@@ -90,11 +91,11 @@ function backward({ inputs, backend }: KernelArgs): Info[] {
   const [n, h, w, c, r] = squeezeExciteShape(SQUEEZE_EXCITE_GRAD, { dy, x, w1, w2, p, z1, a1, g });
   const hw = h * w;
   const dg = channelSums(wasm, dy, x, n, hw, c);
-  const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out) => serial(native, 'sigmoid_backward', [n * c, pg!, pdg!, out]));
+  const dz2 = small(wasm, [g, dg], [n, c], ([pg, pdg], out, call) => serial(native, 'sigmoid_backward', [n * c, pg!, pdg!, out], call));
   const dw2 = matMulTransposeA(wasm, a1, dz2, n, r, c);
   const db2 = columnSums(wasm, dz2);
   const da1 = matMulNative(wasm, dz2, w2, n, c, r, true);
-  const dz1 = small(wasm, [z1, da1], [n, r], ([pz1, pda1], out) => serial(native, 'silu_backward', [pz1!, pda1!, out, 0, n * r]));
+  const dz1 = small(wasm, [z1, da1], [n, r], ([pz1, pda1], out, call) => serial(native, 'silu_backward', [pz1!, pda1!, out, 0, n * r], call));
   const dw1 = matMulTransposeA(wasm, p, dz1, n, c, r);
   const db1 = columnSums(wasm, dz1);
   const dp = matMulNative(wasm, dz1, w1, n, r, c, true);
