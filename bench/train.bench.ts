@@ -72,6 +72,7 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_TAPER_AB: split calls cut into equal chunks, or chunks that shrink towards the end (kernelPoolOptions.taper);
  * - BENCH_SHARE_SAVED_AB: tensors saved for the backward pass cloned by tfjs' engine, or shared (engine/savedTensors.ts); any backend;
  * - BENCH_BN_ROWS_AB: BatchNorm's output pass split 64 rows at a time, or 8 where the rows are few (kernels/wasm/batchNorm.ts bnRowOptions).
+ * - BENCH_FILL_AHEAD_AB: each step's batch filled at its step, or at the end of the step before (training/trainer.ts trainerOptions).
  * - BENCH_WINDOW_AB: the kernel queue's calls run in the order posted, or a thread may start any of the first 16 not done whose inputs are ready (kernelPoolOptions.window 1 / 16).
  * - BENCH_RUNNING_MANY_AB: BatchNorm's running estimates updated by an op each, or all in one (training/batchNormStats.ts runningStatsOptions).
  * - BENCH_IN_PLACE_AB: the optimizer's new p and v and the running estimates as new tensors, or written over the old ones (kernels/wasm/batchNorm.ts updateOptions).
@@ -95,13 +96,14 @@ const AB_SWITCHES = [
   { env: 'BENCH_TAPER_AB', api: 'taper', values: [false, true], names: ['equal chunks', 'tapered'], key: 'taperAB', fields: ['equal', 'tapered'] },
   { env: 'BENCH_SHARE_SAVED_AB', api: 'shareSaved', values: [false, true], names: ['saved tensors cloned', 'shared'], key: 'shareSavedAB', fields: ['cloned', 'shared'] },
   { env: 'BENCH_BN_ROWS_AB', api: 'bnFineRows', values: [false, true], names: ['BN rows by 64', 'by 8 when few'], key: 'bnRowsAB', fields: ['rows64', 'fine'] },
+  { env: 'BENCH_FILL_AHEAD_AB', api: 'fillAhead', values: [false, true], names: ['batch filled at its step', 'filled ahead'], key: 'fillAheadAB', fields: ['atStep', 'ahead'] },
   { env: 'BENCH_WINDOW_AB', api: 'queueWindow', values: [1, 16], names: ['calls in order', 'a window of 16'], key: 'windowAB', fields: ['inOrder', 'window'] },
   { env: 'BENCH_RUNNING_MANY_AB', api: 'runningMany', values: [false, true], names: ['running estimates an op each', 'in one op'], key: 'runningManyAB', fields: ['each', 'many'] },
   { env: 'BENCH_IN_PLACE_AB', api: 'inPlace', values: [false, true], names: ['updates into new tensors', 'in place'], key: 'inPlaceAB', fields: ['newTensors', 'inPlace'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow' | 'fillAhead';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -161,6 +163,7 @@ type BenchApi = {
     inPlace(on: boolean): void;
     runningMany(on: boolean): void;
     queueWindow(n: number): void;
+    fillAhead(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     stepAB(name: string, batch: number, seconds: number, setter: string, values: [unknown, unknown]): Promise<[number[], number[]]>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;

@@ -10,6 +10,7 @@ import type { BackendName } from '../../src/workers/protocol';
 import { selectBackend } from '../../src/workers/engine/backends';
 import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
 import { runningStatsOptions } from '../../src/workers/training/batchNormStats';
+import { trainerOptions } from '../../src/workers/training/trainer';
 import { bnRowOptions, updateOptions } from '../../src/workers/kernels/wasm/batchNorm';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
@@ -145,6 +146,11 @@ const api = {
   /** The optimizer's and the running estimates' updates written over the old values where only their variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
   inPlace(on: boolean): void {
     updateOptions.inPlace = on;
+  },
+
+  /** The next step's batch filled at the end of a step (on, as the app runs) or at its own step (off). */
+  fillAhead(on: boolean): void {
+    trainerOptions.fillAhead = on;
   },
 
   /** How many of the oldest calls not done the kernel threads may claim from (1: in the order posted); WASM only. */

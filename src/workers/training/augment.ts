@@ -88,6 +88,10 @@ export function fillBatch(images: Uint8Array, indices: ArrayLike<number>, batch:
  * array each time: the CPU backend keeps the array it is given.
  */
 export function makeBatch(images: Uint8Array, indices: ArrayLike<number>, batch: number, norm: Normalization, plan?: AugmentPlan): tf.Tensor4D {
-  const values = fillBatch(images, indices, batch, new Float32Array(batch * CIFAR_IMAGE_BYTES), norm, plan);
+  return batchTensor(fillBatch(images, indices, batch, new Float32Array(batch * CIFAR_IMAGE_BYTES), norm, plan), batch);
+}
+
+/** A [batch, 32, 32, 3] tensor of `values` as fillBatch fills them (a new array for each tensor: the CPU backend keeps it). */
+export function batchTensor(values: Float32Array, batch: number): tf.Tensor4D {
   return tf.tensor4d(values, [batch, CIFAR_IMAGE_SIZE, CIFAR_IMAGE_SIZE, CIFAR_CHANNELS]);
 }

@@ -22,7 +22,7 @@ import { fillBatch, makeBatch, planAugmentation } from './augment';
 import { planMicroBatch } from './memory';
 import { SgdMomentum } from './optimizer';
 import { learningRateAt } from './schedule';
-import { Trainer } from './trainer';
+import { Trainer, trainerOptions } from './trainer';
 import type { StepMetrics, TrainData } from './types';
 
 const CIFAR10_NORMALIZATION = CIFAR_NORMALIZATION.cifar10;
@@ -329,6 +329,35 @@ describe('Trainer on the CIFAR-10 subset (wasm)', () => {
 
       trainer.dispose();
       expect(tf.memory().numTensors).toBe(start);
+    },
+    TIMEOUT_MS,
+  );
+
+  it(
+    "fills the next step's batch ahead, at the end of a step: the same run as filling each at its step",
+    async () => {
+      const run = async (fillAhead: boolean) => {
+        trainerOptions.fillAhead = fillAhead;
+        try {
+          const trainer = Trainer.create(TINY, data, { batchSize: 16, steps: 4, augment: true, seed: 3 });
+          const ahead = () => (trainer as unknown as { nextBatch?: { key: string } }).nextBatch?.key.split(' ')[0];
+          const keys: (string | undefined)[] = [];
+          for (let i = 0; i < 4; i++) {
+            await trainer.runSteps(1);
+            keys.push(ahead());
+          }
+          const params = (await trainer.checkpoint()).params;
+          trainer.dispose();
+          return { keys, params };
+        } finally {
+          trainerOptions.fillAhead = true;
+        }
+      };
+      const [ahead, atStep] = [await run(true), await run(false)];
+      // Filled for the step after each (none after the last step), and taken by it.
+      expect(ahead.keys).toEqual(['1', '2', '3', undefined]);
+      expect(atStep.keys).toEqual([undefined, undefined, undefined, undefined]);
+      for (const [k, v] of atStep.params) expect(Array.from(ahead.params.get(k)!.values), k).toEqual(Array.from(v.values));
     },
     TIMEOUT_MS,
   );

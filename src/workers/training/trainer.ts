@@ -52,7 +52,7 @@ import { yieldToEventLoop } from '../abort';
 import { type ExecOptions, execute } from '../engine/execute';
 import type { ParamTensors, ParamValues } from '../engine/params';
 import { kernelsRegistered } from '../kernels';
-import { type Normalization, makeBatch, planAugmentation } from './augment';
+import { type Normalization, batchTensor, fillBatch, makeBatch, planAugmentation } from './augment';
 import { type BatchStats, type BnOp, bnOpsOf, updateRunningStats } from './batchNormStats';
 import { WeightAverage } from './ema';
 import { type EvalContext, disposeEval, evaluateImages, predictImages } from './evaluation';
@@ -95,6 +95,9 @@ function graphsOf(spec: ArchSpec): { graph: NetworkGraph; paramGraph: NetworkGra
   return { graph: a.graph, paramGraph: parameterGraph(a) };
 }
 
+/** `fillAhead`: the next step's batch is filled at the end of a step (off: at its own step; the bench's A/B switch). */
+export const trainerOptions = { fillAhead: true };
+
 /** sum + t, disposing both inputs (sum may be undefined: the first term). */
 function accumulate(sum: tf.Tensor | undefined, t: tf.Tensor): tf.Tensor {
   if (!sum) return t;
@@ -128,6 +131,8 @@ export class Trainer {
   private readonly budgeted: boolean;
   private lrBase: number;
   private order?: { epoch: number; indices: Int32Array };
+  /** The next step's batch values, filled while the kernel helpers still ran the step before (`batchValues`). */
+  private nextBatch?: { key: string; values: Float32Array; labels: Int32Array };
   private secondsPerStep?: number;
   private running = false;
   private disposed = false;
@@ -301,6 +306,29 @@ export class Trainer {
     return this.order.indices.slice(start, start + b);
   }
 
+  /** What step `step`'s batch depends on besides the data: the values filled ahead are used only for the same. */
+  private batchKey(step: number): string {
+    const s = this.runSettings;
+    return `${step} ${s.batchSize} ${s.augment} ${s.seed}`;
+  }
+
+  /** Step `step`'s images (normalised, augmented as the settings say) and labels. */
+  private fillBatchOf(step: number): { key: string; values: Float32Array; labels: Int32Array } {
+    const s = this.runSettings;
+    const b = s.batchSize;
+    const indices = this.batchIndices(step);
+    const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, step))) : undefined;
+    const values = fillBatch(this.data.trainImages, indices, b, new Float32Array(b * CIFAR_IMAGE_BYTES), this.normalization, plan);
+    return { key: this.batchKey(step), values, labels: Int32Array.from(indices, (i) => this.data.trainLabels[i]!) };
+  }
+
+  /** Step `step`'s batch: the one filled ahead where it is that step's under the same settings, else filled now. */
+  private batchValues(step: number): { values: Float32Array; labels: Int32Array } {
+    const ahead = this.nextBatch;
+    this.nextBatch = undefined;
+    return ahead && ahead.key === this.batchKey(step) ? ahead : this.fillBatchOf(step);
+  }
+
   /**
    * One SGD step (synchronous: every op is queued on the backend). Returns the loss and the
    * number of correct predictions, still on the backend. With micro-batches, the gradient of each
@@ -313,11 +341,9 @@ export class Trainer {
     const mb = s.microBatchSize ?? b;
     const parts = b / mb;
     const k = this.classes;
-    const indices = this.batchIndices(this.stepsDone);
-    const plan = s.augment ? planAugmentation(b, new Mulberry32(deriveSeed(s.seed, STREAM.augment, this.stepsDone))) : undefined;
-    const labelValues = Int32Array.from(indices, (i) => this.data.trainLabels[i]!);
-    const x = makeBatch(this.data.trainImages, indices, b, this.normalization, plan);
-    const labels = tf.tensor1d(labelValues, 'int32');
+    const batch = this.batchValues(this.stepsDone);
+    const x = batchTensor(batch.values, b);
+    const labels = tf.tensor1d(batch.labels, 'int32');
     const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, k), 'float32'));
     const trainable = this.optimizer.params.map((p) => p.variable);
     const stats: BatchStats[] = [];
@@ -364,6 +390,10 @@ export class Trainer {
       this.optimizer.apply(grads!, lr);
       updateRunningStats(this.variables, this.bnOps, stats, mb, this.runSettings.bnMomentum);
       this.average?.update(this.variables, this.stepsDone);
+      // The next step's images, normalised and augmented now: on WASM the kernel helpers are still on this
+      // step's backward pass and update, and the JavaScript loop (~1 ms at batch 32) would otherwise run
+      // between steps with nothing queued. Values only (no tensor is held between steps).
+      if (trainerOptions.fillAhead && this.stepsDone + 1 < this.totalSteps) this.nextBatch = this.fillBatchOf(this.stepsDone + 1);
       // The correct predictions last: argMax is no native kernel, and on WASM a stock kernel first waits for
       // every native call queued before it (kernels/wasm/pool.ts); here the optimizer's JavaScript above has
       // run while the kernel helpers were still on the backward pass (EfficientNet-B0 at 32 px, step by step:
