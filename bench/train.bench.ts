@@ -57,6 +57,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 15);
 const PROFILE = process.argv.includes('--profile');
 /** --kernels: only the app's native kernels with the kernel helpers off and on (bench/kernelPoolCases.ts), WASM. */
 const KERNELS = process.argv.includes('--kernels');
+/** --same-run: each preset's first 3 steps with the kernel queue deferred and synchronous, compared bit for bit (WASM). */
+const SAME_RUN = process.argv.includes('--same-run');
 /**
  * In-page A/B switches, each `n` rounds per preset of WASM training at batch 32, alternating a setting off
  * and on in one page (the first one set runs; JSON key and field names as they were):
@@ -73,6 +75,7 @@ const KERNELS = process.argv.includes('--kernels');
  * - BENCH_SHARE_SAVED_AB: tensors saved for the backward pass cloned by tfjs' engine, or shared (engine/savedTensors.ts); any backend;
  * - BENCH_BN_ROWS_AB: BatchNorm's output pass split 64 rows at a time, or 8 where the rows are few (kernels/wasm/batchNorm.ts bnRowOptions).
  * - BENCH_FILL_AHEAD_AB: each step's batch filled at its step, or at the end of the step before (training/trainer.ts trainerOptions).
+ * - BENCH_PARTIAL_SETTLE_AB: stock kernels and reads wait for every queued native call, or only for those that write what they read (kernelPoolOptions.partialSettle); alternate runs, not steps (it moves work across steps).
  * - BENCH_WINDOW_AB: the kernel queue's calls run in the order posted, or a thread may start any of the first 16 not done whose inputs are ready (kernelPoolOptions.window 1 / 16).
  * - BENCH_RUNNING_MANY_AB: BatchNorm's running estimates updated by an op each, or all in one (training/batchNormStats.ts runningStatsOptions).
  * - BENCH_IN_PLACE_AB: the optimizer's new p and v and the running estimates as new tensors, or written over the old ones (kernels/wasm/batchNorm.ts updateOptions).
@@ -97,13 +100,14 @@ const AB_SWITCHES = [
   { env: 'BENCH_SHARE_SAVED_AB', api: 'shareSaved', values: [false, true], names: ['saved tensors cloned', 'shared'], key: 'shareSavedAB', fields: ['cloned', 'shared'] },
   { env: 'BENCH_BN_ROWS_AB', api: 'bnFineRows', values: [false, true], names: ['BN rows by 64', 'by 8 when few'], key: 'bnRowsAB', fields: ['rows64', 'fine'] },
   { env: 'BENCH_FILL_AHEAD_AB', api: 'fillAhead', values: [false, true], names: ['batch filled at its step', 'filled ahead'], key: 'fillAheadAB', fields: ['atStep', 'ahead'] },
+  { env: 'BENCH_PARTIAL_SETTLE_AB', api: 'partialSettle', values: [false, true], names: ['settle all', 'settle what is read'], key: 'partialSettleAB', fields: ['all', 'partial'] },
   { env: 'BENCH_WINDOW_AB', api: 'queueWindow', values: [1, 16], names: ['calls in order', 'a window of 16'], key: 'windowAB', fields: ['inOrder', 'window'] },
   { env: 'BENCH_RUNNING_MANY_AB', api: 'runningMany', values: [false, true], names: ['running estimates an op each', 'in one op'], key: 'runningManyAB', fields: ['each', 'many'] },
   { env: 'BENCH_IN_PLACE_AB', api: 'inPlace', values: [false, true], names: ['updates into new tensors', 'in place'], key: 'inPlaceAB', fields: ['newTensors', 'inPlace'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow' | 'fillAhead';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow' | 'fillAhead' | 'partialSettle';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -164,9 +168,11 @@ type BenchApi = {
     runningMany(on: boolean): void;
     queueWindow(n: number): void;
     fillAhead(on: boolean): void;
+    partialSettle(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     stepAB(name: string, batch: number, seconds: number, setter: string, values: [unknown, unknown]): Promise<[number[], number[]]>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;
+    sameRun(name: string, batch: number, steps: number): Promise<{ params: number; differing: string[] }>;
     convnetjs(batch: number, seconds: number): Promise<StepTiming>;
   };
 };
@@ -282,6 +288,16 @@ async function benchBackend(browser: Browser, origin: string, backend: BackendNa
     log(
       `threads ${threads ?? 'n/a (GPU)'}${info.wasm ? ` (WASM SIMD ${info.wasm.simd}, threaded build ${info.wasm.threads}, XNNPACK on ${xnnpackThreads}, the app's kernels on ${info.wasm.kernelThreads}, relaxed SIMD kernels ${info.wasm.relaxedSimd})` : ''}; ceiling ${gmacs(ceiling)} GMAC/s${ceilingScale > 1 ? ` (XNNPACK's ${gmacs(measured)} on ${xnnpackThreads} x ${ceilingScale})` : ''}`,
     );
+    if (SAME_RUN) {
+      if (backend !== 'wasm') return { backend, error: '--same-run checks the WASM kernel queue only' };
+      const rows = [];
+      for (const preset of PRESETS) {
+        const r = await withTimeout(page.evaluate(([p, b]) => trainBench.api.sameRun(p, b, 3), [preset, TORCH_BATCH] as const), `${backend} ${preset} same run`);
+        log(`${preset}: 3 steps queued and synchronous: ${r.differing.length === 0 ? `all ${r.params} parameters bit for bit the same` : `${r.differing.length} of ${r.params} differ (${r.differing.slice(0, 5).join(', ')})`}`);
+        rows.push({ preset, ...r });
+      }
+      return { backend, wasm: info.wasm, threads, sameRun: rows };
+    }
     if (KERNELS) {
       if (backend !== 'wasm') return { backend, error: '--kernels measures the WASM kernels only' };
       const rows = await withTimeout(page.evaluate(() => trainBench.api.kernels(3, 1000)), 'kernels');

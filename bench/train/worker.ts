@@ -48,6 +48,29 @@ const api = {
   matMulMacsPerSecond,
 
 
+  /**
+   * A preset's `steps` steps from one seed with the kernel queue as the app runs it (deferred calls, the
+   * window, partial settles) and with every native call run before the caller goes on: the number of
+   * parameters (weights, BN statistics) whose values differ in any bit (0: the queue's order is right).
+   */
+  async sameRun(name: string, batch: number, steps: number): Promise<{ params: number; differing: string[] }> {
+    const run = async (deferred: boolean) => {
+      const saved = kernelPoolOptions.deferred;
+      kernelPoolOptions.deferred = deferred;
+      const { trainer } = presetTrainer(name, batch);
+      try {
+        await trainer.runSteps(steps);
+        return (await trainer.checkpoint()).params;
+      } finally {
+        trainer.dispose();
+        kernelPoolOptions.deferred = saved;
+      }
+    };
+    const [queued, synchronous] = [await run(true), await run(false)];
+    const differing = [...queued].filter(([k, v]) => v.values.some((x, i) => !Object.is(x, synchronous.get(k)!.values[i]))).map(([k]) => k);
+    return { params: queued.size, differing };
+  },
+
   /** A preset trained by the app's Trainer (augmentation, SGD, BN statistics included). */
   async preset(name: string, batch: number, seconds: number, microBatch?: number): Promise<StepTiming> {
     const { trainer, step, forwardMacs } = presetTrainer(name, batch, microBatch);
@@ -146,6 +169,11 @@ const api = {
   /** The optimizer's and the running estimates' updates written over the old values where only their variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
   inPlace(on: boolean): void {
     updateOptions.inPlace = on;
+  },
+
+  /** Stock kernels and reads wait only for the queued calls that write what they read (on, as the app runs) or for all (off). */
+  partialSettle(on: boolean): void {
+    kernelPoolOptions.partialSettle = on;
   },
 
   /** The next step's batch filled at the end of a step (on, as the app runs) or at its own step (off). */

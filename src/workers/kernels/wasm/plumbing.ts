@@ -25,9 +25,32 @@ const MEMMOVE_MIN = 16;
  * them returned; whatever touches tfjs' memory outside them (the stock kernels, JavaScript passes over
  * the heap) settles the queue first.
  */
-let settle: () => void = () => {};
-export function setSettle(f: () => void): void {
+let settle: (ranges?: readonly number[]) => void = () => {};
+export function setSettle(f: (ranges?: readonly number[]) => void): void {
   settle = f;
+}
+
+/**
+ * The byte ranges on `backend`'s heap (flat lo, hi pairs) of tensors' data, for settling the queue only
+ * until no queued call writes them (a stock kernel's inputs, a tensor read). Data not on the heap (no
+ * offset: strings) no native call writes; undefined where the backend keeps no such map (then the whole
+ * queue settles). Four bytes an element: at least every dtype's size.
+ */
+export function heapRanges(backend: object, infos: readonly { dataId: object }[]): number[] | undefined {
+  const map = (backend as { dataIdMap?: { get(dataId: object): { memoryOffset: number | null; shape: number[] } | undefined } }).dataIdMap;
+  if (!map) return undefined;
+  const ranges: number[] = [];
+  for (const t of infos) {
+    const d = map.get(t.dataId);
+    if (d?.memoryOffset == null) continue;
+    ranges.push(d.memoryOffset, d.memoryOffset + 4 * d.shape.reduce((a, b) => a * b, 1));
+  }
+  return ranges;
+}
+
+/** Settles the queue until no queued call writes any of `inputs` (all of it where their memory is not known). */
+function settleFor(backend: object, inputs: tf.NamedTensorInfoMap | Record<string, Info>): void {
+  settle(heapRanges(backend, Object.values(inputs).filter((t): t is Info => t !== undefined)));
 }
 
 /** Stock kernels the app's kernels replace, kept so the replacements can delegate to them. */
@@ -43,7 +66,7 @@ export function input(inputs: tf.NamedTensorInfoMap, name: string): Info {
 export function runKernel(name: string, inputs: Record<string, Info>, backend: BackendWasm, attrs: tf.NamedAttrMap = {}): Info {
   const kernelFunc = stockKernels.get(name) ?? tf.getKernel(name, BACKEND)?.kernelFunc;
   if (kernelFunc === undefined) throw new Error(`wasm kernel: '${name}' is not registered for 'wasm'`);
-  settle();
+  settleFor(backend, inputs);
   const out = kernelFunc({ inputs, backend, attrs });
   return Array.isArray(out) ? out[0]! : out;
 }
@@ -53,7 +76,7 @@ export function stockKernel(name: string): tf.KernelFunc {
   const f = stockKernels.get(name);
   if (!f) throw new Error(`wasm ${name}: the stock kernel is missing`);
   return (args) => {
-    settle();
+    settleFor(args.backend, args.inputs);
     return f(args);
   };
 }
@@ -128,7 +151,7 @@ export function settleBeforeStockKernels(): void {
     const f = config.kernelFunc;
     if (appKernels.has(f) || settling.has(f) || NO_MEMORY.has(config.kernelName)) continue;
     const wrapped: tf.KernelFunc = (args) => {
-      settle();
+      settleFor(args.backend, args.inputs);
       return f(args);
     };
     settling.add(wrapped);

@@ -261,14 +261,16 @@ describe('deferred calls on the queue', () => {
  * Deferred calls with their buffers (Access): a thread may start a later call while an earlier one runs,
  * where the later one reads nothing the earlier writes and writes nothing it reads or writes
  * (kernelPoolOptions.window). Random calls over six buffers (ReLU's gradient and Add split in chunks, a running
- * estimate's update in one; some in place) must give what running them one by one gives, bit for bit.
+ * estimate's update in one; some in place) must give what running them one by one gives, bit for bit,
+ * and a read of one buffer between them (settleKernels with its range) what the calls before it give.
  */
 describe('deferred calls ordered by the buffers they use', () => {
   it('give the values of the calls in order, with calls started ahead of earlier ones only in a window over 1', async () => {
     const spawn = (source: string) => new Worker(`${source}\n${HELPER_ENTRY.node}`, { eval: true });
     expect(startKernelHelpers(2, spawn)).toBe(2);
     await until(() => kernelThreads() === 3, 20_000);
-    const fake = { readSync: () => 'read', time: async (f: () => void) => f(), wasm: { _free: () => undefined } };
+    const frees: number[] = [];
+    const fake = { readSync: () => 'read', time: async (f: () => void) => f(), wasm: { _free: (p: number) => void frees.push(p) } };
     Object.defineProperty(batchNormNative, 'onBackendMemory', { configurable: true, get: () => true });
     Object.defineProperty(batchNormNative, 'boundBackend', { configurable: true, get: () => fake });
     const [minWork, window] = [kernelPoolOptions.minWork, kernelPoolOptions.window];
@@ -291,6 +293,8 @@ describe('deferred calls ordered by the buffers they use', () => {
           return r >>> 16;
         };
         const before = readPoolStats();
+        let partialWrong = 0;
+        frees.length = 0;
         for (let i = 0; i < calls; i++) {
           const [a, b, out] = [pick() % 6, pick() % 6, pick() % 6];
           const access = { reads: [buffers[a]!, buffers[a]! + 4 * n, buffers[b]!, buffers[b]! + 4 * n], writes: [buffers[out]!, buffers[out]! + 4 * n] };
@@ -309,6 +313,14 @@ describe('deferred calls ordered by the buffers they use', () => {
             parallel(batchNormNative, 'relu_backward', n, 4, 1 << 20, (i0, i1) => [buffers[a]!, buffers[b]!, buffers[out]!, i0, i1], access);
             for (let e = 0; e < n; e++) mo[e] = mb[e]! * (ma[e]! > 0 ? 1 : 0);
           }
+          if (i % 250 === 125) {
+            // A read of one buffer waits only for the calls that write it: then it holds what the calls so far give.
+            const k = pick() % 6;
+            settleKernels([buffers[k]!, buffers[k]! + 4 * n]);
+            const got = new Float32Array(memory.buffer, buffers[k], n);
+            for (let e = 0; e < n; e++) if (!Object.is(got[e], model[k]![e])) partialWrong++;
+            fake.wasm._free(i); // held while calls posted before it run
+          }
         }
         settleKernels();
         const after = readPoolStats();
@@ -317,7 +329,9 @@ describe('deferred calls ordered by the buffers they use', () => {
           const got = new Float32Array(memory.buffer, buffers[k], n);
           for (let e = 0; e < n; e++) if (!Object.is(got[e], want[e])) wrong++;
         });
-        return { wrong, ahead: after.aheadChunks - before.aheadChunks, live: model.reduce((t, m) => t + m.filter((v) => v !== 0 && Number.isFinite(v)).length, 0) };
+        const freed = Array.from({ length: Math.floor((calls - 126) / 250) + 1 }, (_, k) => 125 + 250 * k);
+        expect(frees, 'every free released, in order, once the calls before it ran').toEqual(freed);
+        return { wrong: wrong + partialWrong, ahead: after.aheadChunks - before.aheadChunks, live: model.reduce((t, m) => t + m.filter((v) => v !== 0 && Number.isFinite(v)).length, 0) };
       };
       const windowed = run(16, 6000, 7);
       expect(windowed.wrong, 'elements off the calls in order (window 16)').toBe(0);

@@ -18,7 +18,7 @@
  * a worker (or in Node), only where memory can be shared, and only when asked (`startKernelHelpers`).
  */
 import { NATIVES, type Native, type NativeModule, setRebindListener } from './native';
-import { setSettle } from './plumbing';
+import { heapRanges, setSettle } from './plumbing';
 
 /** A helper's control block, Int32 slots (one per helper). */
 const READY = 1; // 1 once the helper has instantiated every module
@@ -98,8 +98,11 @@ const ALL_BEFORE = 0x7fffffff;
  * `window`: how many of the oldest calls not yet done a thread may claim chunks of (1 to 31): where the
  * oldest has no chunk left to claim, a thread goes on with a later call that does not depend on it
  * instead of waiting (a call's dependencies: `Access`). 1: the calls run in the order posted.
+ * `partialSettle`: a stock kernel or a read waits only for the queued calls that write what it reads
+ * (settleKernels with ranges): the caller goes on with tfjs (a step's last reads, the next step's first
+ * ops) while the helpers finish the calls before. False: for every queued call.
  */
-export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true, timing: false, taper: true, window: 16 };
+export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true, timing: false, taper: true, window: 16, partialSettle: true };
 
 /** Polls of a spin between its clock readings. */
 const SPIN_POLLS = 32;
@@ -269,7 +272,7 @@ interface Queue {
   /** The same, name to index, per module (looked up on every post). */
   indices: Map<string, number>[];
   steps: QueueSteps;
-  /** The buffers of the last MAX_WINDOW calls posted, by sequence number mod 32 (undefined: not known). */
+  /** The buffers of the last SLOTS calls posted, by sequence number mod SLOTS (undefined: not known). */
   recent: (Access | undefined)[];
 }
 let queue: Queue | undefined;
@@ -413,13 +416,23 @@ function pending(q: Queue): number {
   return (q.tail - Atomics.load(q.w32, HEAD)) & SEQUENCE_MASK;
 }
 
-/** tfjs' frees held back while calls that may use the memory are queued (guardBackend), run when the queue is empty. */
-let heldFrees: Array<() => void> = [];
+/**
+ * tfjs' frees held back while calls that may use the memory are queued (guardBackend), each with the
+ * sequence number of the next call posted when it came (`after`: only calls before it can use the
+ * memory), in that order; each runs once every call before its `after` is done.
+ */
+let heldFrees: Array<{ after: number; free: () => void }> = [];
 function releaseHeldFrees(): void {
   if (heldFrees.length === 0) return;
-  const frees = heldFrees;
-  heldFrees = [];
-  for (const free of frees) free();
+  // Calls before `after` are done when none of them is pending: the pending ones are the last `pending` posted.
+  const q = queue;
+  const waiting = q ? pending(q) : 0;
+  let n = 0;
+  while (n < heldFrees.length && (!q || ((q.tail - heldFrees[n]!.after) & SEQUENCE_MASK) >= waiting)) n++;
+  if (n === 0) return;
+  const frees = heldFrees.slice(0, n);
+  heldFrees = heldFrees.slice(n);
+  for (const { free } of frees) free();
 }
 
 /** Whether memory freed now could still be in use by a queued call. */
@@ -506,16 +519,32 @@ function runAgain(q: Queue, head: number, lost: boolean): boolean {
 }
 
 /**
- * Runs every call posted to the queue (the caller joins the helpers) and releases the memory tfjs freed
- * meanwhile. Called before anything reads or writes memory a queued call may use outside the queue:
- * tfjs' stock kernels, reads of tensors' data, JavaScript passes over the heap (plumbing.ts,
- * guardBackend); a no-op when nothing is queued.
+ * Runs the calls posted to the queue (the caller joins the helpers) and releases the memory tfjs freed
+ * that they no longer use: every call, or with `ranges` (byte ranges, flat lo, hi pairs) until no call
+ * not yet done writes any of them. Called before anything reads or writes memory a queued call may use
+ * outside the queue: tfjs' stock kernels (their inputs' ranges: their outputs are new memory) and reads
+ * of tensors' data (the tensor's range), JavaScript passes over the heap (all); plumbing.ts,
+ * guardBackend. A no-op when nothing is queued.
  */
-export function settleKernels(): void {
-  if (queue && pending(queue) > 0) runQueue(queue, () => false);
+export function settleKernels(ranges?: readonly number[]): void {
+  const q = queue;
+  if (q && pending(q) > 0) runQueue(q, ranges && kernelPoolOptions.partialSettle ? () => !writesPending(q, ranges) : () => false);
   releaseHeldFrees();
 }
 setSettle(settleKernels);
+
+/**
+ * Whether a call not yet done writes any of byte ranges `ranges` (flat lo, hi pairs), or may (its buffers
+ * not known): what reading those ranges outside the queue has to wait for (settleKernels with ranges).
+ */
+function writesPending(q: Queue, ranges: readonly number[]): boolean {
+  for (let j = Atomics.load(q.w32, HEAD); j !== q.tail; j = (j + 1) & SEQUENCE_MASK) {
+    if (Atomics.load(q.w32, slotOf(j) + COMPLETE) === j) continue;
+    const access = q.recent[j % SLOTS];
+    if (!access || overlap(access.writes, ranges)) return true;
+  }
+  return false;
+}
 
 const guarded = new WeakSet<object>();
 
@@ -532,7 +561,7 @@ function guardBackend(backend: object): void {
   const b = backend as { readSync(...a: unknown[]): unknown; time(f: () => void): Promise<unknown>; wasm: { _free(p: number): void } };
   const readSync = b.readSync.bind(b);
   b.readSync = (...a: unknown[]) => {
-    settleKernels();
+    settleKernels(heapRanges(backend, [{ dataId: a[0] as object }]));
     return readSync(...a);
   };
   const time = b.time.bind(b);
@@ -543,7 +572,7 @@ function guardBackend(backend: object): void {
     });
   const free = b.wasm._free.bind(b.wasm);
   b.wasm._free = (p: number) => {
-    if (queueBusy()) heldFrees.push(() => free(p));
+    if (queueBusy()) heldFrees.push({ after: queue!.tail, free: () => free(p) });
     else free(p);
   };
 }
@@ -565,7 +594,7 @@ function dependencies(q: Queue, j: number, access: Access | undefined): number {
   let deps = 0;
   for (let i = 0; i < MAX_WINDOW; i++) {
     const k = (j - 1 - i) & SEQUENCE_MASK;
-    const before = q.recent[k % 32];
+    const before = q.recent[k % SLOTS];
     if (!before || overlap(before.writes, access.reads) || overlap(before.writes, access.writes) || overlap(before.reads, access.writes)) deps |= 1 << i;
   }
   return deps;
@@ -579,8 +608,8 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   const fnIndex = q.indices[native.index]?.get(fn);
   if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
   if (chunks.length > MAX_CHUNKS) throw new Error(`kernel helper: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
-  if (pending(q) === 0) releaseHeldFrees();
-  else if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
+  if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
+  releaseHeldFrees();
   const j = q.tail;
   const s = slotOf(j);
   const at = (s * 4 + SLOT_ARGS) / 8;
@@ -598,7 +627,7 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   q.w32[s + DONE] = 0;
   q.w32[s + COUNT] = chunks.length;
   q.w32[s + DEPS] = dependencies(q, j, access);
-  q.recent[j % 32] = access;
+  q.recent[j % SLOTS] = access;
   q.w32[TIMING] = kernelPoolOptions.timing ? 1 : 0;
   q.w32[WINDOW] = Math.max(1, Math.min(MAX_WINDOW, Math.floor(kernelPoolOptions.window)));
   if (kernelPoolOptions.timing) q.f64[(s * 4 + SLOT_POSTED) / 8] = now();
