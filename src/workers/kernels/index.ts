@@ -11,6 +11,7 @@
  *   training-mode BatchNorm (with its residual join and activation), ReLU's gradient and SiLU.
  */
 import { registerWasmKernels } from './wasm';
+import { settleKernels } from './wasm/pool';
 import { registerWebgpuBatchNormKernels } from './webgpu/batchNorm';
 import { registerWebgpuDenseConvKernels } from './webgpu/denseConv';
 import { registerWebgpuGroupedConvKernels } from './webgpu/groupedConv';
@@ -31,4 +32,14 @@ export function registerKernels(backend: string): void {
 /** Whether `registerKernels(backend)` has run (the trainer refuses to start without the kernels). */
 export function kernelsRegistered(backend: string): boolean {
   return registered.has(backend);
+}
+
+/**
+ * Runs every kernel call a backend still has queued (WASM: the app's native calls on its helper threads,
+ * kernels/wasm/pool.ts; a no-op elsewhere), and gives back the memory freed behind them. The trainer
+ * calls it before a step allocates: a step's reads (the loss, the accuracy) wait only for the calls that
+ * write what they read, so the last step's backward pass may still be running, its freed tensors held.
+ */
+export function settleQueuedKernels(): void {
+  settleKernels();
 }

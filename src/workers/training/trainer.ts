@@ -51,7 +51,7 @@ import {
 import { yieldToEventLoop } from '../abort';
 import { type ExecOptions, execute } from '../engine/execute';
 import type { ParamTensors, ParamValues } from '../engine/params';
-import { kernelsRegistered } from '../kernels';
+import { kernelsRegistered, settleQueuedKernels } from '../kernels';
 import { type Normalization, batchTensor, fillBatch, makeBatch, planAugmentation } from './augment';
 import { type BatchStats, type BnOp, bnOpsOf, updateRunningStats } from './batchNormStats';
 import { WeightAverage } from './ema';
@@ -342,6 +342,9 @@ export class Trainer {
     const parts = b / mb;
     const k = this.classes;
     const batch = this.batchValues(this.stepsDone);
+    // The last step's calls done and the memory they held given back before this step allocates (else
+    // the heap grows by what the two steps' tensors need at once, whenever the helpers fall behind).
+    settleQueuedKernels();
     const x = batchTensor(batch.values, b);
     const labels = tf.tensor1d(batch.labels, 'int32');
     const oneHot = tf.tidy(() => tf.cast(tf.oneHot(labels, k), 'float32'));
