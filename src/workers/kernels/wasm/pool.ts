@@ -8,9 +8,10 @@
  * rows), and posts it to a queue all threads share; every thread claims the next chunk of the oldest
  * call it may start (docs/tfjs.md#chunks-claimed-and-where-a-split-calls-time-goes): the oldest not done,
  * or a later one among the next few that uses no buffer an earlier one still writes (the Call's `Access`;
- * docs/tfjs.md#a-window-of-calls-ordered-by-their-buffers). Where the modules run on tfjs' own memory the caller does not wait for its calls: it goes on
- * with tfjs while the helpers run them, and joins in where anything else touches that memory
- * (`settleKernels`; docs/tfjs.md#native-calls-queued-the-caller-goes-on-while-the-helpers-run-them).
+ * docs/tfjs.md#a-window-of-calls-ordered-by-their-buffers). Where the modules run on tfjs' own memory
+ * the caller does not wait for its calls: it goes on with tfjs while the helpers run them, and joins in
+ * where anything else touches memory they write (`settleKernels`;
+ * docs/tfjs.md#native-calls-queued-the-caller-goes-on-while-the-helpers-run-them).
  * Every kernel's values are independent of its range (native/*.c), so results are bit for bit those of
  * one thread, whoever ran which chunk.
  *
