@@ -18,6 +18,7 @@ import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnB
 const KERNEL_SPIN = { ...kernelPoolOptions };
 import { NATIVE_DENSE_CONV, NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
+import { matMulSwapOptions } from '../../src/workers/kernels/wasm/matMul';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
@@ -169,6 +170,11 @@ const api = {
   /** The optimizer's and the running estimates' updates written over the old values where only their variables hold them (on, as the app runs) or into new tensors (off); WASM only. */
   inPlace(on: boolean): void {
     updateOptions.inPlace = on;
+  },
+
+  /** A·Bᵀ with few rows of A as (B·Aᵀ)ᵀ (on, as the app runs) or with B transposed (off); WASM only. */
+  swapFewRows(on: boolean): void {
+    matMulSwapOptions.swapFewRows = on;
   },
 
   /** Stock kernels and reads wait only for the queued calls that write what they read (on, as the app runs) or for all (off). */

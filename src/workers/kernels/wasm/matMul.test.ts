@@ -12,7 +12,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mulberry32, uniformArray } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { matMulChunkOptions, transposedProductChunk } from './matMul';
+import { matMulChunkOptions, matMulSwapOptions, swapsFewRows, transposedProductChunk } from './matMul';
 import { nativesRelaxedSimd, useRelaxedSimd } from './native';
 
 beforeAll(async () => {
@@ -77,6 +77,31 @@ describe.each([
       tf.dispose([ta, tb, tbT, c, cT]);
       expect(tf.memory().numTensors).toBe(before);
     });
+  });
+
+  it.each([
+    [32, 1152, 192],
+    [8, 300, 37],
+    [13, 96, 40],
+  ])('A [%i, %i] · B [%i, k]ᵀ with few rows of A runs as (B·Aᵀ)ᵀ: bit for bit A·Bᵀ with B transposed', async (m, k, n) => {
+    expect(swapsFewRows(m, k, n)).toBe(true);
+    const random = new Mulberry32(m + k + n);
+    const [ta, tb] = [tf.tensor2d(uniformArray(m * k, 1, random), [m, k]), tf.tensor2d(uniformArray(n * k, 1, random), [n, k])];
+    const swapped = (await tf.matMul(ta, tb, false, true).data()) as Float32Array;
+    matMulSwapOptions.swapFewRows = false;
+    try {
+      expect(swapsFewRows(m, k, n)).toBe(false);
+      const transposed = (await tf.matMul(ta, tb, false, true).data()) as Float32Array;
+      expect(swapped.length).toBe(m * n);
+      let differing = 0;
+      for (let i = 0; i < swapped.length; i++) if (!Object.is(swapped[i], transposed[i])) differing++;
+      expect(differing).toBe(0);
+      // Not vacuous: the products are not all alike.
+      expect(new Set(swapped).size).toBeGreaterThan((m * n) / 2);
+    } finally {
+      matMulSwapOptions.swapFewRows = true;
+    }
+    tf.dispose([ta, tb]);
   });
 
   describe('matMul with a transposed left operand on wasm (native kernel)', () => {

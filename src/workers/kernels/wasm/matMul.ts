@@ -40,11 +40,35 @@ export function matMulTransposeAFilled(backend: BackendWasm, fillA: (a: Float32A
   return product(call, pa, b, m, k, n, () => fillA(call.view(pa, m * k)));
 }
 
+/**
+ * `swapFewRows`: A·Bᵀ with few rows of A (m >= 8, n >= 4) and m·(k + n) < k·n computed as (B·Aᵀ)ᵀ: the
+ * small A and the result transposed instead of the large B (EfficientNet's input gradients on 1x1 maps:
+ * dy [32, 1152]·W [192, 1152]ᵀ moves 43 K floats through transposes instead of 221 K), and the product split
+ * by B's many rows, each thread streaming its own rows of B once, not all of B for each 4 rows of A. Every
+ * element is the same sum of the same products in the same order (a·b = b·a, also fused), so the values
+ * are bit for bit those of the other way (matMul.test.ts). Off: always B transposed (the bench's A/B switch).
+ */
+export const matMulSwapOptions = { swapFewRows: true };
+
+/** Whether A·Bᵀ for A [m, k], B [n, k] runs as (B·Aᵀ)ᵀ (matMulSwapOptions). */
+export function swapsFewRows(m: number, k: number, n: number): boolean {
+  return matMulSwapOptions.swapFewRows && m >= 8 && n >= 4 && m * (k + n) < k * n;
+}
+
 /** A·B for A [m, k] and B [k, n] (or B [n, k] with `transposeB`: A·Bᵀ), float32 tensors on the wasm heap: a new [m, n] tensor. */
 export function matMulNative(backend: BackendWasm, a: Info, b: Info, m: number, k: number, n: number, transposeB: boolean): Info {
   const call = native.call(backend);
   const pa = call.input(a);
   let pb = call.input(b);
+  if (transposeB && swapsFewRows(m, k, n)) {
+    // Aᵀ [k, m], then Cᵀ = B·Aᵀ [n, m] split by B's rows (the kernel's 4-row tile), then C = (Cᵀ)ᵀ.
+    const [pat, pct] = [call.scratch(k * m), call.scratch(n * m)];
+    const pc = call.output([m, n]);
+    parallel(native, 'transpose', m, 16, PASS_COST.plain * m * k, (r0, r1) => [m, k, pa, pat, r0, r1], call);
+    parallel(native, 'matmul_nn', n, 4, m * k * n, (m0, m1) => [n, k, m, pb, pat, pct, m0, m1], call);
+    parallel(native, 'transpose', n, 16, PASS_COST.plain * m * n, (r0, r1) => [n, m, pct, pc, r0, r1], call);
+    return call.finish()[0]!;
+  }
   if (transposeB) {
     // Bᵀ [k, n] into scratch: B is the (small) weight, its transpose O(k·n) against the product's O(m·k·n).
     const pt = call.scratch(k * n);

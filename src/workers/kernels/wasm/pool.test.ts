@@ -70,7 +70,8 @@ async function everyKernel(): Promise<Float32Array[]> {
   }
   // Aᵀ·B with 70 rows of C (not a multiple of the 4-row tile) and a dense 3x3 filter gradient (im2col).
   out.push(tf.matMul(tf.tensor2d(values(600 * 70, 21), [600, 70]), tf.tensor2d(values(600 * 50, 22), [600, 50]), true, false));
-  // A·Bᵀ with B [260, 300]: its transpose split by rows of B (16 at a time: 260 is not a multiple).
+  // A·Bᵀ with 40 rows of A and B [260, 300]: as (B·Aᵀ)ᵀ (matMul.ts swapsFewRows), A's transpose, the
+  // product split by B's rows and the result's transpose (16 rows at a time: 260 is not a multiple).
   out.push(tf.matMul(tf.tensor2d(values(40 * 300, 28), [40, 300]), tf.tensor2d(values(260 * 300, 29), [260, 300]), false, true));
   // Aᵀ·B over 2500 rows: three chunks of rows (matMul.ts transposedProductChunk), then their sum.
   out.push(tf.matMul(tf.tensor2d(values(2500 * 70, 26), [2500, 70]), tf.tensor2d(values(2500 * 50, 27), [2500, 50]), true, false));
