@@ -45,6 +45,7 @@ import path from 'node:path';
 import { build, preview } from 'vite';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium';
 import { runExport } from '../src/cli/exportCommand';
+import { kernelPoolOptions } from '../src/workers/kernels/wasm/pool';
 import type { BackendInfo, BackendName } from '../src/workers/protocol';
 import { CONVNETJS_IMAGES_PER_SECOND } from './train/convnetjs';
 import { type ConvNetJsOwnTiming, timeConvNetJsOwn } from './train/convnetjsOwn';
@@ -77,7 +78,7 @@ const SAME_RUN = process.argv.includes('--same-run');
  * - BENCH_SWAP_AB: A·Bᵀ with few rows of A by transposing B, or as (B·Aᵀ)ᵀ (kernels/wasm/matMul.ts matMulSwapOptions).
  * - BENCH_FILL_AHEAD_AB: each step's batch filled at its step, or at the end of the step before (training/trainer.ts trainerOptions).
  * - BENCH_PARTIAL_SETTLE_AB: stock kernels and reads wait for every queued native call, or only for those that write what they read (kernelPoolOptions.partialSettle); alternate runs, not steps (it moves work across steps).
- * - BENCH_WINDOW_AB: the kernel queue's calls run in the order posted, or a thread may start any of the first 16 not done whose inputs are ready (kernelPoolOptions.window 1 / 16).
+ * - BENCH_WINDOW_AB: the kernel queue's calls run in the order posted, or a thread may start any of the first WINDOW not done whose inputs are ready (kernelPoolOptions.window 1 / the app's).
  * - BENCH_RUNNING_MANY_AB: BatchNorm's running estimates updated by an op each, or all in one (training/batchNormStats.ts runningStatsOptions).
  * - BENCH_IN_PLACE_AB: the optimizer's new p and v and the running estimates as new tensors, or written over the old ones (kernels/wasm/batchNorm.ts updateOptions).
  * With BENCH_STEP_AB=1 a switch alternates step by step instead (A B B A, one trainer, n x BENCH_SECONDS per
@@ -86,6 +87,8 @@ const SAME_RUN = process.argv.includes('--same-run');
 const STEP_AB = process.env.BENCH_STEP_AB === '1';
 const HELPER_SPIN_MS = Number(process.env.BENCH_HELPER_SPIN_MS ?? 0.2);
 const CHUNKS = Number(process.env.BENCH_CHUNKS ?? 4);
+/** The kernel queue's window as the app runs it (BENCH_WINDOW_AB's B side). */
+const WINDOW = kernelPoolOptions.window;
 const MIN_WORK = Number(process.env.BENCH_MIN_WORK ?? 1 << 17);
 const AB_SWITCHES = [
   { env: 'BENCH_MATMUL_AB', api: 'nativeMatMul', values: [false, true], names: ['XNNPACK A·B', 'native'], key: 'matMulAB', fields: ['xnnpack', 'native'] },
@@ -103,7 +106,7 @@ const AB_SWITCHES = [
   { env: 'BENCH_SWAP_AB', api: 'swapFewRows', values: [false, true], names: ['B transposed', '(B·Aᵀ)ᵀ'], key: 'swapAB', fields: ['transposeB', 'swapped'] },
   { env: 'BENCH_FILL_AHEAD_AB', api: 'fillAhead', values: [false, true], names: ['batch filled at its step', 'filled ahead'], key: 'fillAheadAB', fields: ['atStep', 'ahead'] },
   { env: 'BENCH_PARTIAL_SETTLE_AB', api: 'partialSettle', values: [false, true], names: ['settle all', 'settle what is read'], key: 'partialSettleAB', fields: ['all', 'partial'] },
-  { env: 'BENCH_WINDOW_AB', api: 'queueWindow', values: [1, 16], names: ['calls in order', 'a window of 16'], key: 'windowAB', fields: ['inOrder', 'window'] },
+  { env: 'BENCH_WINDOW_AB', api: 'queueWindow', values: [1, WINDOW], names: ['calls in order', `a window of ${WINDOW}`], key: 'windowAB', fields: ['inOrder', 'window'] },
   { env: 'BENCH_RUNNING_MANY_AB', api: 'runningMany', values: [false, true], names: ['running estimates an op each', 'in one op'], key: 'runningManyAB', fields: ['each', 'many'] },
   { env: 'BENCH_IN_PLACE_AB', api: 'inPlace', values: [false, true], names: ['updates into new tensors', 'in place'], key: 'inPlaceAB', fields: ['newTensors', 'inPlace'] },
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{

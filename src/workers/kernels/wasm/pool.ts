@@ -100,8 +100,9 @@ const ALL_BEFORE = 0x7fffffff;
  * oldest has no chunk left to claim, a thread goes on with a later call that does not depend on it
  * instead of waiting (a call's dependencies: `Access`). 1: the calls run in the order posted.
  * `partialSettle`: a stock kernel or a read waits only for the queued calls that write what it reads
- * (settleKernels with ranges): the caller goes on with tfjs (a step's last reads, the next step's first
- * ops) while the helpers finish the calls before. False: for every queued call.
+ * (settleKernels with ranges): the caller goes on with tfjs (a step's last reads, reporting the step)
+ * while the helpers finish the calls before; the trainer settles all before the next step allocates
+ * (kernels/index.ts settleQueuedKernels). False: for every queued call.
  */
 export const kernelPoolOptions = { callerSpinMs: 0.5, helperSpinMs: 0.2, chunksPerThread: 4, minWork: 1 << 19, deferred: true, timing: false, taper: true, window: 16, partialSettle: true };
 
