@@ -18,7 +18,7 @@ import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnB
 const KERNEL_SPIN = { ...kernelPoolOptions };
 import { NATIVE_DENSE_CONV, NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
-import { matMulSwapOptions } from '../../src/workers/kernels/wasm/matMul';
+import { matMulSplitOptions, matMulSwapOptions } from '../../src/workers/kernels/wasm/matMul';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
@@ -175,6 +175,11 @@ const api = {
   /** A·Bᵀ with few rows of A as (B·Aᵀ)ᵀ (on, as the app runs) or with B transposed (off); WASM only. */
   swapFewRows(on: boolean): void {
     matMulSwapOptions.swapFewRows = on;
+  },
+
+  /** A·B with fewer rows than columns split by columns (on, as the app runs) or by rows (off); WASM only. */
+  splitColumns(on: boolean): void {
+    matMulSplitOptions.columns = on;
   },
 
   /** Stock kernels and reads wait only for the queued calls that write what they read (on, as the app runs) or for all (off). */

@@ -12,7 +12,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Mulberry32, uniformArray } from '../../../models';
 import { switchBackend } from '../../engine/backend';
-import { matMulChunkOptions, matMulSwapOptions, swapsFewRows, transposedProductChunk } from './matMul';
+import { matMulChunkOptions, matMulSplitOptions, matMulSwapOptions, splitsColumns, swapsFewRows, transposedProductChunk } from './matMul';
 import { nativesRelaxedSimd, useRelaxedSimd } from './native';
 
 beforeAll(async () => {
@@ -59,6 +59,7 @@ describe.each([
       [9, 4100, 9],
       [33, 96, 4],
       [8, 1024, 600],
+      [20, 70, 203],
     ])('A [%i, %i] · B [k, %i]: within 1e-5 of float64, B plain and transposed', async (m, k, n) => {
       const random = new Mulberry32(m * 7919 + k * 31 + n);
       const a = uniformArray(m * k, 1, random);
@@ -100,6 +101,30 @@ describe.each([
       expect(new Set(swapped).size).toBeGreaterThan((m * n) / 2);
     } finally {
       matMulSwapOptions.swapFewRows = true;
+    }
+    tf.dispose([ta, tb]);
+  });
+
+  it.each([
+    [32, 192, 1152],
+    [20, 70, 203],
+    [13, 17, 21],
+  ])('A [%i, %i] · B [k, %i] with fewer rows than columns runs split by columns: bit for bit split by rows', async (m, k, n) => {
+    expect(splitsColumns(m, n)).toBe(true);
+    const random = new Mulberry32(m * 3 + k + n);
+    const [ta, tb] = [tf.tensor2d(uniformArray(m * k, 1, random), [m, k]), tf.tensor2d(uniformArray(k * n, 1, random), [k, n])];
+    const byColumns = (await tf.matMul(ta, tb).data()) as Float32Array;
+    matMulSplitOptions.columns = false;
+    try {
+      expect(splitsColumns(m, n)).toBe(false);
+      const byRows = (await tf.matMul(ta, tb).data()) as Float32Array;
+      expect(byColumns.length).toBe(m * n);
+      let differing = 0;
+      for (let i = 0; i < byColumns.length; i++) if (!Object.is(byColumns[i], byRows[i])) differing++;
+      expect(differing).toBe(0);
+      expect(new Set(byColumns).size).toBeGreaterThan((m * n) / 2);
+    } finally {
+      matMulSplitOptions.columns = true;
     }
     tf.dispose([ta, tb]);
   });

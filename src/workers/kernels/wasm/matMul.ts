@@ -19,6 +19,7 @@ interface MatMulExports extends NativeModule {
   matmul_tn_chunks(m: number, k: number, n: number, a: number, b: number, part: number, chunk: number, j0: number, j1: number): void;
   matmul_sum_parts(count: number, size: number, part: number, out: number, i0: number, i1: number): void;
   matmul_nn(m: number, k: number, n: number, a: number, b: number, c: number, m0: number, m1: number): void;
+  matmul_nn_cols(m: number, k: number, n: number, a: number, b: number, c: number, n0: number, n1: number): void;
   transpose(r: number, q: number, s: number, t: number, r0: number, r1: number): void;
 }
 
@@ -78,9 +79,30 @@ export function matMulNative(backend: BackendWasm, a: Info, b: Info, m: number, 
     pb = pt;
   }
   const pc = call.output([m, n]);
-  // Rows of C split over threads, 4 at a time (the kernel's register tile).
-  parallel(native, 'matmul_nn', m, 4, m * k * n, (m0, m1) => [m, k, n, pa, pb, pc, m0, m1], call);
+  if (splitsColumns(m, n)) {
+    // Columns of C split over threads, 8 at a time (the kernel's register tile); the last range takes the leftover columns.
+    const units = Math.floor(n / 8);
+    parallel(native, 'matmul_nn_cols', units, 1, m * k * n, (u0, u1) => [m, k, n, pa, pb, pc, 8 * u0, u1 === units ? n : 8 * u1], call);
+  } else {
+    // Rows of C split over threads, 4 at a time (the kernel's register tile).
+    parallel(native, 'matmul_nn', m, 4, m * k * n, (m0, m1) => [m, k, n, pa, pb, pc, m0, m1], call);
+  }
   return call.finish()[0]!;
+}
+
+/**
+ * `columns`: A·B with fewer rows of A than columns of B (m < n, n >= 16) split by columns of C, not rows:
+ * each thread streams its own columns of B once (and all of the small A), where a split by rows has each
+ * chunk of rows stream all of B (EfficientNet's forward 1x1 products on 1x1 maps: [32, 192]·[192, 1152],
+ * eight chunks of 4 rows each reading the 0.9 MB weight; two threads ran those 1.24x one). Every element is
+ * the same sum in the same order whichever split, so the values are bit for bit the same (matMul.test.ts).
+ * Off: always by rows (the bench's A/B switch).
+ */
+export const matMulSplitOptions = { columns: true };
+
+/** Whether A·B for A [m, k], B [k, n] is split by columns of C (matMulSplitOptions). */
+export function splitsColumns(m: number, n: number): boolean {
+  return matMulSplitOptions.columns && m < n && n >= 16;
 }
 
 /**

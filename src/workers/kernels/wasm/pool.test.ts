@@ -1,7 +1,7 @@
 /**
  * The app's native kernels split over a helper thread (pool.ts; a worker_threads worker here, a Web
  * Worker in the app) give bit for bit the values of one thread: grouped convolution forward and both
- * gradients, the depthwise filter gradient, the A·B and A·Bᵀ products, the Aᵀ·B weight gradient (plain and im2col), the max
+ * gradients, the depthwise filter gradient, the A·B (split by rows and by columns) and A·Bᵀ products, the Aᵀ·B weight gradient (plain and im2col), the max
  * pool's gradient, the training-mode BatchNorm's passes, ReLU's gradient, Add and the SGD update of several parameters in one call. The helpers start while the kernels' memories are small, so the
  * memories grow while they run.
  */
@@ -68,6 +68,8 @@ async function everyKernel(): Promise<Float32Array[]> {
     const a = tf.tensor2d(values(601 * 70, 23), [601, 70]);
     out.push(tf.matMul(a, tf.tensor2d(values(70 * 50, 24), [70, 50])), tf.matMul(a, tf.tensor2d(values(50 * 70, 25), [50, 70]), false, true));
   }
+  // A·B with 20 rows and 203 columns: split by columns (matMul.ts splitsColumns), 8 at a time, the last range 8k + 3 wide.
+  out.push(tf.matMul(tf.tensor2d(values(20 * 70, 33), [20, 70]), tf.tensor2d(values(70 * 203, 34), [70, 203])));
   // Aᵀ·B with 70 rows of C (not a multiple of the 4-row tile) and a dense 3x3 filter gradient (im2col).
   out.push(tf.matMul(tf.tensor2d(values(600 * 70, 21), [600, 70]), tf.tensor2d(values(600 * 50, 22), [600, 50]), true, false));
   // A·Bᵀ with 40 rows of A and B [260, 300]: as (B·Aᵀ)ᵀ (matMul.ts swapsFewRows), A's transpose, the
@@ -176,11 +178,11 @@ describe('native kernels on a helper thread', () => {
     expect(kernelThreads()).toBe(2);
     const before = readPoolStats();
     const split = await everyKernel();
-    // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ + 2 Aᵀ·B + max pool +
+    // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ, A·B by columns + 2 Aᵀ·B + max pool +
     // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + a few rows' BatchNorm's two output passes + ReLU's gradient + 2 SGD updates
     // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product + the Add.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(26);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(27);
     expect(fewRowsSplitCalls, 'the sums and output passes over 64 rows split, forward and backward (none when by blocks and 64 rows)').toBeGreaterThanOrEqual(4);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();

@@ -187,28 +187,28 @@ static inline int nn_block_rows(int K) {
   return rows < 4 ? 4 : rows;
 }
 
-// C = A B on rows [m0, m1) of C. Each element is the float32 sum of A[m][k]*B[k][n] for k = 0, 1, ...
-// in order, whatever tile computes it, so row ranges may run on several threads, and the leftover rows
-// and columns are one more tile ending at the range's last row or C's last column: it computes some
-// elements a second time, with the same value (tiles store, they do not add). Narrow C (N < 4) and
-// ranges under 4 rows take the smaller tiles and a scalar loop.
-__attribute__((export_name("matmul_nn"))) void matmul_nn(int M, int K, int N, const float *A, const float *B, float *C, int m0, int m1) {
-  (void)M;
+// C = A B on rows [m0, m1) and columns [n0, n1) of C. Each element is the float32 sum of A[m][k]*B[k][n]
+// for k = 0, 1, ... in order, whatever tile computes it, so row or column ranges may run on several
+// threads, and the leftover rows and columns are one more tile ending at the range's last row or last
+// column: it computes some elements a second time, with the same value (tiles store, they do not add).
+// Column ranges are at least 8 wide unless they are all of a narrow C (N < 8): then the 4-wide tiles, and
+// for N < 4 a scalar loop; ranges under 4 rows take the one-row tiles.
+static inline __attribute__((always_inline)) void nn_range(int K, int N, const float *A, const float *B, float *C, int m0, int m1, int n0, int n1) {
   const int mb = nn_block_rows(K);
   for (int b0 = m0; b0 < m1; b0 += mb) {
     const int b1 = b0 + mb < m1 ? b0 + mb : m1;
-    if (N >= 8) {
-      for (int n = 0; n < N; n += 8) {
-        const int nn = n + 8 <= N ? n : N - 8;
+    if (n1 - n0 >= 8) {
+      for (int n = n0; n < n1; n += 8) {
+        const int nn = n + 8 <= n1 ? n : n1 - 8;
         if (m1 - m0 >= 4) {
           for (int m = b0; m < b1; m += 4) nn_tile4x8(K, N, A, B, C, m + 4 <= b1 ? m : (b1 - 4 > m0 ? b1 - 4 : m0), nn);
         } else {
           for (int m = b0; m < b1; m++) nn_tile1x8(K, N, A, B, C, m, nn);
         }
       }
-    } else if (N >= 4) {
-      for (int n = 0; n < N; n += 4) {
-        const int nn = n + 4 <= N ? n : N - 4;
+    } else if (n1 - n0 >= 4) {
+      for (int n = n0; n < n1; n += 4) {
+        const int nn = n + 4 <= n1 ? n : n1 - 4;
         if (m1 - m0 >= 4) {
           for (int m = b0; m < b1; m += 4) nn_tile4x4(K, N, A, B, C, m + 4 <= b1 ? m : (b1 - 4 > m0 ? b1 - 4 : m0), nn);
         } else {
@@ -217,13 +217,25 @@ __attribute__((export_name("matmul_nn"))) void matmul_nn(int M, int K, int N, co
       }
     } else {
       for (int m = b0; m < b1; m++)
-        for (int n = 0; n < N; n++) {
+        for (int n = n0; n < n1; n++) {
           float s = 0.0f;
           for (int k = 0; k < K; k++) s += A[(long)m * K + k] * B[(long)k * N + n];
           C[(long)m * N + n] = s;
         }
     }
   }
+}
+
+// C = A B on rows [m0, m1) of C (all columns).
+__attribute__((export_name("matmul_nn"))) void matmul_nn(int M, int K, int N, const float *A, const float *B, float *C, int m0, int m1) {
+  (void)M;
+  nn_range(K, N, A, B, C, m0, m1, 0, N);
+}
+
+// C = A B on columns [n0, n1) of C (all rows; n1 - n0 >= 8): for A with few rows, each thread then
+// streams only its columns of B, where a split by rows has every thread stream all of B.
+__attribute__((export_name("matmul_nn_cols"))) void matmul_nn_cols(int M, int K, int N, const float *A, const float *B, float *C, int n0, int n1) {
+  nn_range(K, N, A, B, C, 0, M, n0, n1);
 }
 
 // T = S^T for S [R, Q] (T is [Q, R]), rows [r0, r1) of S: 4x4 blocks through SIMD shuffles.
