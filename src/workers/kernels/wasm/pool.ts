@@ -276,6 +276,8 @@ interface Queue {
   steps: QueueSteps;
   /** The buffers of the last SLOTS calls posted, by sequence number mod SLOTS (undefined: not known). */
   recent: (Access | undefined)[];
+  /** The spans of their reads and of their writes (bounds), alike. */
+  bounds: ([[number, number], [number, number]] | undefined)[];
 }
 let queue: Queue | undefined;
 
@@ -332,7 +334,7 @@ export function startKernelHelpers(count: number, spawn: SpawnHelper): number {
   const w32 = new Int32Array(block);
   // No call done or claimable in any slot yet (sequence numbers are >= 0 and < 2^23).
   for (let j = 0; j < SLOTS; j++) [w32[slotOf(j) + CLAIM], w32[slotOf(j) + COMPLETE]] = [-1, -1];
-  queue = { w32, f64: new Float64Array(block), tail: 0, functions, indices: functions.map((names) => new Map(names.map((name, j) => [name, j]))), steps: makeSteps(w32, slotOf), recent: [] };
+  queue = { w32, f64: new Float64Array(block), tail: 0, functions, indices: functions.map((names) => new Map(names.map((name, j) => [name, j]))), steps: makeSteps(w32, slotOf), recent: [], bounds: [] };
   for (let h = 0; h < count; h++) {
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     const worker = spawn(HELPER_SOURCE);
@@ -591,16 +593,37 @@ function overlap(a: readonly number[], b: readonly number[]): boolean {
  * known). Outputs and scratch are new memory (tfjs' frees wait for the queue), so in practice: the calls
  * that wrote its inputs, and the ones that read what it writes over (an update in place).
  */
-function dependencies(q: Queue, j: number, access: Access | undefined): number {
+function dependencies(q: Queue, j: number, access: Access | undefined, window: number): number {
   if (!access) return ALL_BEFORE;
+  const [reads, writes] = [bounds(access.reads), bounds(access.writes)];
+  q.bounds[j % SLOTS] = [reads, writes];
   let deps = 0;
-  for (let i = 0; i < MAX_WINDOW; i++) {
+  // Only the `window` calls before: a call is claimed ahead only while it is among the first `window` not
+  // done, so every call further back is done by then (post settles the queue before the window grows).
+  for (let i = 0; i < window; i++) {
     const k = (j - 1 - i) & SEQUENCE_MASK;
     const before = q.recent[k % SLOTS];
-    if (!before || overlap(before.writes, access.reads) || overlap(before.writes, access.writes) || overlap(before.reads, access.writes)) deps |= 1 << i;
+    if (!before) {
+      deps |= 1 << i;
+      continue;
+    }
+    // Each buffer list's span [lo, hi) first: most pairs of calls are told apart by it alone.
+    const [r, w] = q.bounds[k % SLOTS]!;
+    if ((meets(w, reads) && overlap(before.writes, access.reads)) || (meets(w, writes) && overlap(before.writes, access.writes)) || (meets(r, writes) && overlap(before.reads, access.writes))) deps |= 1 << i;
   }
   return deps;
 }
+
+/** The span [lo, hi) of byte ranges (flat lo, hi pairs); [0, 0] for none. */
+function bounds(ranges: readonly number[]): [number, number] {
+  if (ranges.length === 0) return [0, 0];
+  let [lo, hi] = [Infinity, -Infinity];
+  for (let i = 0; i < ranges.length; i += 2) [lo, hi] = [Math.min(lo, ranges[i]!), Math.max(hi, ranges[i + 1]!)];
+  return [lo, hi];
+}
+
+/** Whether spans `a` and `b` overlap. */
+const meets = (a: readonly [number, number], b: readonly [number, number]): boolean => a[0] < b[1] && b[0] < a[1];
 
 /**
  * Posts a call cut into `chunks` (argument lists) to the queue; the caller runs the queue when its ring
@@ -611,6 +634,9 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   if (fnIndex === undefined) throw new Error(`kernel helper: ${fn} is not an export of native module ${native.index}`);
   if (chunks.length > MAX_CHUNKS) throw new Error(`kernel helper: ${chunks.length} chunks (at most ${MAX_CHUNKS})`);
   if (pending(q) >= SLOTS) runQueue(q, () => pending(q) < SLOTS);
+  const window = Math.max(1, Math.min(MAX_WINDOW, Math.floor(kernelPoolOptions.window)));
+  // A wider window than the queued calls' dependencies cover: those calls run first (dependencies).
+  if (window > q.w32[WINDOW]! && pending(q) > 0) runQueue(q, () => false);
   releaseHeldFrees();
   const j = q.tail;
   const s = slotOf(j);
@@ -628,10 +654,10 @@ function post(q: Queue, native: Native<NativeModule>, fn: string, chunks: number
   q.w32[s + ARGC] = argc;
   q.w32[s + DONE] = 0;
   q.w32[s + COUNT] = chunks.length;
-  q.w32[s + DEPS] = dependencies(q, j, access);
+  q.w32[s + DEPS] = dependencies(q, j, access, window);
   q.recent[j % SLOTS] = access;
   q.w32[TIMING] = kernelPoolOptions.timing ? 1 : 0;
-  q.w32[WINDOW] = Math.max(1, Math.min(MAX_WINDOW, Math.floor(kernelPoolOptions.window)));
+  q.w32[WINDOW] = window;
   if (kernelPoolOptions.timing) q.f64[(s * 4 + SLOT_POSTED) / 8] = now();
   for (const helper of helpers) helper.i32[HELPER_SPIN] = Math.round(kernelPoolOptions.helperSpinMs * 1000);
   // Published: a thread that sees this CLAIM sees every field above.
