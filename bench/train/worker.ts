@@ -11,7 +11,7 @@ import { selectBackend } from '../../src/workers/engine/backends';
 import { savedTensorOptions } from '../../src/workers/engine/savedTensors';
 import { runningStatsOptions } from '../../src/workers/training/batchNormStats';
 import { trainerOptions } from '../../src/workers/training/trainer';
-import { bnRowOptions, updateOptions } from '../../src/workers/kernels/wasm/batchNorm';
+import { bnRowOptions, siluOptions, updateOptions } from '../../src/workers/kernels/wasm/batchNorm';
 import { type PoolStats, kernelPoolOptions, kernelThreads, readPoolStats, spawnBrowserHelper, startKernelHelpers } from '../../src/workers/kernels/wasm/pool';
 
 /** The kernel pool's spin as the app runs it. */
@@ -175,6 +175,11 @@ const api = {
   /** A·Bᵀ with few rows of A as (B·Aᵀ)ᵀ (on, as the app runs) or with B transposed (off); WASM only. */
   swapFewRows(on: boolean): void {
     matMulSwapOptions.swapFewRows = on;
+  },
+
+  /** How BatchNorm-SiLU's backward gets the sigmoid: 0 stored by the forward, 1 computed once and the gradient stored, 2 computed in both passes; WASM only. */
+  siluGradient(mode: number): void {
+    siluOptions.gradient = (['stored', 'once', 'twice'] as const)[mode]!;
   },
 
   /** A·B with fewer rows than columns split by columns (on, as the app runs) or by rows (off); WASM only. */

@@ -65,6 +65,14 @@ function activationCode(activation: unknown): number {
   return code;
 }
 
+/**
+ * How the backward of a BatchNorm with SiLU gets the sigmoid of its pre-activation: `stored`, the forward
+ * writes it as a fifth output and the backward's two passes read it; `once`, the backward's sums pass
+ * computes it (an e^x an element) and stores the whole gradient for its output pass; `twice`, each of the
+ * backward's passes computes it from x (two e^x an element, no memory). The bench's A/B switch.
+ */
+export const siluOptions: { gradient: 'stored' | 'once' | 'twice' } = { gradient: 'stored' };
+
 /** Rows of the output passes per thread are cut at multiples of this. */
 const ROW_GRAIN = 64;
 /** `fine`: passes over few rows split finer, the output pass 8 rows at a time and the sums by channels (below); off: by ROW_GRAIN rows and by blocks (the bench's A/B switch). */
@@ -115,8 +123,8 @@ function forward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   const pr = residual ? call.input(residual) : 0;
   const [py, pMean, pVar, pInv] = [call.output(x.shape), call.output([c]), call.output([c]), call.output([c])];
   const act = activationCode(attrs.activation);
-  // SiLU: its sigmoid as a fifth output, for the backward to read instead of an e^x per element again.
-  const pSig = act === ACT_SILU ? call.output(x.shape) : 0;
+  // SiLU: its sigmoid as a fifth output, for the backward to read instead of an e^x per element again (siluOptions).
+  const pSig = act === ACT_SILU && siluOptions.gradient === 'stored' ? call.output(x.shape) : 0;
   const blocks = blocksOf(m);
   const [part, part2, part3, scale] = [call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(blocks * c), call.scratch(c)];
   blockSums(call, 0, m, c, PASS_COST.plain, (b0, b1) => [px, 0, 0, 0, 0, 0, 0, 0, part, part2, part3, b0, b1]);
@@ -152,7 +160,7 @@ function backward({ inputs, backend, attrs = {} }: KernelArgs): Info[] {
   // SiLU's gradient: from the forward's sigmoid where given (both passes read it); otherwise (an e^x and a
   // division per element) stored by the sums pass and read by the output pass. ReLU's mask is cheaper to
   // recompute than to store and read back.
-  const pg2 = act === ACT_SILU && !sigmoid ? call.scratch(m * c) : 0;
+  const pg2 = act === ACT_SILU && !sigmoid && siluOptions.gradient !== 'twice' ? call.scratch(m * c) : 0;
   // Without the forward's sigmoid, the sums pass computes SiLU's gradient (an e^x per element).
   blockSums(call, 1, m, c, pg2 ? PASS_COST.exp : PASS_COST.plain, (b0, b1) => [px, pdy, pScale, pBeta, act, pg2, pSig, pMean, part, part2, 0, b0, b1]);
   serial(native, 'bn_backward_coefficients', [m, c, part, part2, pInv, pg, pdg, pdb, a, b, k], call);
