@@ -202,20 +202,6 @@ describe.each([
     TIMEOUT_MS,
   );
 
-  it(
-    "EfficientNet's stem, conv2d 3x3 stride 2 'same' on 32 px (0 padding above and left, 1 below and right: x padded, then the native kernel)",
-    async () => {
-      const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, 'same');
-      const shapes = [
-        [2, 32, 32, 3],
-        [3, 3, 3, 8],
-      ];
-      await checkValues('stem conv2d k3 s2 same', conv, shapes);
-      await checkGrads('stem conv2d k3 s2 same', (x, w) => weightedSum(conv(x!, w!), 7), shapes);
-    },
-    TIMEOUT_MS,
-  );
-
   it.each([
     [18, 18],
     [6, 10],

@@ -26,7 +26,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
-import { nativeDenseApplies, nativeDenseBackpropInput, nativeDenseConv, nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
+import { nativeDenseBackpropInput, nativeDenseConv, nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
 import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import * as POOLING_BUILDS from './native/pooling.wasm';
@@ -161,41 +161,6 @@ function strided1x1BackpropInput(backend: BackendWasm, dy: Info, filter: Info, c
   return dx;
 }
 
-/**
- * x [N, H, W, C] with `rows` zero rows below each image and `cols` zero columns right of it: a new
- * [N, H + rows, W + cols, C] tensor (copied image row by image row).
- */
-function padBottomRight(backend: BackendWasm, x: Info, rows: number, cols: number): Info {
-  const [n, h, w, c] = x.shape as Shape4;
-  const out = backend.makeOutput([n, h + rows, w + cols, c], 'float32');
-  const f = heapF32(backend); // after the allocation
-  const [from, to] = [offsetOf(backend, x), offsetOf(backend, out)];
-  const [rowIn, rowOut] = [w * c, (w + cols) * c];
-  f.fill(0, to, to + n * (h + rows) * rowOut);
-  for (let b = 0; b < n; b++) for (let r = 0; r < h; r++) copyRun(f, from + (b * h + r) * rowIn, to + (b * (h + rows) + r) * rowOut, rowIn);
-  return out;
-}
-
-/**
- * A convolution padded more at the bottom and right than at the top and left (TensorFlow's 'same' at
- * stride 2 on an even size: EfficientNet's stem, 0 above and 1 below) by the native dense kernel, which
- * pads symmetrically: x with the extra zero rows and columns, then the top and left padding all round
- * (the zeros added stand where the padding was). XNNPACK ran EfficientNet's stem at ~5 GMAC/s on its one
- * thread while the kernel helpers waited. Undefined where the kernel does not apply.
- */
-function nativeDenseConvPadded(backend: BackendWasm, x: Info, filter: Info, convInfo: ConvInfo): Info | undefined {
-  const { top, bottom, left, right } = convInfo.padInfo;
-  const [rows, cols] = [bottom - top, right - left];
-  if (rows < 0 || cols < 0 || rows + cols === 0 || x.dtype !== 'float32') return undefined;
-  const symmetric = { ...convInfo, inHeight: convInfo.inHeight + rows, inWidth: convInfo.inWidth + cols, padInfo: { ...convInfo.padInfo, bottom: top, right: left } };
-  const [n, h, w, c] = x.shape as Shape4;
-  if (!nativeDenseApplies([n, h + rows, w + cols, c], symmetric)) return undefined;
-  const padded = padBottomRight(backend, x, rows, cols);
-  const y = nativeDenseConv(backend, padded, filter, symmetric);
-  release(backend, padded);
-  return y;
-}
-
 function conv2D(args: KernelArgs): Info {
   const { inputs, backend, attrs = {} } = args;
   const x = input(inputs, 'x');
@@ -203,7 +168,7 @@ function conv2D(args: KernelArgs): Info {
   const convInfo = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, false);
   if (pointwise(convInfo, x, filter)) return pointwiseConv(backend as BackendWasm, x, filter, convInfo, false);
   if (NATIVE_DENSE_CONV.enabled) {
-    const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo) ?? nativeDenseConvPadded(backend as BackendWasm, x, filter, convInfo);
+    const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo);
     if (direct) return direct;
   }
   const out = stockKernel('Conv2D')(args);

@@ -189,11 +189,6 @@ export function nativeDenseConv(backend: BackendWasm, x: Info, filter: Info, con
   return g && forwardOf(backend, g, x, filter);
 }
 
-/** Whether nativeDenseConv takes a convolution of x of shape `xShape` (float32 tensors). */
-export function nativeDenseApplies(xShape: readonly number[], convInfo: tf.backend_util.Conv2DInfo): boolean {
-  return nativeGeometry(xShape, convInfo, false) !== undefined;
-}
-
 /** The input gradient of a dense convolution by the native kernel (as nativeDenseConv); undefined where it does not apply. */
 export function nativeDenseBackpropInput(backend: BackendWasm, dy: Info, filter: Info, convInfo: tf.backend_util.Conv2DInfo): Info | undefined {
   if (dy.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
