@@ -77,6 +77,7 @@ const SAME_RUN = process.argv.includes('--same-run');
  * - BENCH_BN_ROWS_AB: BatchNorm's output pass split 64 rows at a time, or 8 where the rows are few (kernels/wasm/batchNorm.ts bnRowOptions).
  * - BENCH_SWAP_AB: A·Bᵀ with few rows of A by transposing B, or as (B·Aᵀ)ᵀ (kernels/wasm/matMul.ts matMulSwapOptions).
  * - BENCH_COLUMNS_AB: A·B with fewer rows than columns split by rows, or by columns (kernels/wasm/matMul.ts matMulSplitOptions).
+ * - BENCH_IM2COL_AB: dense convolutions with at most 4 input channels (EfficientNet's stem) by the direct kernel, or as im2col and the native product (kernels/wasm/gradients.ts im2colForwardOptions).
  * - BENCH_SILU_AB: BatchNorm-SiLU's backward reads the sigmoid the forward stored, or computes it in both its passes
  *   (BENCH_SILU_B=1: computes it once and stores the gradient; kernels/wasm/batchNorm.ts siluOptions).
  * - BENCH_FILL_AHEAD_AB: each step's batch filled at its step, or at the end of the step before (training/trainer.ts trainerOptions).
@@ -108,6 +109,7 @@ const AB_SWITCHES = [
   { env: 'BENCH_BN_ROWS_AB', api: 'bnFineRows', values: [false, true], names: ['BN rows by 64', 'by 8 when few'], key: 'bnRowsAB', fields: ['rows64', 'fine'] },
   { env: 'BENCH_SWAP_AB', api: 'swapFewRows', values: [false, true], names: ['B transposed', '(B·Aᵀ)ᵀ'], key: 'swapAB', fields: ['transposeB', 'swapped'] },
   { env: 'BENCH_COLUMNS_AB', api: 'splitColumns', values: [false, true], names: ['by rows', 'by columns'], key: 'columnsAB', fields: ['byRows', 'byColumns'] },
+  { env: 'BENCH_IM2COL_AB', api: 'im2colForward', values: [false, true], names: ['direct', 'im2col'], key: 'im2colAB', fields: ['direct', 'im2col'] },
   { env: 'BENCH_SILU_AB', api: 'siluGradient', values: [0, Number(process.env.BENCH_SILU_B ?? 2)], names: ['sigmoid stored', process.env.BENCH_SILU_B === '1' ? 'computed once' : 'computed twice'], key: 'siluAB', fields: ['stored', 'computed'] },
   { env: 'BENCH_FILL_AHEAD_AB', api: 'fillAhead', values: [false, true], names: ['batch filled at its step', 'filled ahead'], key: 'fillAheadAB', fields: ['atStep', 'ahead'] },
   { env: 'BENCH_PARTIAL_SETTLE_AB', api: 'partialSettle', values: [false, true], names: ['settle all', 'settle what is read'], key: 'partialSettleAB', fields: ['all', 'partial'] },
@@ -117,7 +119,7 @@ const AB_SWITCHES = [
 ].map((ab) => ({ ...ab, rounds: Number(process.env[ab.env] ?? 0) })) as Array<{
   env: string;
   /** The worker's setter, given the off value, then the on value. */
-  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow' | 'fillAhead' | 'partialSettle' | 'swapFewRows' | 'splitColumns' | 'siluGradient';
+  api: 'nativeMatMul' | 'relaxedSimd' | 'kernelSpin' | 'nativeDenseConv' | 'helperSpin' | 'chunksPerThread' | 'minWork' | 'deferred' | 'poolTiming' | 'taper' | 'shareSaved' | 'bnFineRows' | 'inPlace' | 'runningMany' | 'queueWindow' | 'fillAhead' | 'partialSettle' | 'swapFewRows' | 'splitColumns' | 'siluGradient' | 'im2colForward';
   values: [boolean, boolean] | [number, number];
   names: [string, string];
   key: string;
@@ -182,6 +184,7 @@ type BenchApi = {
     swapFewRows(on: boolean): void;
     splitColumns(on: boolean): void;
     siluGradient(mode: number): void;
+    im2colForward(on: boolean): void;
     profile(name: string, batch: number, warmup: number, top: number, steps: number): Promise<StepProfile>;
     stepAB(name: string, batch: number, seconds: number, setter: string, values: [unknown, unknown]): Promise<[number[], number[]]>;
     kernels(rounds: number, msPerCase: number): Promise<KernelPoolRow[]>;

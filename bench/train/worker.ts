@@ -19,6 +19,7 @@ const KERNEL_SPIN = { ...kernelPoolOptions };
 import { NATIVE_DENSE_CONV, NATIVE_MATMUL_MAX_B, nativeMatMulOptions } from '../../src/workers/kernels/wasm/gradients';
 import { nativesRelaxedSimd, useRelaxedSimd } from '../../src/workers/kernels/wasm/native';
 import { matMulSplitOptions, matMulSwapOptions } from '../../src/workers/kernels/wasm/matMul';
+import { im2colForwardOptions } from '../../src/workers/kernels/wasm/gradients';
 import { type KernelPoolRow, kernelPoolRows } from '../kernelPoolCases';
 import { matMulMacsPerSecond } from './ceiling';
 import { ConvNetJsNet, convNetJsForwardMacs } from './convnetjs';
@@ -180,6 +181,11 @@ const api = {
   /** How BatchNorm-SiLU's backward gets the sigmoid: 0 stored by the forward, 1 computed once and the gradient stored, 2 computed in both passes; WASM only. */
   siluGradient(mode: number): void {
     siluOptions.gradient = (['stored', 'once', 'twice'] as const)[mode]!;
+  },
+
+  /** Dense convolutions with few input channels as im2col and the native product (on, as the app runs) or by the direct kernel (off); WASM only. */
+  im2colForward(on: boolean): void {
+    im2colForwardOptions.maxChannels = on ? 4 : 0;
   },
 
   /** A·B with fewer rows than columns split by columns (on, as the app runs) or by rows (off); WASM only. */

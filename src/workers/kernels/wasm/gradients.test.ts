@@ -202,6 +202,20 @@ describe.each([
     TIMEOUT_MS,
   );
 
+  it(
+    "EfficientNet's stem, 3 -> 8 channels 3x3 at stride 2 with 1 pixel of padding (im2col and the native product)",
+    async () => {
+      const conv = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, 2, pad('explicit', 3));
+      const shapes = [
+        [2, 32, 32, 3],
+        [3, 3, 3, 8],
+      ];
+      await checkValues('stem conv2d k3 s2 pad 1', conv, shapes);
+      await checkGrads('stem conv2d k3 s2 pad 1', (x, w) => weightedSum(conv(x!, w!), 7), shapes);
+    },
+    TIMEOUT_MS,
+  );
+
   it.each([
     [18, 18],
     [6, 10],

@@ -27,7 +27,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { nativeDenseBackpropInput, nativeDenseConv, nativeDepthwiseBackpropInput, nativeFilterGradient } from './groupedConv';
-import { matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
+import { type Im2colConv, convByIm2col, matMulNative, matMulTransposeA, matMulTransposeAFilled } from './matMul';
 import { Native, type NativeModule } from './native';
 import * as POOLING_BUILDS from './native/pooling.wasm';
 import { parallel } from './pool';
@@ -161,12 +161,31 @@ function strided1x1BackpropInput(backend: BackendWasm, dy: Info, filter: Info, c
   return dx;
 }
 
+/**
+ * `maxChannels`: a dense convolution with at most this many input channels (EfficientNet's stem: 3; square
+ * kernel and stride, symmetric padding) runs as im2col and the native product (matMul.ts convByIm2col)
+ * rather than the direct kernel, which vectorises over output channels one pixel at a time there (~3-5
+ * GMAC/s). 0: never (the bench's A/B switch).
+ */
+export const im2colForwardOptions = { maxChannels: 4 };
+
+/** The geometry convByIm2col takes for this forward, or undefined where it does not apply. */
+function im2colForward(convInfo: ConvInfo, x: Info, filter: Info): Im2colConv | undefined {
+  const { batchSize: n, inHeight: h, inWidth: w, inChannels: c, outChannels: co, outHeight: oh, outWidth: ow, filterHeight: k, filterWidth: kw, strideHeight: s, strideWidth: sw, padInfo: p } = convInfo;
+  if (c > im2colForwardOptions.maxChannels || k !== kw || s !== sw || p.top !== p.bottom || p.left !== p.right || p.top !== p.left) return undefined;
+  if (convInfo.dilationHeight !== 1 || convInfo.dilationWidth !== 1 || convInfo.dataFormat !== 'channelsLast' || x.dtype !== 'float32' || filter.dtype !== 'float32') return undefined;
+  if (n * oh * ow * k * k * c > IM2COL_LIMIT.floats || k * k * c * co > nativeMatMulOptions.maxB) return undefined;
+  return { n, h, w, c, k, s, p: p.top, oh, ow, co };
+}
+
 function conv2D(args: KernelArgs): Info {
   const { inputs, backend, attrs = {} } = args;
   const x = input(inputs, 'x');
   const filter = input(inputs, 'filter');
   const convInfo = convInfoOf(x.shape as Shape4, filter.shape as Shape4, attrs, false);
   if (pointwise(convInfo, x, filter)) return pointwiseConv(backend as BackendWasm, x, filter, convInfo, false);
+  const im2col = im2colForward(convInfo, x, filter);
+  if (im2col) return convByIm2col(backend as BackendWasm, x, filter, im2col);
   if (NATIVE_DENSE_CONV.enabled) {
     const direct = nativeDenseConv(backend as BackendWasm, x, filter, convInfo);
     if (direct) return direct;

@@ -63,6 +63,8 @@ async function everyKernel(): Promise<Float32Array[]> {
     const dy = t4([8, 16, 16, 36], 13);
     out.push(...tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same'), dy)))([x, f]));
   }
+  // A 3-channel 3x3 convolution at stride 2 (EfficientNet's stem): im2col split by images, then the product by rows.
+  out.push(tf.conv2d(t4([16, 32, 32, 3], 17), t4([3, 3, 3, 32], 18), 2, [[0, 0], [1, 1], [1, 1], [0, 0]]));
   // A·B and A·Bᵀ with 601 rows (not a multiple of the 4-row tile) and 50 columns (not a multiple of 8).
   {
     const a = tf.tensor2d(values(601 * 70, 23), [601, 70]);
@@ -178,11 +180,11 @@ describe('native kernels on a helper thread', () => {
     expect(kernelThreads()).toBe(2);
     const before = readPoolStats();
     const split = await everyKernel();
-    // 2 x (forward, input and filter gradient) + depthwise filter + A·B, A·Bᵀ, A·B by columns + 2 Aᵀ·B + max pool +
+    // 2 x (forward, input and filter gradient) + depthwise filter + im2col and its product + A·B, A·Bᵀ, A·B by columns + 2 Aᵀ·B + max pool +
     // BatchNorm's forward (two sums and the output) and backward (the sums and dx) + a few rows' BatchNorm's two output passes + ReLU's gradient + 2 SGD updates
     // + the chunked Aᵀ·B (its chunks; its sum of 3 x 3500 floats is too small to split) + A·Bᵀ's transpose and product + the Add.
     const after = readPoolStats();
-    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(27);
+    expect(after.splitCalls - before.splitCalls).toBeGreaterThanOrEqual(29);
     expect(fewRowsSplitCalls, 'the sums and output passes over 64 rows split, forward and backward (none when by blocks and 64 rows)').toBeGreaterThanOrEqual(4);
     expect(after.helperChunks - before.helperChunks, 'chunks the helper ran').toBeGreaterThan(0);
     stopKernelHelpers();

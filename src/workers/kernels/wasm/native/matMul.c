@@ -238,6 +238,37 @@ __attribute__((export_name("matmul_nn_cols"))) void matmul_nn_cols(int M, int K,
   nn_range(K, N, A, B, C, 0, M, n0, n1);
 }
 
+// im2col for a convolution of x [N, H, W, C] by a K x K filter at stride S with P zero pixels on every
+// side: row (n, oy, ox) of P [N*OH*OW, K*K*C] holds the input window of output pixel (oy, ox) of image n in
+// the filter's own order (ky, kx, c), zeros where it overhangs the border; then C = P W (W [K*K*C, Co], the
+// filter as it is) is the convolution. Images [n0, n1).
+__attribute__((export_name("im2col"))) void im2col(int H, int W, int C, int K, int S, int P, int OH, int OW, const float *x, float *p, int n0, int n1) {
+  const int row = K * K * C;
+  for (int n = n0; n < n1; n++)
+    for (int oy = 0; oy < OH; oy++)
+      for (int ox = 0; ox < OW; ox++) {
+        float *to = p + ((long)(n * OH + oy) * OW + ox) * row;
+        // The taps kx in [a, b) of a window row lie inside the image: one contiguous run of x.
+        const int x0 = ox * S - P;
+        const int a = x0 < 0 ? -x0 : 0, b = x0 + K > W ? W - x0 : K;
+        for (int ky = 0; ky < K; ky++, to += K * C) {
+          const int iy = oy * S - P + ky;
+          if (iy < 0 || iy >= H || a >= b) {
+            zero(to, K * C);
+            continue;
+          }
+          zero(to, a * C);
+          const float *from = x + ((long)(n * H + iy) * W + x0 + a) * C;
+          float *t = to + a * C;
+          const int run = (b - a) * C;
+          int i = 0;
+          for (; i + 4 <= run; i += 4) wasm_v128_store(t + i, wasm_v128_load(from + i));
+          for (; i < run; i++) t[i] = from[i];
+          zero(to + b * C, (K - b) * C);
+        }
+      }
+}
+
 // T = S^T for S [R, Q] (T is [Q, R]), rows [r0, r1) of S: 4x4 blocks through SIMD shuffles.
 __attribute__((export_name("transpose"))) void transpose(int R, int Q, const float *S, float *T, int r0, int r1) {
   int r = r0;
