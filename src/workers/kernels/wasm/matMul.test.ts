@@ -35,6 +35,16 @@ function expectClose(got: Float32Array | Int32Array | Uint8Array, want: Float64A
   expect(worst / scale).toBeLessThanOrEqual(1e-5);
 }
 
+/** `a` and `b` (`size` floats each) bit for bit the same, and not vacuously: the values are not all alike. */
+function expectSameBits(a: Float32Array, b: Float32Array, size: number): void {
+  expect(a.length).toBe(size);
+  expect(b.length).toBe(size);
+  let differing = 0;
+  for (let i = 0; i < size; i++) if (!Object.is(a[i], b[i])) differing++;
+  expect(differing).toBe(0);
+  expect(new Set(a).size).toBeGreaterThan(size / 2);
+}
+
 afterAll(() => useRelaxedSimd(true, tf.backend() as BackendWasm));
 
 describe.each([
@@ -92,13 +102,7 @@ describe.each([
     matMulSwapOptions.swapFewRows = false;
     try {
       expect(swapsFewRows(m, k, n)).toBe(false);
-      const transposed = (await tf.matMul(ta, tb, false, true).data()) as Float32Array;
-      expect(swapped.length).toBe(m * n);
-      let differing = 0;
-      for (let i = 0; i < swapped.length; i++) if (!Object.is(swapped[i], transposed[i])) differing++;
-      expect(differing).toBe(0);
-      // Not vacuous: the products are not all alike.
-      expect(new Set(swapped).size).toBeGreaterThan((m * n) / 2);
+      expectSameBits(swapped, (await tf.matMul(ta, tb, false, true).data()) as Float32Array, m * n);
     } finally {
       matMulSwapOptions.swapFewRows = true;
     }
@@ -117,12 +121,7 @@ describe.each([
     matMulSplitOptions.columns = false;
     try {
       expect(splitsColumns(m, n)).toBe(false);
-      const byRows = (await tf.matMul(ta, tb).data()) as Float32Array;
-      expect(byColumns.length).toBe(m * n);
-      let differing = 0;
-      for (let i = 0; i < byColumns.length; i++) if (!Object.is(byColumns[i], byRows[i])) differing++;
-      expect(differing).toBe(0);
-      expect(new Set(byColumns).size).toBeGreaterThan((m * n) / 2);
+      expectSameBits(byColumns, (await tf.matMul(ta, tb).data()) as Float32Array, m * n);
     } finally {
       matMulSplitOptions.columns = true;
     }
