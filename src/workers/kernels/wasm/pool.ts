@@ -588,7 +588,7 @@ function overlap(a: readonly number[], b: readonly number[]): boolean {
 }
 
 /**
- * DEPS of a call with buffers `access` posted as sequence number `j`: the calls among the MAX_WINDOW before
+ * DEPS of a call with buffers `access` posted as sequence number `j`: the calls among the `window` before
  * it that write what it reads or writes, or read what it writes (all of them where either's buffers are not
  * known). Outputs and scratch are new memory (tfjs' frees wait for the queue), so in practice: the calls
  * that wrote its inputs, and the ones that read what it writes over (an update in place).
