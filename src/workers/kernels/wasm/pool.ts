@@ -609,21 +609,18 @@ function dependencies(q: Queue, j: number, access: Access | undefined, window: n
     }
     // Each buffer list's span [lo, hi) first: most pairs of calls are told apart by it alone.
     const [r, w] = q.bounds[k % SLOTS]!;
-    if ((meets(w, reads) && overlap(before.writes, access.reads)) || (meets(w, writes) && overlap(before.writes, access.writes)) || (meets(r, writes) && overlap(before.reads, access.writes))) deps |= 1 << i;
+    if ((overlap(w, reads) && overlap(before.writes, access.reads)) || (overlap(w, writes) && overlap(before.writes, access.writes)) || (overlap(r, writes) && overlap(before.reads, access.writes))) deps |= 1 << i;
   }
   return deps;
 }
 
-/** The span [lo, hi) of byte ranges (flat lo, hi pairs); [0, 0] for none. */
+/** The span [lo, hi) of byte ranges (flat lo, hi pairs), itself one such pair; [0, 0] (empty) for none. */
 function bounds(ranges: readonly number[]): [number, number] {
   if (ranges.length === 0) return [0, 0];
   let [lo, hi] = [Infinity, -Infinity];
   for (let i = 0; i < ranges.length; i += 2) [lo, hi] = [Math.min(lo, ranges[i]!), Math.max(hi, ranges[i + 1]!)];
   return [lo, hi];
 }
-
-/** Whether spans `a` and `b` overlap. */
-const meets = (a: readonly [number, number], b: readonly [number, number]): boolean => a[0] < b[1] && b[0] < a[1];
 
 /**
  * Posts a call cut into `chunks` (argument lists) to the queue; the caller runs the queue when its ring
